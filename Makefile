@@ -1,0 +1,124 @@
+# sluice — build, test, install.  See README.md.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+VERSION  = 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION='"$(VERSION)"' -Ilib
+WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
+           -Wwrite-strings -Wcast-qual -Wundef -Wvla -Wnull-dereference \
+           -Werror=implicit-function-declaration
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
+SAN      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=all
+
+PKGS     = yajl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3)
+LDLIBS  += $(PKG_LIBS) -lm
+
+# Debian packages the build, the tests and the demo need.
+DEPS = build-essential pkg-config libcurl4-openssl-dev libjq-dev libyajl-dev \
+       libcsv-dev libsqlite3-dev zlib1g-dev sqlite3 jq bats bats-assert \
+       bats-support python3 mandoc
+BENCH_DEPS = sqlite-utils miller time
+
+PROGS = schema-infer sqlite-load
+LIBSRC = $(sort $(wildcard lib/*.c))
+LIBHDR = $(wildcard lib/*.h)
+
+BUILD ?= build
+OBJ   = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+BINS  = $(PROGS:%=bin/%)
+UNITS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
+
+BATS_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+
+.PHONY: all deps bench-deps check check-asan test unit demo bench lint \
+        install uninstall clean
+
+all: $(BINS)
+
+$(BUILD)/lib/%.o: lib/%.c $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsluice.a: $(OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(OBJ)
+
+bin/%: cmd/%.c $(BUILD)/libsluice.a $(LIBHDR)
+	@mkdir -p bin
+	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+
+# Install the Debian packages that are missing; do nothing when all are there.
+deps:
+	@missing=; for p in $(DEPS) $(EXTRA_DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "make deps: installing$$missing"; \
+	    SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+bench-deps:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(BENCH_DEPS)"
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do $$t; done
+
+test: all unit
+	$(BATS_ENV) bats tests/
+
+# The whole suite, then the whole suite again under ASan and UBSan.
+check: deps
+	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory check-asan
+
+check-asan:
+	$(MAKE) --no-print-directory clean-bin
+	$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(SAN)" HARDEN= test
+	$(MAKE) --no-print-directory clean-bin
+
+clean-bin:
+	rm -f $(BINS)
+
+demo: deps all
+	sh examples/demo.sh bin demo.db
+
+bench: bench-deps all
+	sh tests/bench/run.sh "$(CURDIR)/bin"
+
+lint:
+	@! grep -nE '\<(gets|sprintf|strcpy|strcat|strtok|atoi|atol)[[:space:]]*\(' cmd/*.c lib/*.c
+	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 \
+	    --inline-suppr --error-exitcode=1 -Ilib cmd lib
+	mandoc -Tlint -Wwarning man/*.[157]
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(PROGS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/sluice.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/sluice.7 $(DESTDIR)$(MANDIR)/man7
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) \
+	    $(DESTDIR)$(MANDIR)/man5/sluice.5 $(DESTDIR)$(MANDIR)/man7/sluice.7
+
+clean:
+	rm -rf build build-asan bin demo.db demo.db-wal demo.db-shm

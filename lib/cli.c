@@ -1,0 +1,367 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "strtonum.h"
+
+#define DEFAULT_MAX_LINE	(64ULL << 20)
+#define OUT_BLOCK		(128 * 1024)
+
+static volatile sig_atomic_t caught;
+static volatile int stop_reading;
+
+static void
+on_signal(int sig)
+{
+	caught = sig;
+	stop_reading = 1;
+}
+
+void
+cli_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked read(2) returns EINTR and we stop. */
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+cli_signalled(void)
+{
+	return caught;
+}
+
+void
+cli_die_by_signal(void)
+{
+	int sig = caught;
+
+	if (sig == 0)
+		return;
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+void
+cli_init(struct cli *c, const char *prog)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->table = "data";
+	c->max_line = DEFAULT_MAX_LINE;
+	c->fd = -1;
+}
+
+void
+cli_error(struct cli *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	stats_progress_done(&c->stats);
+	(void)fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	(void)vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	(void)fputc('\n', stderr);
+	if (code != 0 && c->status == 0)
+		c->status = code;
+}
+
+void
+cli_warn_at(struct cli *c, const struct cli_line *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	stats_progress_done(&c->stats);
+	(void)fprintf(stderr, "%s: %s:%lu: ", c->prog, l->file, l->lineno);
+	va_start(ap, fmt);
+	(void)vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	(void)fputc('\n', stderr);
+}
+
+int
+cli_option(struct cli *c, int opt, const char *arg)
+{
+	struct lib_err e;
+
+	switch (opt) {
+	case 't':
+		if (*arg == '\0') {
+			cli_error(c, EX_USAGE, "-t: empty table name");
+			return -1;
+		}
+		c->table = arg;
+		return 1;
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case CLI_OPT_RAW:
+		c->raw = 1;
+		return 1;
+	case CLI_OPT_PROGRESS:
+		c->progress = 1;
+		return 1;
+	case CLI_OPT_STATS:
+		c->stats_path = arg;
+		return 1;
+	case CLI_OPT_ON_ERROR:
+		if (onerror_parse(&c->onerr, arg, &e) == -1) {
+			cli_error(c, e.code, "%s", e.msg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_MAX_LINE:
+		if (strtonum_size(arg, 16, 1ULL << 40, &c->max_line, &e) == -1) {
+			cli_error(c, e.code, "--max-line-bytes: %s", e.msg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+cli_start(struct cli *c, char **files, int nfiles)
+{
+	int show;
+
+	c->files = files;
+	c->nfiles = nfiles;
+	show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
+	stats_init(&c->stats, c->prog, show ? stderr : NULL);
+	/* A record may take several times its text in nodes; bound that too. */
+	c->parser = jval_parser_new(c->max_line * 8 + (1 << 20));
+	if (c->parser == NULL) {
+		cli_error(c, EX_OSERR, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the next input; 0 when there is none left. */
+static int
+open_next(struct cli *c)
+{
+	struct lib_err e;
+	const char *name;
+	int fd;
+
+	if (c->next_file >= (c->nfiles > 0 ? c->nfiles : 1))
+		return 0;
+	name = c->nfiles > 0 ? c->files[c->next_file] : "-";
+	c->next_file++;
+	if (strcmp(name, "-") == 0) {
+		fd = STDIN_FILENO;
+		name = "stdin";
+	} else if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+		cli_error(c, EX_NOINPUT, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (ndjson_init(&c->reader, fd, name, (size_t)c->max_line,
+	    &stop_reading, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	c->fd = fd;
+	c->reading = 1;
+	return 1;
+}
+
+static void
+close_current(struct cli *c)
+{
+	if (!c->reading)
+		return;
+	c->bytes_closed += c->reader.bytes;
+	c->stats.bytes = c->bytes_closed;
+	ndjson_free(&c->reader);
+	if (c->fd != STDIN_FILENO)
+		(void)close(c->fd);
+	c->fd = -1;
+	c->reading = 0;
+}
+
+/* A bad line: apply --on-error.  0 to go on, -1 to stop. */
+static int
+bad_line(struct cli *c, const struct cli_line *l, const char *reason)
+{
+	struct lib_err e;
+
+	c->stats.errors++;
+	liberr_clear(&e);
+	if (onerror_reject(&c->onerr, l->file, l->lineno, reason, l->text,
+	    l->len, &e) == 0) {
+		if (c->onerr.mode == ONERROR_SKIP && !c->quiet)
+			cli_warn_at(c, l, "%s (skipped)", reason);
+		return 0;
+	}
+	if (e.code != 0) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	cli_warn_at(c, l, "%s", reason);
+	if (c->status == 0)
+		c->status = EX_DATAERR;
+	return -1;
+}
+
+int
+cli_reject(struct cli *c, const struct cli_line *l, const char *reason)
+{
+	return bad_line(c, l, reason);
+}
+
+int
+cli_next(struct cli *c, int keep_depth, struct cli_line *l)
+{
+	struct ndjson_line nl;
+	struct lib_err e;
+	const struct jval *root;
+	int rc;
+
+	for (;;) {
+		if (cli_signalled()) {
+			c->status = 128 + cli_signalled();
+			return -1;
+		}
+		if (!c->reading) {
+			if ((rc = open_next(c)) <= 0)
+				return rc;
+		}
+		rc = ndjson_next(&c->reader, &nl, &e);
+		if (rc == 0) {
+			close_current(c);
+			continue;
+		}
+		l->file = c->reader.name;
+		if (rc == -1 && e.code != EX_DATAERR) {
+			if (cli_signalled())
+				c->status = 128 + cli_signalled();
+			else
+				cli_error(c, e.code, "%s: %s", l->file, e.msg);
+			return -1;
+		}
+		l->text = nl.text;
+		l->len = nl.len;
+		l->lineno = nl.lineno;
+		c->stats.lines++;
+		c->stats.bytes = c->bytes_closed + c->reader.bytes;
+		stats_tick(&c->stats);
+		if (rc == -1) {
+			if (bad_line(c, l, e.msg) == -1)
+				return -1;
+			continue;
+		}
+		root = jval_parse(c->parser, l->text, l->len, keep_depth, &e);
+		if (root == NULL ||
+		    message_classify(root, c->raw, &l->msg, &e) == -1) {
+			if (bad_line(c, l, e.msg) == -1)
+				return -1;
+			continue;
+		}
+		if (l->msg.kind == MSG_BARE || l->msg.kind == MSG_RECORD)
+			c->stats.records++;
+		else
+			c->stats.messages++;
+		return 1;
+	}
+}
+
+int
+cli_reparse(struct cli *c, struct cli_line *l)
+{
+	struct lib_err e;
+	const struct jval *root;
+
+	root = jval_parse(c->parser, l->text, l->len, JVAL_KEEP_ALL, &e);
+	if (root == NULL || message_classify(root, c->raw, &l->msg, &e) == -1) {
+		cli_warn_at(c, l, "%s", e.msg);
+		c->status = EX_SOFTWARE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write everything or fail; EPIPE means the reader left: die quietly. */
+static int
+write_all(struct cli *c, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(STDOUT_FILENO, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE) {
+				(void)signal(SIGPIPE, SIG_DFL);
+				(void)raise(SIGPIPE);
+			}
+			cli_error(c, EX_IOERR, "stdout: %s", strerror(errno));
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+cli_flush(struct cli *c)
+{
+	int rc;
+
+	rc = write_all(c, c->out.p, c->out.len);
+	jbuf_reset(&c->out);
+	return rc;
+}
+
+int
+cli_write(struct cli *c, const void *p, size_t n)
+{
+	if (c->out.len + n > OUT_BLOCK && c->out.len > 0 && cli_flush(c) == -1)
+		return -1;
+	if (n >= OUT_BLOCK)
+		return write_all(c, p, n);
+	jbuf_put(&c->out, p, n);
+	return 0;
+}
+
+int
+cli_finish(struct cli *c, const char *stats_extra)
+{
+	struct lib_err e;
+
+	if (c->out.len > 0)
+		(void)cli_flush(c);
+	jbuf_free(&c->out);
+	close_current(c);
+	stats_progress_done(&c->stats);
+	if (onerror_close(&c->onerr, &e) == -1)
+		cli_error(c, e.code, "%s", e.msg);
+	if (c->onerr.rejected > 0 && !c->quiet)
+		cli_error(c, 0, "%lu bad line%s %s%s", c->onerr.rejected,
+		    c->onerr.rejected == 1 ? "" : "s",
+		    c->onerr.mode == ONERROR_SKIP ? "skipped" : "quarantined in ",
+		    c->onerr.mode == ONERROR_SKIP ? "" : c->onerr.path);
+	if (c->stats_path != NULL &&
+	    stats_write(&c->stats, c->stats_path, stats_extra, &e) == -1)
+		cli_error(c, e.code, "%s", e.msg);
+	jval_parser_free(c->parser);
+	c->parser = NULL;
+	return c->status;
+}

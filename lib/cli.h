@@ -1,0 +1,128 @@
+/*
+ * The command-line front shared by every sluice program: the common
+ * options, the input loop over FILE... (parse, classify, --on-error), the
+ * checked writes to stdout, --stats and signals.  This is the one lib/
+ * module that writes to stderr, in the "prog: file:line: what" form, so
+ * that every program reports the same way.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "jbuf.h"
+#include "jval.h"
+#include "message.h"
+#include "ndjson.h"
+#include "onerror.h"
+#include "stats.h"
+
+enum {
+	CLI_OPT_RAW = 0x100, CLI_OPT_ON_ERROR, CLI_OPT_STATS, CLI_OPT_PROGRESS,
+	CLI_OPT_MAX_LINE,
+	CLI_OPT_PRIVATE = 0x200		/* programs number their own from here */
+};
+
+#define CLI_SHORTOPTS	"t:qhV"
+#define CLI_LONGOPTS \
+	{ "table",		required_argument,	NULL, 't' }, \
+	{ "raw",		no_argument,		NULL, CLI_OPT_RAW }, \
+	{ "on-error",		required_argument,	NULL, CLI_OPT_ON_ERROR }, \
+	{ "stats",		required_argument,	NULL, CLI_OPT_STATS }, \
+	{ "progress",		no_argument,		NULL, CLI_OPT_PROGRESS }, \
+	{ "quiet",		no_argument,		NULL, 'q' }, \
+	{ "max-line-bytes",	required_argument,	NULL, CLI_OPT_MAX_LINE }, \
+	{ "help",		no_argument,		NULL, 'h' }, \
+	{ "version",		no_argument,		NULL, 'V' }
+
+/* The usage text of the common options, for each program's --help. */
+#define CLI_USAGE_COMMON \
+"  -t, --table NAME        stream of bare records (default: data)\n" \
+"      --raw               no message detection: every line is a record\n" \
+"      --on-error POLICY   fail (default), skip or quarantine=FILE\n" \
+"      --stats FILE        write a JSON summary to FILE\n" \
+"      --progress          show progress even when stderr is no terminal\n" \
+"  -q, --quiet             no progress, notices or summary\n" \
+"      --max-line-bytes N  longest accepted line (default 64M)\n" \
+"  -h, --help              show this help\n" \
+"  -V, --version           show the version\n"
+
+struct cli_line {
+	const char	*text;		/* the raw line, without "\r\n" */
+	size_t		 len;
+	const char	*file;		/* "stdin" or the path */
+	unsigned long	 lineno;
+	struct message	 msg;
+};
+
+struct cli {
+	const char	*prog;
+	const char	*table;		/* -t */
+	int		 raw;
+	int		 quiet;
+	int		 progress;
+	const char	*stats_path;
+	struct onerror	 onerr;
+	unsigned long long max_line;
+	int		 status;	/* exit status once something failed */
+
+	char		**files;
+	int		 nfiles;
+	int		 next_file;
+	int		 fd;
+	int		 reading;
+	struct ndjson_reader reader;
+	unsigned long long bytes_closed;	/* read from inputs already closed */
+	struct jval_parser *parser;
+	struct stats	 stats;
+	struct jbuf	 out;		/* pending stdout bytes */
+};
+
+void	cli_init(struct cli *, const char *prog);
+/*
+ * Handle a common option: 1 if it was one, 0 if it is the program's own,
+ * -1 after printing why the argument is wrong (the caller shows usage).
+ */
+int	cli_option(struct cli *, int opt, const char *arg);
+/* After option parsing: the inputs (none means stdin).  -1 on failure. */
+int	cli_start(struct cli *, char **files, int nfiles);
+
+/*
+ * The next good line, parsed (nodes kept to keep_depth) and classified.
+ * Bad lines go through --on-error here.  Returns 1, 0 at the end of the
+ * input, or -1 when the program must stop (c->status says why).
+ */
+int	cli_next(struct cli *, int keep_depth, struct cli_line *);
+/* Parse the current line again, keeping the whole tree. */
+int	cli_reparse(struct cli *, struct cli_line *);
+/*
+ * Reject the current line for a reason found by the program (a type
+ * conflict, a missing key).  0: go on without it; -1: stop (c->status).
+ */
+int	cli_reject(struct cli *, const struct cli_line *, const char *reason);
+
+/* "prog: msg" on stderr, and c->status = code when code != 0. */
+void	cli_error(struct cli *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* "prog: file:line: msg" on stderr. */
+void	cli_warn_at(struct cli *, const struct cli_line *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Queue bytes for stdout; written in large blocks.  -1 on a write error. */
+int	cli_write(struct cli *, const void *, size_t);
+int	cli_flush(struct cli *);
+
+/*
+ * The end: flush stdout, close the quarantine, write --stats (extra as in
+ * stats_write), free everything; returns the exit status to use.
+ */
+int	cli_finish(struct cli *, const char *stats_extra);
+
+/* SIGINT, SIGTERM and SIGHUP set a flag instead of killing at once. */
+void	cli_catch_signals(void);
+int	cli_signalled(void);		/* the signal caught, or 0 */
+/* Die by the caught signal with its default action. */
+void	cli_die_by_signal(void);
+
+#endif

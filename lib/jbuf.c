@@ -1,0 +1,230 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jbuf.h"
+#include "jval.h"
+
+void
+jbuf_free(struct jbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+jbuf_reset(struct jbuf *b)
+{
+	b->len = 0;
+}
+
+void
+jbuf_reserve(struct jbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->cap - b->len > n)
+		return;
+	cap = b->cap ? b->cap : 256;
+	while (cap - b->len <= n) {
+		if (cap > SIZE_MAX / 2)
+			abort();
+		cap *= 2;
+	}
+	if ((p = realloc(b->p, cap)) == NULL) {
+		(void)fputs("sluice: out of memory\n", stderr);
+		abort();
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
+void
+jbuf_put(struct jbuf *b, const void *s, size_t n)
+{
+	jbuf_reserve(b, n);
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+void
+jbuf_puts(struct jbuf *b, const char *s)
+{
+	jbuf_put(b, s, strlen(s));
+}
+
+void
+jbuf_putc(struct jbuf *b, char c)
+{
+	jbuf_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
+char *
+jbuf_cstr(struct jbuf *b)
+{
+	jbuf_reserve(b, 1);
+	b->p[b->len] = '\0';
+	return b->p;
+}
+
+void
+jbuf_str(struct jbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run;
+
+	jbuf_reserve(b, n + 2);
+	b->p[b->len++] = '"';
+	for (i = 0; i < n; i += run) {
+		unsigned char c;
+
+		/* Copy the longest run that needs no escape in one go. */
+		for (run = 0; i + run < n; run++) {
+			c = (unsigned char)s[i + run];
+			if (c < 0x20 || c == '"' || c == '\\')
+				break;
+		}
+		if (run > 0) {
+			jbuf_put(b, s + i, run);
+			continue;
+		}
+		c = (unsigned char)s[i];
+		run = 1;
+		jbuf_reserve(b, 6);
+		b->p[b->len++] = '\\';
+		switch (c) {
+		case '"':  b->p[b->len++] = '"'; break;
+		case '\\': b->p[b->len++] = '\\'; break;
+		case '\n': b->p[b->len++] = 'n'; break;
+		case '\r': b->p[b->len++] = 'r'; break;
+		case '\t': b->p[b->len++] = 't'; break;
+		case '\b': b->p[b->len++] = 'b'; break;
+		case '\f': b->p[b->len++] = 'f'; break;
+		default:
+			b->p[b->len++] = 'u';
+			b->p[b->len++] = '0';
+			b->p[b->len++] = '0';
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+			break;
+		}
+	}
+	jbuf_putc(b, '"');
+}
+
+void
+jbuf_value(struct jbuf *b, const struct jval *v)
+{
+	const struct jval *m;
+
+	switch (v->type) {
+	case JV_NULL:
+		jbuf_put(b, "null", 4);
+		break;
+	case JV_TRUE:
+		jbuf_put(b, "true", 4);
+		break;
+	case JV_FALSE:
+		jbuf_put(b, "false", 5);
+		break;
+	case JV_NUMBER:
+		jbuf_put(b, v->str, v->len);
+		break;
+	case JV_STRING:
+		jbuf_str(b, v->str, v->len);
+		break;
+	case JV_OBJECT:
+		jbuf_putc(b, '{');
+		for (m = v->child; m != NULL; m = m->next) {
+			if (m != v->child)
+				jbuf_putc(b, ',');
+			jbuf_str(b, m->key, m->keylen);
+			jbuf_putc(b, ':');
+			jbuf_value(b, m);
+		}
+		jbuf_putc(b, '}');
+		break;
+	case JV_ARRAY:
+		jbuf_putc(b, '[');
+		for (m = v->child; m != NULL; m = m->next) {
+			if (m != v->child)
+				jbuf_putc(b, ',');
+			jbuf_value(b, m);
+		}
+		jbuf_putc(b, ']');
+		break;
+	}
+}
+
+int
+jbuf_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k, need;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (n - i <= need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+void
+jbuf_base64(struct jbuf *b, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	jbuf_reserve(b, (n + 2) / 3 * 4);
+	for (i = 0; i + 2 < n; i += 3) {
+		b->p[b->len++] = tab[s[i] >> 2];
+		b->p[b->len++] = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+		b->p[b->len++] = tab[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+		b->p[b->len++] = tab[s[i + 2] & 63];
+	}
+	if (i + 1 == n) {
+		b->p[b->len++] = tab[s[i] >> 2];
+		b->p[b->len++] = tab[(s[i] & 3) << 4];
+		b->p[b->len++] = '=';
+		b->p[b->len++] = '=';
+	} else if (i + 2 == n) {
+		b->p[b->len++] = tab[s[i] >> 2];
+		b->p[b->len++] = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+		b->p[b->len++] = tab[(s[i + 1] & 15) << 2];
+		b->p[b->len++] = '=';
+	}
+}

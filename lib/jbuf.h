@@ -1,0 +1,42 @@
+/*
+ * A growable byte buffer and the JSON writer built on it.
+ *
+ * Numbers are written as the text they arrived as (jbuf_value), so a 64-bit
+ * id or a long decimal is never rounded through a double.
+ */
+#ifndef JBUF_H
+#define JBUF_H
+
+#include <stddef.h>
+
+struct jval;
+
+struct jbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+#define JBUF_INIT	{ NULL, 0, 0 }
+
+void	jbuf_free(struct jbuf *);		/* frees p; the struct is reusable */
+void	jbuf_reset(struct jbuf *);		/* len = 0, keeps the memory */
+/* Make room for n more bytes.  Aborts on out-of-memory, like xmalloc. */
+void	jbuf_reserve(struct jbuf *, size_t n);
+void	jbuf_put(struct jbuf *, const void *, size_t);
+void	jbuf_puts(struct jbuf *, const char *);
+void	jbuf_putc(struct jbuf *, char);
+/* NUL-terminate without counting the NUL in len; returns p. */
+char	*jbuf_cstr(struct jbuf *);
+
+/* A JSON string literal, quoted and escaped; bytes are copied as they are. */
+void	jbuf_str(struct jbuf *, const char *, size_t);
+/* Any value of a parsed document, compact, numbers as their original text. */
+void	jbuf_value(struct jbuf *, const struct jval *);
+
+/* 1 if the bytes are valid UTF-8 (no overlongs, no surrogates). */
+int	jbuf_utf8_valid(const char *, size_t);
+/* Standard base64 of the bytes, unquoted. */
+void	jbuf_base64(struct jbuf *, const unsigned char *, size_t);
+
+#endif

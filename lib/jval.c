@@ -1,0 +1,399 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "exitcodes.h"
+#include "jval.h"
+
+#define CHUNK_MIN	(64 * 1024)
+
+struct chunk {
+	struct chunk	*next;
+	size_t		 size;
+	size_t		 used;
+	/* followed by size bytes, max_align_t-aligned */
+};
+
+struct jval_parser {
+	yajl_handle	 yajl;
+	struct chunk	*chunks;	/* the arena; the head is the current one */
+	struct chunk	*spare;		/* rewound chunks waiting for reuse */
+	size_t		 arena_used;
+	size_t		 arena_limit;
+
+	int		 keep_depth;
+	int		 depth;		/* of the next value: the root is 0 */
+	int		 done;		/* the root value is complete */
+	int		 oom;
+	int		 too_deep;
+	int		 extra;		/* a second value on the line */
+	struct jval	*root;
+	struct jval	*stack[JVAL_MAX_DEPTH + 1];	/* open containers */
+	struct jval	*last[JVAL_MAX_DEPTH + 1];	/* their last member */
+	const char	*key;		/* pending member name */
+	size_t		 keylen;
+};
+
+static void *
+arena_alloc(struct jval_parser *p, size_t n)
+{
+	struct chunk *c = p->chunks;
+	size_t size;
+
+	n = (n + 15) & ~(size_t)15;
+	if (c == NULL || c->size - c->used < n) {
+		if (p->arena_used + n > p->arena_limit) {
+			p->oom = 1;
+			return NULL;
+		}
+		if (p->spare != NULL && p->spare->size >= n) {
+			c = p->spare;
+			p->spare = c->next;
+		} else {
+			size = n > CHUNK_MIN ? n : CHUNK_MIN;
+			if ((c = malloc(sizeof(*c) + 16 + size)) == NULL) {
+				p->oom = 1;
+				return NULL;
+			}
+			c->size = size;
+		}
+		c->used = 0;
+		c->next = p->chunks;
+		p->chunks = c;
+	}
+	p->arena_used += n;
+	c->used += n;
+	return (char *)c + ((sizeof(*c) + 15) & ~(size_t)15) + c->used - n;
+}
+
+static void
+arena_rewind(struct jval_parser *p)
+{
+	struct chunk *c, *next;
+
+	for (c = p->chunks; c != NULL; c = next) {
+		next = c->next;
+		c->next = p->spare;
+		p->spare = c;
+	}
+	p->chunks = NULL;
+	p->arena_used = 0;
+}
+
+static void
+chunks_free(struct chunk *c)
+{
+	struct chunk *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
+
+static char *
+arena_strdup(struct jval_parser *p, const unsigned char *s, size_t n)
+{
+	char *d;
+
+	if ((d = arena_alloc(p, n + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/* Add a value at the current depth; containers are then entered by the caller. */
+static struct jval *
+add(struct jval_parser *p, unsigned char type, const unsigned char *s,
+    size_t n, int *skip)
+{
+	struct jval *v, *parent;
+
+	*skip = 0;
+	if (p->done) {
+		p->extra = 1;
+		return NULL;
+	}
+	if (p->keep_depth >= 0 && p->depth > p->keep_depth) {
+		*skip = 1;
+		return NULL;
+	}
+	if ((v = arena_alloc(p, sizeof(*v))) == NULL)
+		return NULL;
+	memset(v, 0, sizeof(*v));
+	v->type = type;
+	if (s != NULL) {
+		if ((v->str = arena_strdup(p, s, n)) == NULL)
+			return NULL;
+		v->len = n;
+	}
+	if (p->depth == 0) {
+		p->root = v;
+		return v;
+	}
+	parent = p->stack[p->depth - 1];
+	if (parent->type == JV_OBJECT) {
+		v->key = p->key;
+		v->keylen = p->keylen;
+	}
+	if (parent->child == NULL)
+		parent->child = v;
+	else
+		p->last[p->depth - 1]->next = v;
+	p->last[p->depth - 1] = v;
+	parent->len++;
+	return v;
+}
+
+static int
+scalar(void *ctx, unsigned char type, const unsigned char *s, size_t n)
+{
+	struct jval_parser *p = ctx;
+	int skip;
+
+	if (add(p, type, s, n, &skip) == NULL && !skip)
+		return 0;
+	if (p->depth == 0)
+		p->done = 1;
+	return 1;
+}
+
+static int
+on_null(void *ctx)
+{
+	return scalar(ctx, JV_NULL, NULL, 0);
+}
+
+static int
+on_boolean(void *ctx, int b)
+{
+	return scalar(ctx, b ? JV_TRUE : JV_FALSE, NULL, 0);
+}
+
+static int
+on_number(void *ctx, const char *s, size_t n)
+{
+	return scalar(ctx, JV_NUMBER, (const unsigned char *)s, n);
+}
+
+static int
+on_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return scalar(ctx, JV_STRING, s, n);
+}
+
+static int
+open_container(void *ctx, unsigned char type)
+{
+	struct jval_parser *p = ctx;
+	struct jval *v;
+	int skip;
+
+	if ((v = add(p, type, NULL, 0, &skip)) == NULL && !skip)
+		return 0;
+	if (p->depth >= JVAL_MAX_DEPTH) {
+		p->too_deep = 1;
+		return 0;
+	}
+	if (v != NULL && p->keep_depth >= 0 && p->depth == p->keep_depth)
+		v->elided = 1;
+	p->stack[p->depth] = v;
+	p->last[p->depth] = NULL;
+	p->depth++;
+	return 1;
+}
+
+static int
+close_container(void *ctx)
+{
+	struct jval_parser *p = ctx;
+
+	p->depth--;
+	if (p->depth == 0)
+		p->done = 1;
+	return 1;
+}
+
+static int
+on_start_map(void *ctx)
+{
+	return open_container(ctx, JV_OBJECT);
+}
+
+static int
+on_start_array(void *ctx)
+{
+	return open_container(ctx, JV_ARRAY);
+}
+
+static int
+on_map_key(void *ctx, const unsigned char *s, size_t n)
+{
+	struct jval_parser *p = ctx;
+
+	if (p->keep_depth >= 0 && p->depth > p->keep_depth)
+		return 1;
+	if ((p->key = arena_strdup(p, s, n)) == NULL)
+		return 0;
+	p->keylen = n;
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	on_null, on_boolean, NULL, NULL, on_number, on_string,
+	on_start_map, on_map_key, close_container,
+	on_start_array, close_container
+};
+
+static int
+new_handle(struct jval_parser *p)
+{
+	if (p->yajl != NULL)
+		yajl_free(p->yajl);
+	if ((p->yajl = yajl_alloc(&callbacks, NULL, p)) == NULL)
+		return -1;
+	/* One handle serves every line: values follow each other. */
+	(void)yajl_config(p->yajl, yajl_allow_multiple_values, 1);
+	return 0;
+}
+
+struct jval_parser *
+jval_parser_new(size_t arena_limit)
+{
+	struct jval_parser *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->arena_limit = arena_limit;
+	if (new_handle(p) == -1) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+jval_parser_free(struct jval_parser *p)
+{
+	if (p == NULL)
+		return;
+	if (p->yajl != NULL)
+		yajl_free(p->yajl);
+	chunks_free(p->chunks);
+	chunks_free(p->spare);
+	free(p);
+}
+
+/* yajl's message, on one line, without its trailing newline. */
+static void
+yajl_message(struct jval_parser *p, const char *buf, size_t len,
+    struct lib_err *e)
+{
+	unsigned char *m;
+	size_t at, n;
+
+	at = yajl_get_bytes_consumed(p->yajl);
+	m = yajl_get_error(p->yajl, 0, (const unsigned char *)buf, len);
+	if (m == NULL) {
+		(void)liberr_set(e, EX_DATAERR, "invalid JSON");
+		return;
+	}
+	n = strlen((char *)m);
+	while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' ' || m[n - 1] == '.'))
+		m[--n] = '\0';
+	if (strstr((char *)m, "UTF8") != NULL)
+		(void)liberr_set(e, EX_DATAERR,
+		    "invalid UTF-8 in a string near byte %zu", at + 1);
+	else
+		(void)liberr_set(e, EX_DATAERR, "invalid JSON at byte %zu: %s",
+		    at + 1, (char *)m);
+	yajl_free_error(p->yajl, m);
+}
+
+const struct jval *
+jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
+    struct lib_err *e)
+{
+	yajl_status st;
+
+	arena_rewind(p);
+	p->keep_depth = keep_depth;
+	p->depth = p->done = p->oom = p->too_deep = p->extra = 0;
+	p->root = NULL;
+	p->key = NULL;
+	p->keylen = 0;
+
+	st = yajl_parse(p->yajl, (const unsigned char *)buf, len);
+	/* A space ends a bare top-level number without starting a value. */
+	if (st == yajl_status_ok)
+		st = yajl_parse(p->yajl, (const unsigned char *)" ", 1);
+	if (st == yajl_status_ok && p->done && !p->extra)
+		return p->root;
+
+	if (p->oom)
+		(void)liberr_set(e, EX_DATAERR,
+		    "record needs more than %zu bytes of memory to parse",
+		    p->arena_limit);
+	else if (p->too_deep)
+		(void)liberr_set(e, EX_DATAERR, "nesting deeper than %d levels",
+		    JVAL_MAX_DEPTH);
+	else if (p->extra)
+		(void)liberr_set(e, EX_DATAERR,
+		    "more than one JSON value on the line");
+	else if (st == yajl_status_ok)
+		(void)liberr_set(e, EX_DATAERR,
+		    "incomplete JSON value (truncated line?)");
+	else
+		yajl_message(p, buf, len, e);
+	/* The lexer may hold half a token: start the next line afresh. */
+	if (new_handle(p) == -1)
+		(void)liberr_set(e, EX_SOFTWARE, "out of memory");
+	return NULL;
+}
+
+const struct jval *
+jval_getn(const struct jval *obj, const char *key, size_t n)
+{
+	const struct jval *m, *found = NULL;
+
+	if (obj == NULL || obj->type != JV_OBJECT)
+		return NULL;
+	for (m = obj->child; m != NULL; m = m->next)
+		if (m->keylen == n && memcmp(m->key, key, n) == 0)
+			found = m;
+	return found;
+}
+
+const struct jval *
+jval_get(const struct jval *obj, const char *key)
+{
+	return jval_getn(obj, key, strlen(key));
+}
+
+int
+jval_is_integer_text(const struct jval *v)
+{
+	size_t i;
+
+	if (v->type != JV_NUMBER)
+		return 0;
+	for (i = 0; i < v->len; i++)
+		if (v->str[i] == '.' || v->str[i] == 'e' || v->str[i] == 'E')
+			return 0;
+	return 1;
+}
+
+int
+jval_int64(const struct jval *v, long long *out)
+{
+	char *end;
+
+	if (!jval_is_integer_text(v))
+		return 0;
+	errno = 0;
+	*out = strtoll(v->str, &end, 10);
+	return errno == 0 && end == v->str + v->len;
+}

@@ -1,0 +1,65 @@
+/*
+ * A parsed JSON document: one line of NDJSON as a tree of jval nodes.
+ *
+ * The parser is yajl's SAX interface building nodes in an arena that is
+ * rewound for every document, so memory depends on the largest record,
+ * never on the input size.  Strings are unescaped, NUL-terminated copies;
+ * numbers keep the text they arrived as.  Members keep their order, and
+ * duplicate keys are all kept (jval_get returns the last: last one wins).
+ */
+#ifndef JVAL_H
+#define JVAL_H
+
+#include <stddef.h>
+
+#include "liberr.h"
+
+enum jval_type {
+	JV_NULL, JV_FALSE, JV_TRUE, JV_NUMBER, JV_STRING, JV_OBJECT, JV_ARRAY
+};
+
+struct jval {
+	const char	*key;		/* member name inside an object, else NULL */
+	size_t		 keylen;
+	const char	*str;		/* string bytes or number text */
+	size_t		 len;		/* their length; members of a container */
+	struct jval	*child;		/* first member */
+	struct jval	*next;		/* next sibling */
+	unsigned char	 type;		/* enum jval_type */
+	unsigned char	 elided;	/* container whose members were not kept */
+};
+
+/* Nesting deeper than this is rejected as bad data (no stack overflow). */
+#define JVAL_MAX_DEPTH	1024
+/* keep_depth for jval_parse: keep the whole tree. */
+#define JVAL_KEEP_ALL	(-1)
+
+struct jval_parser;
+
+/*
+ * A parser whose arena never grows past arena_limit bytes; a document that
+ * needs more is rejected with EX_DATAERR.  jval_parser_free(NULL) is a no-op.
+ */
+struct jval_parser *jval_parser_new(size_t arena_limit);
+void	jval_parser_free(struct jval_parser *);
+
+/*
+ * Parse exactly one JSON value from buf.  Nodes deeper than keep_depth
+ * (the root is depth 0) are validated but not kept; a container at
+ * keep_depth is marked elided.  Returns the root, valid until the next
+ * call, or NULL with e set (EX_DATAERR, message without a location).
+ */
+const struct jval *jval_parse(struct jval_parser *, const char *buf,
+	    size_t len, int keep_depth, struct lib_err *e);
+
+/* The last member named key (a NUL-terminated name), or NULL. */
+const struct jval *jval_get(const struct jval *obj, const char *key);
+/* The last member whose name is the n bytes at key, or NULL. */
+const struct jval *jval_getn(const struct jval *obj, const char *key,
+	    size_t n);
+/* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */
+int	jval_int64(const struct jval *v, long long *out);
+/* 1 if v is an integer literal (no fraction, no exponent), of any size. */
+int	jval_is_integer_text(const struct jval *v);
+
+#endif

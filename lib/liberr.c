@@ -1,0 +1,40 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "liberr.h"
+
+int
+liberr_set(struct lib_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+liberr_prefix(struct lib_err *e, const char *fmt, ...)
+{
+	char old[sizeof(e->msg)];
+	size_t n;
+	va_list ap;
+
+	memcpy(old, e->msg, sizeof(old));
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	(void)snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", old);
+	return -1;
+}
+
+void
+liberr_clear(struct lib_err *e)
+{
+	e->code = 0;
+	e->msg[0] = '\0';
+}

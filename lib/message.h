@@ -1,0 +1,39 @@
+/*
+ * Singer message detection (sluice(5)).  A line is a message when it is an
+ * object whose "type" is RECORD, SCHEMA, STATE or ACTIVATE_VERSION (in any
+ * case, as the Singer spec allows) and that has the keys that type needs;
+ * any other object is a bare record of the default stream.
+ */
+#ifndef MESSAGE_H
+#define MESSAGE_H
+
+#include "jval.h"
+
+enum message_kind {
+	MSG_BARE, MSG_RECORD, MSG_SCHEMA, MSG_STATE, MSG_ACTIVATE_VERSION
+};
+
+struct message {
+	enum message_kind	 kind;
+	const struct jval	*root;
+	const struct jval	*record;	/* MSG_BARE: the root itself */
+	const char		*stream;	/* NULL for MSG_BARE and MSG_STATE */
+	size_t			 streamlen;
+	const struct jval	*schema;
+	const struct jval	*key_properties;	/* may be NULL */
+	const struct jval	*value;		/* STATE */
+	const struct jval	*version;	/* ACTIVATE_VERSION, RECORD (may be NULL) */
+};
+
+/*
+ * Classify root.  With raw set every object is a bare record.  Returns 0,
+ * or -1 with e set (EX_DATAERR) when root is not an object or a message's
+ * keys have the wrong types (a RECORD whose record is not an object).
+ */
+int	message_classify(const struct jval *root, int raw, struct message *m,
+	    struct lib_err *e);
+
+/* "RECORD", "SCHEMA", ... for messages. */
+const char *message_kind_name(enum message_kind);
+
+#endif

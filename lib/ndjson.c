@@ -1,0 +1,147 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "ndjson.h"
+
+#define INITIAL_CAP	(256 * 1024)
+
+int
+ndjson_init(struct ndjson_reader *r, int fd, const char *name,
+    size_t max_line, volatile int *stop, struct lib_err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	r->max_line = max_line;
+	r->stop = stop;
+	r->cap = max_line + 2 < INITIAL_CAP ? max_line + 2 : INITIAL_CAP;
+	if ((r->buf = malloc(r->cap)) == NULL)
+		return liberr_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
+void
+ndjson_free(struct ndjson_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Read more bytes after r->end, compacting or growing first.  0 at EOF. */
+static ssize_t
+fill(struct ndjson_reader *r, struct lib_err *e)
+{
+	ssize_t n;
+
+	if (r->start > 0 && (r->end == r->cap || r->start > r->cap / 2)) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		size_t cap = r->cap * 2;
+		char *p;
+
+		if (cap > r->max_line + 2)
+			cap = r->max_line + 2;
+		if ((p = realloc(r->buf, cap)) == NULL)
+			return liberr_set(e, EX_OSERR, "out of memory");
+		r->buf = p;
+		r->cap = cap;
+	}
+	for (;;) {
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n >= 0)
+			break;
+		if (errno == EINTR && (r->stop == NULL || !*r->stop))
+			continue;
+		if (errno == EINTR)
+			return liberr_set(e, EX_TEMPFAIL, "interrupted");
+		return liberr_set(e, EX_IOERR, "read error: %s", strerror(errno));
+	}
+	r->end += (size_t)n;
+	r->bytes += (unsigned long long)n;
+	if (n == 0)
+		r->eof = 1;
+	return n;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+int
+ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
+    struct lib_err *e)
+{
+	char *nl;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (r->discarding) {
+			/* Drop the rest of a line that was too long. */
+			if (nl == NULL) {
+				r->start = r->end;
+				if (r->eof || (n = fill(r, e)) == 0) {
+					r->discarding = 0;
+					return 0;
+				}
+				if (n < 0)
+					return -1;
+				continue;
+			}
+			r->start = (size_t)(nl - r->buf) + 1;
+			r->discarding = 0;
+			continue;
+		}
+		if (nl == NULL) {
+			len = r->end - r->start;
+			if (len > r->max_line) {
+				r->lineno++;
+				line->text = r->buf + r->start;
+				line->len = r->max_line;
+				line->lineno = r->lineno;
+				r->start = r->end;
+				r->discarding = 1;
+				return liberr_set(e, EX_DATAERR,
+				    "line longer than %zu bytes", r->max_line);
+			}
+			if (!r->eof) {
+				if ((n = fill(r, e)) < 0)
+					return -1;
+				continue;
+			}
+			if (len == 0)
+				return 0;
+			/* The last line has no newline: take it as it is. */
+			nl = r->buf + r->end;
+		}
+		r->lineno++;
+		line->text = r->buf + r->start;
+		line->len = (size_t)(nl - line->text);
+		line->lineno = r->lineno;
+		r->start = nl < r->buf + r->end ? (size_t)(nl - r->buf) + 1 : r->end;
+		if (line->len > 0 && line->text[line->len - 1] == '\r')
+			line->len--;
+		if (line->len > r->max_line) {
+			line->len = r->max_line;
+			return liberr_set(e, EX_DATAERR,
+			    "line longer than %zu bytes", r->max_line);
+		}
+		if (blank(line->text, line->len))
+			continue;
+		return 1;
+	}
+}

@@ -1,0 +1,701 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "exitcodes.h"
+#include "schema.h"
+
+static const char *const type_names[] = {
+	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json"
+};
+
+const char *
+schema_type_name(enum stype t)
+{
+	return type_names[t];
+}
+
+unsigned long long
+schema_hash(const char *s, size_t n)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	if (n > SIZE_MAX / size)
+		abort();
+	if ((p = realloc(p, n * size)) == NULL)
+		abort();
+	return p;
+}
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *d = xrealloc(NULL, n + 1, 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/*
+ * Open-addressing hash index shared by tables (columns by name) and sets
+ * (tables by name): slots hold position + 1, 0 is empty, load <= 1/2.
+ */
+typedef const char *(*name_at_fn)(const void *, size_t, size_t *);
+
+static long
+index_find(const unsigned int *index, size_t cap, const void *owner,
+    name_at_fn name_at, const char *s, size_t n)
+{
+	size_t i, len;
+	const char *name;
+
+	if (cap == 0)
+		return -1;
+	for (i = schema_hash(s, n) & (cap - 1); index[i] != 0;
+	    i = (i + 1) & (cap - 1)) {
+		name = name_at(owner, index[i] - 1, &len);
+		if (len == n && memcmp(name, s, n) == 0)
+			return (long)index[i] - 1;
+	}
+	return -1;
+}
+
+static void
+index_insert(unsigned int *index, size_t cap, const char *s, size_t n,
+    size_t pos)
+{
+	size_t i;
+
+	for (i = schema_hash(s, n) & (cap - 1); index[i] != 0;
+	    i = (i + 1) & (cap - 1))
+		;
+	index[i] = (unsigned int)pos + 1;
+}
+
+/* Grow to keep the load under 1/2 when count entries will be held. */
+static unsigned int *
+index_reserve(unsigned int *index, size_t *cap, size_t count,
+    const void *owner, name_at_fn name_at)
+{
+	size_t newcap, i, len;
+	unsigned int *nidx;
+	const char *name;
+
+	if (count * 2 <= *cap)
+		return index;
+	newcap = *cap ? *cap : 16;
+	while (count * 2 > newcap)
+		newcap *= 2;
+	nidx = xrealloc(NULL, newcap, sizeof(*nidx));
+	memset(nidx, 0, newcap * sizeof(*nidx));
+	for (i = 0; i + 1 < count; i++) {
+		name = name_at(owner, i, &len);
+		index_insert(nidx, newcap, name, len, i);
+	}
+	free(index);
+	*cap = newcap;
+	return nidx;
+}
+
+static const char *
+column_name_at(const void *owner, size_t i, size_t *len)
+{
+	const struct schema_table *t = owner;
+
+	*len = t->cols[i].namelen;
+	return t->cols[i].name;
+}
+
+static const char *
+table_name_at(const void *owner, size_t i, size_t *len)
+{
+	const struct schema_set *s = owner;
+
+	*len = s->tables[i]->namelen;
+	return s->tables[i]->name;
+}
+
+enum stype
+schema_value_type(const struct jval *v, int detect)
+{
+	long long ll;
+
+	switch (v->type) {
+	case JV_NULL:
+		return ST_NONE;
+	case JV_TRUE:
+	case JV_FALSE:
+		return ST_BOOL;
+	case JV_NUMBER:
+		return jval_int64(v, &ll) ? ST_BIGINT : ST_DOUBLE;
+	case JV_STRING:
+		if (!detect || v->len < 10 || v->str[0] < '0' || v->str[0] > '9')
+			return ST_TEXT;
+		switch (detect_temporal(v->str, v->len)) {
+		case DETECT_DATE: return ST_DATE;
+		case DETECT_TIMESTAMP: return ST_TIMESTAMP;
+		default: return ST_TEXT;
+		}
+	default:
+		return ST_JSON;
+	}
+}
+
+/*
+ * How a column of type have takes a value of type got: 0 as it is, 1 by
+ * widening to *to, -1 not at all (a conflict).
+ */
+static int
+widen(enum stype have, enum stype got, enum stype *to)
+{
+	*to = have;
+	if (have == got)
+		return 0;
+	if ((have == ST_DOUBLE && got == ST_BIGINT) ||
+	    (have == ST_TIMESTAMP && got == ST_DATE) ||
+	    (have == ST_TEXT && (got == ST_TIMESTAMP || got == ST_DATE)))
+		return 0;
+	if ((have == ST_BIGINT && got == ST_DOUBLE) ||
+	    (have == ST_DATE && got == ST_TIMESTAMP)) {
+		*to = got;
+		return 1;
+	}
+	return -1;
+}
+
+static void
+change(struct schema_table *t, struct schema_changes *ch,
+    enum schema_change_kind kind, size_t col, enum stype from, enum stype to)
+{
+	t->version++;
+	if (ch == NULL)
+		return;
+	if (ch->n == ch->cap) {
+		ch->cap = ch->cap ? ch->cap * 2 : 16;
+		ch->v = xrealloc(ch->v, ch->cap, sizeof(*ch->v));
+	}
+	ch->v[ch->n].kind = kind;
+	ch->v[ch->n].col = col;
+	ch->v[ch->n].from = from;
+	ch->v[ch->n].to = to;
+	ch->n++;
+}
+
+void
+schema_changes_free(struct schema_changes *ch)
+{
+	free(ch->v);
+	ch->v = NULL;
+	ch->n = ch->cap = 0;
+}
+
+struct schema_table *
+schema_table_new(const char *name, size_t len)
+{
+	struct schema_table *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		abort();
+	t->name = xstrndup(name, len);
+	t->namelen = len;
+	return t;
+}
+
+static void
+keys_free(struct schema_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nkeys; i++)
+		free(t->keys[i]);
+	free(t->keys);
+	t->keys = NULL;
+	t->nkeys = 0;
+}
+
+void
+schema_table_free(struct schema_table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->ncols; i++)
+		free(t->cols[i].name);
+	free(t->cols);
+	free(t->index);
+	keys_free(t);
+	free(t->name);
+	free(t);
+}
+
+void
+schema_table_set_keys_csv(struct schema_table *t, const char *csv)
+{
+	const char *p, *comma;
+
+	keys_free(t);
+	for (p = csv; p != NULL && *p != '\0'; p = comma ? comma + 1 : NULL) {
+		comma = strchr(p, ',');
+		t->keys = xrealloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
+		t->keys[t->nkeys++] = xstrndup(p,
+		    comma ? (size_t)(comma - p) : strlen(p));
+	}
+	t->version++;
+}
+
+long
+schema_table_find(const struct schema_table *t, const char *name, size_t len)
+{
+	return index_find(t->index, t->indexcap, t, column_name_at, name, len);
+}
+
+long
+schema_table_add(struct schema_table *t, const char *name, size_t len,
+    enum stype type, int nullable, struct lib_err *e)
+{
+	struct schema_column *c;
+
+	if (t->ncols >= SCHEMA_MAX_COLUMNS)
+		return liberr_set(e, EX_DATAERR,
+		    "stream %s: more than %d columns", t->name,
+		    SCHEMA_MAX_COLUMNS), -2;
+	if (t->ncols == t->capcols) {
+		t->capcols = t->capcols ? t->capcols * 2 : 16;
+		t->cols = xrealloc(t->cols, t->capcols, sizeof(*t->cols));
+	}
+	c = &t->cols[t->ncols];
+	c->name = xstrndup(name, len);
+	c->namelen = len;
+	c->type = type;
+	c->nullable = nullable;
+	c->seen = t->records;
+	t->ncols++;
+	t->index = index_reserve(t->index, &t->indexcap, t->ncols, t,
+	    column_name_at);
+	index_insert(t->index, t->indexcap, name, len, t->ncols - 1);
+	return (long)t->ncols - 1;
+}
+
+void
+schema_record_begin(struct schema_table *t)
+{
+	t->records++;
+}
+
+/* The variant column for values of type got: "name__v_TYPE". */
+static long
+variant(struct schema_table *t, size_t base, enum stype got,
+    struct schema_changes *ch, struct lib_err *e)
+{
+	char name[4096];
+	size_t n;
+	long col;
+
+	n = t->cols[base].namelen;
+	if (n > sizeof(name) - 32)
+		n = sizeof(name) - 32;
+	memcpy(name, t->cols[base].name, n);
+	n += (size_t)snprintf(name + n, sizeof(name) - n, "__v_%s",
+	    schema_type_name(got));
+	if ((col = schema_table_find(t, name, n)) >= 0) {
+		t->cols[col].seen = t->records;
+		return col;
+	}
+	if ((col = schema_table_add(t, name, n, got, 1, e)) < 0)
+		return col;
+	change(t, ch, SC_VARIANT, (size_t)col, t->cols[base].type, got);
+	return col;
+}
+
+long
+schema_observe(struct schema_table *t, const char *name, size_t len,
+    const struct jval *v, const struct schema_opts *o,
+    struct schema_changes *ch, struct lib_err *e)
+{
+	struct schema_column *c;
+	enum stype got, to;
+	long col;
+
+	got = schema_value_type(v, o->detect);
+	col = schema_table_find(t, name, len);
+	if (col < 0) {
+		if (got == ST_NONE)
+			return -1;
+		if ((col = schema_table_add(t, name, len, got,
+		    t->records > 1 || t->seeded, e)) < 0)
+			return col;
+		if (t->records > 1 || t->seeded)
+			change(t, ch, SC_NEW_COLUMN, (size_t)col, ST_NONE, got);
+		return col;
+	}
+	c = &t->cols[col];
+	c->seen = t->records;
+	if (got == ST_NONE) {
+		if (!c->nullable) {
+			c->nullable = 1;
+			change(t, ch, SC_NULLABLE, (size_t)col, c->type, c->type);
+		}
+		return col;
+	}
+	switch (widen(c->type, got, &to)) {
+	case 0:
+		return col;
+	case 1:
+		change(t, ch, SC_WIDEN, (size_t)col, c->type, to);
+		c->type = to;
+		return col;
+	default:
+		if (o->conflict_fail)
+			return liberr_set(e, EX_DATAERR,
+			    "stream %s: column \"%s\": %s value in a %s column",
+			    t->name, c->name, schema_type_name(got),
+			    schema_type_name(c->type)), -2;
+		/* The base column gets null in this record. */
+		if (!c->nullable) {
+			c->nullable = 1;
+			change(t, ch, SC_NULLABLE, (size_t)col, c->type, c->type);
+		}
+		return variant(t, (size_t)col, got, ch, e);
+	}
+}
+
+void
+schema_record_end(struct schema_table *t, struct schema_changes *ch)
+{
+	size_t i;
+
+	if (t->records == 1 && !t->seeded) {
+		change(t, ch, SC_NEW_TABLE, 0, ST_NONE, ST_NONE);
+		return;
+	}
+	for (i = 0; i < t->ncols; i++)
+		if (t->cols[i].seen != t->records && !t->cols[i].nullable) {
+			t->cols[i].nullable = 1;
+			change(t, ch, SC_NULLABLE, i, t->cols[i].type,
+			    t->cols[i].type);
+		}
+}
+
+/* The logical type a JSON Schema declares, and whether it allows null. */
+static enum stype
+json_schema_type(const struct jval *s, int *nullable)
+{
+	const struct jval *type, *format, *any, *m;
+	enum stype t = ST_NONE, one;
+	int nonnull = 0;
+
+	*nullable = 0;
+	if (s == NULL || s->type != JV_OBJECT)
+		return ST_JSON;
+	if ((any = jval_get(s, "anyOf")) != NULL ||
+	    (any = jval_get(s, "oneOf")) != NULL) {
+		int n;
+
+		if (any->type != JV_ARRAY)
+			return ST_JSON;
+		for (m = any->child; m != NULL; m = m->next) {
+			one = json_schema_type(m, &n);
+			if (n)
+				*nullable = 1;
+			if (one != ST_NONE && t == ST_NONE)
+				t = one;
+		}
+		return t == ST_NONE ? ST_JSON : t;
+	}
+	type = jval_get(s, "type");
+	format = jval_get(s, "format");
+	if (type == NULL)
+		return ST_JSON;
+	for (m = type->type == JV_ARRAY ? type->child : type; m != NULL;
+	    m = type->type == JV_ARRAY ? m->next : NULL) {
+		if (m->type != JV_STRING)
+			continue;
+		if (strcmp(m->str, "null") == 0) {
+			*nullable = 1;
+			continue;
+		}
+		if (strcmp(m->str, "integer") == 0)
+			one = ST_BIGINT;
+		else if (strcmp(m->str, "number") == 0)
+			one = ST_DOUBLE;
+		else if (strcmp(m->str, "boolean") == 0)
+			one = ST_BOOL;
+		else if (strcmp(m->str, "string") == 0) {
+			one = ST_TEXT;
+			if (format != NULL && format->type == JV_STRING) {
+				if (strcmp(format->str, "date-time") == 0)
+					one = ST_TIMESTAMP;
+				else if (strcmp(format->str, "date") == 0)
+					one = ST_DATE;
+			}
+		} else
+			one = ST_JSON;
+		if (nonnull++ == 0)
+			t = one;
+		else if (t != one) {
+			enum stype w;
+
+			/* ["integer","number"] is a number; others: JSON. */
+			if (widen(t, one, &w) >= 0)
+				t = w;
+			else if (widen(one, t, &w) >= 0)
+				t = w;
+			else if (t == ST_TEXT || one == ST_TEXT)
+				t = ST_TEXT;
+			else
+				t = ST_JSON;
+		}
+	}
+	return nonnull ? t : ST_NONE;
+}
+
+int
+schema_apply_json(struct schema_table *t, const struct jval *schema,
+    const struct jval *keys, struct schema_changes *ch, struct lib_err *e)
+{
+	const struct jval *props, *p, *k;
+	enum stype type, to;
+	int nullable;
+	long col;
+
+	if (keys != NULL && keys->type == JV_ARRAY) {
+		keys_free(t);
+		for (k = keys->child; k != NULL; k = k->next) {
+			if (k->type != JV_STRING)
+				return liberr_set(e, EX_DATAERR,
+				    "key_properties: not a list of strings");
+			t->keys = xrealloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
+			t->keys[t->nkeys++] = xstrndup(k->str, k->len);
+		}
+	}
+	if (schema == NULL)
+		return 0;
+	props = jval_get(schema, "properties");
+	if (props != NULL && props->type != JV_OBJECT)
+		return liberr_set(e, EX_DATAERR,
+		    "schema: \"properties\" is not an object");
+	for (p = props != NULL ? props->child : NULL; p != NULL; p = p->next) {
+		type = json_schema_type(p, &nullable);
+		if (type == ST_NONE)
+			continue;
+		if ((col = schema_table_find(t, p->key, p->keylen)) < 0) {
+			if ((col = schema_table_add(t, p->key, p->keylen, type,
+			    nullable, e)) < 0)
+				return -1;
+			change(t, ch, SC_NEW_COLUMN, (size_t)col, ST_NONE, type);
+			continue;
+		}
+		if (widen(t->cols[col].type, type, &to) == 1) {
+			change(t, ch, SC_WIDEN, (size_t)col, t->cols[col].type, to);
+			t->cols[col].type = to;
+		}
+		if (nullable && !t->cols[col].nullable) {
+			t->cols[col].nullable = 1;
+			change(t, ch, SC_NULLABLE, (size_t)col, to, to);
+		}
+	}
+	if (t->records == 0)
+		t->seeded = 1;
+	return 0;
+}
+
+static void
+write_column_type(struct jbuf *b, const struct schema_column *c)
+{
+	static const char *const json_types[] = {
+		"null", "integer", "number", "boolean", "string", "string",
+		"string", NULL
+	};
+
+	jbuf_puts(b, "{\"type\":[");
+	if (c->nullable)
+		jbuf_puts(b, "\"null\",");
+	if (c->type == ST_JSON)
+		jbuf_puts(b, "\"object\",\"array\"]");
+	else {
+		jbuf_putc(b, '"');
+		jbuf_puts(b, json_types[c->type]);
+		jbuf_puts(b, "\"]");
+	}
+	if (c->type == ST_TIMESTAMP)
+		jbuf_puts(b, ",\"format\":\"date-time\"");
+	else if (c->type == ST_DATE)
+		jbuf_puts(b, ",\"format\":\"date\"");
+	jbuf_putc(b, '}');
+}
+
+void
+schema_write_json(const struct schema_table *t, struct jbuf *b)
+{
+	size_t i;
+
+	jbuf_puts(b, "{\"type\":\"object\",\"properties\":{");
+	for (i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		jbuf_str(b, t->cols[i].name, t->cols[i].namelen);
+		jbuf_putc(b, ':');
+		write_column_type(b, &t->cols[i]);
+	}
+	jbuf_puts(b, "}}");
+}
+
+void
+schema_write_message(const struct schema_table *t, struct jbuf *b)
+{
+	size_t i;
+
+	jbuf_puts(b, "{\"type\":\"SCHEMA\",\"stream\":");
+	jbuf_str(b, t->name, t->namelen);
+	jbuf_puts(b, ",\"schema\":");
+	schema_write_json(t, b);
+	jbuf_puts(b, ",\"key_properties\":[");
+	for (i = 0; i < t->nkeys; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		jbuf_str(b, t->keys[i], strlen(t->keys[i]));
+	}
+	jbuf_puts(b, "]}");
+}
+
+struct schema_table *
+schema_set_get(struct schema_set *s, const char *name, size_t len, int create,
+    struct lib_err *e)
+{
+	long i;
+
+	i = index_find(s->index, s->indexcap, s, table_name_at, name, len);
+	if (i >= 0)
+		return s->tables[i];
+	if (!create)
+		return NULL;
+	if (s->n >= SCHEMA_MAX_TABLES) {
+		(void)liberr_set(e, EX_DATAERR, "more than %d streams",
+		    SCHEMA_MAX_TABLES);
+		return NULL;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->tables = xrealloc(s->tables, s->cap, sizeof(*s->tables));
+	}
+	s->tables[s->n++] = schema_table_new(name, len);
+	s->index = index_reserve(s->index, &s->indexcap, s->n, s,
+	    table_name_at);
+	index_insert(s->index, s->indexcap, name, len, s->n - 1);
+	return s->tables[s->n - 1];
+}
+
+void
+schema_set_free(struct schema_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		schema_table_free(s->tables[i]);
+	free(s->tables);
+	free(s->index);
+	memset(s, 0, sizeof(*s));
+}
+
+static const char *const change_names[] = {
+	"new_table", "new_column", "widen", "nullable", "variant"
+};
+
+static void
+put_type_or_null(struct jbuf *b, enum stype t)
+{
+	if (t == ST_NONE)
+		jbuf_puts(b, "null");
+	else {
+		jbuf_putc(b, '"');
+		jbuf_puts(b, schema_type_name(t));
+		jbuf_putc(b, '"');
+	}
+}
+
+void
+schema_change_event(const struct schema_table *t,
+    const struct schema_change *c, unsigned long line, struct jbuf *b)
+{
+	char num[32];
+
+	jbuf_puts(b, "{\"stream\":");
+	jbuf_str(b, t->name, t->namelen);
+	jbuf_puts(b, ",\"column\":");
+	if (c->kind == SC_NEW_TABLE)
+		jbuf_puts(b, "null");
+	else
+		jbuf_str(b, t->cols[c->col].name, t->cols[c->col].namelen);
+	jbuf_puts(b, ",\"change\":\"");
+	jbuf_puts(b, change_names[c->kind]);
+	jbuf_puts(b, "\",\"from\":");
+	if (c->kind == SC_NULLABLE)
+		jbuf_puts(b, "\"required\",\"to\":\"nullable\"");
+	else {
+		put_type_or_null(b, c->from);
+		jbuf_puts(b, ",\"to\":");
+		put_type_or_null(b, c->to);
+	}
+	(void)snprintf(num, sizeof(num), ",\"line\":%lu}", line);
+	jbuf_puts(b, num);
+}
+
+void
+schema_change_describe(const struct schema_table *t,
+    const struct schema_change *c, struct jbuf *b)
+{
+	const struct schema_column *col = &t->cols[c->col];
+
+	switch (c->kind) {
+	case SC_NEW_TABLE:
+		jbuf_puts(b, "new stream");
+		return;
+	case SC_NEW_COLUMN:
+		jbuf_puts(b, "new column ");
+		break;
+	case SC_WIDEN:
+		jbuf_puts(b, "widened column ");
+		break;
+	case SC_NULLABLE:
+		jbuf_puts(b, "column ");
+		break;
+	case SC_VARIANT:
+		jbuf_puts(b, "new variant column ");
+		break;
+	}
+	jbuf_str(b, col->name, col->namelen);
+	switch (c->kind) {
+	case SC_NEW_COLUMN:
+	case SC_VARIANT:
+		jbuf_puts(b, " (");
+		jbuf_puts(b, schema_type_name(c->to));
+		jbuf_putc(b, ')');
+		break;
+	case SC_WIDEN:
+		jbuf_puts(b, " from ");
+		jbuf_puts(b, schema_type_name(c->from));
+		jbuf_puts(b, " to ");
+		jbuf_puts(b, schema_type_name(c->to));
+		break;
+	case SC_NULLABLE:
+		jbuf_puts(b, " is now nullable");
+		break;
+	default:
+		break;
+	}
+}

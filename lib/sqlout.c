@@ -1,0 +1,920 @@
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "exitcodes.h"
+#include "sqlout.h"
+
+/* What sqlite-load knows of one table during a load. */
+struct table {
+	size_t		 ncols_db;	/* columns that exist in SQLite */
+	int		 exists;
+	int		 keyed;		/* the merge key's unique index exists */
+	unsigned long	 synced;	/* schema version the SQL matches */
+	sqlite3_stmt	*insert;
+	sqlite3_stmt	*update;
+	size_t		 stmt_ncols;	/* columns the statements cover */
+	long		*keycols;	/* column index of each key */
+	const struct jval **vals;	/* the current row, by column */
+	size_t		 valscap;
+	unsigned long	 inserted, updated, deleted;
+};
+
+struct sqlout {
+	sqlite3			*db;
+	struct sqlout_opts	 opts;
+	int			 in_txn;
+	char			 started_at[40];
+	struct schema_set	 set;
+	struct schema_changes	 changes;
+	struct jbuf		 sql;
+	struct jbuf		 tmp;
+	long long		 state_rowid;	/* this load's state row, or 0 */
+};
+
+static void
+iso_now(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(buf + len, n - len, ".%06ldZ", ts.tv_nsec / 1000);
+}
+
+/* The exit status an SQLite result code maps to. */
+static int
+exit_for(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EX_TEMPFAIL;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		return EX_IOERR;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+		return EX_DATAERR;
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return EX_CANTCREAT;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+static int
+sql_fail(struct sqlout *o, int rc, const char *what, struct lib_err *e)
+{
+	return liberr_set(e, exit_for(rc), "%s: %s", what,
+	    o->db != NULL ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
+}
+
+static int
+exec(struct sqlout *o, const char *sql, struct lib_err *e)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(o->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sql_fail(o, rc, sql, e);
+	return 0;
+}
+
+static int
+prepare(struct sqlout *o, const char *sql, sqlite3_stmt **st,
+    struct lib_err *e)
+{
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(o->db, sql, -1, st, NULL)) != SQLITE_OK)
+		return sql_fail(o, rc, sql, e);
+	return 0;
+}
+
+/* A quoted identifier: "a""b".  Any bytes are fine, even a NUL is not. */
+static void
+put_ident(struct jbuf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	jbuf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			jbuf_putc(b, '"');
+		jbuf_putc(b, s[i]);
+	}
+	jbuf_putc(b, '"');
+}
+
+static const char *
+sql_type(enum stype t)
+{
+	static const char *const names[] = {
+		"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TIMESTAMP",
+		"DATE", "JSON"
+	};
+
+	return names[t];
+}
+
+/* Whether the declared type decl contains word, ignoring case. */
+static int
+has_word(const char *decl, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *decl != '\0'; decl++)
+		if (strncasecmp(decl, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The logical type of an existing column from its declared type. */
+static enum stype
+type_of_decl(const char *decl)
+{
+	if (decl == NULL || *decl == '\0')
+		return ST_TEXT;
+	if (has_word(decl, "BOOL"))
+		return ST_BOOL;
+	if (has_word(decl, "TIMESTAMP") ||
+	    has_word(decl, "DATETIME"))
+		return ST_TIMESTAMP;
+	if (has_word(decl, "DATE"))
+		return ST_DATE;
+	if (has_word(decl, "JSON"))
+		return ST_JSON;
+	if (has_word(decl, "INT"))
+		return ST_BIGINT;
+	if (has_word(decl, "REAL") || has_word(decl, "DOUB") ||
+	    has_word(decl, "FLOA") || has_word(decl, "NUM") ||
+	    has_word(decl, "DEC"))
+		return ST_DOUBLE;
+	return ST_TEXT;
+}
+
+static const char bookkeeping[] =
+    "CREATE TABLE IF NOT EXISTS _sluice_loads ("
+    " load_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, finished_at TEXT,"
+    " tables TEXT, schema_version TEXT);"
+    "CREATE TABLE IF NOT EXISTS _sluice_state ("
+    " load_id TEXT NOT NULL, stored_at TEXT NOT NULL, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS _sluice_schemas ("
+    " version_hash TEXT PRIMARY KEY, table_name TEXT NOT NULL,"
+    " schema TEXT NOT NULL, load_id TEXT NOT NULL, inserted_at TEXT NOT NULL);";
+
+int
+sqlout_open(struct sqlout **out, const char *path,
+    const struct sqlout_opts *opts, struct lib_err *e)
+{
+	struct sqlout *o;
+	int rc;
+
+	*out = NULL;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return liberr_set(e, EX_OSERR, "out of memory");
+	o->opts = *opts;
+	rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		(void)liberr_set(e, EX_CANTCREAT, "%s: %s", path,
+		    o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	(void)sqlite3_busy_timeout(o->db, opts->busy_timeout_ms);
+	(void)sqlite3_extended_result_codes(o->db, 0);
+	/*
+	 * WAL: readers go on while we load.  synchronous=FULL: a commit we
+	 * acknowledge (by echoing STATE) survives a power cut.  A large page
+	 * cache keeps index updates in memory during big loads.
+	 */
+	if (exec(o, "PRAGMA journal_mode=WAL", e) == -1 ||
+	    exec(o, "PRAGMA synchronous=FULL", e) == -1 ||
+	    exec(o, "PRAGMA cache_size=-65536", e) == -1 ||
+	    exec(o, "PRAGMA foreign_keys=OFF", e) == -1) {
+		if (e->code != EX_TEMPFAIL)
+			e->code = EX_CANTCREAT;
+		(void)liberr_prefix(e, "%s", path);
+		goto fail;
+	}
+	if (exec(o, "BEGIN IMMEDIATE", e) == -1) {
+		(void)liberr_prefix(e, "%s", path);
+		goto fail;
+	}
+	o->in_txn = 1;
+	iso_now(o->started_at, sizeof(o->started_at));
+	if (exec(o, bookkeeping, e) == -1)
+		goto fail;
+	*out = o;
+	return 0;
+fail:
+	sqlout_close(o);
+	return -1;
+}
+
+static struct table *
+tinfo(struct schema_table *t)
+{
+	return t->user;
+}
+
+static int
+count_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
+    const struct jval *bindnum, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "DELETE FROM ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, where);
+	if (prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+		return -1;
+	if (bindnum != NULL)
+		(void)sqlite3_bind_text(st, 1, bindnum->str, (int)bindnum->len,
+		    SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(o, rc, "delete", e);
+	tinfo(t)->deleted += (unsigned long)sqlite3_changes(o->db);
+	return 0;
+}
+
+/*
+ * The stream's table, attached on first use: an existing SQL table seeds
+ * the schema with its columns; replace mode empties it.
+ */
+static struct schema_table *
+table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
+{
+	struct schema_table *t;
+	struct table *ti;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((t = schema_set_get(&o->set, stream, len, 0, e)) != NULL)
+		return t;
+	if (memchr(stream, '\0', len) != NULL) {
+		(void)liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+		return NULL;
+	}
+	if ((t = schema_set_get(&o->set, stream, len, 1, e)) == NULL)
+		return NULL;
+	if ((ti = calloc(1, sizeof(*ti))) == NULL)
+		abort();
+	t->user = ti;
+
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "SELECT name, type FROM pragma_table_info(?1)");
+	if (prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+		return NULL;
+	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		if (schema_table_add(t, name, (size_t)sqlite3_column_bytes(st, 0),
+		    type_of_decl((const char *)sqlite3_column_text(st, 1)), 1,
+		    e) < 0) {
+			(void)sqlite3_finalize(st);
+			return NULL;
+		}
+	}
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		(void)sql_fail(o, rc, "table_info", e);
+		return NULL;
+	}
+	ti->ncols_db = t->ncols;
+	ti->exists = t->ncols > 0;
+	t->seeded = ti->exists;
+	ti->synced = t->version;
+	if (ti->exists && o->opts.mode == SQLOUT_REPLACE &&
+	    count_rows_deleted(o, t, "", NULL, e) == -1)
+		return NULL;
+	return t;
+}
+
+static void
+finalize_stmts(struct table *ti)
+{
+	(void)sqlite3_finalize(ti->insert);
+	(void)sqlite3_finalize(ti->update);
+	ti->insert = ti->update = NULL;
+}
+
+static int
+prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	char num[24];
+	size_t i, k;
+	int first;
+
+	finalize_stmts(ti);
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "INSERT INTO ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, " (");
+	for (i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			jbuf_putc(&o->sql, ',');
+		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+	}
+	jbuf_puts(&o->sql, ") VALUES (");
+	for (i = 0; i < t->ncols; i++) {
+		(void)snprintf(num, sizeof(num), "%s?%zu", i ? "," : "", i + 1);
+		jbuf_puts(&o->sql, num);
+	}
+	jbuf_putc(&o->sql, ')');
+	if (prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
+		return -1;
+	ti->stmt_ncols = t->ncols;
+	if (o->opts.mode != SQLOUT_MERGE)
+		return 0;
+
+	/* The whole row is replaced, as a Singer target's upsert does. */
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "UPDATE ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, " SET ");
+	first = 1;
+	for (i = 0; i < t->ncols; i++) {
+		for (k = 0; k < t->nkeys; k++)
+			if (ti->keycols[k] == (long)i)
+				break;
+		if (k < t->nkeys && t->ncols > t->nkeys)
+			continue;
+		if (!first)
+			jbuf_putc(&o->sql, ',');
+		first = 0;
+		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
+		jbuf_puts(&o->sql, num);
+	}
+	jbuf_puts(&o->sql, " WHERE ");
+	for (k = 0; k < t->nkeys; k++) {
+		i = (size_t)ti->keycols[k];
+		if (k > 0)
+			jbuf_puts(&o->sql, " AND ");
+		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
+		jbuf_puts(&o->sql, num);
+	}
+	return prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
+}
+
+/* Merge mode: find the key columns and make sure the unique index exists. */
+static int
+ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	size_t k;
+	int rc;
+
+	if (t->nkeys == 0)
+		return liberr_set(e, EX_USAGE,
+		    "stream %s: --mode merge needs a key: give -k or a SCHEMA "
+		    "with key_properties", t->name);
+	free(ti->keycols);
+	if ((ti->keycols = calloc(t->nkeys, sizeof(*ti->keycols))) == NULL)
+		abort();
+	for (k = 0; k < t->nkeys; k++)
+		ti->keycols[k] = schema_table_find(t, t->keys[k],
+		    strlen(t->keys[k]));
+	for (k = 0; k < t->nkeys; k++)
+		if (ti->keycols[k] < 0)
+			return 0;	/* not all seen yet: wait for them */
+	if (ti->keyed)
+		return 0;
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+	jbuf_reset(&o->tmp);
+	jbuf_put(&o->tmp, t->name, t->namelen);
+	jbuf_puts(&o->tmp, "__sluice_key");
+	put_ident(&o->sql, o->tmp.p, o->tmp.len);
+	jbuf_puts(&o->sql, " ON ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_putc(&o->sql, '(');
+	for (k = 0; k < t->nkeys; k++) {
+		if (k > 0)
+			jbuf_putc(&o->sql, ',');
+		put_ident(&o->sql, t->keys[k], strlen(t->keys[k]));
+	}
+	jbuf_putc(&o->sql, ')');
+	rc = sqlite3_exec(o->db, jbuf_cstr(&o->sql), NULL, NULL, NULL);
+	if (rc == SQLITE_CONSTRAINT)
+		return liberr_set(e, EX_DATAERR,
+		    "table %s holds duplicate keys: cannot merge on them",
+		    t->name);
+	if (rc != SQLITE_OK)
+		return sql_fail(o, rc, "create key index", e);
+	ti->keyed = 1;
+	return 0;
+}
+
+/* Make the SQL table match the schema: CREATE, then ALTER for new columns. */
+static int
+sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	size_t i;
+
+	if (ti->synced == t->version && ti->insert != NULL)
+		return 0;
+	if (!ti->exists && t->ncols > 0) {
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "CREATE TABLE ");
+		put_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " (");
+		for (i = 0; i < t->ncols; i++) {
+			if (i > 0)
+				jbuf_putc(&o->sql, ',');
+			put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+			jbuf_putc(&o->sql, ' ');
+			jbuf_puts(&o->sql, sql_type(t->cols[i].type));
+		}
+		jbuf_putc(&o->sql, ')');
+		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
+			return -1;
+		ti->exists = 1;
+		ti->ncols_db = t->ncols;
+	}
+	for (i = ti->ncols_db; i < t->ncols; i++) {
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "ALTER TABLE ");
+		put_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " ADD COLUMN ");
+		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		jbuf_putc(&o->sql, ' ');
+		jbuf_puts(&o->sql, sql_type(t->cols[i].type));
+		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
+			return -1;
+	}
+	ti->ncols_db = t->ncols;
+	if (o->opts.mode == SQLOUT_MERGE && ensure_key(o, t, e) == -1)
+		return -1;
+	if (ti->exists && (ti->stmt_ncols != t->ncols || ti->insert == NULL ||
+	    (o->opts.mode == SQLOUT_MERGE && ti->keyed && ti->update == NULL)) &&
+	    prepare_stmts(o, t, e) == -1)
+		return -1;
+	ti->synced = t->version;
+	return 0;
+}
+
+int
+sqlout_schema(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *schema, const struct jval *key_properties,
+    const char *keys, struct lib_err *e)
+{
+	struct schema_table *t;
+
+	if ((t = table_for(o, stream, len, e)) == NULL)
+		return -1;
+	o->changes.n = 0;
+	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
+		return -1;
+	if (keys != NULL)
+		schema_table_set_keys_csv(t, keys);
+	return sync_table(o, t, e);
+}
+
+static int
+bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
+{
+	long long ll;
+
+	if (v == NULL)
+		return sqlite3_bind_null(st, idx);
+	switch (v->type) {
+	case JV_NULL:
+		return sqlite3_bind_null(st, idx);
+	case JV_TRUE:
+		return sqlite3_bind_int(st, idx, 1);
+	case JV_FALSE:
+		return sqlite3_bind_int(st, idx, 0);
+	case JV_NUMBER:
+		if (jval_int64(v, &ll))
+			return sqlite3_bind_int64(st, idx, ll);
+		return sqlite3_bind_double(st, idx, strtod(v->str, NULL));
+	case JV_STRING:
+		/* The arena outlives the step: no copy. */
+		return sqlite3_bind_text(st, idx, v->str, (int)v->len,
+		    SQLITE_STATIC);
+	default:
+		jbuf_reset(&o->tmp);
+		jbuf_value(&o->tmp, v);
+		return sqlite3_bind_text(st, idx, o->tmp.p, (int)o->tmp.len,
+		    SQLITE_TRANSIENT);
+	}
+}
+
+static int
+bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
+    struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	int i, n, rc;
+
+	n = sqlite3_bind_parameter_count(st);
+	for (i = 0; i < n && (size_t)i < t->ncols; i++)
+		if ((rc = bind_value(o, st, i + 1, ti->vals[i])) != SQLITE_OK)
+			return sql_fail(o, rc, "bind", e);
+	return 0;
+}
+
+static int
+step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err *e)
+{
+	int rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(o, rc, what, e);
+	return 0;
+}
+
+int
+sqlout_record(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *record, const struct jval *version, const char *keys,
+    struct lib_err *e)
+{
+	struct schema_table *t;
+	struct table *ti;
+	const struct jval *m;
+	size_t k;
+	long col;
+	int fresh;
+
+	if ((t = table_for(o, stream, len, e)) == NULL)
+		return -1;
+	ti = tinfo(t);
+	fresh = t->records == 0;
+	if (fresh && keys != NULL)
+		schema_table_set_keys_csv(t, keys);
+	schema_record_begin(t);
+	o->changes.n = 0;
+	if (ti->valscap < t->ncols + 1) {
+		ti->valscap = t->ncols + 64;
+		ti->vals = realloc(ti->vals, ti->valscap * sizeof(*ti->vals));
+		if (ti->vals == NULL)
+			abort();
+	}
+	memset(ti->vals, 0, ti->valscap * sizeof(*ti->vals));
+	for (m = record->child; m != NULL; m = m->next) {
+		col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
+		    &o->changes, e);
+		if (col == -2)
+			return -1;
+		if (col < 0)
+			continue;
+		if ((size_t)col >= ti->valscap) {
+			size_t old = ti->valscap;
+
+			ti->valscap = (size_t)col + 64;
+			ti->vals = realloc(ti->vals, ti->valscap * sizeof(*ti->vals));
+			if (ti->vals == NULL)
+				abort();
+			memset(ti->vals + old, 0, (ti->valscap - old) *
+			    sizeof(*ti->vals));
+		}
+		ti->vals[col] = m;
+	}
+	if (version != NULL) {
+		col = schema_observe(t, "_sluice_version", 15, version,
+		    &o->opts.infer, &o->changes, e);
+		if (col == -2)
+			return -1;
+		if (col >= 0 && (size_t)col < ti->valscap)
+			ti->vals[col] = version;
+	}
+	schema_record_end(t, &o->changes);
+	if (sync_table(o, t, e) == -1)
+		return -1;
+	if (t->ncols == 0)
+		return 0;	/* only nulls so far: nothing to store */
+
+	if (o->opts.mode == SQLOUT_MERGE) {
+		for (k = 0; k < t->nkeys; k++)
+			if (ti->keycols[k] < 0 || ti->vals[ti->keycols[k]] == NULL ||
+			    ti->vals[ti->keycols[k]]->type == JV_NULL)
+				return liberr_set(e, EX_DATAERR,
+				    "stream %s: record has no value for key \"%s\"",
+				    t->name, t->keys[k]);
+		if (bind_row(o, t, ti->update, e) == -1 ||
+		    step(o, ti->update, "update", e) == -1)
+			return -1;
+		if (sqlite3_changes(o->db) > 0) {
+			ti->updated++;
+			return 0;
+		}
+	}
+	if (bind_row(o, t, ti->insert, e) == -1 ||
+	    step(o, ti->insert, "insert", e) == -1)
+		return -1;
+	ti->inserted++;
+	return 0;
+}
+
+int
+sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *version, struct lib_err *e)
+{
+	struct schema_table *t;
+	struct table *ti;
+	long col;
+
+	if ((t = table_for(o, stream, len, e)) == NULL)
+		return -1;
+	ti = tinfo(t);
+	if ((col = schema_table_find(t, "_sluice_version", 15)) < 0) {
+		if (schema_table_add(t, "_sluice_version", 15, ST_BIGINT, 1, e) < 0)
+			return -1;
+		t->version++;
+	}
+	if (sync_table(o, t, e) == -1)
+		return -1;
+	if (!ti->exists)
+		return 0;
+	return count_rows_deleted(o, t,
+	    " WHERE _sluice_version IS NULL OR _sluice_version < CAST(?1 AS INTEGER)",
+	    version, e);
+}
+
+int
+sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	char now[40];
+	int rc;
+
+	jbuf_reset(&o->tmp);
+	jbuf_value(&o->tmp, value);
+	iso_now(now, sizeof(now));
+	if (o->state_rowid == 0) {
+		if (prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"
+		    " VALUES (?1, ?2, json_patch(COALESCE((SELECT value FROM"
+		    " _sluice_state ORDER BY rowid DESC LIMIT 1), '{}'), ?3))",
+		    &st, e) == -1)
+			return -1;
+		(void)sqlite3_bind_text(st, 1, o->opts.load_id, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 3, o->tmp.p, (int)o->tmp.len,
+		    SQLITE_STATIC);
+	} else {
+		if (prepare(o, "UPDATE _sluice_state SET value = json_patch(value,"
+		    " ?1), stored_at = ?2 WHERE rowid = ?3", &st, e) == -1)
+			return -1;
+		(void)sqlite3_bind_text(st, 1, o->tmp.p, (int)o->tmp.len,
+		    SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_int64(st, 3, o->state_rowid);
+	}
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(o, rc, "store state", e);
+	if (o->state_rowid == 0)
+		o->state_rowid = sqlite3_last_insert_rowid(o->db);
+	return 0;
+}
+
+/* Each touched table's final schema goes into _sluice_schemas. */
+static int
+save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	char hash[24], now[40];
+	unsigned long long h;
+	size_t i;
+	int rc;
+
+	if (prepare(o, "INSERT OR IGNORE INTO _sluice_schemas (version_hash,"
+	    " table_name, schema, load_id, inserted_at) VALUES (?1,?2,?3,?4,?5)",
+	    &st, e) == -1)
+		return -1;
+	iso_now(now, sizeof(now));
+	*combined = 0;
+	for (i = 0; i < o->set.n; i++) {
+		struct schema_table *t = o->set.tables[i];
+
+		if (t->ncols == 0)
+			continue;
+		jbuf_reset(&o->tmp);
+		jbuf_put(&o->tmp, t->name, t->namelen + 1);
+		schema_write_json(t, &o->tmp);
+		h = schema_hash(o->tmp.p, o->tmp.len);
+		*combined = *combined * 31 + h;
+		(void)snprintf(hash, sizeof(hash), "%016llx", h);
+		(void)sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 2, t->name, (int)t->namelen,
+		    SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 3, o->tmp.p + t->namelen + 1,
+		    (int)(o->tmp.len - t->namelen - 1), SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 4, o->opts.load_id, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		(void)sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			(void)sqlite3_finalize(st);
+			return sql_fail(o, rc, "save schema", e);
+		}
+	}
+	(void)sqlite3_finalize(st);
+	return 0;
+}
+
+int
+sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
+{
+	struct jbuf tables = JBUF_INIT;
+	unsigned long long combined;
+	sqlite3_stmt *st = NULL;
+	char num[128], now[40], version[24];
+	size_t i;
+	int rc, n = 0;
+
+	if (save_schemas(o, &combined, e) == -1)
+		return -1;
+	(void)snprintf(version, sizeof(version), "%016llx", combined);
+	jbuf_putc(&tables, '{');
+	for (i = 0; i < o->set.n; i++) {
+		struct schema_table *t = o->set.tables[i];
+		struct table *ti = tinfo(t);
+
+		if (n++ > 0) {
+			jbuf_putc(&tables, ',');
+			jbuf_puts(summary, ", ");
+		}
+		jbuf_str(&tables, t->name, t->namelen);
+		(void)snprintf(num, sizeof(num),
+		    ":{\"inserted\":%lu,\"updated\":%lu,\"deleted\":%lu}",
+		    ti->inserted, ti->updated, ti->deleted);
+		jbuf_puts(&tables, num);
+		jbuf_put(summary, t->name, t->namelen);
+		(void)snprintf(num, sizeof(num), " +%lu ~%lu -%lu", ti->inserted,
+		    ti->updated, ti->deleted);
+		jbuf_puts(summary, num);
+	}
+	jbuf_putc(&tables, '}');
+	iso_now(now, sizeof(now));
+	if (prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
+	    " finished_at, tables, schema_version)"
+	    " VALUES (?1, 'completed', ?2, ?3, ?4, ?5)", &st, e) == -1)
+		goto fail;
+	(void)sqlite3_bind_text(st, 1, o->opts.load_id, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 2, o->started_at, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 4, tables.p, (int)tables.len, SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		(void)sql_fail(o, rc, "record the load (is the load id new?)", e);
+		goto fail;
+	}
+	for (i = 0; i < o->set.n; i++)
+		finalize_stmts(tinfo(o->set.tables[i]));
+	if (exec(o, "COMMIT", e) == -1)
+		goto fail;
+	o->in_txn = 0;
+	jbuf_free(&tables);
+	return 0;
+fail:
+	jbuf_free(&tables);
+	return -1;
+}
+
+void
+sqlout_close(struct sqlout *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < o->set.n; i++) {
+		struct table *ti = tinfo(o->set.tables[i]);
+
+		if (ti == NULL)
+			continue;
+		finalize_stmts(ti);
+		free(ti->keycols);
+		free(ti->vals);
+		free(ti);
+	}
+	if (o->in_txn)
+		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+	if (o->db != NULL)
+		(void)sqlite3_close(o->db);
+	schema_set_free(&o->set);
+	schema_changes_free(&o->changes);
+	jbuf_free(&o->sql);
+	jbuf_free(&o->tmp);
+	free(o);
+}
+
+/* Walk a dotted path: object members by name, array elements by index. */
+static const struct jval *
+walk(const struct jval *v, const char *path)
+{
+	const char *seg = path, *dot;
+	const struct jval *m;
+	size_t n;
+
+	while (v != NULL && *seg != '\0') {
+		dot = strchr(seg, '.');
+		n = dot ? (size_t)(dot - seg) : strlen(seg);
+		if (v->type == JV_OBJECT)
+			v = jval_getn(v, seg, n);
+		else if (v->type == JV_ARRAY) {
+			char *end;
+			unsigned long idx = strtoul(seg, &end, 10);
+
+			if (end != seg + n || n == 0)
+				return NULL;
+			for (m = v->child; m != NULL && idx > 0; m = m->next)
+				idx--;
+			v = m;
+		} else
+			return NULL;
+		seg += n + (dot != NULL);
+	}
+	return v;
+}
+
+int
+sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
+    int *found, struct lib_err *e)
+{
+	struct jval_parser *p = NULL;
+	const struct jval *root, *v;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc, ret = -1;
+
+	*found = 0;
+	if (stat(path, &sb) == -1 && errno == ENOENT)
+		return 0;
+	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) !=
+	    SQLITE_OK) {
+		(void)liberr_set(e, EX_NOINPUT, "%s: %s", path,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	(void)sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_prepare_v2(db, "SELECT value FROM _sluice_state"
+	    " ORDER BY rowid DESC LIMIT 1", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		/* No _sluice_state table: nothing was ever stored. */
+		ret = 0;
+		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
+			ret = liberr_set(e, exit_for(rc), "%s: %s", path,
+			    sqlite3_errmsg(db));
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		ret = rc == SQLITE_DONE ? 0 : liberr_set(e, exit_for(rc),
+		    "%s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if ((p = jval_parser_new((size_t)1 << 30)) == NULL) {
+		(void)liberr_set(e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	root = jval_parse(p, (const char *)sqlite3_column_text(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0), JVAL_KEEP_ALL, e);
+	if (root == NULL) {
+		(void)liberr_prefix(e, "%s: stored state", path);
+		goto out;
+	}
+	ret = 0;
+	if ((v = walk(root, dotted)) == NULL || v->type == JV_NULL)
+		goto out;
+	*found = 1;
+	if (v->type == JV_STRING)
+		jbuf_put(out, v->str, v->len);
+	else
+		jbuf_value(out, v);
+out:
+	jval_parser_free(p);
+	(void)sqlite3_finalize(st);
+	(void)sqlite3_close(db);
+	return ret;
+}

@@ -1,0 +1,74 @@
+/*
+ * The SQLite destination of sqlite-load: tables created and evolved from
+ * the schema model, records written in one transaction per load (append,
+ * replace or merge), and the load's bookkeeping (_sluice_loads,
+ * _sluice_state, _sluice_schemas) in that same transaction.
+ */
+#ifndef SQLOUT_H
+#define SQLOUT_H
+
+#include "jbuf.h"
+#include "jval.h"
+#include "liberr.h"
+#include "schema.h"
+
+enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE };
+
+struct sqlout_opts {
+	enum sqlout_mode mode;
+	const char	*load_id;
+	int		 busy_timeout_ms;
+	struct schema_opts infer;	/* for records that come without a schema */
+};
+
+struct sqlout;
+
+/*
+ * Open or create the database and begin the load's transaction.  Errors:
+ * EX_CANTCREAT (cannot open or create), EX_TEMPFAIL (locked past the busy
+ * timeout).  *out is NULL on failure.
+ */
+int	sqlout_open(struct sqlout **out, const char *path,
+	    const struct sqlout_opts *, struct lib_err *);
+
+/*
+ * Apply a SCHEMA message to the stream's table (create or add columns).
+ * keys, when not NULL, is a comma-separated key that overrides the
+ * message's key_properties.
+ */
+int	sqlout_schema(struct sqlout *, const char *stream, size_t len,
+	    const struct jval *schema, const struct jval *key_properties,
+	    const char *keys, struct lib_err *);
+
+/*
+ * Load one record into the stream's table.  version, when not NULL, is a
+ * Singer RECORD's version, stored in _sluice_version.  EX_DATAERR errors
+ * concern this record alone (a type conflict under conflict_fail, a merge
+ * key without a value): the caller may skip it and go on.
+ */
+int	sqlout_record(struct sqlout *, const char *stream, size_t len,
+	    const struct jval *record, const struct jval *version,
+	    const char *keys, struct lib_err *);
+
+/* ACTIVATE_VERSION: delete the rows of older (or no) versions. */
+int	sqlout_activate_version(struct sqlout *, const char *stream, size_t len,
+	    const struct jval *version, struct lib_err *);
+
+/* Merge a STATE value into the stored state (RFC 7396 merge patch). */
+int	sqlout_state(struct sqlout *, const struct jval *value, struct lib_err *);
+
+/* Record the load and commit.  A summary of what was written goes to b. */
+int	sqlout_commit(struct sqlout *, struct jbuf *summary, struct lib_err *);
+/* Roll back (if a transaction is open) and close.  NULL is a no-op. */
+void	sqlout_close(struct sqlout *);
+
+/*
+ * Look up the stored state at a dotted path (a.b.0.c) of a database.
+ * *found is 0 when the database, the state or the path does not exist;
+ * otherwise the value is in out: a string as its bytes, anything else as
+ * JSON.
+ */
+int	sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
+	    int *found, struct lib_err *);
+
+#endif

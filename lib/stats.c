@@ -1,0 +1,73 @@
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "exitcodes.h"
+#include "stats.h"
+
+double
+stats_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+stats_init(struct stats *s, const char *program, FILE *progress)
+{
+	memset(s, 0, sizeof(*s));
+	s->program = program;
+	s->progress = progress;
+	s->started = s->last_progress = stats_now();
+}
+
+void
+stats_tick(struct stats *s)
+{
+	double now, secs;
+
+	if (s->progress == NULL || (s->lines & 4095) != 0)
+		return;
+	now = stats_now();
+	if (now - s->last_progress < 0.5)
+		return;
+	s->last_progress = now;
+	secs = now - s->started;
+	(void)fprintf(s->progress, "\r%s: %lu lines, %.1f MiB, %.1f MiB/s ",
+	    s->program, s->lines, (double)s->bytes / 1048576.0,
+	    secs > 0 ? (double)s->bytes / 1048576.0 / secs : 0.0);
+	(void)fflush(s->progress);
+}
+
+void
+stats_progress_done(struct stats *s)
+{
+	if (s->progress != NULL && s->last_progress > s->started) {
+		(void)fputs("\r\033[K", s->progress);
+		(void)fflush(s->progress);
+	}
+}
+
+int
+stats_write(const struct stats *s, const char *path, const char *extra,
+    struct lib_err *e)
+{
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return liberr_set(e, EX_CANTCREAT, "%s: %s", path,
+		    strerror(errno));
+	(void)fprintf(fp, "{\"program\":\"%s\",\"lines\":%lu,\"records\":%lu,"
+	    "\"messages\":%lu,\"errors\":%lu,\"bytes\":%llu,\"seconds\":%.3f%s%s}\n",
+	    s->program, s->lines, s->records, s->messages, s->errors, s->bytes,
+	    stats_now() - s->started, extra != NULL && *extra ? "," : "",
+	    extra != NULL ? extra : "");
+	if (ferror(fp))
+		rc = liberr_set(e, EX_IOERR, "%s: write error", path);
+	if (fclose(fp) != 0 && rc == 0)
+		rc = liberr_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+	return rc;
+}
