@@ -1,10 +1,12 @@
 /*
  * A parsed JSON document: one line of NDJSON as a tree of jval nodes.
  *
+ * Strings and numbers are not NUL-terminated: they may point into the
+ * parsed line itself, so always use len (or jval_streq).
+ *
  * The parser is yajl's SAX interface building nodes in an arena that is
  * rewound for every document, so memory depends on the largest record,
- * never on the input size.  Strings are unescaped, NUL-terminated copies;
- * numbers keep the text they arrived as.  Members keep their order, and
+ * never on the input size.  Strings are unescaped; numbers keep the text they arrived as.  Members keep their order, and
  * duplicate keys are all kept (jval_get returns the last: last one wins).
  */
 #ifndef JVAL_H
@@ -57,8 +59,12 @@ const struct jval *jval_get(const struct jval *obj, const char *key);
 /* The last member whose name is the n bytes at key, or NULL. */
 const struct jval *jval_getn(const struct jval *obj, const char *key,
 	    size_t n);
+/* 1 if v is a string equal to the NUL-terminated lit. */
+int	jval_streq(const struct jval *v, const char *lit);
 /* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */
 int	jval_int64(const struct jval *v, long long *out);
+/* 1 if v is an integer literal that fits in 64 bits; cheaper than jval_int64. */
+int	jval_fits_int64(const struct jval *v);
 /* 1 if v is an integer literal (no fraction, no exponent), of any size. */
 int	jval_is_integer_text(const struct jval *v);
 

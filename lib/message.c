@@ -68,25 +68,45 @@ message_classify(const struct jval *root, int raw, struct message *m,
 	if (raw)
 		return 0;
 
-	/* One pass over the members; a repeated key: the last one wins. */
+	/*
+	 * One pass over the members; a repeated key: the last one wins.  Most
+	 * lines are records whose keys are none of these: the first letter
+	 * and the length turn them away without a string comparison.
+	 */
 	for (mv = root->child; mv != NULL; mv = mv->next) {
-		if (mv->keylen < 4 || mv->keylen > 14)
-			continue;
-		if (strcmp(mv->key, "type") == 0)
-			type = mv;
-		else if (strcmp(mv->key, "stream") == 0)
-			stream = mv;
-		else if (strcmp(mv->key, "record") == 0)
-			record = mv;
-		else if (strcmp(mv->key, "schema") == 0)
-			schema = mv;
-		else if (strcmp(mv->key, "key_properties") == 0)
-			keys = mv;
-		else if (strcmp(mv->key, "value") == 0)
-			value = mv;
-		else if (strcmp(mv->key, "version") == 0)
-			version = mv;
+		const char *k = mv->key;
+
+		switch (mv->keylen) {
+		case 4:
+			if (k[0] == 't' && memcmp(k, "type", 4) == 0)
+				type = mv;
+			break;
+		case 5:
+			if (k[0] == 'v' && memcmp(k, "value", 5) == 0)
+				value = mv;
+			break;
+		case 6:
+			if (k[0] == 's' && memcmp(k, "stream", 6) == 0)
+				stream = mv;
+			else if (k[0] == 'r' && memcmp(k, "record", 6) == 0)
+				record = mv;
+			else if (k[0] == 's' && memcmp(k, "schema", 6) == 0)
+				schema = mv;
+			break;
+		case 7:
+			if (k[0] == 'v' && memcmp(k, "version", 7) == 0)
+				version = mv;
+			break;
+		case 14:
+			if (k[0] == 'k' && memcmp(k, "key_properties", 14) == 0)
+				keys = mv;
+			break;
+		default:
+			break;
+		}
 	}
+	if (type == NULL)
+		return 0;
 	switch (kind_of(type)) {
 	case MSG_RECORD:
 		if (stream == NULL || record == NULL)

@@ -132,8 +132,6 @@ table_name_at(const void *owner, size_t i, size_t *len)
 enum stype
 schema_value_type(const struct jval *v, int detect)
 {
-	long long ll;
-
 	switch (v->type) {
 	case JV_NULL:
 		return ST_NONE;
@@ -141,7 +139,7 @@ schema_value_type(const struct jval *v, int detect)
 	case JV_FALSE:
 		return ST_BOOL;
 	case JV_NUMBER:
-		return jval_int64(v, &ll) ? ST_BIGINT : ST_DOUBLE;
+		return jval_fits_int64(v) ? ST_BIGINT : ST_DOUBLE;
 	case JV_STRING:
 		if (!detect || v->len < 10 || v->str[0] < '0' || v->str[0] > '9')
 			return ST_TEXT;
@@ -295,6 +293,7 @@ void
 schema_record_begin(struct schema_table *t)
 {
 	t->records++;
+	t->cursor = 0;
 }
 
 /* The variant column for values of type got: "name__v_TYPE". */
@@ -332,7 +331,13 @@ schema_observe(struct schema_table *t, const char *name, size_t len,
 	long col;
 
 	got = schema_value_type(v, o->detect);
-	col = schema_table_find(t, name, len);
+	/* Records of a stream mostly share a key order: try the next column. */
+	if (t->cursor < t->ncols && t->cols[t->cursor].namelen == len &&
+	    memcmp(t->cols[t->cursor].name, name, len) == 0)
+		col = (long)t->cursor;
+	else
+		col = schema_table_find(t, name, len);
+	t->cursor = col >= 0 ? (size_t)col + 1 : t->cursor;
 	if (col < 0) {
 		if (got == ST_NONE)
 			return -1;
@@ -425,22 +430,22 @@ json_schema_type(const struct jval *s, int *nullable)
 	    m = type->type == JV_ARRAY ? m->next : NULL) {
 		if (m->type != JV_STRING)
 			continue;
-		if (strcmp(m->str, "null") == 0) {
+		if (jval_streq(m, "null")) {
 			*nullable = 1;
 			continue;
 		}
-		if (strcmp(m->str, "integer") == 0)
+		if (jval_streq(m, "integer"))
 			one = ST_BIGINT;
-		else if (strcmp(m->str, "number") == 0)
+		else if (jval_streq(m, "number"))
 			one = ST_DOUBLE;
-		else if (strcmp(m->str, "boolean") == 0)
+		else if (jval_streq(m, "boolean"))
 			one = ST_BOOL;
-		else if (strcmp(m->str, "string") == 0) {
+		else if (jval_streq(m, "string")) {
 			one = ST_TEXT;
 			if (format != NULL && format->type == JV_STRING) {
-				if (strcmp(format->str, "date-time") == 0)
+				if (jval_streq(format, "date-time"))
 					one = ST_TIMESTAMP;
-				else if (strcmp(format->str, "date") == 0)
+				else if (jval_streq(format, "date"))
 					one = ST_DATE;
 			}
 		} else

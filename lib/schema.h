@@ -43,6 +43,7 @@ struct schema_table {
 	unsigned long	 records;	/* records observed */
 	int		 seeded;	/* had a schema before its first record */
 	unsigned long	 version;	/* bumped by every change */
+	size_t		 cursor;	/* the column the next member likely is */
 	void		*user;		/* the owner's per-table data */
 };
 
