@@ -294,6 +294,7 @@ main(int argc, char *argv[])
 
 	memset(&in, 0, sizeof(in));
 	cli_init(&in.cli, "schema-infer");
+	in.cli.filter = 1;
 	in.opts.detect = 1;
 	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
 	    NULL)) != -1) {
@@ -364,6 +365,13 @@ main(int argc, char *argv[])
 			break;
 		case MSG_SCHEMA:
 			rc = on_schema(&in, &l, 0);
+			break;
+		case MSG_ABORT:
+			/* Upstream failed: pass the news on and fail too. */
+			in.cli.aborted = 1;
+			(void)pass_line(&in, &l);
+			cli_upstream_failed(&in.cli, &l);
+			rc = -1;
 			break;
 		default:
 			rc = pass_line(&in, &l);

@@ -229,7 +229,14 @@ main(int argc, char *argv[])
 			rc = sqlout_activate_version(out, m->stream,
 			    m->streamlen, m->version, &e);
 			break;
+		case MSG_ABORT:
+			/* What came before it is half a stream: keep none of it. */
+			cli_upstream_failed(&c, &l);
+			rc = -1;
+			break;
 		}
+		if (m->kind == MSG_ABORT)
+			break;
 		if (rc == -1 && failed(&c, &l, &e) == -1)
 			break;
 		rc = 0;

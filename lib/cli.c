@@ -71,11 +71,10 @@ cli_error(struct cli *c, int code, const char *fmt, ...)
 	va_list ap;
 
 	stats_progress_done(&c->stats);
-	(void)fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	(void)vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
 	va_end(ap);
-	(void)fputc('\n', stderr);
+	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
 	if (code != 0 && c->status == 0)
 		c->status = code;
 }
@@ -85,12 +84,16 @@ cli_warn_at(struct cli *c, const struct cli_line *l, const char *fmt, ...)
 {
 	va_list ap;
 
+	size_t n;
+
 	stats_progress_done(&c->stats);
-	(void)fprintf(stderr, "%s: %s:%lu: ", c->prog, l->file, l->lineno);
+	(void)snprintf(c->last_error, sizeof(c->last_error), "%s:%lu: ",
+	    l->file, l->lineno);
+	n = strlen(c->last_error);
 	va_start(ap, fmt);
-	(void)vfprintf(stderr, fmt, ap);
+	(void)vsnprintf(c->last_error + n, sizeof(c->last_error) - n, fmt, ap);
 	va_end(ap);
-	(void)fputc('\n', stderr);
+	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
 }
 
 int
@@ -282,6 +285,22 @@ cli_next(struct cli *c, int keep_depth, struct cli_line *l)
 	}
 }
 
+void
+cli_upstream_failed(struct cli *c, const struct cli_line *l)
+{
+	const struct jval *err = l->msg.error;
+	long long st;
+
+	if (err != NULL && err->type == JV_STRING)
+		cli_warn_at(c, l, "upstream failed: %.*s", (int)err->len, err->str);
+	else
+		cli_warn_at(c, l, "upstream failed");
+	c->status = EX_DATAERR;
+	if (l->msg.status != NULL && jval_int64(l->msg.status, &st) &&
+	    st >= 64 && st <= 78)
+		c->status = (int)st;
+}
+
 int
 cli_reparse(struct cli *c, struct cli_line *l)
 {
@@ -346,6 +365,9 @@ cli_finish(struct cli *c, const char *stats_extra)
 {
 	struct lib_err e;
 
+	if (c->filter && c->status != 0 && c->status < 128 && !c->aborted &&
+	    c->status != EX_IOERR)
+		message_write_abort(&c->out, c->prog, c->status, c->last_error);
 	if (c->out.len > 0)
 		(void)cli_flush(c);
 	jbuf_free(&c->out);
@@ -358,9 +380,18 @@ cli_finish(struct cli *c, const char *stats_extra)
 		    c->onerr.rejected == 1 ? "" : "s",
 		    c->onerr.mode == ONERROR_SKIP ? "skipped" : "quarantined in ",
 		    c->onerr.mode == ONERROR_SKIP ? "" : c->onerr.path);
-	if (c->stats_path != NULL &&
-	    stats_write(&c->stats, c->stats_path, stats_extra, &e) == -1)
-		cli_error(c, e.code, "%s", e.msg);
+	if (c->stats_path != NULL) {
+		char extra[512];
+
+		(void)snprintf(extra, sizeof(extra),
+		    "\"skipped\":%lu,\"quarantined\":%lu%s%s",
+		    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
+		    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0,
+		    stats_extra != NULL && *stats_extra ? "," : "",
+		    stats_extra != NULL ? stats_extra : "");
+		if (stats_write(&c->stats, c->stats_path, extra, &e) == -1)
+			cli_error(c, e.code, "%s", e.msg);
+	}
 	jval_parser_free(c->parser);
 	c->parser = NULL;
 	return c->status;

@@ -66,6 +66,9 @@ struct cli {
 	struct onerror	 onerr;
 	unsigned long long max_line;
 	int		 status;	/* exit status once something failed */
+	int		 filter;	/* writes a stream: end it with an abort on failure */
+	int		 aborted;	/* an upstream abort was passed on */
+	char		 last_error[512];
 
 	char		**files;
 	int		 nfiles;
@@ -109,13 +112,20 @@ void	cli_error(struct cli *, int code, const char *fmt, ...)
 void	cli_warn_at(struct cli *, const struct cli_line *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * An upstream abort message arrived: say so with its error, and take its
+ * status (65 when it carries none) as ours.
+ */
+void	cli_upstream_failed(struct cli *, const struct cli_line *);
+
 /* Queue bytes for stdout; written in large blocks.  -1 on a write error. */
 int	cli_write(struct cli *, const void *, size_t);
 int	cli_flush(struct cli *);
 
 /*
- * The end: flush stdout, close the quarantine, write --stats (extra as in
- * stats_write), free everything; returns the exit status to use.
+ * The end: flush stdout (a filter that failed ends it with an abort
+ * message), close the quarantine, write --stats (extra as in stats_write),
+ * free everything; returns the exit status to use.
  */
 int	cli_finish(struct cli *, const char *stats_extra);
 

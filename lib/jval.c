@@ -32,6 +32,8 @@ struct jval_parser {
 	struct jval	*root;
 	struct jval	*stack[JVAL_MAX_DEPTH + 1];	/* open containers */
 	struct jval	*last[JVAL_MAX_DEPTH + 1];	/* their last member */
+	const unsigned char *buf;	/* the text being parsed */
+	size_t		 buflen;
 	const char	*key;		/* pending member name */
 	size_t		 keylen;
 };
@@ -93,11 +95,18 @@ chunks_free(struct chunk *c)
 	}
 }
 
-static char *
+/*
+ * yajl hands over strings without escapes as pointers into the text we
+ * gave it, which lives as long as the document: keep those as they are,
+ * and copy only what it decoded into its own buffer.
+ */
+static const char *
 arena_strdup(struct jval_parser *p, const unsigned char *s, size_t n)
 {
 	char *d;
 
+	if (s >= p->buf && s + n <= p->buf + p->buflen)
+		return (const char *)s;
 	if ((d = arena_alloc(p, n + 1)) == NULL)
 		return NULL;
 	memcpy(d, s, n);
@@ -325,6 +334,8 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	p->root = NULL;
 	p->key = NULL;
 	p->keylen = 0;
+	p->buf = (const unsigned char *)buf;
+	p->buflen = len;
 
 	st = yajl_parse(p->yajl, (const unsigned char *)buf, len);
 	/* A space ends a bare top-level number without starting a value. */
@@ -367,6 +378,14 @@ jval_getn(const struct jval *obj, const char *key, size_t n)
 	return found;
 }
 
+int
+jval_streq(const struct jval *v, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return v->type == JV_STRING && v->len == n && memcmp(v->str, lit, n) == 0;
+}
+
 const struct jval *
 jval_get(const struct jval *obj, const char *key)
 {
@@ -387,11 +406,36 @@ jval_is_integer_text(const struct jval *v)
 }
 
 int
+jval_fits_int64(const struct jval *v)
+{
+	static const char max[] = "9223372036854775807";
+	const char *s = v->str;
+	size_t n = v->len, i;
+
+	if (v->type != JV_NUMBER)
+		return 0;
+	if (n > 0 && s[0] == '-')
+		s++, n--;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	/* JSON has no leading zeros, so the length orders the magnitude. */
+	if (n < 19)
+		return 1;
+	if (n > 19)
+		return 0;
+	/* -9223372036854775808 is the one 19-digit value past max. */
+	if (v->str[0] == '-' && memcmp(s, "9223372036854775808", 19) == 0)
+		return 1;
+	return memcmp(s, max, 19) <= 0;
+}
+
+int
 jval_int64(const struct jval *v, long long *out)
 {
 	char *end;
 
-	if (!jval_is_integer_text(v))
+	if (!jval_fits_int64(v))
 		return 0;
 	errno = 0;
 	*out = strtoll(v->str, &end, 10);

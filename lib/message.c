@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,6 +16,7 @@ kind_of(const struct jval *type)
 		{ "SCHEMA", MSG_SCHEMA },
 		{ "STATE", MSG_STATE },
 		{ "ACTIVATE_VERSION", MSG_ACTIVATE_VERSION },
+		{ "SLUICE_ABORT", MSG_ABORT },
 	};
 	size_t i;
 
@@ -35,6 +37,7 @@ message_kind_name(enum message_kind k)
 	case MSG_SCHEMA: return "SCHEMA";
 	case MSG_STATE: return "STATE";
 	case MSG_ACTIVATE_VERSION: return "ACTIVATE_VERSION";
+	case MSG_ABORT: return "SLUICE_ABORT";
 	default: return "record";
 	}
 }
@@ -57,7 +60,7 @@ message_classify(const struct jval *root, int raw, struct message *m,
 {
 	const struct jval *type = NULL, *stream = NULL, *record = NULL;
 	const struct jval *mv, *schema = NULL, *keys = NULL, *value = NULL;
-	const struct jval *version = NULL;
+	const struct jval *version = NULL, *status = NULL, *error = NULL;
 
 	memset(m, 0, sizeof(*m));
 	m->root = root;
@@ -84,6 +87,8 @@ message_classify(const struct jval *root, int raw, struct message *m,
 		case 5:
 			if (k[0] == 'v' && memcmp(k, "value", 5) == 0)
 				value = mv;
+			else if (k[0] == 'e' && memcmp(k, "error", 5) == 0)
+				error = mv;
 			break;
 		case 6:
 			if (k[0] == 's' && memcmp(k, "stream", 6) == 0)
@@ -92,6 +97,8 @@ message_classify(const struct jval *root, int raw, struct message *m,
 				record = mv;
 			else if (k[0] == 's' && memcmp(k, "schema", 6) == 0)
 				schema = mv;
+			else if (k[0] == 's' && memcmp(k, "status", 6) == 0)
+				status = mv;
 			break;
 		case 7:
 			if (k[0] == 'v' && memcmp(k, "version", 7) == 0)
@@ -155,7 +162,29 @@ message_classify(const struct jval *root, int raw, struct message *m,
 			    "ACTIVATE_VERSION message: \"version\" is not a number");
 		m->version = version;
 		return 0;
+	case MSG_ABORT:
+		m->kind = MSG_ABORT;
+		m->record = NULL;
+		m->status = status;
+		m->error = error;
+		return 0;
 	default:
 		return 0;
 	}
+}
+
+void
+message_write_abort(struct jbuf *b, const char *program, int status,
+    const char *error)
+{
+	char num[16];
+
+	jbuf_puts(b, "{\"type\":\"SLUICE_ABORT\",\"program\":");
+	jbuf_str(b, program, strlen(program));
+	(void)snprintf(num, sizeof(num), "%d", status);
+	jbuf_puts(b, ",\"status\":");
+	jbuf_puts(b, num);
+	jbuf_puts(b, ",\"error\":");
+	jbuf_str(b, error, strlen(error));
+	jbuf_puts(b, "}\n");
 }
