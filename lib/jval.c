@@ -5,6 +5,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "exitcodes.h"
+#include "jbuf.h"
 #include "jval.h"
 
 #define CHUNK_MIN	(64 * 1024)
@@ -29,6 +30,7 @@ struct jval_parser {
 	int		 oom;
 	int		 too_deep;
 	int		 extra;		/* a second value on the line */
+	int		 bad_utf8;	/* a string that yajl let through */
 	struct jval	*root;
 	struct jval	*stack[JVAL_MAX_DEPTH + 1];	/* open containers */
 	struct jval	*last[JVAL_MAX_DEPTH + 1];	/* their last member */
@@ -188,9 +190,25 @@ on_number(void *ctx, const char *s, size_t n)
 	return scalar(ctx, JV_NUMBER, (const unsigned char *)s, n);
 }
 
+/*
+ * yajl lets UTF-8-encoded surrogates (CESU-8, ED A0..BF xx) through; they
+ * are not UTF-8.  Every such sequence starts with 0xED, which memchr finds
+ * fast, so only strings holding one get the full check.
+ */
+static int
+utf8_ok(struct jval_parser *p, const unsigned char *s, size_t n)
+{
+	if (memchr(s, 0xed, n) == NULL || jbuf_utf8_valid((const char *)s, n))
+		return 1;
+	p->bad_utf8 = 1;
+	return 0;
+}
+
 static int
 on_string(void *ctx, const unsigned char *s, size_t n)
 {
+	if (!utf8_ok(ctx, s, n))
+		return 0;
 	return scalar(ctx, JV_STRING, s, n);
 }
 
@@ -243,6 +261,8 @@ on_map_key(void *ctx, const unsigned char *s, size_t n)
 {
 	struct jval_parser *p = ctx;
 
+	if (!utf8_ok(p, s, n))
+		return 0;
 	if (p->keep_depth >= 0 && p->depth > p->keep_depth)
 		return 1;
 	if ((p->key = arena_strdup(p, s, n)) == NULL)
@@ -331,6 +351,7 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	arena_rewind(p);
 	p->keep_depth = keep_depth;
 	p->depth = p->done = p->oom = p->too_deep = p->extra = 0;
+	p->bad_utf8 = 0;
 	p->root = NULL;
 	p->key = NULL;
 	p->keylen = 0;
@@ -351,12 +372,16 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	else if (p->too_deep)
 		(void)liberr_set(e, EX_DATAERR, "nesting deeper than %d levels",
 		    JVAL_MAX_DEPTH);
+	else if (p->bad_utf8)
+		(void)liberr_set(e, EX_DATAERR,
+		    "invalid UTF-8 in a string near byte %zu",
+		    yajl_get_bytes_consumed(p->yajl));
 	else if (p->extra)
 		(void)liberr_set(e, EX_DATAERR,
 		    "more than one JSON value on the line");
 	else if (st == yajl_status_ok)
 		(void)liberr_set(e, EX_DATAERR,
-		    "incomplete JSON value (truncated line?)");
+		    "invalid JSON: incomplete value (truncated line?)");
 	else
 		yajl_message(p, buf, len, e);
 	/* The lexer may hold half a token: start the next line afresh. */

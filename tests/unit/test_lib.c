@@ -1,0 +1,238 @@
+/*
+ * Unit tests for the lib/ functions whose edge cases are easier to state
+ * in C than through a program: date detection, UTF-8 validation, JSON
+ * string escaping, 64-bit range checks, widening and variant columns.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "detect.h"
+#include "jbuf.h"
+#include "jval.h"
+#include "message.h"
+#include "schema.h"
+#include "strtonum.h"
+
+static int passed, failed;
+
+#define CHECK(cond) do {						\
+	if (cond)							\
+		passed++;						\
+	else {								\
+		failed++;						\
+		(void)fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__,	\
+		    __LINE__, #cond);					\
+	}								\
+} while (0)
+
+static void
+test_detect(void)
+{
+	static const struct {
+		const char		*s;
+		enum detect_kind	 want;
+	} cases[] = {
+		{ "2009-06-14", DETECT_DATE },
+		{ "2009-06-14T23:23:00Z", DETECT_TIMESTAMP },
+		{ "2009-06-14 23:23:00", DETECT_TIMESTAMP },
+		{ "2009-06-14T23:23:00.123456+02:00", DETECT_TIMESTAMP },
+		{ "2009-06-14T23:23", DETECT_TIMESTAMP },
+		{ "2009-06-14T23:23:00-0500", DETECT_TIMESTAMP },
+		{ "2009-13-14", DETECT_NONE },
+		{ "2009-06-32", DETECT_NONE },
+		{ "2009-06-14T24:00:00Z", DETECT_NONE },
+		{ "2009-06-14T23:23:00Q", DETECT_NONE },
+		{ "2009-06-14x", DETECT_NONE },
+		{ "20090614", DETECT_NONE },
+		{ "1234567890", DETECT_NONE },
+		{ "", DETECT_NONE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(detect_temporal(cases[i].s, strlen(cases[i].s)) ==
+		    cases[i].want);
+}
+
+static void
+test_utf8(void)
+{
+	CHECK(jbuf_utf8_valid("plain", 5));
+	CHECK(jbuf_utf8_valid("\xce\xb1\xce\xb2", 4));		/* αβ */
+	CHECK(jbuf_utf8_valid("\xf0\x9f\x98\x80", 4));		/* 😀 */
+	CHECK(!jbuf_utf8_valid("\xc3\x28", 2));
+	CHECK(!jbuf_utf8_valid("\xed\xa0\x80", 3));		/* surrogate */
+	CHECK(!jbuf_utf8_valid("\xc0\xaf", 2));			/* overlong */
+	CHECK(!jbuf_utf8_valid("\xe2\x82", 2));			/* truncated */
+	CHECK(!jbuf_utf8_valid("\xf4\x90\x80\x80", 4));		/* > U+10FFFF */
+}
+
+static void
+test_escape(void)
+{
+	struct jbuf b = JBUF_INIT;
+
+	jbuf_str(&b, "a\"b\\c\n\x01\0z", 9);
+	CHECK(b.len == strlen("\"a\\\"b\\\\c\\n\\u0001\\u0000z\"") &&
+	    memcmp(b.p, "\"a\\\"b\\\\c\\n\\u0001\\u0000z\"", b.len) == 0);
+	jbuf_reset(&b);
+	jbuf_base64(&b, (const unsigned char *)"hello", 5);
+	CHECK(b.len == 8 && memcmp(b.p, "aGVsbG8=", 8) == 0);
+	jbuf_free(&b);
+}
+
+static void
+test_numbers(void)
+{
+	struct jval_parser *p = jval_parser_new(1 << 20);
+	struct jbuf b = JBUF_INIT;
+	struct lib_err e;
+	const struct jval *v;
+	long long ll;
+	const char *doc = "{\"a\":9007199254740993,\"b\":9223372036854775807,"
+	    "\"c\":9223372036854775808,\"d\":-9223372036854775808,"
+	    "\"e\":0.1000000000000000055511,\"f\":1e400}";
+
+	v = jval_parse(p, doc, strlen(doc), JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL);
+	if (v == NULL)
+		goto out;
+	CHECK(jval_int64(jval_get(v, "a"), &ll) && ll == 9007199254740993LL);
+	CHECK(jval_fits_int64(jval_get(v, "b")));
+	CHECK(!jval_fits_int64(jval_get(v, "c")));
+	CHECK(jval_int64(jval_get(v, "d"), &ll) && ll == (-9223372036854775807LL - 1));
+	CHECK(!jval_fits_int64(jval_get(v, "e")));
+	jbuf_value(&b, v);
+	/* Every number comes back as the text it arrived as. */
+	CHECK(b.len == strlen(doc) && memcmp(b.p, doc, b.len) == 0);
+	CHECK(jval_parse(p, "{\"a\":1} {}", 10, JVAL_KEEP_ALL, &e) == NULL);
+	CHECK(jval_parse(p, "{\"a\":", 5, JVAL_KEEP_ALL, &e) == NULL);
+	CHECK(jval_parse(p, "{}", 2, JVAL_KEEP_ALL, &e) != NULL);
+out:
+	jbuf_free(&b);
+	jval_parser_free(p);
+}
+
+static void
+test_deep(void)
+{
+	static char doc[200002];
+	struct jval_parser *p = jval_parser_new(1 << 26);
+	struct lib_err e;
+
+	memset(doc, '[', 100000);
+	memset(doc + 100000, ']', 100000);
+	CHECK(jval_parse(p, doc, 200000, JVAL_KEEP_ALL, &e) == NULL);
+	CHECK(strstr(e.msg, "nesting deeper") != NULL);
+	CHECK(jval_parse(p, "[[1]]", 5, JVAL_KEEP_ALL, &e) != NULL);
+	jval_parser_free(p);
+}
+
+static void
+test_messages(void)
+{
+	struct jval_parser *p = jval_parser_new(1 << 20);
+	struct message m;
+	struct lib_err e;
+	const struct jval *v;
+	const char *rec = "{\"type\":\"record\",\"stream\":\"s\",\"record\":{}}";
+	const char *bare = "{\"type\":\"RECORD\",\"stream\":\"s\"}";
+
+	v = jval_parse(p, rec, strlen(rec), JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && message_classify(v, 0, &m, &e) == 0 &&
+	    m.kind == MSG_RECORD && m.streamlen == 1);
+	CHECK(v != NULL && message_classify(v, 1, &m, &e) == 0 &&
+	    m.kind == MSG_BARE);
+	v = jval_parse(p, bare, strlen(bare), JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && message_classify(v, 0, &m, &e) == 0 &&
+	    m.kind == MSG_BARE);
+	jval_parser_free(p);
+}
+
+/* Observe one record given as JSON text; returns the column of key. */
+static long
+observe(struct jval_parser *p, struct schema_table *t, const char *doc,
+    const char *key, struct schema_changes *ch)
+{
+	static const struct schema_opts opts = { 1, 0 };
+	const struct jval *v, *m;
+	struct lib_err e;
+	long col = -3, c;
+
+	if ((v = jval_parse(p, doc, strlen(doc), JVAL_KEEP_ALL, &e)) == NULL)
+		return -3;
+	schema_record_begin(t);
+	for (m = v->child; m != NULL; m = m->next) {
+		c = schema_observe(t, m->key, m->keylen, m, &opts, ch, &e);
+		if (strlen(key) == m->keylen && memcmp(key, m->key, m->keylen) == 0)
+			col = c;
+	}
+	schema_record_end(t, ch);
+	return col;
+}
+
+static void
+test_schema(void)
+{
+	struct jval_parser *p = jval_parser_new(1 << 20);
+	struct schema_table *t = schema_table_new("s", 1);
+	struct schema_changes ch = { NULL, 0, 0 };
+	struct jbuf b = JBUF_INIT;
+	long col;
+
+	CHECK(observe(p, t, "{\"n\":1,\"z\":null,\"d\":\"2009-06-14\"}", "n", &ch) == 0);
+	CHECK(t->ncols == 2 && t->cols[0].type == ST_BIGINT && !t->cols[0].nullable);
+	CHECK(ch.n == 1 && ch.v[0].kind == SC_NEW_TABLE);
+	ch.n = 0;
+	/* bigint then double widens; date then timestamp widens. */
+	CHECK(observe(p, t, "{\"n\":1.5,\"d\":\"2009-06-14T01:02:03Z\"}", "n", &ch) == 0);
+	CHECK(t->cols[0].type == ST_DOUBLE && t->cols[1].type == ST_TIMESTAMP);
+	CHECK(ch.n == 2 && ch.v[0].kind == SC_WIDEN && ch.v[1].kind == SC_WIDEN);
+	ch.n = 0;
+	/* text in a double column goes to a variant; the base turns nullable. */
+	col = observe(p, t, "{\"n\":\"abc\",\"d\":null}", "n", &ch);
+	CHECK(col == 2 && strcmp(t->cols[2].name, "n__v_text") == 0);
+	CHECK(t->cols[0].nullable && t->cols[1].nullable);
+	/* null never fixes a type: z has none yet and is not a column. */
+	CHECK(schema_table_find(t, "z", 1) == -1);
+	schema_write_json(t, &b);
+	CHECK(strcmp(jbuf_cstr(&b), "{\"type\":\"object\",\"properties\":{"
+	    "\"n\":{\"type\":[\"null\",\"number\"]},"
+	    "\"d\":{\"type\":[\"null\",\"string\"],\"format\":\"date-time\"},"
+	    "\"n__v_text\":{\"type\":[\"null\",\"string\"]}}}") == 0);
+	jbuf_free(&b);
+	schema_changes_free(&ch);
+	schema_table_free(t);
+	jval_parser_free(p);
+}
+
+static void
+test_strtonum(void)
+{
+	struct lib_err e;
+	unsigned long long v;
+	long long ll;
+
+	CHECK(strtonum_size("64M", 0, 1ULL << 40, &v, &e) == 0 && v == 64ULL << 20);
+	CHECK(strtonum_size("12k", 0, 1ULL << 40, &v, &e) == 0 && v == 12288);
+	CHECK(strtonum_size("-1", 0, 1ULL << 40, &v, &e) == -1);
+	CHECK(strtonum_size("5X", 0, 1ULL << 40, &v, &e) == -1);
+	CHECK(strtonum_ll("42", 0, 100, &ll, &e) == 0 && ll == 42);
+	CHECK(strtonum_ll("420", 0, 100, &ll, &e) == -1);
+	CHECK(strtonum_ll("4x", 0, 100, &ll, &e) == -1);
+}
+
+int
+main(void)
+{
+	test_detect();
+	test_utf8();
+	test_escape();
+	test_numbers();
+	test_deep();
+	test_messages();
+	test_schema();
+	test_strtonum();
+	(void)printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
