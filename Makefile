@@ -22,10 +22,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsql
 LDLIBS  += $(PKG_LIBS) -lm
 
 # Debian packages the build, the tests and the demo need.
-DEPS = build-essential pkg-config libcurl4-openssl-dev libjq-dev libyajl-dev \
+DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
        libcsv-dev libsqlite3-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc
-BENCH_DEPS = sqlite-utils miller time
+BENCH_DEPS = sqlite-utils time
 
 PROGS = schema-infer sqlite-load
 LIBSRC = $(sort $(wildcard lib/*.c))
@@ -103,9 +103,10 @@ bench: bench-deps all
 	sh tests/bench/run.sh "$(CURDIR)/bin"
 
 lint:
+	clang-tidy --quiet lib/*.c cmd/*.c -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)
 	@! grep -nE '\<(gets|sprintf|strcpy|strcat|strtok|atoi|atol)[[:space:]]*\(' cmd/*.c lib/*.c
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 \
-	    --inline-suppr --error-exitcode=1 -Ilib cmd lib
+	    --inline-suppr --suppress=variableScope --error-exitcode=1 -Ilib cmd lib
 	mandoc -Tlint -Wwarning man/*.[157]
 
 install: all

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,7 +253,7 @@ on_schema(struct infer *in, struct cli_line *l, int seeding)
 
 /* --schema FILE: the SCHEMA messages in it seed their streams. */
 static int
-load_schema_file(struct infer *in, const char *path)
+load_schema_file(struct infer *in, char *path)
 {
 	struct cli sub;
 	struct cli_line l;
@@ -263,7 +262,7 @@ load_schema_file(struct infer *in, const char *path)
 
 	cli_init(&sub, in->cli.prog);
 	sub.quiet = 1;
-	files[0] = (char *)(uintptr_t)path;
+	files[0] = path;
 	if (cli_start(&sub, files, 1) == -1)
 		return -1;
 	while ((rc = cli_next(&sub, JVAL_KEEP_ALL, &l)) == 1) {
@@ -288,7 +287,7 @@ main(int argc, char *argv[])
 {
 	struct infer in;
 	struct cli_line l;
-	const char *schema_path = NULL;
+	char *schema_path = NULL;
 	size_t i;
 	int ch, rc;
 

@@ -239,16 +239,15 @@ main(int argc, char *argv[])
 			break;
 		if (rc == -1 && failed(&c, &l, &e) == -1)
 			break;
-		rc = 0;
 	}
 	if (rc == 0 && c.status == 0 && !cli_signalled()) {
 		if (sqlout_commit(out, &summary, &e) == -1)
 			cli_error(&c, e.code, "%s: %s", db, e.msg);
 		else {
 			if (!c.quiet)
-				cli_error(&c, 0, "load %s committed: %s",
+				cli_error(&c, 0, "load %s: %s committed",
 				    opts.load_id, summary.len ? jbuf_cstr(&summary) :
-				    "no tables");
+				    "no rows,");
 			if (state.len > 0)
 				(void)cli_write(&c, state.p, state.len);
 		}

@@ -12,7 +12,7 @@
 #include "strtonum.h"
 
 #define DEFAULT_MAX_LINE	(64ULL << 20)
-#define OUT_BLOCK		(128 * 1024)
+#define OUT_BLOCK		((size_t)128 * 1024)
 
 static volatile sig_atomic_t caught;
 static volatile int stop_reading;

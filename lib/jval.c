@@ -8,7 +8,7 @@
 #include "jbuf.h"
 #include "jval.h"
 
-#define CHUNK_MIN	(64 * 1024)
+#define CHUNK_MIN	((size_t)64 * 1024)
 
 struct chunk {
 	struct chunk	*next;
@@ -47,7 +47,12 @@ arena_alloc(struct jval_parser *p, size_t n)
 	size_t size;
 
 	n = (n + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < n) {
+	if (c != NULL && c->size - c->used >= n) {
+		p->arena_used += n;
+		c->used += n;
+		return (char *)c + ((sizeof(*c) + 15) & ~(size_t)15) + c->used - n;
+	}
+	{
 		if (p->arena_used + n > p->arena_limit) {
 			p->oom = 1;
 			return NULL;
@@ -134,8 +139,13 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	}
 	if ((v = arena_alloc(p, sizeof(*v))) == NULL)
 		return NULL;
-	memset(v, 0, sizeof(*v));
+	v->key = NULL;
+	v->keylen = 0;
+	v->str = NULL;
+	v->len = 0;
+	v->child = v->next = NULL;
 	v->type = type;
+	v->elided = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
@@ -198,7 +208,8 @@ on_number(void *ctx, const char *s, size_t n)
 static int
 utf8_ok(struct jval_parser *p, const unsigned char *s, size_t n)
 {
-	if (memchr(s, 0xed, n) == NULL || jbuf_utf8_valid((const char *)s, n))
+	if (n < 3 || memchr(s, 0xed, n) == NULL ||
+	    jbuf_utf8_valid((const char *)s, n))
 		return 1;
 	p->bad_utf8 = 1;
 	return 0;

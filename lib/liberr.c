@@ -11,7 +11,7 @@ liberr_set(struct lib_err *e, int code, const char *fmt, ...)
 
 	e->code = code;
 	va_start(ap, fmt);
-	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above */
 	va_end(ap);
 	return -1;
 }
@@ -25,7 +25,7 @@ liberr_prefix(struct lib_err *e, const char *fmt, ...)
 
 	memcpy(old, e->msg, sizeof(old));
 	va_start(ap, fmt);
-	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above */
 	va_end(ap);
 	n = strlen(e->msg);
 	(void)snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", old);

@@ -6,7 +6,7 @@
 #include "exitcodes.h"
 #include "ndjson.h"
 
-#define INITIAL_CAP	(256 * 1024)
+#define INITIAL_CAP	((size_t)256 * 1024)
 
 int
 ndjson_init(struct ndjson_reader *r, int fd, const char *name,
@@ -47,6 +47,8 @@ fill(struct ndjson_reader *r, struct lib_err *e)
 
 		if (cap > r->max_line + 2)
 			cap = r->max_line + 2;
+		if (cap <= r->cap)
+			return liberr_set(e, EX_SOFTWARE, "line buffer full");
 		if ((p = realloc(r->buf, cap)) == NULL)
 			return liberr_set(e, EX_OSERR, "out of memory");
 		r->buf = p;
@@ -119,7 +121,7 @@ ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
 				    "line longer than %zu bytes", r->max_line);
 			}
 			if (!r->eof) {
-				if ((n = fill(r, e)) < 0)
+				if (fill(r, e) < 0)
 					return -1;
 				continue;
 			}

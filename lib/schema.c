@@ -456,9 +456,7 @@ json_schema_type(const struct jval *s, int *nullable)
 			enum stype w;
 
 			/* ["integer","number"] is a number; others: JSON. */
-			if (widen(t, one, &w) >= 0)
-				t = w;
-			else if (widen(one, t, &w) >= 0)
+			if (widen(t, one, &w) >= 0 || widen(one, t, &w) >= 0)
 				t = w;
 			else if (t == ST_TEXT || one == ST_TEXT)
 				t = ST_TEXT;
@@ -596,7 +594,8 @@ schema_set_get(struct schema_set *s, const char *name, size_t len, int create,
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
-		s->tables = xrealloc(s->tables, s->cap, sizeof(*s->tables));
+		s->tables = xrealloc(s->tables, s->cap,
+		    sizeof(struct schema_table *));
 	}
 	s->tables[s->n++] = schema_table_new(name, len);
 	s->index = index_reserve(s->index, &s->indexcap, s->n, s,

@@ -572,11 +572,11 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 	o->changes.n = 0;
 	if (ti->valscap < t->ncols + 1) {
 		ti->valscap = t->ncols + 64;
-		ti->vals = realloc(ti->vals, ti->valscap * sizeof(*ti->vals));
+		ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
 		if (ti->vals == NULL)
 			abort();
 	}
-	memset(ti->vals, 0, ti->valscap * sizeof(*ti->vals));
+	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
 	for (m = record->child; m != NULL; m = m->next) {
 		col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
 		    &o->changes, e);
@@ -588,11 +588,11 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 			size_t old = ti->valscap;
 
 			ti->valscap = (size_t)col + 64;
-			ti->vals = realloc(ti->vals, ti->valscap * sizeof(*ti->vals));
+			ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
 			if (ti->vals == NULL)
 				abort();
 			memset(ti->vals + old, 0, (ti->valscap - old) *
-			    sizeof(*ti->vals));
+			    sizeof(const struct jval *));
 		}
 		ti->vals[col] = m;
 	}
@@ -638,12 +638,11 @@ sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
 {
 	struct schema_table *t;
 	struct table *ti;
-	long col;
 
 	if ((t = table_for(o, stream, len, e)) == NULL)
 		return -1;
 	ti = tinfo(t);
-	if ((col = schema_table_find(t, "_sluice_version", 15)) < 0) {
+	if (schema_table_find(t, "_sluice_version", 15) < 0) {
 		if (schema_table_add(t, "_sluice_version", 15, ST_BIGINT, 1, e) < 0)
 			return -1;
 		t->version++;
