@@ -8,7 +8,8 @@ VERSION  = 0.1.0
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION='"$(VERSION)"' -Ilib
-WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+WERROR  ?=
+WARN     = $(WERROR) -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
            -Wwrite-strings -Wcast-qual -Wundef -Wvla -Wnull-dereference \
            -Werror=implicit-function-declaration
@@ -83,8 +84,9 @@ unit: $(UNITS)
 test: all unit
 	$(BATS_ENV) bats tests/
 
-# The whole suite, then the whole suite again under ASan and UBSan.
+# Lint, the whole suite, then the whole suite again under ASan and UBSan.
 check: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test
 	$(MAKE) --no-print-directory check-asan
 

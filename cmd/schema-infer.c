@@ -275,8 +275,11 @@ load_schema_file(struct infer *in, char *path)
 			break;
 	}
 	if (cli_finish(&sub, NULL) != 0 || in->cli.status != 0) {
-		if (in->cli.status == 0)
+		if (in->cli.status == 0) {
 			in->cli.status = sub.status;
+			memcpy(in->cli.last_error, sub.last_error,
+			    sizeof(in->cli.last_error));
+		}
 		return -1;
 	}
 	return rc;

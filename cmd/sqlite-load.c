@@ -106,7 +106,7 @@ main(int argc, char *argv[])
 	struct sqlout *out = NULL;
 	struct lib_err e;
 	struct jbuf state = JBUF_INIT, summary = JBUF_INIT;
-	const char *keys = NULL, *state_path = NULL, *db;
+	const char *state_path = NULL, *db;
 	char load_id[64];
 	long long ms;
 	int ch, rc;
@@ -131,7 +131,7 @@ main(int argc, char *argv[])
 			(void)printf("sqlite-load (sluice) %s\n", SLUICE_VERSION);
 			return 0;
 		case 'k':
-			keys = optarg;
+			opts.keys = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "append") == 0)
@@ -206,15 +206,15 @@ main(int argc, char *argv[])
 		switch (m->kind) {
 		case MSG_BARE:
 			rc = sqlout_record(out, c.table, strlen(c.table),
-			    m->record, NULL, keys, &e);
+			    m->record, NULL, &e);
 			break;
 		case MSG_RECORD:
 			rc = sqlout_record(out, m->stream, m->streamlen,
-			    m->record, m->version, keys, &e);
+			    m->record, m->version, &e);
 			break;
 		case MSG_SCHEMA:
 			rc = sqlout_schema(out, m->stream, m->streamlen,
-			    m->schema, m->key_properties, keys, &e);
+			    m->schema, m->key_properties, &e);
 			break;
 		case MSG_STATE:
 			rc = sqlout_state(out, m->value, &e);

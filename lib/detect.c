@@ -61,13 +61,14 @@ detect_temporal(const char *s, size_t n)
 	if (!hhmm(s, n))
 		return DETECT_NONE;
 	s += 5, n -= 5;
-	if (n >= 3 && s[0] == ':' && digits(s + 1, 2) && num2(s + 1) <= 60) {
-		s += 3, n -= 3;
-		if (n >= 2 && (s[0] == '.' || s[0] == ',') && digits(s + 1, 1)) {
-			for (i = 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-				;
-			s += i, n -= i;
-		}
+	/* Seconds are required: "2024-01-02T03:04" is too often a label. */
+	if (n < 3 || s[0] != ':' || !digits(s + 1, 2) || num2(s + 1) > 60)
+		return DETECT_NONE;
+	s += 3, n -= 3;
+	if (n >= 2 && (s[0] == '.' || s[0] == ',') && digits(s + 1, 1)) {
+		for (i = 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		s += i, n -= i;
 	}
 	if (n == 0 || offset(s, n))
 		return DETECT_TIMESTAMP;

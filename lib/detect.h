@@ -10,7 +10,7 @@ enum detect_kind { DETECT_NONE, DETECT_DATE, DETECT_TIMESTAMP };
 
 /*
  * DETECT_DATE for YYYY-MM-DD; DETECT_TIMESTAMP for YYYY-MM-DD followed by
- * 'T' or ' ', HH:MM[:SS[.fraction]] and an optional 'Z' or +HH:MM / -HH:MM
+ * 'T' or ' ', HH:MM:SS[.fraction] and an optional 'Z' or +HH:MM / -HH:MM
  * / +HHMM offset; DETECT_NONE for anything else, including impossible
  * fields such as month 13 or hour 24.
  */

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,16 +201,30 @@ on_number(void *ctx, const char *s, size_t n)
 	return scalar(ctx, JV_NUMBER, (const unsigned char *)s, n);
 }
 
+/* 1 if all n bytes are ASCII, eight at a time. */
+static int
+ascii(const unsigned char *s, size_t n)
+{
+	uint64_t w, acc = 0;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
 /*
- * yajl lets UTF-8-encoded surrogates (CESU-8, ED A0..BF xx) through; they
- * are not UTF-8.  Every such sequence starts with 0xED, which memchr finds
- * fast, so only strings holding one get the full check.
+ * yajl lets overlong forms and UTF-8-encoded surrogates (CESU-8) through;
+ * they are not UTF-8.  ASCII strings, nearly all of them, skip the check.
  */
 static int
 utf8_ok(struct jval_parser *p, const unsigned char *s, size_t n)
 {
-	if (n < 3 || memchr(s, 0xed, n) == NULL ||
-	    jbuf_utf8_valid((const char *)s, n))
+	if (ascii(s, n) || jbuf_utf8_valid((const char *)s, n))
 		return 1;
 	p->bad_utf8 = 1;
 	return 0;

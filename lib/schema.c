@@ -455,11 +455,12 @@ json_schema_type(const struct jval *s, int *nullable)
 		else if (t != one) {
 			enum stype w;
 
-			/* ["integer","number"] is a number; others: JSON. */
+			/*
+			 * ["integer","number"] is a number; other mixtures are
+			 * JSON, which keeps each value's own type in SQLite.
+			 */
 			if (widen(t, one, &w) >= 0 || widen(one, t, &w) >= 0)
 				t = w;
-			else if (t == ST_TEXT || one == ST_TEXT)
-				t = ST_TEXT;
 			else
 				t = ST_JSON;
 		}

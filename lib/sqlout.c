@@ -380,6 +380,57 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	return prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
 }
 
+static int
+is_key(const struct schema_table *t, size_t col)
+{
+	size_t k;
+
+	for (k = 0; k < t->nkeys; k++)
+		if (strcmp(t->keys[k], t->cols[col].name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether a new table gets a PRIMARY KEY: when the key was asked for (-k
+ * or merge mode) and every key column is there to declare.
+ */
+static int
+declare_key(const struct sqlout *o, const struct schema_table *t)
+{
+	size_t k;
+
+	if (t->nkeys == 0 ||
+	    (o->opts.keys == NULL && o->opts.mode != SQLOUT_MERGE))
+		return 0;
+	for (k = 0; k < t->nkeys; k++)
+		if (schema_table_find(t, t->keys[k], strlen(t->keys[k])) < 0)
+			return 0;
+	return 1;
+}
+
+/* 1 if the table's PRIMARY KEY is exactly the stream's key. */
+static int
+primary_key_is(struct sqlout *o, const struct schema_table *t)
+{
+	sqlite3_stmt *st;
+	size_t k = 0;
+	int same = 1;
+
+	if (sqlite3_prepare_v2(o->db, "SELECT name FROM pragma_table_info(?1)"
+	    " WHERE pk > 0 ORDER BY pk", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (k >= t->nkeys || strcmp((const char *)sqlite3_column_text(st, 0),
+		    t->keys[k]) != 0)
+			same = 0;
+		k++;
+	}
+	(void)sqlite3_finalize(st);
+	return same && k == t->nkeys;
+}
+
 /* Merge mode: find the key columns and make sure the unique index exists. */
 static int
 ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -401,7 +452,7 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	for (k = 0; k < t->nkeys; k++)
 		if (ti->keycols[k] < 0)
 			return 0;	/* not all seen yet: wait for them */
-	if (ti->keyed)
+	if (ti->keyed || (ti->keyed = primary_key_is(o, t)))
 		return 0;
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "CREATE UNIQUE INDEX IF NOT EXISTS ");
@@ -439,6 +490,8 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	if (ti->synced == t->version && ti->insert != NULL)
 		return 0;
 	if (!ti->exists && t->ncols > 0) {
+		int pk = declare_key(o, t);
+
 		jbuf_reset(&o->sql);
 		jbuf_puts(&o->sql, "CREATE TABLE ");
 		put_ident(&o->sql, t->name, t->namelen);
@@ -449,6 +502,18 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 			put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
 			jbuf_putc(&o->sql, ' ');
 			jbuf_puts(&o->sql, sql_type(t->cols[i].type));
+			if (pk && is_key(t, i))
+				jbuf_puts(&o->sql, " NOT NULL");
+		}
+		if (pk) {
+			jbuf_puts(&o->sql, ", PRIMARY KEY (");
+			for (i = 0; i < t->nkeys; i++) {
+				if (i > 0)
+					jbuf_putc(&o->sql, ',');
+				put_ident(&o->sql, t->keys[i], strlen(t->keys[i]));
+			}
+			jbuf_putc(&o->sql, ')');
+			ti->keyed = 1;
 		}
 		jbuf_putc(&o->sql, ')');
 		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
@@ -481,7 +546,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 int
 sqlout_schema(struct sqlout *o, const char *stream, size_t len,
     const struct jval *schema, const struct jval *key_properties,
-    const char *keys, struct lib_err *e)
+    struct lib_err *e)
 {
 	struct schema_table *t;
 
@@ -490,8 +555,8 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	o->changes.n = 0;
 	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
 		return -1;
-	if (keys != NULL)
-		schema_table_set_keys_csv(t, keys);
+	if (o->opts.keys != NULL)
+		schema_table_set_keys_csv(t, o->opts.keys);
 	return sync_table(o, t, e);
 }
 
@@ -552,8 +617,7 @@ step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err *e)
 
 int
 sqlout_record(struct sqlout *o, const char *stream, size_t len,
-    const struct jval *record, const struct jval *version, const char *keys,
-    struct lib_err *e)
+    const struct jval *record, const struct jval *version, struct lib_err *e)
 {
 	struct schema_table *t;
 	struct table *ti;
@@ -566,8 +630,8 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	ti = tinfo(t);
 	fresh = t->records == 0;
-	if (fresh && keys != NULL)
-		schema_table_set_keys_csv(t, keys);
+	if (fresh && o->opts.keys != NULL)
+		schema_table_set_keys_csv(t, o->opts.keys);
 	schema_record_begin(t);
 	o->changes.n = 0;
 	if (ti->valscap < t->ncols + 1) {

@@ -16,6 +16,7 @@ enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE };
 
 struct sqlout_opts {
 	enum sqlout_mode mode;
+	const char	*keys;		/* -k: comma-separated, overrides SCHEMA keys */
 	const char	*load_id;
 	int		 busy_timeout_ms;
 	struct schema_opts infer;	/* for records that come without a schema */
@@ -33,12 +34,13 @@ int	sqlout_open(struct sqlout **out, const char *path,
 
 /*
  * Apply a SCHEMA message to the stream's table (create or add columns).
- * keys, when not NULL, is a comma-separated key that overrides the
- * message's key_properties.
+ * A table created with a key from -k, or in merge mode, gets it as its
+ * PRIMARY KEY (NOT NULL); key_properties alone in append mode do not make
+ * a constraint, so that a Singer stream can be appended to.
  */
 int	sqlout_schema(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *schema, const struct jval *key_properties,
-	    const char *keys, struct lib_err *);
+	    struct lib_err *);
 
 /*
  * Load one record into the stream's table.  version, when not NULL, is a
@@ -48,7 +50,7 @@ int	sqlout_schema(struct sqlout *, const char *stream, size_t len,
  */
 int	sqlout_record(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *record, const struct jval *version,
-	    const char *keys, struct lib_err *);
+	    struct lib_err *);
 
 /* ACTIVATE_VERSION: delete the rows of older (or no) versions. */
 int	sqlout_activate_version(struct sqlout *, const char *stream, size_t len,
