@@ -257,6 +257,52 @@ count_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
 	return 0;
 }
 
+static int
+add_column(struct sqlout *o, const struct schema_table *t, size_t i,
+    struct lib_err *e)
+{
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "ALTER TABLE ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, " ADD COLUMN ");
+	put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+	jbuf_putc(&o->sql, ' ');
+	jbuf_puts(&o->sql, sql_type(t->cols[i].type));
+	return exec(o, jbuf_cstr(&o->sql), e);
+}
+
+/*
+ * Start from the schema the last load stored for this table, so that
+ * widened types and nullability survive from load to load and an
+ * unchanged stream keeps its schema version.
+ */
+static int
+seed_stored_schema(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct jval_parser *p;
+	const struct jval *schema;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (prepare(o, "SELECT schema FROM _sluice_schemas WHERE table_name = ?1"
+	    " ORDER BY rowid DESC LIMIT 1", &st, e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = jval_parser_new((size_t)1 << 30)) == NULL)
+			abort();
+		schema = jval_parse(p, (const char *)sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), JVAL_KEEP_ALL, e);
+		if (schema == NULL ||
+		    schema_apply_json(t, schema, NULL, NULL, e) == -1)
+			ret = liberr_prefix(e, "_sluice_schemas: table %s", t->name);
+		jval_parser_free(p);
+	} else if (rc != SQLITE_DONE)
+		ret = sql_fail(o, rc, "_sluice_schemas", e);
+	(void)sqlite3_finalize(st);
+	return ret;
+}
+
 /*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
@@ -267,6 +313,9 @@ table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 	struct schema_table *t;
 	struct table *ti;
 	sqlite3_stmt *st;
+	unsigned char *indb = NULL;
+	size_t i, ndb = 0;
+	long col;
 	int rc;
 
 	if ((t = schema_set_get(&o->set, stream, len, 0, e)) != NULL)
@@ -281,34 +330,50 @@ table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 		abort();
 	t->user = ti;
 
-	jbuf_reset(&o->sql);
-	jbuf_puts(&o->sql, "SELECT name, type FROM pragma_table_info(?1)");
-	if (prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+	if (seed_stored_schema(o, t, e) == -1)
 		return NULL;
+	/* Which of those columns the table has, and the ones only it has. */
+	if ((indb = calloc(SCHEMA_MAX_COLUMNS, 1)) == NULL)
+		abort();
+	if (prepare(o, "SELECT name, type FROM pragma_table_info(?1)", &st,
+	    e) == -1)
+		goto fail;
 	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
-		if (schema_table_add(t, name, (size_t)sqlite3_column_bytes(st, 0),
-		    type_of_decl((const char *)sqlite3_column_text(st, 1)), 1,
-		    e) < 0) {
+		ndb++;
+		if ((col = schema_table_find(t, name, n)) < 0 &&
+		    (col = schema_table_add(t, name, n, type_of_decl(
+		    (const char *)sqlite3_column_text(st, 1)), 1, e)) < 0) {
 			(void)sqlite3_finalize(st);
-			return NULL;
+			goto fail;
 		}
+		indb[col] = 1;
 	}
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		(void)sql_fail(o, rc, "table_info", e);
-		return NULL;
+		goto fail;
 	}
-	ti->ncols_db = t->ncols;
-	ti->exists = t->ncols > 0;
-	t->seeded = ti->exists;
+	ti->exists = ndb > 0;
+	t->seeded = ti->exists || t->ncols > 0;
+	if (ti->exists)
+		for (i = 0; i < t->ncols; i++)
+			if (!indb[i] && add_column(o, t, i, e) == -1)
+				goto fail;
+	ti->ncols_db = ti->exists ? t->ncols : 0;
+	free(indb);
+	indb = NULL;
 	ti->synced = t->version;
 	if (ti->exists && o->opts.mode == SQLOUT_REPLACE &&
 	    count_rows_deleted(o, t, "", NULL, e) == -1)
 		return NULL;
 	return t;
+fail:
+	free(indb);
+	return NULL;
 }
 
 static void
@@ -392,16 +457,15 @@ is_key(const struct schema_table *t, size_t col)
 }
 
 /*
- * Whether a new table gets a PRIMARY KEY: when the key was asked for (-k
- * or merge mode) and every key column is there to declare.
+ * Whether a new table gets a PRIMARY KEY: when it has a key (-k or
+ * key_properties) and every key column is there to declare.
  */
 static int
-declare_key(const struct sqlout *o, const struct schema_table *t)
+declare_key(const struct schema_table *t)
 {
 	size_t k;
 
-	if (t->nkeys == 0 ||
-	    (o->opts.keys == NULL && o->opts.mode != SQLOUT_MERGE))
+	if (t->nkeys == 0)
 		return 0;
 	for (k = 0; k < t->nkeys; k++)
 		if (schema_table_find(t, t->keys[k], strlen(t->keys[k])) < 0)
@@ -490,7 +554,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	if (ti->synced == t->version && ti->insert != NULL)
 		return 0;
 	if (!ti->exists && t->ncols > 0) {
-		int pk = declare_key(o, t);
+		int pk = declare_key(t);
 
 		jbuf_reset(&o->sql);
 		jbuf_puts(&o->sql, "CREATE TABLE ");
@@ -521,17 +585,9 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		ti->exists = 1;
 		ti->ncols_db = t->ncols;
 	}
-	for (i = ti->ncols_db; i < t->ncols; i++) {
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "ALTER TABLE ");
-		put_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " ADD COLUMN ");
-		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
-		jbuf_putc(&o->sql, ' ');
-		jbuf_puts(&o->sql, sql_type(t->cols[i].type));
-		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
+	for (i = ti->ncols_db; i < t->ncols; i++)
+		if (add_column(o, t, i, e) == -1)
 			return -1;
-	}
 	ti->ncols_db = t->ncols;
 	if (o->opts.mode == SQLOUT_MERGE && ensure_key(o, t, e) == -1)
 		return -1;

@@ -1,0 +1,81 @@
+# pipeline.mk - an incremental load driven by make(1).
+#
+#	make -f examples/pipeline.mk		load every page not loaded yet
+#	make -f examples/pipeline.mk state	print the stored cursor
+#	make -f examples/pipeline.mk show	count the rows
+#	make -f examples/pipeline.mk clean	remove the work directory and the database
+#
+# Pages of records arrive in $(INBOX).  Here they are examples/issues.jsonl
+# cut into pages of $(PAGE) records; in real life they are whatever a fetcher,
+# a Singer tap or scp drops there.  make loads each page that is new, or newer
+# than its last load, into $(DB):
+#
+#   - in merge mode, keyed on id, so a page that arrives again updates its
+#     rows instead of duplicating them (touch a page and run make again);
+#   - with a STATE message naming the page, so the rows and the cursor commit
+#     in the same transaction;
+#   - keeping the STATE that sqlite-load echoes after its commit as the
+#     page's stamp, so a failed load leaves no stamp and the next make
+#     retries it.
+#
+# Variables: BIN (where the programs are, default ../bin next to this file),
+# SRC, DB (default pipeline.db), WORK (default pipeline.d), PAGE.  DB and
+# WORK are relative to the directory make runs in.
+
+THIS := $(lastword $(MAKEFILE_LIST))
+HERE := $(dir $(THIS))
+
+BIN	= $(HERE)../bin
+SRC	= $(HERE)issues.jsonl
+DB	= pipeline.db
+WORK	= pipeline.d
+INBOX	= $(WORK)/inbox
+DONE	= $(WORK)/done
+PAGE	= 25
+
+# bash, for pipefail: if schema-infer fails, the recipe fails and leaves no
+# stamp.  (sqlite-load will have committed what it got before the failure;
+# merge mode makes the retry harmless.)
+SHELL		= /bin/bash
+.SHELLFLAGS	= -o pipefail -ec
+
+PAGES	= $(sort $(wildcard $(INBOX)/*.jsonl))
+STAMPS	= $(PAGES:$(INBOX)/%.jsonl=$(DONE)/%.state)
+
+# The pages are known only once they have arrived, so a second make, started
+# after the arrival, finds them.
+all: $(WORK)/arrived
+	@$(MAKE) --no-print-directory -f $(THIS) load
+
+# One writer per database: load the pages in order.
+.NOTPARALLEL:
+
+# A failed load must leave no stamp behind.
+.DELETE_ON_ERROR:
+
+load: $(STAMPS)
+
+$(WORK)/arrived: $(SRC)
+	mkdir -p $(INBOX)
+	split -l $(PAGE) -d -a 3 --additional-suffix=.jsonl $(SRC) $(INBOX)/page-
+	touch $@
+
+# The echo ends a page that lacks its final newline; the blank line it makes
+# otherwise is skipped.
+$(DONE)/%.state: $(INBOX)/%.jsonl
+	@mkdir -p $(DONE)
+	{ cat $<; echo; \
+	  printf '{"type":"STATE","value":{"bookmarks":{"issues":{"page":"%s"}}}}\n' '$*'; } \
+	| $(BIN)/schema-infer -q -t issues -k id \
+	| $(BIN)/sqlite-load $(DB) -m merge >$@
+
+state:
+	@$(BIN)/sqlite-load $(DB) --state-get bookmarks.issues.page
+
+show:
+	@sqlite3 -batch $(DB) 'SELECT count(*) AS issues FROM issues'
+
+clean:
+	rm -rf $(WORK) $(DB) $(DB)-wal $(DB)-shm
+
+.PHONY: all load state show clean

@@ -1,0 +1,348 @@
+#!/bin/sh
+# Benchmarks for sluice: sqlite-load and schema-infer against references
+# measured in the same run (see tests/bench/README.md).
+#
+#	sh tests/bench/run.sh [BIN_DIR]
+#
+# BIN_DIR holds schema-infer and sqlite-load (default: ../../bin from here).
+# Environment: BENCH_ROWS (200000), BENCH_BIG_ROWS (2000000), BENCH_RUNS (3),
+# BENCH_RSS_SLACK_MB (5), TMPDIR.
+#
+# Figures are printed as ratios with their targets; a target missed prints
+# "BELOW TARGET" but never fails the run.  Exit 1 only when a tool is
+# missing or a command fails.
+#
+# Results live in variables named by eval (sqlite_load_ns, big_sl_rss...),
+# and the do_/prep_ functions are called by name:
+# shellcheck disable=SC2154,SC2317
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+here=$(cd "$(dirname "$0")" && pwd)
+bindir=${1:-$here/../../bin}
+rows=${BENCH_ROWS:-200000}
+bigrows=${BENCH_BIG_ROWS:-2000000}
+runs=${BENCH_RUNS:-3}
+slack=${BENCH_RSS_SLACK_MB:-5}
+
+say() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+die() {
+	say "$*"
+	exit 1
+}
+
+# Dependencies: name the Debian packages, do not install them.
+missing=
+command -v sqlite-utils >/dev/null 2>&1 || missing="$missing sqlite-utils"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
+[ -x /usr/bin/time ] || missing="$missing time"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+if command -v pkg-config >/dev/null 2>&1; then
+	pkg-config --exists yajl || missing="$missing libyajl-dev"
+	pkg-config --exists sqlite3 || missing="$missing libsqlite3-dev"
+else
+	missing="$missing pkg-config libyajl-dev libsqlite3-dev"
+fi
+if [ -n "$missing" ]; then
+	say "missing tools; install them with:"
+	printf '\tapt-get install -y%s\n' "$missing" >&2
+	exit 1
+fi
+[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
+bindir=$(cd "$bindir" && pwd)
+for p in schema-infer sqlite-load; do
+	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX") ||
+    die "cannot create a temporary directory"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+log=$tmp/stderr.log
+: >"$log"
+
+fail() {
+	say "$*"
+	if [ -s "$log" ]; then
+		say "last lines of stderr:"
+		tail -n 20 "$log" >&2
+	fi
+	exit 1
+}
+
+cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
+# shellcheck disable=SC2046
+cc -O2 -o "$tmp/cloop" "$here/cloop.c" \
+    $(pkg-config --cflags --libs yajl sqlite3) 2>>"$log" ||
+    fail "cannot build cloop.c"
+# shellcheck disable=SC2046
+cc -O2 -o "$tmp/yparse" "$here/yparse.c" \
+    $(pkg-config --cflags --libs yajl) 2>>"$log" ||
+    fail "cannot build yparse.c"
+
+# Arithmetic in awk: sh has integers only.
+calc() {
+	awk "BEGIN { printf \"$1\", $2 }"
+}
+
+now() {
+	date +%s%N
+}
+
+rmdb() {
+	rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
+}
+
+# /usr/bin/time writes "user sys maxrss" as its last line into $tmp/ru
+# (a line before it says so when the command failed).
+TIMEFMT='%U %S %M'
+
+do_sqlite_load() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$bindir/sqlite-load" "$tmp/sl.db" -t t <"$data" >/dev/null 2>>"$log"
+}
+prep_sqlite_load() {
+	rmdb "$tmp/sl.db"
+}
+do_cloop() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$tmp/cloop" "$tmp/cl.db" <"$data" >/dev/null 2>>"$log"
+}
+prep_cloop() {
+	rmdb "$tmp/cl.db"
+}
+do_sqlite_utils() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    sqlite-utils insert "$tmp/su.db" t "$data" --nl >/dev/null 2>>"$log"
+}
+prep_sqlite_utils() {
+	rmdb "$tmp/su.db"
+}
+do_schema_infer() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$bindir/schema-infer" -t t <"$data" >/dev/null 2>>"$log"
+}
+prep_schema_infer() {
+	:
+}
+do_jq() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    jq -c . <"$data" >/dev/null 2>>"$log"
+}
+prep_jq() {
+	:
+}
+do_yparse() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$tmp/yparse" <"$data" >/dev/null 2>>"$log"
+}
+prep_yparse() {
+	:
+}
+
+# measure NAME: run prep_NAME then do_NAME $runs times; keep the fastest
+# run's wall time (NAME_ns), CPU seconds (NAME_cpu) and peak RSS in KiB
+# (NAME_rss).
+measure() {
+	say "timing $1 ($runs runs)"
+	best=
+	i=0
+	while [ "$i" -lt "$runs" ]; do
+		"prep_$1"
+		t0=$(now)
+		"do_$1" || fail "$1 failed (run $((i + 1)))"
+		t1=$(now)
+		ns=$((t1 - t0))
+		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
+			best=$ns
+			last=$(tail -n 1 "$tmp/ru")
+			eval "$1_cpu=$(echo "$last" |
+			    awk '{ printf "%.2f", $1 + $2 }')"
+			eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
+		fi
+		i=$((i + 1))
+	done
+	eval "$1_ns=$best"
+}
+
+# query DB SQL: one row of results as CSV.
+query() {
+	sqlite-utils query "$1" "$2" --csv --no-headers 2>>"$log" | tr -d '\r'
+}
+
+# pipe TAG FILE: schema-infer | sqlite-load once, each side under
+# /usr/bin/time; sets TAG_si_rss, TAG_sl_rss (KiB) and TAG_pipe_ns.
+pipe() {
+	say "pipeline schema-infer | sqlite-load on $2"
+	rmdb "$tmp/p.db"
+	echo 1 >"$tmp/si.rc"
+	t0=$(now)
+	{
+		/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru.si" \
+		    "$bindir/schema-infer" -t t <"$2" 2>>"$log"
+		echo $? >"$tmp/si.rc"
+	} | /usr/bin/time -f "$TIMEFMT" -o "$tmp/ru.sl" \
+	    "$bindir/sqlite-load" "$tmp/p.db" >/dev/null 2>>"$log" ||
+	    fail "sqlite-load failed in the pipeline"
+	t1=$(now)
+	[ "$(cat "$tmp/si.rc")" = 0 ] || fail "schema-infer failed in the pipeline"
+	eval "$1_pipe_ns=$((t1 - t0))"
+	eval "$1_si_rss=$(tail -n 1 "$tmp/ru.si" | cut -d ' ' -f 3)"
+	eval "$1_sl_rss=$(tail -n 1 "$tmp/ru.sl" | cut -d ' ' -f 3)"
+	n=$(query "$tmp/p.db" 'select count(*) from "t"')
+	[ "$n" = "$3" ] || fail "pipeline loaded $n rows, not $3"
+	rmdb "$tmp/p.db"
+}
+
+# cloop_rss TAG FILE: cloop alone once, the peak RSS of plain SQLite.
+cloop_rss() {
+	say "cloop on $2"
+	rmdb "$tmp/cl.db"
+	data=$2
+	do_cloop || fail "cloop failed on $2"
+	eval "$1_cl_rss=$(tail -n 1 "$tmp/ru" | cut -d ' ' -f 3)"
+	rmdb "$tmp/cl.db"
+}
+
+# --- the small file: timings -------------------------------------------
+
+data=$tmp/rows.ndjson
+say "generating $rows rows"
+"$tmp/gen" "$rows" >"$data" || fail "gen failed"
+bytes=$(wc -c <"$data")
+cat "$data" >/dev/null	# Warm the page cache for everyone alike.
+
+measure sqlite_load
+measure cloop
+measure sqlite_utils
+measure schema_infer
+measure jq
+measure yparse
+
+# The three loads must agree; cloop and sqlite-load must store the same
+# values (64-bit ids exact, booleans 0/1, text byte for byte).
+check='select count(*), max("id"), min("id"), sum("seq"), sum("score"),
+    printf("%.2f", total("amount")), sum(length("comment")),
+    sum(length(cast("comment" as blob))), count("updated_at"),
+    count("note"), count("balance"), sum("verified"), sum("active"),
+    max("created_at"), max("birth_date") from "t"'
+sl_check=$(query "$tmp/sl.db" "$check")
+cl_check=$(query "$tmp/cl.db" "$check")
+su_count=$(query "$tmp/su.db" 'select count(*) from "t"')
+sl_count=${sl_check%%,*}
+[ "$sl_count" = "$rows" ] || fail "sqlite-load loaded $sl_count rows, not $rows"
+[ "$su_count" = "$rows" ] || fail "sqlite-utils loaded $su_count rows, not $rows"
+datacheck="same data as cloop"
+if [ "$sl_check" != "$cl_check" ]; then
+	datacheck="DIFFERS from cloop"
+	say "warning: sqlite-load's table differs from cloop's:"
+	say "  sqlite-load: $sl_check"
+	say "  cloop:       $cl_check"
+fi
+rmdb "$tmp/sl.db"
+rmdb "$tmp/cl.db"
+rmdb "$tmp/su.db"
+
+# --- RSS: the same pipeline at 10x the rows ------------------------------
+
+pipe small "$data" "$rows"
+cloop_rss small "$data"
+rm -f "$data"
+big=$tmp/big.ndjson
+say "generating $bigrows rows"
+"$tmp/gen" "$bigrows" >"$big" || fail "gen failed"
+bigbytes=$(wc -c <"$big")
+pipe big "$big" "$bigrows"
+cloop_rss big "$big"
+rm -f "$big"
+
+# --- the report --------------------------------------------------------
+
+mb=$(calc '%.1f' "$bytes / 1e6")
+bigmb=$(calc '%.1f' "$bigbytes / 1e6")
+cpu=$(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
+
+row() {
+	# row LABEL NAME
+	eval "ns=\$$2_ns cpus=\$$2_cpu rss=\$$2_rss"
+	printf '  %-34s %8s %8s %8s %8s\n' "$1" \
+	    "$(calc '%.2f' "$ns / 1e9")" \
+	    "$(calc '%.1f' "$bytes / 1e6 / ($ns / 1e9)")" \
+	    "$cpus" "$(calc '%.1f' "$rss / 1024")"
+}
+
+rssrow() {
+	# rssrow LABEL VAR
+	eval "a=\$small_$2 b=\$big_$2"
+	printf '  %-34s %10s %12s %+10.1f\n' "$1" \
+	    "$(calc '%.1f' "$a / 1024")" "$(calc '%.1f' "$b / 1024")" \
+	    "$(calc '%.1f' "($b - $a) / 1024")"
+}
+
+# target LABEL VALUE OP LIMIT UNIT: one check line.
+target() {
+	if awk "BEGIN { exit !($2 $3 $4) }"; then
+		verdict=OK
+	else
+		verdict="BELOW TARGET"
+	fi
+	printf '%s: %s%s (target %s %s%s) %s\n' "$1" "$2" "$5" "$3" "$4" "$5" \
+	    "$verdict"
+}
+
+echo
+echo "sluice benchmark: $rows rows, $mb MB of NDJSON (20 columns), best of $runs"
+echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}; sqlite $(pkg-config --modversion sqlite3), yajl $(pkg-config --modversion yajl), $(sqlite-utils --version | sed 's/, version / /'), $(jq --version)"
+echo
+printf '  %-34s %8s %8s %8s %8s\n' "load into SQLite" seconds MB/s "CPU s" "RSS MB"
+row "sqlite-load DB -t t" sqlite_load
+row "cloop (yajl + sqlite3, the limit)" cloop
+row "sqlite-utils insert --nl" sqlite_utils
+echo "  ($datacheck)"
+echo
+printf '  %-34s %8s %8s %8s %8s\n' "parse and pass through" seconds MB/s "CPU s" "RSS MB"
+row "schema-infer -t t" schema_infer
+row "yajl parse only (the floor)" yparse
+row "jq -c ." jq
+echo
+printf '  %-34s %10s %12s %10s\n' "peak RSS, MB" "$rows rows" "$bigrows rows" difference
+rssrow "schema-infer (| sqlite-load)" si_rss
+rssrow "sqlite-load (schema-infer |)" sl_rss
+rssrow "cloop alone (SQLite's own)" cl_rss
+printf '  %-34s %10s %12s\n' "pipeline wall seconds" \
+    "$(calc '%.2f' "$small_pipe_ns / 1e9")" "$(calc '%.2f' "$big_pipe_ns / 1e9")"
+printf '  %-34s %10s %12s\n' "pipeline MB/s" \
+    "$(calc '%.1f' "$bytes / 1e6 / ($small_pipe_ns / 1e9)")" \
+    "$(calc '%.1f' "$bigbytes / 1e6 / ($big_pipe_ns / 1e9)")"
+echo "  ($bigmb MB for $bigrows rows)"
+echo
+echo "references (no target): how far the targets are from the floors"
+printf '  %-34s %sx\n' "cloop vs sqlite-utils" \
+    "$(calc '%.1f' "$sqlite_utils_ns / $cloop_ns")"
+printf '  %-34s %sx\n' "yajl parse vs jq" \
+    "$(calc '%.1f' "$jq_ns / $yparse_ns")"
+printf '  %-34s %sx\n' "schema-infer vs yajl parse" \
+    "$(calc '%.2f' "$yparse_ns / $schema_infer_ns")"
+echo
+target "sqlite-load vs sqlite-utils" \
+    "$(calc '%.1f' "$sqlite_utils_ns / $sqlite_load_ns")" '>=' 10 x
+target "sqlite-load vs cloop" \
+    "$(calc '%.2f' "$cloop_ns / $sqlite_load_ns")" '>=' 0.7 x
+target "schema-infer vs jq" \
+    "$(calc '%.1f' "$jq_ns / $schema_infer_ns")" '>=' 10 x
+target "schema-infer throughput" \
+    "$(calc '%.0f' "$bytes / 1e6 / ($schema_infer_ns / 1e9)")" '>=' 150 " MB/s"
+target "schema-infer RSS growth ${rows}->${bigrows} rows" \
+    "$(calc '%.1f' "($big_si_rss - $small_si_rss) / 1024")" '<=' "$slack" " MB"
+# SQLite's page cache (cache_size=-65536) is not full at the small size:
+# what cloop grows is SQLite's, the rest is sqlite-load's own.
+target "sqlite-load RSS growth ${rows}->${bigrows} rows, less cloop's" \
+    "$(calc '%.1f' "($big_sl_rss - $small_sl_rss - $big_cl_rss + $small_cl_rss) / 1024")" \
+    '<=' "$slack" " MB"
+exit 0

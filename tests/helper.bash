@@ -1,0 +1,189 @@
+# helper.bash: shared set-up for the sluice bats suites.
+#
+# Every suite does:
+#	bats_require_minimum_version 1.5.0
+#	load helper
+#	setup() { sluice_setup PROGRAM...; }
+#
+# Each test runs in its own empty directory ($BATS_TEST_TMPDIR), with the
+# freshly built bin/ first in PATH and LC_ALL=C.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+export LC_ALL=C
+unset LANG LANGUAGE
+PATH="$BATS_TEST_DIRNAME/../bin:$PATH"
+export PATH
+
+BIN="$(cd "$BATS_TEST_DIRNAME/../bin" 2>/dev/null && pwd)"
+DATA="$BATS_TEST_DIRNAME/data"
+SINGER="$DATA/singer"
+DLT="$DATA/dlt"
+
+# sluice_setup PROGRAM...: fail early, with a clear message, when a program
+# under test has not been built; then move into the per-test directory.
+sluice_setup() {
+	local p
+	for p in "$@"; do
+		[[ -x "$BATS_TEST_DIRNAME/../bin/$p" ]] ||
+		    fail "bin/$p is not built (run make)"
+	done
+	unset SLUICE_LOAD_ID
+	cd "$BATS_TEST_TMPDIR" || fail "cannot cd to $BATS_TEST_TMPDIR"
+}
+
+# sql DB QUERY: run QUERY with the sqlite3 CLI (list mode, "|" separator,
+# NULL printed as the empty string).
+sql() {
+	sqlite3 -batch -bail "$1" "$2"
+}
+
+# dump DB: the database as SQL text, for before/after comparisons.
+dump() {
+	sqlite3 -batch -bail "$1" .dump
+}
+
+# user_tables DB: names of the tables that are not sluice bookkeeping.
+user_tables() {
+	sql "$1" "SELECT name FROM sqlite_master WHERE type = 'table'
+	    AND name NOT LIKE '\\_sluice\\_%' ESCAPE '\\' ORDER BY name"
+}
+
+# coltype DB TABLE COLUMN: the declared SQL type of a column ("" if none).
+coltype() {
+	sqlite3 -batch "$1" "SELECT type FROM pragma_table_info('$2')
+	    WHERE name = '$3'"
+}
+
+# columns DB TABLE: the table's column names, comma-separated, in order,
+# leaving out sluice's own metadata columns (_sluice_*).
+columns() {
+	sqlite3 -batch "$1" "SELECT group_concat(name, ',') FROM
+	    (SELECT name FROM pragma_table_info('$2')
+	    WHERE name NOT LIKE '\_sluice\_%' ESCAPE '\' ORDER BY cid)"
+}
+
+# coldefs DB TABLE: "name TYPE, name TYPE, ..." in order, without _sluice_*.
+coldefs() {
+	sqlite3 -batch "$1" "SELECT group_concat(name || ' ' || type, ', ') FROM
+	    (SELECT name, type FROM pragma_table_info('$2')
+	    WHERE name NOT LIKE '\_sluice\_%' ESCAPE '\' ORDER BY cid)"
+}
+
+# hexstr STRING: STRING's bytes in upper-case hex, like SQLite's hex().
+hexstr() {
+	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F
+}
+
+# gen_records N FILE: N bare records with ids 1..N (awk, no shell loop).
+gen_records() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			printf "{\"id\":%d,\"name\":\"row %d\",\"v\":%d.5,\"ok\":true}\n", i, i, i
+	}' > "$2"
+}
+
+# wait_for_file FILE SECONDS: poll until FILE exists, at most SECONDS.
+wait_for_file() {
+	local i tries=$(( $2 * 10 ))
+	for (( i = 0; i < tries; i++ )); do
+		[[ -e "$1" ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_pid_bounded PID SECONDS: wait for a background child, at most
+# SECONDS; on timeout kill it (-9) and return 124.  Sets WAIT_STATUS.
+wait_pid_bounded() {
+	local i tries=$(( $2 * 10 ))
+	for (( i = 0; i < tries; i++ )); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			# Under bats' set -e a non-zero wait must not end the test.
+			WAIT_STATUS=0
+			wait "$1" || WAIT_STATUS=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null || true
+	WAIT_STATUS=124
+	return 124
+}
+
+# props_nonull: read a SCHEMA message on stdin, print its properties
+# compactly with "null" removed from every type list.  For checks where
+# only the logical types matter, not nullability.
+props_nonull() {
+	jq -c '.schema.properties
+	    | map_values(.type |= (if type == "array" then map(select(. != "null")) else . end))'
+}
+
+# line N FILE: line N of FILE, without its newline.
+line() {
+	sed -n "${1}p" "$2"
+}
+
+# bats-assert 2.1.0 (Debian 12) has no stderr assertions: these check
+# $stderr as set by `run --separate-stderr`.
+
+# assert_stderr TEXT: stderr is exactly TEXT.
+assert_stderr() {
+	[[ "$stderr" == "$1" ]] ||
+	    fail "stderr differs"$'\n'"expected: $1"$'\n'"actual  : $stderr"
+}
+
+# assert_stderr_empty: nothing at all on stderr.
+assert_stderr_empty() {
+	[[ -z "$stderr" ]] || fail "stderr is not empty: $stderr"
+}
+
+# assert_stderr_line LINE: one line of stderr is exactly LINE.
+assert_stderr_line() {
+	grep -Fxq -- "$1" <<<"$stderr" ||
+	    fail "no stderr line"$'\n'"expected: $1"$'\n'"stderr  : $stderr"
+}
+
+# assert_stderr_partial TEXT: stderr contains TEXT.
+assert_stderr_partial() {
+	[[ "$stderr" == *"$1"* ]] ||
+	    fail "stderr lacks"$'\n'"expected: $1"$'\n'"stderr  : $stderr"
+}
+
+# assert_stderr_regex ERE: stderr matches the extended regex ERE.
+assert_stderr_regex() {
+	[[ "$stderr" =~ $1 ]] ||
+	    fail "stderr does not match"$'\n'"regex : $1"$'\n'"stderr: $stderr"
+}
+
+# assert_file_bytes FILE EXPECTED_FILE: byte-for-byte equal files.
+assert_file_bytes() {
+	cmp -s -- "$1" "$2" || fail "$(printf 'bytes differ: %s vs %s\n' "$1" "$2";
+	    diff <(od -c -- "$2") <(od -c -- "$1") | head -20)"
+}
+
+# slow_feed FILE...: write the FILEs to stdout, then create ./fed and keep
+# the pipe open until ./stop exists (at most 60 s), so that the reader is
+# mid-load, inside its transaction, for as long as the test wants.
+# Start it as `slow_feed f 3>&- | prog ... 3>&- &` (bats needs fd 3 closed
+# in background jobs).
+slow_feed() {
+	cat -- "$@" || return
+	: > fed
+	local i
+	for (( i = 0; i < 600; i++ )); do
+		[[ -e stop ]] && return 0
+		sleep 0.1
+	done
+}
+
+# load_counts DB LOAD_ID TABLE: "inserted|updated|deleted" for TABLE in
+# that load's _sluice_loads.tables JSON.
+load_counts() {
+	sql "$1" "SELECT json_extract(tables, '\$.\"$3\".inserted') || '|' ||
+	    json_extract(tables, '\$.\"$3\".updated') || '|' ||
+	    json_extract(tables, '\$.\"$3\".deleted')
+	    FROM _sluice_loads WHERE load_id = '$2'"
+}

@@ -1,0 +1,149 @@
+bats_require_minimum_version 1.5.0
+# sqlite-load as a Singer target: the Singer target test streams in
+# tests/data/singer/ (see tests/data/PROVENANCE.md) load as a target would.
+
+load helper
+
+setup() {
+	sluice_setup sqlite-load
+}
+
+@test "user_location_data: three streams, rows, keys, nested info as JSON" {
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/user_location_data.singer"
+	assert_equal "$(jq -c . <<<"$output")" \
+	    '{"type":"STATE","value":{"test_users":5,"test_locations":3,"test_user_in_location":3}}'
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(user_tables db)" "$(printf 'test_locations\ntest_user_in_location\ntest_users')"
+	assert_equal "$(sql db 'SELECT id, name FROM test_users ORDER BY id')" \
+	    "$(printf '1|Yannis\n2|Micael\n3|Jacob\n4|Josh\n5|Thomas')"
+	assert_equal "$(sql db 'SELECT id, name FROM test_locations ORDER BY id')" \
+	    "$(printf '1|Philadelphia\n2|NY\n3|SF')"
+	assert_equal "$(coldefs db test_user_in_location)" \
+	    "id INTEGER, user_id INTEGER, location_id INTEGER, info JSON"
+	assert_equal "$(sql db "SELECT id, user_id, location_id, json_extract(info, '\$.weather'), json_extract(info, '\$.mood') FROM test_user_in_location ORDER BY id")" \
+	    "$(printf '1|1|1|rainy|sad\n2|1|2|sunny|satisfied\n3|1|3|sunny|happy')"
+}
+
+@test "key_properties make the primary key" {
+	sqlite-load -q db "$SINGER/user_location_data.singer" >/dev/null
+	assert_equal "$(sql db "SELECT name FROM pragma_table_info('test_users') WHERE pk > 0")" id
+}
+
+@test "user_location_upsert_data after user_location_data, merge mode: merged rows" {
+	sqlite-load -q db "$SINGER/user_location_data.singer" >/dev/null
+	run -0 --separate-stderr sqlite-load -q --load-id UP -m merge db "$SINGER/user_location_upsert_data.singer"
+	assert_equal "$(jq -c . <<<"$output")" \
+	    '{"type":"STATE","value":{"test_users":13,"test_locations":8,"test_user_in_location":14}}'
+	assert_equal "$(sql db 'SELECT id, name FROM test_users ORDER BY id')" \
+	    "$(printf '%s\n' 1\|Johny 2\|George 3\|Jacob 4\|Josh 5\|Jim 8\|Thomas 12\|Paul 13\|Mary)"
+	assert_equal "$(sql db 'SELECT id, name FROM test_locations ORDER BY id')" \
+	    "$(printf '%s\n' 1\|Philly 2\|NY '3|San Francisco' 6\|Colorado 8\|Boston)"
+	assert_equal "$(sql db "SELECT id, user_id, location_id, json_extract(info, '\$.weather'), json_extract(info, '\$.mood') FROM test_user_in_location ORDER BY id")" \
+	    "$(printf '%s\n' '1|1|4|rainy|sad' '2|2|3|sunny|satisfied' '3|1|3|sunny|happy' '6|3|2|sunny|happy' '14|4|1|cloudy|ok')"
+	assert_equal "$(sql db "SELECT json(tables) FROM _sluice_loads WHERE load_id = 'UP'" | jq -cS .)" \
+	    '{"test_locations":{"deleted":0,"inserted":2,"updated":2},"test_user_in_location":{"deleted":0,"inserted":2,"updated":2},"test_users":{"deleted":0,"inserted":3,"updated":3}}'
+	run -0 --separate-stderr sqlite-load db --state-get test_user_in_location
+	assert_output 14
+}
+
+@test "schema_updates: four SCHEMAs give columns id, a1..a6 with their types" {
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/schema_updates.singer"
+	assert_equal "$(jq -c . <<<"$output")" '{"type":"STATE","value":{"test_schema_updates":6}}'
+	assert_equal "$(columns db test_schema_updates)" "id,a1,a2,a3,a4,a5,a6"
+	assert_equal "$(coldefs db test_schema_updates)" \
+	    "id INTEGER, a1 REAL, a2 TEXT, a3 BOOLEAN, a4 JSON, a5 JSON, a6 INTEGER"
+	assert_equal "$(sql db 'SELECT count(*) FROM test_schema_updates')" 6
+	assert_equal "$(sql db 'SELECT id, a1, typeof(a1), a2, a3, a6 FROM test_schema_updates ORDER BY id')" \
+	    "$(printf '%s\n' '1|101.0|real|string1||' '2|102.0|real|string2|1|' '3|103.0|real|string3|0|' \
+	        '4|104.0|real|string4|1|' '5|105.0|real|string5|0|985' '6|106.0|real|string6|1|341')"
+	assert_equal "$(sql db "SELECT id, json(a5), json_extract(a4, '\$.value') FROM test_schema_updates WHERE id >= 3 ORDER BY id")" \
+	    "$(printf '%s\n' '3|["banana","apple"]|1' '4|["orange","pear"]|22' '5|["apple"]|33' '6|["banana","orange"]|444')"
+}
+
+@test "encoded_string_data: strings arrive byte for byte, U+0000 included" {
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/encoded_string_data.singer"
+	assert_equal "$(jq -c . <<<"$output")" \
+	    '{"type":"STATE","value":{"test_strings":11,"test_strings_in_objects":11,"test_strings_in_arrays":6}}'
+	assert_equal "$(sql db 'SELECT count(*) FROM test_strings')" 11
+	assert_equal "$(sql db 'SELECT count(*) FROM test_strings_in_objects')" 11
+	assert_equal "$(sql db 'SELECT count(*) FROM test_strings_in_arrays')" 6
+	# Expected bytes computed from the file with a JSON parser.
+	assert_equal "$(sql db 'SELECT id || " " || hex(info) FROM test_strings ORDER BY id')" "$(cat <<'EOF'
+1 73696D706C6520737472696E672032383337
+2 CEB1CF80CEBBCEAE20CF83CF85CEBCCEB2CEBFCEBBCEBFCF83CEB5CEB9CF81CEAC
+3 E7AE80E58D95E79A84E5AD97E4B8B2
+4 636861C3AE6E652073696D706C65
+5 71756F7465642022737472696E6722
+6 766172696F75732022205C202F200A206573636170652073657175656E636573
+7 6D
+8 C481
+9 C699
+10 446F75626C652071756F74696E673A205C7530303030205C7530303431205C7530303031
+11 436F6E74726F6C204368617261637465727320696E20737472696E673A200020412001
+EOF
+)"
+	assert_equal "$(sql db 'SELECT typeof(info), length(CAST(info AS BLOB)) FROM test_strings WHERE id = 11')" "text|35"
+}
+
+@test "encoded_string_data: strings inside objects and arrays stay valid JSON" {
+	sqlite-load -q db "$SINGER/encoded_string_data.singer" >/dev/null
+	assert_equal "$(sql db 'SELECT min(json_valid(info)) FROM test_strings_in_objects')" 1
+	assert_equal "$(sql db 'SELECT min(json_valid(strings)) FROM test_strings_in_arrays')" 1
+	assert_equal "$(sql db "SELECT json_extract(info, '\$.name') FROM test_strings_in_objects WHERE id = 11")" \
+	    "Control Characters in string"
+	assert_equal "$(sql db "SELECT hex(json_extract(info, '\$.value')) FROM test_strings_in_objects WHERE id = 2")" \
+	    CEB1CF80CEBBCEAE20CF83CF85CEBCCEB2CEBFCEBBCEBFCF83CEB5CEB9CF81CEAC
+	assert_equal "$(sql db "SELECT instr(info, '\\u0000') > 0 FROM test_strings_in_objects WHERE id = 11")" 1
+	assert_equal "$(sql db "SELECT json_array_length(strings), hex(json_extract(strings, '\$[0]')), hex(json_extract(strings, '\$[1]')), hex(json_extract(strings, '\$[2]')) FROM test_strings_in_arrays WHERE id = 4")" \
+	    "3|6D|C481|C699"
+	assert_equal "$(sql db "SELECT instr(strings, '\\u0000') > 0 FROM test_strings_in_arrays WHERE id = 6")" 1
+}
+
+@test "test_activate_version_hard: the stale XX row is gone" {
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
+	assert_output ""
+	assert_equal "$(sql db 'SELECT code, name FROM test_activate_version_hard ORDER BY code')" \
+	    "$(printf '%s\n' AF\|Africa AN\|Antarctica AS\|Asia EU\|Europe 'NA|North America' OC\|Oceania 'SA|South America')"
+	assert_equal "$(sql db "SELECT count(*) FROM test_activate_version_hard WHERE code = 'XX'")" 0
+	assert_equal "$(sql db 'SELECT DISTINCT _sluice_version FROM test_activate_version_hard')" 1674486431563
+}
+
+@test "test_activate_version_hard twice in merge mode: still the same seven rows" {
+	sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
+	run -0 --separate-stderr sqlite-load -q -m merge db "$SINGER/test_activate_version_hard.singer"
+	assert_equal "$(sql db 'SELECT group_concat(code) FROM (SELECT code FROM test_activate_version_hard ORDER BY code)')" \
+	    "AF,AN,AS,EU,NA,OC,SA"
+}
+
+@test "a newer version's ACTIVATE_VERSION deletes the rows it did not send" {
+	sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
+	grep -v -e '"EU"' -e '"NA"' -e '"OC"' -e '"SA"' "$SINGER/test_activate_version_hard.singer" |
+	    sed 's/1674486431563/1674486431999/g' > v2.singer
+	run -0 --separate-stderr sqlite-load --load-id V2 -q db v2.singer
+	assert_equal "$(sql db 'SELECT code, _sluice_version FROM test_activate_version_hard ORDER BY code')" \
+	    "$(printf '%s\n' AF\|1674486431999 AN\|1674486431999 AS\|1674486431999)"
+}
+
+@test "multiple_state_messages: both streams, the last STATE, stored state" {
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/multiple_state_messages.singer"
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(jq -c . <<<"$output")" \
+	    '{"type":"STATE","value":{"test_multiple_state_messages_a":5,"test_multiple_state_messages_b":6}}'
+	assert_equal "$(sql db 'SELECT count(*), sum(metric) FROM test_multiple_state_messages_a')" "6|2100"
+	assert_equal "$(sql db 'SELECT count(*), sum(metric) FROM test_multiple_state_messages_b')" "6|2310"
+	assert_equal "$(sql db 'SELECT value FROM _sluice_state ORDER BY rowid DESC LIMIT 1' | jq -cS .)" \
+	    '{"test_multiple_state_messages_a":5,"test_multiple_state_messages_b":6}'
+	run -0 --separate-stderr sqlite-load db --state-get test_multiple_state_messages_b
+	assert_output 6
+}
+
+@test "every Singer file loads with exit 0 and nothing but STATE on stdout" {
+	for f in "$SINGER"/*.singer; do
+		rm -f db db-wal db-shm
+		run -0 --separate-stderr sqlite-load -q db "$f"
+		if [[ -n "$output" ]]; then
+			assert_equal "$(jq -r .type <<<"$output" | sort -u)" STATE
+		fi
+		assert_stderr_empty
+	done
+}
