@@ -304,6 +304,35 @@ seed_stored_schema(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 }
 
 /*
+ * An existing table's PRIMARY KEY is the stream's key until -k or a
+ * SCHEMA says otherwise, so that later loads keep enforcing it.
+ */
+static int
+adopt_primary_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct jbuf csv = JBUF_INIT;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(o, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0"
+	    " ORDER BY pk", &st, e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (csv.len > 0)
+			jbuf_putc(&csv, ',');
+		jbuf_puts(&csv, (const char *)sqlite3_column_text(st, 0));
+	}
+	(void)sqlite3_finalize(st);
+	if (rc == SQLITE_DONE && csv.len > 0) {
+		schema_table_set_keys_csv(t, jbuf_cstr(&csv));
+		tinfo(t)->keyed = 1;
+	}
+	jbuf_free(&csv);
+	return rc == SQLITE_DONE ? 0 : sql_fail(o, rc, "table_info", e);
+}
+
+/*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
  */
@@ -366,6 +395,8 @@ table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 	ti->ncols_db = ti->exists ? t->ncols : 0;
 	free(indb);
 	indb = NULL;
+	if (ti->exists && adopt_primary_key(o, t, e) == -1)
+		return NULL;
 	ti->synced = t->version;
 	if (ti->exists && o->opts.mode == SQLOUT_REPLACE &&
 	    count_rows_deleted(o, t, "", NULL, e) == -1)
@@ -495,6 +526,24 @@ primary_key_is(struct sqlout *o, const struct schema_table *t)
 	return same && k == t->nkeys;
 }
 
+/* The column of each key in ti->keycols: 0, or -1 if one is not known yet. */
+static int
+find_keys(struct schema_table *t)
+{
+	struct table *ti = tinfo(t);
+	size_t k;
+	int rc = 0;
+
+	free(ti->keycols);
+	if ((ti->keycols = calloc(t->nkeys, sizeof(*ti->keycols))) == NULL)
+		abort();
+	for (k = 0; k < t->nkeys; k++)
+		if ((ti->keycols[k] = schema_table_find(t, t->keys[k],
+		    strlen(t->keys[k]))) < 0)
+			rc = -1;
+	return rc;
+}
+
 /* Merge mode: find the key columns and make sure the unique index exists. */
 static int
 ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -507,15 +556,8 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return liberr_set(e, EX_USAGE,
 		    "stream %s: --mode merge needs a key: give -k or a SCHEMA "
 		    "with key_properties", t->name);
-	free(ti->keycols);
-	if ((ti->keycols = calloc(t->nkeys, sizeof(*ti->keycols))) == NULL)
-		abort();
-	for (k = 0; k < t->nkeys; k++)
-		ti->keycols[k] = schema_table_find(t, t->keys[k],
-		    strlen(t->keys[k]));
-	for (k = 0; k < t->nkeys; k++)
-		if (ti->keycols[k] < 0)
-			return 0;	/* not all seen yet: wait for them */
+	if (find_keys(t) == -1)
+		return 0;	/* not all seen yet: wait for them */
 	if (ti->keyed || (ti->keyed = primary_key_is(o, t)))
 		return 0;
 	jbuf_reset(&o->sql);
@@ -589,8 +631,12 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		if (add_column(o, t, i, e) == -1)
 			return -1;
 	ti->ncols_db = t->ncols;
-	if (o->opts.mode == SQLOUT_MERGE && ensure_key(o, t, e) == -1)
-		return -1;
+	if (o->opts.mode == SQLOUT_MERGE) {
+		if (ensure_key(o, t, e) == -1)
+			return -1;
+	} else if (t->nkeys > 0 && find_keys(t) == 0 && !ti->keyed &&
+	    ti->exists)
+		ti->keyed = primary_key_is(o, t);
 	if (ti->exists && (ti->stmt_ncols != t->ncols || ti->insert == NULL ||
 	    (o->opts.mode == SQLOUT_MERGE && ti->keyed && ti->update == NULL)) &&
 	    prepare_stmts(o, t, e) == -1)
@@ -730,13 +776,19 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 	if (t->ncols == 0)
 		return 0;	/* only nulls so far: nothing to store */
 
-	if (o->opts.mode == SQLOUT_MERGE) {
+	/*
+	 * A keyed table needs every key: an INTEGER PRIMARY KEY would
+	 * otherwise turn a null into the next rowid.
+	 */
+	if (ti->keyed || o->opts.mode == SQLOUT_MERGE)
 		for (k = 0; k < t->nkeys; k++)
-			if (ti->keycols[k] < 0 || ti->vals[ti->keycols[k]] == NULL ||
+			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
+			    ti->vals[ti->keycols[k]] == NULL ||
 			    ti->vals[ti->keycols[k]]->type == JV_NULL)
 				return liberr_set(e, EX_DATAERR,
 				    "stream %s: record has no value for key \"%s\"",
 				    t->name, t->keys[k]);
+	if (o->opts.mode == SQLOUT_MERGE) {
 		if (bind_row(o, t, ti->update, e) == -1 ||
 		    step(o, ti->update, "update", e) == -1)
 			return -1;

@@ -674,3 +674,27 @@ setup() {
 	run -65 --separate-stderr sqlite-load -t t db <in.jsonl
 	assert_stderr_regex '^sqlite-load: stdin:2: invalid JSON'
 }
+
+# ---------------------------------------------------------------------------
+# Keys are enforced in every mode.
+
+@test "a null or missing key is bad data even in append mode (no invented rowid)" {
+	printf '%s\n' '{"id":1,"a":"x"}' '{"id":null,"a":"y"}' > in.jsonl
+	run -65 --separate-stderr sqlite-load -t t -k id db in.jsonl
+	assert_stderr_regex '^sqlite-load: in.jsonl:2: stream t: record has no value for key "id"'
+	assert_equal "$(user_tables db 2>/dev/null)" ""
+	run -0 --separate-stderr sqlite-load -q -t t -k id --on-error skip db in.jsonl
+	assert_equal "$(sql db 'SELECT id, a FROM t')" "1|x"
+}
+
+@test "a later load without -k keeps the table's primary key" {
+	printf '%s\n' '{"id":1,"a":"x"}' > one.jsonl
+	printf '%s\n' '{"a":"no id"}' > two.jsonl
+	sqlite-load -q -t t -k id db one.jsonl
+	run -65 --separate-stderr sqlite-load -t t db two.jsonl
+	assert_stderr_regex 'record has no value for key "id"'
+	printf '%s\n' '{"id":1,"a":"new"}' > three.jsonl
+	run -0 --separate-stderr sqlite-load -q -t t -m merge db three.jsonl
+	assert_equal "$(sql db 'SELECT id, a FROM t')" "1|new"
+	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = 't__sluice_key'")" 0
+}
