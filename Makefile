@@ -7,7 +7,7 @@ VERSION  = 0.1.0
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -DSLUICE_VERSION='"$(VERSION)"' -Ilib
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -pthread -DSLUICE_VERSION='"$(VERSION)"' -Ilib
 WERROR  ?=
 WARN     = $(WERROR) -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
@@ -20,7 +20,7 @@ SAN      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 PKGS     = yajl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3)
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \

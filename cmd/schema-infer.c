@@ -115,6 +115,10 @@ main(int argc, char *argv[])
 		}
 	}
 	infer_init(&in, &c, &opts);
+	/* Records' members are depth 1 (bare) or 2 (in a RECORD message). */
+	c.keep_depth = 2;
+	/* Parsing is most of the work: both cores parse while we infer. */
+	c.workers = 2;
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
 	if (schema_path != NULL && infer_seed_file(&in, schema_path) == -1)
@@ -125,8 +129,7 @@ main(int argc, char *argv[])
 		    strerror(errno));
 		goto out;
 	}
-	/* Records' members are depth 1 (bare) or 2 (in a RECORD message). */
-	while ((rc = cli_next(&c, 2, &l)) == 1)
+	while ((rc = cli_next(&c, &l)) == 1)
 		if (infer_line(&in, &l) == -1)
 			break;
 	if (rc == 0 && c.status == 0)

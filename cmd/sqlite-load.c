@@ -200,7 +200,7 @@ main(int argc, char *argv[])
 		cli_error(&c, e.code, "%s", e.msg);
 		goto out;
 	}
-	while ((rc = cli_next(&c, JVAL_KEEP_ALL, &l)) == 1) {
+	while ((rc = cli_next(&c, &l)) == 1) {
 		const struct message *m = &l.msg;
 
 		switch (m->kind) {

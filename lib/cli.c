@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,7 +61,8 @@ cli_init(struct cli *c, const char *prog)
 	c->prog = prog;
 	c->table = "data";
 	c->max_line = DEFAULT_MAX_LINE;
-	c->fd = -1;
+	c->keep_depth = JVAL_KEEP_ALL;
+	c->workers = 1;
 }
 
 void
@@ -141,62 +141,30 @@ cli_option(struct cli *c, int opt, const char *arg)
 int
 cli_start(struct cli *c, char **files, int nfiles)
 {
+	struct lines_opts lo;
+	struct lib_err e;
 	int show;
 
-	c->files = files;
-	c->nfiles = nfiles;
 	show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
 	stats_init(&c->stats, c->prog, show ? stderr : NULL);
 	/* A record may take several times its text in nodes; bound that too. */
-	c->parser = jval_parser_new(c->max_line * 8 + (1 << 20));
+	c->parser = jval_parser_new(c->max_line * 8 + ((size_t)1 << 20));
 	if (c->parser == NULL) {
 		cli_error(c, EX_OSERR, "out of memory");
 		return -1;
 	}
-	return 0;
-}
-
-/* Open the next input; 0 when there is none left. */
-static int
-open_next(struct cli *c)
-{
-	struct lib_err e;
-	const char *name;
-	int fd;
-
-	if (c->next_file >= (c->nfiles > 0 ? c->nfiles : 1))
-		return 0;
-	name = c->nfiles > 0 ? c->files[c->next_file] : "-";
-	c->next_file++;
-	if (strcmp(name, "-") == 0) {
-		fd = STDIN_FILENO;
-		name = "stdin";
-	} else if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
-		cli_error(c, EX_NOINPUT, "%s: %s", name, strerror(errno));
-		return -1;
-	}
-	if (ndjson_init(&c->reader, fd, name, (size_t)c->max_line,
-	    &stop_reading, &e) == -1) {
+	memset(&lo, 0, sizeof(lo));
+	lo.files = files;
+	lo.nfiles = nfiles;
+	lo.max_line = (size_t)c->max_line;
+	lo.keep_depth = c->keep_depth;
+	lo.workers = c->workers;
+	lo.stop = &stop_reading;
+	if ((c->lines = lines_new(&lo, &e)) == NULL) {
 		cli_error(c, e.code, "%s", e.msg);
 		return -1;
 	}
-	c->fd = fd;
-	c->reading = 1;
-	return 1;
-}
-
-static void
-close_current(struct cli *c)
-{
-	if (!c->reading)
-		return;
-	c->bytes_closed += c->reader.bytes;
-	c->stats.bytes = c->bytes_closed;
-	ndjson_free(&c->reader);
-	if (c->fd != STDIN_FILENO)
-		(void)close(c->fd);
-	c->fd = -1;
-	c->reading = 0;
+	return 0;
 }
 
 /* A bad line: apply --on-error.  0 to go on, -1 to stop. */
@@ -230,50 +198,39 @@ cli_reject(struct cli *c, const struct cli_line *l, const char *reason)
 }
 
 int
-cli_next(struct cli *c, int keep_depth, struct cli_line *l)
+cli_next(struct cli *c, struct cli_line *l)
 {
-	struct ndjson_line nl;
+	struct lines_item it;
 	struct lib_err e;
-	const struct jval *root;
-	int rc;
 
 	for (;;) {
 		if (cli_signalled()) {
 			c->status = 128 + cli_signalled();
 			return -1;
 		}
-		if (!c->reading) {
-			if ((rc = open_next(c)) <= 0)
-				return rc;
-		}
-		rc = ndjson_next(&c->reader, &nl, &e);
-		if (rc == 0) {
-			close_current(c);
-			continue;
-		}
-		l->file = c->reader.name;
-		if (rc == -1 && e.code != EX_DATAERR) {
+		lines_next(c->lines, &it);
+		switch (it.kind) {
+		case LINES_END:
+			return 0;
+		case LINES_FATAL:
 			if (cli_signalled())
 				c->status = 128 + cli_signalled();
 			else
-				cli_error(c, e.code, "%s: %s", l->file, e.msg);
+				cli_error(c, it.code, "%s", it.msg);
 			return -1;
+		default:
+			break;
 		}
-		l->text = nl.text;
-		l->len = nl.len;
-		l->lineno = nl.lineno;
+		l->file = it.file;
+		l->text = it.text;
+		l->len = it.len;
+		l->lineno = it.lineno;
 		c->stats.lines++;
-		c->stats.bytes = c->bytes_closed + c->reader.bytes;
+		c->stats.bytes = it.bytes;
 		stats_tick(&c->stats);
-		if (rc == -1) {
-			if (bad_line(c, l, e.msg) == -1)
-				return -1;
-			continue;
-		}
-		root = jval_parse(c->parser, l->text, l->len, keep_depth, &e);
-		if (root == NULL ||
-		    message_classify(root, c->raw, &l->msg, &e) == -1) {
-			if (bad_line(c, l, e.msg) == -1)
+		if (it.kind == LINES_BAD ||
+		    message_classify(it.root, c->raw, &l->msg, &e) == -1) {
+			if (bad_line(c, l, it.kind == LINES_BAD ? it.msg : e.msg) == -1)
 				return -1;
 			continue;
 		}
@@ -307,6 +264,7 @@ cli_reparse(struct cli *c, struct cli_line *l)
 	struct lib_err e;
 	const struct jval *root;
 
+	jval_parser_rewind(c->parser);
 	root = jval_parse(c->parser, l->text, l->len, JVAL_KEEP_ALL, &e);
 	if (root == NULL || message_classify(root, c->raw, &l->msg, &e) == -1) {
 		cli_warn_at(c, l, "%s", e.msg);
@@ -371,7 +329,8 @@ cli_finish(struct cli *c, const char *stats_extra)
 	if (c->out.len > 0)
 		(void)cli_flush(c);
 	jbuf_free(&c->out);
-	close_current(c);
+	lines_free(c->lines);
+	c->lines = NULL;
 	stats_progress_done(&c->stats);
 	if (onerror_close(&c->onerr, &e) == -1)
 		cli_error(c, e.code, "%s", e.msg);

@@ -14,7 +14,7 @@
 #include "jbuf.h"
 #include "jval.h"
 #include "message.h"
-#include "ndjson.h"
+#include "lines.h"
 #include "onerror.h"
 #include "stats.h"
 
@@ -70,14 +70,10 @@ struct cli {
 	int		 aborted;	/* an upstream abort was passed on */
 	char		 last_error[512];
 
-	char		**files;
-	int		 nfiles;
-	int		 next_file;
-	int		 fd;
-	int		 reading;
-	struct ndjson_reader reader;
-	unsigned long long bytes_closed;	/* read from inputs already closed */
-	struct jval_parser *parser;
+	int		 keep_depth;	/* of the documents cli_next gives */
+	int		 workers;	/* threads parsing ahead */
+	struct lines	*lines;
+	struct jval_parser *parser;	/* for cli_reparse */
 	struct stats	 stats;
 	struct jbuf	 out;		/* pending stdout bytes */
 };
@@ -92,11 +88,12 @@ int	cli_option(struct cli *, int opt, const char *arg);
 int	cli_start(struct cli *, char **files, int nfiles);
 
 /*
- * The next good line, parsed (nodes kept to keep_depth) and classified.
+ * The next good line, parsed (nodes kept to c->keep_depth, which the
+ * program sets before cli_start, as it may c->workers) and classified.
  * Bad lines go through --on-error here.  Returns 1, 0 at the end of the
  * input, or -1 when the program must stop (c->status says why).
  */
-int	cli_next(struct cli *, int keep_depth, struct cli_line *);
+int	cli_next(struct cli *, struct cli_line *);
 /* Parse the current line again, keeping the whole tree. */
 int	cli_reparse(struct cli *, struct cli_line *);
 /*

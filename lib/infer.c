@@ -200,10 +200,11 @@ infer_seed_file(struct infer *in, char *path)
 
 	cli_init(&sub, in->cli->prog);
 	sub.quiet = 1;
+	sub.keep_depth = JVAL_KEEP_ALL;
 	files[0] = path;
 	if (cli_start(&sub, files, 1) == -1)
 		return -1;
-	while ((rc = cli_next(&sub, JVAL_KEEP_ALL, &l)) == 1) {
+	while ((rc = cli_next(&sub, &l)) == 1) {
 		if (l.msg.kind != MSG_SCHEMA)
 			continue;
 		in->cli->parser = sub.parser;	/* on_schema reparses with it */

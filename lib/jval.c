@@ -24,6 +24,7 @@ struct jval_parser {
 	struct chunk	*spare;		/* rewound chunks waiting for reuse */
 	size_t		 arena_used;
 	size_t		 arena_limit;
+	size_t		 doc_base;	/* arena_used when this document began */
 
 	int		 keep_depth;
 	int		 depth;		/* of the next value: the root is 0 */
@@ -54,7 +55,7 @@ arena_alloc(struct jval_parser *p, size_t n)
 		return (char *)c + ((sizeof(*c) + 15) & ~(size_t)15) + c->used - n;
 	}
 	{
-		if (p->arena_used + n > p->arena_limit) {
+		if (p->arena_used - p->doc_base + n > p->arena_limit) {
 			p->oom = 1;
 			return NULL;
 		}
@@ -78,8 +79,8 @@ arena_alloc(struct jval_parser *p, size_t n)
 	return (char *)c + ((sizeof(*c) + 15) & ~(size_t)15) + c->used - n;
 }
 
-static void
-arena_rewind(struct jval_parser *p)
+void
+jval_parser_rewind(struct jval_parser *p)
 {
 	struct chunk *c, *next;
 
@@ -89,7 +90,7 @@ arena_rewind(struct jval_parser *p)
 		p->spare = c;
 	}
 	p->chunks = NULL;
-	p->arena_used = 0;
+	p->arena_used = p->doc_base = 0;
 }
 
 static void
@@ -374,7 +375,7 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 {
 	yajl_status st;
 
-	arena_rewind(p);
+	p->doc_base = p->arena_used;
 	p->keep_depth = keep_depth;
 	p->depth = p->done = p->oom = p->too_deep = p->extra = 0;
 	p->bad_utf8 = 0;

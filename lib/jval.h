@@ -45,11 +45,16 @@ struct jval_parser;
 struct jval_parser *jval_parser_new(size_t arena_limit);
 void	jval_parser_free(struct jval_parser *);
 
+/* Forget every document parsed so far and reuse their memory. */
+void	jval_parser_rewind(struct jval_parser *);
+
 /*
- * Parse exactly one JSON value from buf.  Nodes deeper than keep_depth
+ * Parse exactly one JSON value from buf; the documents parsed before stay
+ * valid until jval_parser_rewind.  arena_limit bounds each document.  Nodes deeper than keep_depth
  * (the root is depth 0) are validated but not kept; a container at
  * keep_depth is marked elided.  Returns the root, valid until the next
- * call, or NULL with e set (EX_DATAERR, message without a location).
+ * rewind, or NULL with e set (EX_DATAERR, message without a location).
+ * The text in buf must outlive the document: strings may point into it.
  */
 const struct jval *jval_parse(struct jval_parser *, const char *buf,
 	    size_t len, int keep_depth, struct lib_err *e);
