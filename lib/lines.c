@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ struct lines {
 	pthread_t	*threads;
 	int		 nthreads;
 	int		 shutdown;
+	atomic_int	 stopping;	/* shutdown, for a reader waiting on input */
 	int		 no_more;	/* a batch has met the end of the input */
 
 	/* The input, read by one worker at a time under src_mu. */
@@ -114,6 +116,15 @@ set_fatal(struct lines *ls, struct batch *b, int code, const char *msg)
 	ls->src_done = 1;
 }
 
+/* The reader's stop question: is the program shutting us down? */
+static int
+stopping(void *arg)
+{
+	struct lines *ls = arg;
+
+	return atomic_load(&ls->stopping);
+}
+
 /* Open the next input: 1, or 0 when there is none left (or on error). */
 static int
 open_next(struct lines *ls, struct batch *b)
@@ -136,8 +147,8 @@ open_next(struct lines *ls, struct batch *b)
 		return 0;
 	}
 	/* Workers block signals: a read is never interrupted. */
-	if (ndjson_init(&ls->reader, fd, name, ls->opts.max_line, NULL,
-	    &e) == -1) {
+	if (ndjson_init(&ls->reader, fd, name, ls->opts.max_line, stopping,
+	    ls, &e) == -1) {
 		set_fatal(ls, b, e.code, e.msg);
 		return 0;
 	}
@@ -155,23 +166,6 @@ close_current(struct lines *ls)
 		(void)close(ls->reader.fd);
 	ndjson_free(&ls->reader);
 	ls->reading = 0;
-}
-
-/* Cancellation cleanup: a worker cancelled in a wait gives its lock back. */
-static void
-unlock_src(void *arg)
-{
-	struct lines *ls = arg;
-
-	(void)pthread_mutex_unlock(&ls->src_mu);
-}
-
-static void
-unlock_mu(void *arg)
-{
-	struct lines *ls = arg;
-
-	(void)pthread_mutex_unlock(&ls->mu);
 }
 
 /* Fill b with the next lines of the input; under src_mu. */
@@ -232,13 +226,11 @@ static void *
 worker(void *arg)
 {
 	struct lines *ls = arg;
-	/* volatile: pthread_cleanup_push may be built on setjmp. */
-	struct batch *volatile b;
+	struct batch *b;
 	int i;
 
 	for (;;) {
 		(void)pthread_mutex_lock(&ls->mu);
-		pthread_cleanup_push(unlock_mu, ls);
 		for (b = NULL; !ls->shutdown && !ls->no_more; ) {
 			for (i = 0; i < ls->nbatches; i++)
 				if (ls->batches[i].state == BATCH_FREE)
@@ -250,7 +242,7 @@ worker(void *arg)
 			}
 			(void)pthread_cond_wait(&ls->cv, &ls->mu);
 		}
-		pthread_cleanup_pop(1);
+		(void)pthread_mutex_unlock(&ls->mu);
 		if (b == NULL)
 			return NULL;
 
@@ -259,12 +251,11 @@ worker(void *arg)
 		b->n = 0;
 		b->fatal = b->end = 0;
 		(void)pthread_mutex_lock(&ls->src_mu);
-		pthread_cleanup_push(unlock_src, ls);
-		if (ls->src_done) {
+		if (ls->src_done)
 			b->seq = NO_SEQ;
-		} else
+		else
 			fill(ls, b);
-		pthread_cleanup_pop(1);
+		(void)pthread_mutex_unlock(&ls->src_mu);
 		if (b->seq == NO_SEQ) {
 			(void)pthread_mutex_lock(&ls->mu);
 			b->state = BATCH_FREE;
@@ -433,13 +424,12 @@ lines_free(struct lines *ls)
 
 	if (ls == NULL)
 		return;
+	/* A worker waiting on a pipe that never ends sees this within 100 ms. */
+	atomic_store(&ls->stopping, 1);
 	(void)pthread_mutex_lock(&ls->mu);
 	ls->shutdown = 1;
 	(void)pthread_cond_broadcast(&ls->cv);
 	(void)pthread_mutex_unlock(&ls->mu);
-	/* A worker may sit in read(2) on a pipe that never ends. */
-	for (i = 0; i < ls->nthreads; i++)
-		(void)pthread_cancel(ls->threads[i]);
 	for (i = 0; i < ls->nthreads; i++)
 		(void)pthread_join(ls->threads[i], NULL);
 	close_current(ls);

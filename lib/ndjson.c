@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,13 +11,14 @@
 
 int
 ndjson_init(struct ndjson_reader *r, int fd, const char *name,
-    size_t max_line, volatile int *stop, struct lib_err *e)
+    size_t max_line, int (*stop)(void *), void *stop_arg, struct lib_err *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->name = name;
 	r->max_line = max_line;
 	r->stop = stop;
+	r->stop_arg = stop_arg;
 	r->cap = max_line + 2 < INITIAL_CAP ? max_line + 2 : INITIAL_CAP;
 	if ((r->buf = malloc(r->cap)) == NULL)
 		return liberr_set(e, EX_OSERR, "out of memory");
@@ -28,6 +30,23 @@ ndjson_free(struct ndjson_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
+}
+
+/* Wait until fd has input (or EOF), asking stop now and then: 0, or -1. */
+static int
+wait_input(struct ndjson_reader *r)
+{
+	struct pollfd pfd;
+
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (r->stop(r->stop_arg))
+			return -1;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) != 0)
+			return 0;	/* ready, hung up, or an error read(2) tells */
+	}
 }
 
 /* Read more bytes after r->end, compacting or growing first.  0 at EOF. */
@@ -55,13 +74,13 @@ fill(struct ndjson_reader *r, struct lib_err *e)
 		r->cap = cap;
 	}
 	for (;;) {
+		if (r->stop != NULL && wait_input(r) == -1)
+			return liberr_set(e, EX_TEMPFAIL, "interrupted");
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n >= 0)
 			break;
-		if (errno == EINTR && (r->stop == NULL || !*r->stop))
+		if (errno == EINTR || errno == EAGAIN)
 			continue;
-		if (errno == EINTR)
-			return liberr_set(e, EX_TEMPFAIL, "interrupted");
 		return liberr_set(e, EX_IOERR, "read error: %s", strerror(errno));
 	}
 	r->end += (size_t)n;

@@ -23,7 +23,8 @@ struct ndjson_reader {
 	unsigned long long bytes;	/* read so far */
 	int		 eof;
 	int		 discarding;	/* skipping the rest of an overlong line */
-	volatile int	*stop;		/* set by a signal handler: give up on EINTR */
+	int		(*stop)(void *);	/* asked while waiting for input */
+	void		*stop_arg;
 };
 
 struct ndjson_line {
@@ -32,9 +33,14 @@ struct ndjson_line {
 	unsigned long	 lineno;
 };
 
-/* fd is not closed by the reader.  stop may be NULL. */
+/*
+ * fd is not closed by the reader.  While it waits for input, the reader
+ * asks stop(stop_arg) every 100 ms and gives up (EX_TEMPFAIL) when it says
+ * so; stop may be NULL.
+ */
 int	ndjson_init(struct ndjson_reader *, int fd, const char *name,
-	    size_t max_line, volatile int *stop, struct lib_err *);
+	    size_t max_line, int (*stop)(void *), void *stop_arg,
+	    struct lib_err *);
 void	ndjson_free(struct ndjson_reader *);
 
 /*
