@@ -35,7 +35,7 @@ seq_records() {
 	{ seq_records 1 20000; echo 'oops'; seq_records 20001 40000; } > a.jsonl
 	{ echo '[1]'; seq_records 40001 50000; } > b.jsonl
 	run -0 --separate-stderr sqlite-load -t t --on-error skip --stats st.json db a.jsonl b.jsonl
-	assert_stderr_regex '^sqlite-load: a\.jsonl:20001: invalid JSON.*\(skipped\)$'
+	assert_stderr_regex '^sqlite-load: a\.jsonl:20001: invalid JSON.*\(skipped\)'
 	assert_stderr_regex 'b\.jsonl:1: not a JSON object'
 	assert_equal "$(sql db 'SELECT count(*), min(i), max(i), count(DISTINCT i) FROM t')" "50000|1|50000|50000"
 	assert_equal "$(jq -c '{lines,records,errors,skipped}' st.json)" \
