@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "exitcodes.h"
@@ -115,7 +114,6 @@ main(int argc, char *argv[])
 	opts.mode = SQLOUT_APPEND;
 	opts.busy_timeout_ms = 5000;
 	opts.infer.detect = 1;
-	opts.load_id = getenv("SLUICE_LOAD_ID");
 	cli_init(&c, "sqlite-load");
 	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:m:", longopts,
 	    NULL)) != -1) {
@@ -183,15 +181,7 @@ main(int argc, char *argv[])
 			usage();
 		return state_get(db, state_path, c.quiet);
 	}
-	if (opts.load_id == NULL || *opts.load_id == '\0') {
-		struct timespec ts;
-
-		/* Sortable, like dlt's: seconds and microseconds since the epoch. */
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
-		(void)snprintf(load_id, sizeof(load_id), "%lld.%06ld",
-		    (long long)ts.tv_sec, ts.tv_nsec / 1000);
-		opts.load_id = load_id;
-	}
+	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 
 	cli_catch_signals();
 	if (cli_start(&c, argv + optind, argc - optind) == -1)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,6 +22,22 @@ on_signal(int sig)
 {
 	caught = sig;
 	stop_reading = 1;
+}
+
+const char *
+cli_load_id(const char *opt, char *buf, size_t size)
+{
+	struct timespec ts;
+	const char *env;
+
+	if (opt != NULL && *opt != '\0')
+		return opt;
+	if ((env = getenv("SLUICE_LOAD_ID")) != NULL && *env != '\0')
+		return env;
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)snprintf(buf, size, "%lld.%06ld", (long long)ts.tv_sec,
+	    ts.tv_nsec / 1000);
+	return buf;
 }
 
 void
@@ -228,6 +245,14 @@ cli_next(struct cli *c, struct cli_line *l)
 		c->stats.lines++;
 		c->stats.bytes = it.bytes;
 		stats_tick(&c->stats);
+		if (it.kind == LINES_DOC && c->arrays &&
+		    it.root->type == JV_ARRAY) {
+			memset(&l->msg, 0, sizeof(l->msg));
+			l->msg.kind = MSG_BARE;
+			l->msg.root = l->msg.record = it.root;
+			c->stats.records++;
+			return 1;
+		}
 		if (it.kind == LINES_BAD ||
 		    message_classify(it.root, c->raw, &l->msg, &e) == -1) {
 			if (bad_line(c, l, it.kind == LINES_BAD ? it.msg : e.msg) == -1)

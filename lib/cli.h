@@ -72,6 +72,7 @@ struct cli {
 
 	int		 keep_depth;	/* of the documents cli_next gives */
 	int		 workers;	/* threads parsing ahead */
+	int		 arrays;	/* a top-level array is a list of records */
 	struct lines	*lines;
 	struct jval_parser *parser;	/* for cli_reparse */
 	struct stats	 stats;
@@ -125,6 +126,12 @@ int	cli_flush(struct cli *);
  * free everything; returns the exit status to use.
  */
 int	cli_finish(struct cli *, const char *stats_extra);
+
+/*
+ * The load id: opt if given, else $SLUICE_LOAD_ID, else the time as
+ * "SECONDS.MICROSECONDS", sortable like dlt's; buf holds a generated one.
+ */
+const char *cli_load_id(const char *opt, char *buf, size_t size);
 
 /* SIGINT, SIGTERM and SIGHUP set a flag instead of killing at once. */
 void	cli_catch_signals(void);

@@ -513,7 +513,8 @@ schema_apply_json(struct schema_table *t, const struct jval *schema,
 			change(t, ch, SC_NULLABLE, (size_t)col, to, to);
 		}
 	}
-	if (t->records == 0)
+	/* A schema without columns (key_properties only) seeds nothing. */
+	if (t->records == 0 && t->ncols > 0)
 		t->seeded = 1;
 	return 0;
 }

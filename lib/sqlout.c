@@ -25,6 +25,12 @@ struct table {
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;
 	unsigned long	 inserted, updated, deleted;
+	/* A root table's rows own the rows of its child tables. */
+	sqlite3_stmt	*old_id;	/* the _sluice_id of the row a key names */
+	sqlite3_stmt	*del_root;	/* as a child: delete by _sluice_root_id */
+	size_t		*children;	/* child tables, as indexes in o->set */
+	size_t		 nchildren;
+	unsigned long	 children_gen;	/* o->ddl_gen when they were found */
 };
 
 struct sqlout {
@@ -37,6 +43,7 @@ struct sqlout {
 	struct jbuf		 sql;
 	struct jbuf		 tmp;
 	long long		 state_rowid;	/* this load's state row, or 0 */
+	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
 };
 
 static void
@@ -217,6 +224,7 @@ sqlout_open(struct sqlout **out, const char *path,
 		goto fail;
 	}
 	o->in_txn = 1;
+	o->ddl_gen = 1;
 	iso_now(o->started_at, sizeof(o->started_at));
 	if (exec(o, bookkeeping, e) == -1)
 		goto fail;
@@ -412,7 +420,9 @@ finalize_stmts(struct table *ti)
 {
 	(void)sqlite3_finalize(ti->insert);
 	(void)sqlite3_finalize(ti->update);
-	ti->insert = ti->update = NULL;
+	(void)sqlite3_finalize(ti->old_id);
+	(void)sqlite3_finalize(ti->del_root);
+	ti->insert = ti->update = ti->old_id = ti->del_root = NULL;
 }
 
 static int
@@ -624,6 +634,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		jbuf_putc(&o->sql, ')');
 		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
 			return -1;
+		o->ddl_gen++;
 		ti->exists = 1;
 		ti->ncols_db = t->ncols;
 	}
@@ -717,6 +728,143 @@ step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err *e)
 	return 0;
 }
 
+/* The tables named T__... that have a _sluice_root_id column. */
+static int
+find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	struct schema_table *c;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	ti->nchildren = 0;
+	if (prepare(o, "SELECT m.name FROM sqlite_master AS m WHERE"
+	    " m.type = 'table' AND substr(m.name, 1, ?2) = ?1 AND EXISTS"
+	    " (SELECT 1 FROM pragma_table_info(m.name) AS p"
+	    " WHERE p.name = '_sluice_root_id')", &st, e) == -1)
+		return -1;
+	jbuf_reset(&o->tmp);
+	jbuf_put(&o->tmp, t->name, t->namelen);
+	jbuf_puts(&o->tmp, "__");
+	(void)sqlite3_bind_text(st, 1, o->tmp.p, (int)o->tmp.len,
+	    SQLITE_TRANSIENT);
+	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)o->tmp.len);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+		if ((c = table_for(o, name, n, e)) == NULL) {
+			(void)sqlite3_finalize(st);
+			return -1;
+		}
+		for (i = 0; i < o->set.n && o->set.tables[i] != c; i++)
+			;
+		ti->children = realloc(ti->children, (ti->nchildren + 1) *
+		    sizeof(*ti->children));
+		if (ti->children == NULL)
+			abort();
+		ti->children[ti->nchildren++] = i;
+	}
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(o, rc, "find child tables", e);
+	ti->children_gen = o->ddl_gen;
+	return 0;
+}
+
+/* Delete the rows of child table c that belong to root id. */
+static int
+delete_by_root(struct sqlout *o, struct schema_table *c, const char *id,
+    int idlen, struct lib_err *e)
+{
+	struct table *ci = tinfo(c);
+
+	if (ci->del_root == NULL) {
+		/* Merges look children up by root: give them an index. */
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "CREATE INDEX IF NOT EXISTS ");
+		jbuf_reset(&o->tmp);
+		jbuf_put(&o->tmp, c->name, c->namelen);
+		jbuf_puts(&o->tmp, "__sluice_root");
+		put_ident(&o->sql, o->tmp.p, o->tmp.len);
+		jbuf_puts(&o->sql, " ON ");
+		put_ident(&o->sql, c->name, c->namelen);
+		jbuf_puts(&o->sql, " (_sluice_root_id)");
+		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
+			return -1;
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "DELETE FROM ");
+		put_ident(&o->sql, c->name, c->namelen);
+		jbuf_puts(&o->sql, " WHERE _sluice_root_id = ?1");
+		if (prepare(o, jbuf_cstr(&o->sql), &ci->del_root, e) == -1)
+			return -1;
+	}
+	(void)sqlite3_bind_text(ci->del_root, 1, id, idlen, SQLITE_TRANSIENT);
+	if (step(o, ci->del_root, "delete child rows", e) == -1)
+		return -1;
+	ci->deleted += (unsigned long)sqlite3_changes(o->db);
+	return 0;
+}
+
+/*
+ * Merge mode, a root row (one with _sluice_id and no _sluice_parent_id)
+ * about to replace a stored one: delete the stored one's child rows, so
+ * that the new record's children are all there is.
+ */
+static int
+replace_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = tinfo(t);
+	char old[256];
+	int oldlen = -1, rc;
+	size_t i, k;
+
+	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
+	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
+		return 0;
+	if (ti->old_id == NULL) {
+		char num[24];
+
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "SELECT _sluice_id FROM ");
+		put_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " WHERE ");
+		for (k = 0; k < t->nkeys; k++) {
+			i = (size_t)ti->keycols[k];
+			if (k > 0)
+				jbuf_puts(&o->sql, " AND ");
+			put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+			(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
+			jbuf_puts(&o->sql, num);
+		}
+		if (prepare(o, jbuf_cstr(&o->sql), &ti->old_id, e) == -1)
+			return -1;
+	}
+	if (bind_row(o, t, ti->old_id, e) == -1)
+		return -1;
+	if ((rc = sqlite3_step(ti->old_id)) == SQLITE_ROW &&
+	    sqlite3_column_type(ti->old_id, 0) != SQLITE_NULL) {
+		oldlen = sqlite3_column_bytes(ti->old_id, 0);
+		if (oldlen >= (int)sizeof(old))
+			oldlen = (int)sizeof(old) - 1;
+		memcpy(old, sqlite3_column_text(ti->old_id, 0), (size_t)oldlen);
+	}
+	(void)sqlite3_reset(ti->old_id);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_fail(o, rc, "find the stored row", e);
+	if (oldlen < 0)
+		return 0;
+	if (ti->children_gen != o->ddl_gen && find_children(o, t, e) == -1)
+		return -1;
+	ti = tinfo(t);
+	for (i = 0; i < ti->nchildren; i++)
+		if (delete_by_root(o, o->set.tables[ti->children[i]], old, oldlen,
+		    e) == -1)
+			return -1;
+	return 0;
+}
+
 int
 sqlout_record(struct sqlout *o, const char *stream, size_t len,
     const struct jval *record, const struct jval *version, struct lib_err *e)
@@ -789,6 +937,8 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 				    "stream %s: record has no value for key \"%s\"",
 				    t->name, t->keys[k]);
 	if (o->opts.mode == SQLOUT_MERGE) {
+		if (replace_children(o, t, e) == -1)
+			return -1;
 		if (bind_row(o, t, ti->update, e) == -1 ||
 		    step(o, ti->update, "update", e) == -1)
 			return -1;
@@ -987,6 +1137,7 @@ sqlout_close(struct sqlout *o)
 		finalize_stmts(ti);
 		free(ti->keycols);
 		free(ti->vals);
+		free(ti->children);
 		free(ti);
 	}
 	if (o->in_txn)

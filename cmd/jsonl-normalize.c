@@ -1,0 +1,347 @@
+/*
+ * jsonl-normalize: nested JSON records into the rows of relational tables,
+ * as Singer RECORD messages, one stream per table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+#include "normalize.h"
+#include "strtonum.h"
+#include "transform.h"
+
+enum {
+	OPT_MAX_NESTING = CLI_OPT_PRIVATE, OPT_NAMING, OPT_LOAD_ID,
+	OPT_EXTRACTED_AT, OPT_JQ, OPT_DROP, OPT_HASH, OPT_SALT_ENV,
+	OPT_MAX_RECORD
+};
+
+static const struct option longopts[] = {
+	CLI_LONGOPTS,
+	{ "key",		required_argument,	NULL, 'k' },
+	{ "max-nesting",	required_argument,	NULL, OPT_MAX_NESTING },
+	{ "naming",		required_argument,	NULL, OPT_NAMING },
+	{ "load-id",		required_argument,	NULL, OPT_LOAD_ID },
+	{ "extracted-at",	no_argument,		NULL, OPT_EXTRACTED_AT },
+	{ "jq",			required_argument,	NULL, OPT_JQ },
+	{ "drop",		required_argument,	NULL, OPT_DROP },
+	{ "hash",		required_argument,	NULL, OPT_HASH },
+	{ "salt-env",		required_argument,	NULL, OPT_SALT_ENV },
+	{ "max-record-bytes",	required_argument,	NULL, OPT_MAX_RECORD },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char synopsis[] =
+"usage: jsonl-normalize [-qhV] [-t table] [-k col[,col]] [--max-nesting n]\n"
+"                       [--naming snake|keep] [--load-id id] [--extracted-at]\n"
+"                       [--jq expr] [--drop path] [--hash path --salt-env var]\n"
+"                       [--on-error policy] [--stats file] [file ...]\n";
+
+static void
+usage(void)
+{
+	(void)fputs(synopsis, stderr);
+	exit(EX_USAGE);
+}
+
+static void
+help(void)
+{
+	(void)printf("%s\n"
+	    "Normalize nested JSON records into rows of a root table and its\n"
+	    "child tables, as Singer RECORD messages.\n\n"
+	    "  -k, --key COL[,COL]     root key: stable ids, announced in SCHEMA\n"
+	    "      --max-nesting N     deeper objects and arrays stay JSON\n"
+	    "      --naming snake|keep dlt's snake_case names (default) or as is\n"
+	    "      --load-id ID        _sluice_load_id (default: $SLUICE_LOAD_ID\n"
+	    "                          or the time)\n"
+	    "      --extracted-at      add _sluice_extracted_at to root rows\n"
+	    "      --jq EXPR           transform each record with jq first\n"
+	    "      --drop PATH         remove a field (a.b.c)\n"
+	    "      --hash PATH         replace a field by a salted SHA-256 token\n"
+	    "      --salt-env VAR      the environment variable holding the salt\n"
+	    "      --max-record-bytes N  the same as --max-line-bytes\n"
+	    "%s", synopsis, CLI_USAGE_COMMON);
+	exit(0);
+}
+
+/* Split a comma-separated list in place. */
+static char **
+split_keys(char *csv, size_t *n)
+{
+	char **v = NULL, **nv, *p;
+
+	for (*n = 0; csv != NULL; csv = p) {
+		if ((p = strchr(csv, ',')) != NULL)
+			*p++ = '\0';
+		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
+			abort();
+		v = nv;
+		v[(*n)++] = csv;
+	}
+	return v;
+}
+
+static int
+add_path(struct norm_path **v, size_t *n, const char *arg, const char *opt)
+{
+	struct norm_path *nv;
+
+	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
+		abort();
+	*v = nv;
+	if (norm_path_parse(&(*v)[*n], arg) == -1) {
+		(void)fprintf(stderr, "jsonl-normalize: %s: '%s': not a path\n",
+		    opt, arg);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+struct run {
+	struct cli		 cli;
+	struct normalizer	*norm;
+	struct transform	*jq;
+	struct jval_parser	*jqparser;	/* reads what jq wrote */
+	struct jbuf		 out;
+	struct jbuf		 warn;
+	struct jbuf		 jqout;
+};
+
+/* Normalize one record or a list of them; any failure rejects the line. */
+static int
+records(struct run *r, const char *stream, size_t len, const struct jval *v,
+    struct lib_err *e)
+{
+	const struct jval *m;
+
+	if (v->type == JV_OBJECT)
+		return norm_record(r->norm, stream, len, v, &r->out, &r->warn, e);
+	if (v->type != JV_ARRAY)
+		return liberr_set(e, EX_DATAERR, "not a JSON object");
+	for (m = v->child; m != NULL; m = m->next) {
+		if (m->type != JV_OBJECT)
+			return liberr_set(e, EX_DATAERR,
+			    "an element of the list is not an object");
+		if (norm_record(r->norm, stream, len, m, &r->out, &r->warn,
+		    e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* With --jq: the program's outputs are the records. */
+static int
+transformed(struct run *r, const char *stream, size_t len,
+    const struct cli_line *l, struct lib_err *e)
+{
+	const struct jval *v;
+	const char *p, *nl;
+
+	jbuf_reset(&r->jqout);
+	if (l->msg.kind == MSG_BARE) {
+		if (transform_run(r->jq, l->text, l->len, &r->jqout, e) == -1)
+			return -1;
+	} else {
+		jbuf_reset(&r->warn);
+		jbuf_value(&r->warn, l->msg.record);
+		if (transform_run(r->jq, r->warn.p, r->warn.len, &r->jqout,
+		    e) == -1)
+			return -1;
+		jbuf_reset(&r->warn);
+	}
+	jval_parser_rewind(r->jqparser);
+	for (p = r->jqout.p; p != NULL && p < r->jqout.p + r->jqout.len;
+	    p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(r->jqout.p + r->jqout.len - p));
+		if ((v = jval_parse(r->jqparser, p, (size_t)(nl - p),
+		    JVAL_KEEP_ALL, e)) == NULL || records(r, stream, len, v,
+		    e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+on_line(struct run *r, const struct cli_line *l)
+{
+	const char *stream = r->cli.table, *w, *nl;
+	size_t len = strlen(stream);
+	struct lib_err e;
+	int rc;
+
+	if (l->msg.kind == MSG_RECORD) {
+		stream = l->msg.stream;
+		len = l->msg.streamlen;
+	}
+	jbuf_reset(&r->out);
+	jbuf_reset(&r->warn);
+	rc = r->jq != NULL ? transformed(r, stream, len, l, &e) :
+	    records(r, stream, len, l->msg.record, &e);
+	for (w = r->warn.p; !r->cli.quiet && w != NULL &&
+	    w < r->warn.p + r->warn.len; w = nl + 1) {
+		nl = memchr(w, '\n', (size_t)(r->warn.p + r->warn.len - w));
+		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
+	}
+	if (rc == -1)
+		return cli_reject(&r->cli, l, e.msg);
+	return cli_write(&r->cli, r->out.p, r->out.len);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct run r;
+	struct norm_opts opts;
+	struct cli_line l;
+	struct lib_err e;
+	const char *salt_env = NULL, *load_id = NULL;
+	char idbuf[64], now[32], *keys = NULL;
+	long long ll;
+	size_t i;
+	int ch, rc, extracted = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&opts, 0, sizeof(opts));
+	opts.max_nesting = -1;
+	cli_init(&r.cli, "jsonl-normalize");
+	r.cli.filter = 1;
+	r.cli.arrays = 1;
+	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
+	    NULL)) != -1) {
+		if ((rc = cli_option(&r.cli, ch, optarg)) == 1)
+			continue;
+		if (rc == -1)
+			usage();
+		switch (ch) {
+		case 'h':
+			help();
+			break;
+		case 'V':
+			(void)printf("jsonl-normalize (sluice) %s\n", SLUICE_VERSION);
+			return 0;
+		case 'k':
+			keys = optarg;
+			break;
+		case OPT_MAX_NESTING:
+			if (strtonum_ll(optarg, 0, JVAL_MAX_DEPTH, &ll, &e) == -1) {
+				cli_error(&r.cli, EX_USAGE, "--max-nesting: %s", e.msg);
+				usage();
+			}
+			opts.max_nesting = (int)ll;
+			break;
+		case OPT_NAMING:
+			if (strcmp(optarg, "snake") != 0 && strcmp(optarg, "keep") != 0) {
+				cli_error(&r.cli, EX_USAGE,
+				    "--naming: '%s': expected snake or keep", optarg);
+				usage();
+			}
+			opts.keep_names = strcmp(optarg, "keep") == 0;
+			break;
+		case OPT_LOAD_ID:
+			load_id = optarg;
+			break;
+		case OPT_EXTRACTED_AT:
+			extracted = 1;
+			break;
+		case OPT_JQ:
+			if ((r.jq = transform_new(optarg, &e)) == NULL) {
+				cli_error(&r.cli, e.code, "%s", e.msg);
+				usage();
+			}
+			break;
+		case OPT_DROP:
+			if (add_path(&opts.drop, &opts.ndrop, optarg, "--drop") == -1)
+				usage();
+			break;
+		case OPT_HASH:
+			if (add_path(&opts.hash, &opts.nhash, optarg, "--hash") == -1)
+				usage();
+			break;
+		case OPT_SALT_ENV:
+			salt_env = optarg;
+			break;
+		case OPT_MAX_RECORD:
+			if (cli_option(&r.cli, CLI_OPT_MAX_LINE, optarg) == -1)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	/* A hash without a secret salt is a lookup table away from the PII. */
+	if (opts.nhash > 0) {
+		if (salt_env == NULL || (opts.salt = getenv(salt_env)) == NULL ||
+		    *opts.salt == '\0') {
+			cli_error(&r.cli, EX_USAGE, "--hash needs --salt-env VAR with "
+			    "VAR set to a secret salt");
+			usage();
+		}
+		opts.saltlen = strlen(opts.salt);
+	}
+	if (keys != NULL)
+		opts.keys = split_keys(keys, &opts.nkeys);
+	opts.load_id = cli_load_id(load_id, idbuf, sizeof(idbuf));
+	if (extracted) {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		(void)gmtime_r(&t, &tm);
+		(void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		opts.extracted_at = now;
+	}
+	if ((r.norm = norm_new(&opts)) == NULL ||
+	    (r.jqparser = jval_parser_new((size_t)1 << 30)) == NULL) {
+		cli_error(&r.cli, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (cli_start(&r.cli, argv + optind, argc - optind) == -1)
+		goto out;
+	while (cli_next(&r.cli, &l) == 1) {
+		switch (l.msg.kind) {
+		case MSG_BARE:
+		case MSG_RECORD:
+			rc = on_line(&r, &l);
+			break;
+		case MSG_SCHEMA:
+			/* Its columns are not ours: schema-infer makes new ones. */
+			rc = 0;
+			break;
+		case MSG_ABORT:
+			r.cli.aborted = 1;
+			(void)cli_write(&r.cli, l.text, l.len);
+			(void)cli_write(&r.cli, "\n", 1);
+			cli_upstream_failed(&r.cli, &l);
+			rc = -1;
+			break;
+		default:
+			if ((rc = cli_write(&r.cli, l.text, l.len)) == 0)
+				rc = cli_write(&r.cli, "\n", 1);
+			break;
+		}
+		if (rc == -1)
+			break;
+	}
+out:
+	rc = cli_finish(&r.cli, NULL);
+	norm_free(r.norm);
+	transform_free(r.jq);
+	jval_parser_free(r.jqparser);
+	jbuf_free(&r.out);
+	jbuf_free(&r.warn);
+	jbuf_free(&r.jqout);
+	for (i = 0; i < opts.ndrop; i++)
+		norm_path_free(&opts.drop[i]);
+	for (i = 0; i < opts.nhash; i++)
+		norm_path_free(&opts.hash[i]);
+	free(opts.drop);
+	free(opts.hash);
+	free(opts.keys);
+	cli_die_by_signal();
+	return rc;
+}

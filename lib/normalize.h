@@ -1,0 +1,68 @@
+/*
+ * The relational normalizer of jsonl-normalize: one nested JSON record in,
+ * rows of a root table and its child tables out, as dlt's normalizer makes
+ * them.  Nested objects flatten into COL__SUB columns; arrays become child
+ * tables PARENT__FIELD whose rows link back through _sluice_parent_id,
+ * _sluice_list_idx and _sluice_root_id.
+ *
+ * Names are computed once per (table, place, source key) and remembered,
+ * so a record costs no naming work once its shape has been seen; memory
+ * grows with the number of distinct columns, never with the input.
+ */
+#ifndef NORMALIZE_H
+#define NORMALIZE_H
+
+#include <stddef.h>
+
+#include "jbuf.h"
+#include "jval.h"
+#include "liberr.h"
+
+/* A field path given to --drop or --hash: source keys, arrays transparent. */
+struct norm_path {
+	char		**keys;
+	size_t		 nkeys;
+};
+
+struct norm_opts {
+	int		 keep_names;	/* --naming keep */
+	int		 max_nesting;	/* containers deeper are JSON; -1: no limit */
+	char		**keys;		/* -k: root key columns */
+	size_t		 nkeys;
+	const char	*load_id;
+	const char	*extracted_at;	/* NULL: no _sluice_extracted_at */
+	struct norm_path *drop;
+	size_t		 ndrop;
+	struct norm_path *hash;
+	size_t		 nhash;
+	const char	*salt;
+	size_t		 saltlen;
+};
+
+struct normalizer;
+
+struct normalizer *norm_new(const struct norm_opts *);
+void	norm_free(struct normalizer *);
+
+/* Split "a.b.c" into a path; the path owns copies.  -1 on an empty part. */
+int	norm_path_parse(struct norm_path *, const char *dotted);
+void	norm_path_free(struct norm_path *);
+
+/*
+ * Normalize one record (an object) of the given stream, appending its
+ * rows to out as RECORD messages, one a line: the root row first, then the
+ * child rows depth first.  With keys, a table's first row is preceded by a
+ * SCHEMA message announcing its key.  Returns 0, or -1 with e set:
+ * EX_DATAERR for a record that cannot be normalized (a missing key value,
+ * too many columns or tables), in which case out is left as it was.
+ * Warnings (name collisions) are appended to warn, one a line.
+ */
+int	norm_record(struct normalizer *, const char *stream, size_t len,
+	    const struct jval *record, struct jbuf *out, struct jbuf *warn,
+	    struct lib_err *e);
+
+/* The normalized name of a stream, as its root table is called. */
+void	norm_table_name(const struct normalizer *, const char *stream,
+	    size_t len, struct jbuf *out);
+
+#endif
