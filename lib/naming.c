@@ -91,22 +91,25 @@ naming_snake(const char *str, size_t n, struct jbuf *out)
 		}
 	}
 
+	if (a.len == 0) {
+		jbuf_putc(out, 'x');
+		goto out;
+	}
 	/* A leading digit gets '_'; each trailing '_' becomes 'x'. */
-	if (a.len > 0 && a.p[0] >= '0' && a.p[0] <= '9')
+	if (a.p[0] >= '0' && a.p[0] <= '9')
 		jbuf_putc(out, '_');
 	for (trailing = 0; trailing < a.len && a.p[a.len - 1 - trailing] == '_';
 	    trailing++)
 		;
 	/* Runs of '_' collapse, so a name never holds the "__" separator. */
-	for (i = 0; i < a.len - trailing; i++) {
+	for (i = 0; i + trailing < a.len; i++) {
 		if (a.p[i] == '_' && out->len > start && out->p[out->len - 1] == '_')
 			continue;
 		jbuf_putc(out, a.p[i]);
 	}
 	for (i = 0; i < trailing; i++)
 		jbuf_putc(out, 'x');
-	if (out->len == start)
-		jbuf_putc(out, 'x');
+out:
 	jbuf_free(&a);
 	jbuf_free(&b);
 }

@@ -10,7 +10,9 @@
 #include "jbuf.h"
 #include "jval.h"
 #include "message.h"
+#include "naming.h"
 #include "schema.h"
+#include "sha256.h"
 #include "strtonum.h"
 
 static int passed, failed;
@@ -222,6 +224,70 @@ test_strtonum(void)
 	CHECK(strtonum_ll("4x", 0, 100, &ll, &e) == -1);
 }
 
+static void
+test_naming(void)
+{
+	static const char *const cases[][2] = {
+		{ "fooBar", "foo_bar" },
+		{ "getHTTPResponse", "get_http_response" },
+		{ "CamelCase2Go", "camel_case2_go" },
+		{ "+1", "x1" },
+		{ "-1", "_1" },
+		{ "a_", "ax" },
+		{ "__a__", "_axx" },
+		{ "1st place", "_1st_place" },
+		{ "Hello  World", "hello_world" },
+		{ "caf\xc3\xa9", "cafx" },
+		{ "e-mail@home|x", "e_mailahomelx" },
+		{ "a*b", "axb" },
+		{ "  padded ", "padded" },
+		{ "", "x" },
+		{ "Payment", "payment" },
+		{ "user_ID", "user_id" },
+	};
+	struct jbuf b = JBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jbuf_reset(&b);
+		naming_snake(cases[i][0], strlen(cases[i][0]), &b);
+		if (strcmp(jbuf_cstr(&b), cases[i][1]) != 0)
+			(void)fprintf(stderr, "naming: '%s' -> '%s', want '%s'\n",
+			    cases[i][0], b.p, cases[i][1]);
+		CHECK(strcmp(b.p, cases[i][1]) == 0);
+	}
+	jbuf_free(&b);
+}
+
+static void
+test_sha256(void)
+{
+	static const unsigned char abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad
+	};
+	unsigned char d[32], d2[32];
+	struct sha256 s;
+	char big[1000];
+	size_t i;
+
+	sha256_init(&s);
+	sha256_update(&s, "abc", 3);
+	sha256_final(&s, d);
+	CHECK(memcmp(d, abc, 32) == 0);
+	/* Fed in pieces or at once, the digest is the same. */
+	memset(big, 'q', sizeof(big));
+	sha256_init(&s);
+	sha256_update(&s, big, sizeof(big));
+	sha256_final(&s, d);
+	sha256_init(&s);
+	for (i = 0; i < sizeof(big); i += 7)
+		sha256_update(&s, big + i, i + 7 <= sizeof(big) ? 7 : sizeof(big) - i);
+	sha256_final(&s, d2);
+	CHECK(memcmp(d, d2, 32) == 0);
+}
+
 int
 main(void)
 {
@@ -233,6 +299,8 @@ main(void)
 	test_messages();
 	test_schema();
 	test_strtonum();
+	test_naming();
+	test_sha256();
 	(void)printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
