@@ -212,6 +212,8 @@ main(int argc, char *argv[])
 	cli_init(&r.cli, "jsonl-normalize");
 	r.cli.filter = 1;
 	r.cli.arrays = 1;
+	/* Parsing costs about what normalizing does: two parse ahead. */
+	r.cli.workers = 2;
 	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
 	    NULL)) != -1) {
 		if ((rc = cli_option(&r.cli, ch, optarg)) == 1)

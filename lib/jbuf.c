@@ -23,11 +23,16 @@ jbuf_reset(struct jbuf *b)
 void
 jbuf_reserve(struct jbuf *b, size_t n)
 {
+	if (b->cap - b->len <= n)
+		jbuf_grow(b, n);
+}
+
+void
+jbuf_grow(struct jbuf *b, size_t n)
+{
 	size_t cap;
 	char *p;
 
-	if (b->cap - b->len > n)
-		return;
 	cap = b->cap ? b->cap : 256;
 	while (cap - b->len <= n) {
 		if (cap > SIZE_MAX / 2)
@@ -43,25 +48,9 @@ jbuf_reserve(struct jbuf *b, size_t n)
 }
 
 void
-jbuf_put(struct jbuf *b, const void *s, size_t n)
-{
-	jbuf_reserve(b, n);
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-void
 jbuf_puts(struct jbuf *b, const char *s)
 {
 	jbuf_put(b, s, strlen(s));
-}
-
-void
-jbuf_putc(struct jbuf *b, char c)
-{
-	jbuf_reserve(b, 1);
-	b->p[b->len++] = c;
 }
 
 char *

@@ -8,6 +8,7 @@
 #define JBUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct jval;
 
@@ -23,9 +24,27 @@ void	jbuf_free(struct jbuf *);		/* frees p; the struct is reusable */
 void	jbuf_reset(struct jbuf *);		/* len = 0, keeps the memory */
 /* Make room for n more bytes.  Aborts on out-of-memory, like xmalloc. */
 void	jbuf_reserve(struct jbuf *, size_t n);
-void	jbuf_put(struct jbuf *, const void *, size_t);
+void	jbuf_grow(struct jbuf *, size_t n);	/* jbuf_reserve's slow path */
 void	jbuf_puts(struct jbuf *, const char *);
-void	jbuf_putc(struct jbuf *, char);
+
+/* The hot appends, inline: a copy when there is room, else a grow. */
+static inline void
+jbuf_put(struct jbuf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len <= n)
+		jbuf_grow(b, n);
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static inline void
+jbuf_putc(struct jbuf *b, char c)
+{
+	if (b->cap - b->len <= 1)
+		jbuf_grow(b, 1);
+	b->p[b->len++] = c;
+}
 /* NUL-terminate without counting the NUL in len; returns p. */
 char	*jbuf_cstr(struct jbuf *);
 

@@ -10,6 +10,7 @@
 #include "naming.h"
 #include "normalize.h"
 #include "schema.h"
+#include "hash.h"
 #include "sha256.h"
 #include "strmap.h"
 
@@ -32,6 +33,7 @@ struct ntable {
 	size_t		 namelen;
 	char		*stream;	/* the name as a JSON string */
 	size_t		 streamlen;
+	uint64_t	 namehash;	/* for the ids of its rows */
 	int		 is_root;
 	int		 announced;	/* its SCHEMA message was written */
 	struct ncol	*cols;
@@ -40,15 +42,31 @@ struct ntable {
 	struct strmap	 colnames;	/* column name -> index */
 	char		**prefixes;	/* flattened object paths; 0 is "" */
 	size_t		*prefixlens;
+	long		*first;		/* each prefix's first entry last time */
+	char		**prefixsrc;	/* the source key of each prefix */
+	char		*src;		/* the source key (or stream) it came from */
 	size_t		 nprefixes;
 	struct strmap	 prefixnames;
 };
 
 /* What a source key at one place of one table has become. */
 struct nentry {
+	size_t		 table;
+	size_t		 prefix;	/* where the key was met */
+	char		*key;
+	size_t		 keylen;
 	long		 col;		/* as a column */
-	long		 prefix;	/* as a flattened object */
+	long		 sub;		/* as a flattened object: its prefix */
 	long		 child;		/* as an array: the child table */
+	long		 next;		/* the entry that followed it last time */
+	unsigned long	 seen;		/* the object that last had it */
+	size_t		 last;		/* its last member position there */
+};
+
+/* A row id: 128 bits, and the 22 characters that show them. */
+struct rowid {
+	uint64_t	 a, b;
+	char		 text[ID_LEN];
 };
 
 struct cell {
@@ -94,6 +112,11 @@ struct normalizer {
 	struct pathkey	*path;		/* pool of source paths (--drop, --hash) */
 	size_t		 npath;
 	size_t		 cappath;
+
+	size_t		*eis;		/* entries of the objects being walked */
+	size_t		 neis;
+	size_t		 capeis;
+	unsigned long	 objstamp;
 
 	struct jbuf	*warn;
 	size_t		*announced;	/* tables announced in this record */
@@ -150,9 +173,17 @@ unique_name(const struct strmap *names, struct jbuf *out)
 }
 
 static long
-add_table(struct normalizer *n, struct jbuf *name, int is_root,
-    struct lib_err *e)
+add_table(struct normalizer *n, struct jbuf *name, const char *src,
+    size_t srclen, int is_root, struct lib_err *e)
 {
+	static const char *const root_meta[] = {
+		"_sluice_load_id", "_sluice_extracted_at", "_sluice_id", NULL
+	};
+	static const char *const child_meta[] = {
+		"_sluice_parent_id", "_sluice_list_idx", "_sluice_root_id",
+		"_sluice_id", NULL
+	};
+	const char *const *m;
 	struct ntable *t;
 
 	if (n->ntables >= MAX_TABLES)
@@ -171,11 +202,20 @@ add_table(struct normalizer *n, struct jbuf *name, int is_root,
 	t->stream = xmemdup(n->scratch.p, n->scratch.len);
 	t->streamlen = n->scratch.len;
 	t->is_root = is_root;
+	t->namehash = hash64(t->name, t->namelen);
 	t->prefixes = xrealloc(NULL, 1, sizeof(*t->prefixes));
 	t->prefixlens = xrealloc(NULL, 1, sizeof(*t->prefixlens));
+	t->first = xrealloc(NULL, 1, sizeof(*t->first));
+	t->prefixsrc = xrealloc(NULL, 1, sizeof(*t->prefixsrc));
+	t->prefixsrc[0] = xmemdup("", 0);
 	t->prefixes[0] = xmemdup("", 0);
 	t->prefixlens[0] = 0;
+	t->first[0] = -1;
 	t->nprefixes = 1;
+	t->src = xmemdup(src, srclen);
+	/* Source keys cannot take the names of the metadata columns. */
+	for (m = is_root ? root_meta : child_meta; *m != NULL; m++)
+		strmap_put(&t->colnames, *m, strlen(*m), MAX_COLUMNS + 1);
 	strmap_put(&n->tablenames, name->p, name->len, n->ntables);
 	return (long)n->ntables++;
 }
@@ -199,17 +239,18 @@ root_table(struct normalizer *n, const char *stream, size_t len,
 	name_of(n, stream, len, &n->keybuf);
 	/* Two streams may normalize alike, or like a child table. */
 	unique_name(&n->tablenames, &n->keybuf);
-	if ((t = add_table(n, &n->keybuf, 1, e)) < 0)
+	if ((t = add_table(n, &n->keybuf, stream, len, 1, e)) < 0)
 		return -1;
 	strmap_put(&n->streams, stream, len, (size_t)t);
 	return t;
 }
 
-/* The cache entry of a source key at a place of a table. */
-static struct nentry *
+/* The cache entry of a source key at a place of a table, by its index. */
+static size_t
 entry(struct normalizer *n, size_t table, size_t prefix, const char *key,
     size_t len)
 {
+	struct nentry *en;
 	uint32_t head[2];
 	long i;
 
@@ -219,15 +260,47 @@ entry(struct normalizer *n, size_t table, size_t prefix, const char *key,
 	jbuf_put(&n->keybuf, head, sizeof(head));
 	jbuf_put(&n->keybuf, key, len);
 	if ((i = strmap_get(&n->entries, n->keybuf.p, n->keybuf.len)) >= 0)
-		return &n->ents[i];
+		return (size_t)i;
 	if (n->nents == n->capents) {
 		n->capents = n->capents ? n->capents * 2 : 256;
 		n->ents = xrealloc(n->ents, n->capents, sizeof(*n->ents));
 	}
-	n->ents[n->nents].col = n->ents[n->nents].prefix = -1;
-	n->ents[n->nents].child = -1;
+	en = &n->ents[n->nents];
+	en->table = table;
+	en->prefix = prefix;
+	en->key = xmemdup(key, len);
+	en->keylen = len;
+	en->col = en->sub = en->child = en->next = -1;
 	strmap_put(&n->entries, n->keybuf.p, n->keybuf.len, n->nents);
-	return &n->ents[n->nents++];
+	return n->nents++;
+}
+
+/*
+ * The entry of the member after entry prev (-1: the first member) of an
+ * object at a place.  Records of a stream mostly repeat their key order,
+ * so the entry that followed last time is tried before any hashing.
+ */
+static size_t
+next_entry(struct normalizer *n, size_t table, size_t prefix, long prev,
+    const char *key, size_t len)
+{
+	struct ntable *t = &n->tables[table];
+	long guess = prev < 0 ? t->first[prefix] : n->ents[prev].next;
+	const struct nentry *g;
+	size_t i;
+
+	if (guess >= 0) {
+		g = &n->ents[guess];
+		if (g->keylen == len && g->table == table && g->prefix == prefix &&
+		    memcmp(g->key, key, len) == 0)
+			return (size_t)guess;
+	}
+	i = entry(n, table, prefix, key, len);
+	if (prev < 0)
+		n->tables[table].first[prefix] = (long)i;
+	else
+		n->ents[prev].next = (long)i;
+	return i;
 }
 
 /* PREFIX__name(key), or name(key) at the top of a row, into out. */
@@ -243,8 +316,12 @@ joined_name(struct normalizer *n, const struct ntable *t, size_t prefix,
 	name_of(n, key, len, out);
 }
 
+/*
+ * A name already taken in a namespace: say who has it (first, or NULL for
+ * a metadata column) and what the newcomer is called instead.
+ */
 static void
-warn_collision(struct normalizer *n, const struct ntable *t, const char *what,
+warn_collision(struct normalizer *n, const struct ntable *t, const char *first,
     const char *key, size_t len, const char *base, size_t baselen,
     const char *got, size_t gotlen)
 {
@@ -253,24 +330,35 @@ warn_collision(struct normalizer *n, const struct ntable *t, const char *what,
 	jbuf_puts(n->warn, "table ");
 	jbuf_put(n->warn, t->name, t->namelen);
 	jbuf_puts(n->warn, ": ");
+	if (first != NULL) {
+		jbuf_str(n->warn, first, strlen(first));
+		jbuf_puts(n->warn, " and ");
+		jbuf_str(n->warn, key, len);
+		jbuf_puts(n->warn, " both normalize to ");
+		jbuf_put(n->warn, base, baselen);
+	} else {
+		jbuf_str(n->warn, key, len);
+		jbuf_puts(n->warn, " normalizes to ");
+		jbuf_put(n->warn, base, baselen);
+		jbuf_puts(n->warn, ", a sluice metadata column");
+	}
+	jbuf_puts(n->warn, "; ");
 	jbuf_str(n->warn, key, len);
-	jbuf_puts(n->warn, " also normalizes to ");
-	jbuf_puts(n->warn, what);
-	jbuf_putc(n->warn, ' ');
-	jbuf_put(n->warn, base, baselen);
-	jbuf_puts(n->warn, "; it becomes ");
+	jbuf_puts(n->warn, " becomes ");
 	jbuf_put(n->warn, got, gotlen);
 	jbuf_putc(n->warn, '\n');
 }
 
 static long
-column(struct normalizer *n, size_t ti, size_t prefix, const char *key,
-    size_t len, struct lib_err *e)
+column(struct normalizer *n, size_t ei, struct lib_err *e)
 {
-	struct nentry *en = entry(n, ti, prefix, key, len);
+	struct nentry *en = &n->ents[ei];
+	size_t ti = en->table, prefix = en->prefix, len = en->keylen;
+	const char *key = en->key;
 	struct ntable *t = &n->tables[ti];
 	struct ncol *c;
 	size_t baselen;
+	long owner;
 
 	if (en->col >= 0)
 		return en->col;
@@ -279,9 +367,11 @@ column(struct normalizer *n, size_t ti, size_t prefix, const char *key,
 		    t->name, MAX_COLUMNS), -1;
 	joined_name(n, t, prefix, key, len, &n->scratch);
 	baselen = n->scratch.len;
+	owner = strmap_get(&t->colnames, n->scratch.p, baselen);
 	unique_name(&t->colnames, &n->scratch);
 	if (n->scratch.len != baselen)
-		warn_collision(n, t, "column", key, len, n->scratch.p, baselen,
+		warn_collision(n, t, owner >= 0 && (size_t)owner < t->ncols ?
+		    t->cols[owner].src : NULL, key, len, n->scratch.p, baselen,
 		    n->scratch.p, n->scratch.len);
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 32;
@@ -298,66 +388,71 @@ column(struct normalizer *n, size_t ti, size_t prefix, const char *key,
 	jbuf_putc(&n->scratch, ':');
 	c->member = xmemdup(n->scratch.p, n->scratch.len);
 	c->memberlen = n->scratch.len;
-	/* The entry pointer may have moved while names were made. */
-	en = entry(n, ti, prefix, key, len);
 	en->col = (long)t->ncols;
 	return (long)t->ncols++;
 }
 
 static long
-subprefix(struct normalizer *n, size_t ti, size_t prefix, const char *key,
-    size_t len)
+subprefix(struct normalizer *n, size_t ei)
 {
-	struct nentry *en = entry(n, ti, prefix, key, len);
+	struct nentry *en = &n->ents[ei];
+	size_t ti = en->table, prefix = en->prefix, len = en->keylen;
+	const char *key = en->key;
 	struct ntable *t = &n->tables[ti];
 	size_t baselen;
+	long owner;
 
-	if (en->prefix >= 0)
-		return en->prefix;
+	if (en->sub >= 0)
+		return en->sub;
 	joined_name(n, t, prefix, key, len, &n->scratch);
 	baselen = n->scratch.len;
+	owner = strmap_get(&t->prefixnames, n->scratch.p, baselen);
 	unique_name(&t->prefixnames, &n->scratch);
 	if (n->scratch.len != baselen)
-		warn_collision(n, t, "object", key, len, n->scratch.p, baselen,
-		    n->scratch.p, n->scratch.len);
+		warn_collision(n, t, owner >= 0 ? t->prefixsrc[owner] : NULL, key,
+		    len, n->scratch.p, baselen, n->scratch.p, n->scratch.len);
 	t->prefixes = xrealloc(t->prefixes, t->nprefixes + 1,
 	    sizeof(*t->prefixes));
 	t->prefixlens = xrealloc(t->prefixlens, t->nprefixes + 1,
 	    sizeof(*t->prefixlens));
+	t->first = xrealloc(t->first, t->nprefixes + 1, sizeof(*t->first));
+	t->prefixsrc = xrealloc(t->prefixsrc, t->nprefixes + 1,
+	    sizeof(*t->prefixsrc));
+	t->prefixsrc[t->nprefixes] = xmemdup(key, len);
 	t->prefixes[t->nprefixes] = xmemdup(n->scratch.p, n->scratch.len);
 	t->prefixlens[t->nprefixes] = n->scratch.len;
+	t->first[t->nprefixes] = -1;
 	strmap_put(&t->prefixnames, n->scratch.p, n->scratch.len, t->nprefixes);
-	en = entry(n, ti, prefix, key, len);
-	en->prefix = (long)t->nprefixes;
+	en->sub = (long)t->nprefixes;
 	return (long)t->nprefixes++;
 }
 
 static long
-child_table(struct normalizer *n, size_t ti, size_t prefix, const char *key,
-    size_t len, struct lib_err *e)
+child_table(struct normalizer *n, size_t ei, struct lib_err *e)
 {
-	struct nentry *en = entry(n, ti, prefix, key, len);
 	struct jbuf name = JBUF_INIT;
-	size_t baselen;
+	size_t ti = n->ents[ei].table, prefix = n->ents[ei].prefix;
+	size_t len = n->ents[ei].keylen, baselen;
+	const char *key = n->ents[ei].key;
 	long c;
 
-	if (en->child >= 0)
-		return en->child;
+	if (n->ents[ei].child >= 0)
+		return n->ents[ei].child;
 	jbuf_put(&name, n->tables[ti].name, n->tables[ti].namelen);
 	jbuf_put(&name, "__", 2);
 	joined_name(n, &n->tables[ti], prefix, key, len, &n->scratch);
 	jbuf_put(&name, n->scratch.p, n->scratch.len);
 	baselen = name.len;
+	c = strmap_get(&n->tablenames, name.p, baselen);
 	unique_name(&n->tablenames, &name);
 	if (name.len != baselen)
-		warn_collision(n, &n->tables[ti], "table", key, len, name.p,
-		    baselen, name.p, name.len);
-	c = add_table(n, &name, 0, e);
+		warn_collision(n, &n->tables[ti], c >= 0 ? n->tables[c].src : NULL,
+		    key, len, name.p, baselen, name.p, name.len);
+	c = add_table(n, &name, key, len, 0, e);
 	jbuf_free(&name);
 	if (c < 0)
 		return -1;
-	en = entry(n, ti, prefix, key, len);
-	en->child = c;
+	n->ents[ei].child = c;
 	return c;
 }
 
@@ -491,10 +586,32 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
     struct lib_err *e)
 {
 	const struct jval *m;
-	size_t off = 0, len = 0, mypath = pathoff;
-	long c;
+	size_t off = 0, len = 0, mypath = pathoff, ei, base = n->neis, j;
+	unsigned long stamp = ++n->objstamp;
+	long c, prev = -1;
+	int dup = 0, rc = -1;
 
-	for (m = obj->child; m != NULL; m = m->next) {
+	/*
+	 * First the entries of all members, which also finds repeated keys:
+	 * of those only the last is kept, whatever its type (last one wins).
+	 */
+	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
+		ei = next_entry(n, w->table, prefix, prev, m->key, m->keylen);
+		prev = (long)ei;
+		if (n->ents[ei].seen == stamp)
+			dup = 1;
+		n->ents[ei].seen = stamp;
+		n->ents[ei].last = j;
+		if (n->neis == n->capeis) {
+			n->capeis = n->capeis ? n->capeis * 2 : 256;
+			n->eis = xrealloc(n->eis, n->capeis, sizeof(*n->eis));
+		}
+		n->eis[n->neis++] = ei;
+	}
+	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
+		ei = n->eis[base + j];
+		if (dup && n->ents[ei].last != j)
+			continue;
 		if (w->paths) {
 			/* Copy the path so that this member's is contiguous. */
 			size_t i;
@@ -508,9 +625,8 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			case DROP:
 				continue;
 			case HASH:
-				if ((c = column(n, w->table, prefix, m->key,
-				    m->keylen, e)) < 0)
-					return -1;
+				if ((c = column(n, ei, e)) < 0)
+					goto out;
 				token(n, m, &off, &len);
 				cell(n, &n->tables[w->table], (size_t)c, NULL, off,
 				    len);
@@ -520,28 +636,30 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			}
 		}
 		if (m->type == JV_OBJECT && !deeper(n, level + 1)) {
-			long p = subprefix(n, w->table, prefix, m->key, m->keylen);
+			long p = subprefix(n, ei);
 
 			if (walk_object(n, w, (size_t)p, m, level + 1, mypath,
 			    pathlen + 1, e) == -1)
-				return -1;
+				goto out;
 			continue;
 		}
 		if (m->type == JV_ARRAY && !deeper(n, level + 1)) {
 			if (m->child == NULL)
 				continue;	/* an empty list has no rows */
-			if ((c = child_table(n, w->table, prefix, m->key,
-			    m->keylen, e)) < 0)
-				return -1;
+			if ((c = child_table(n, ei, e)) < 0)
+				goto out;
 			(void)pend_push(w, (size_t)c, m, level + 1, mypath,
 			    pathlen + 1);
 			continue;
 		}
-		if ((c = column(n, w->table, prefix, m->key, m->keylen, e)) < 0)
-			return -1;
+		if ((c = column(n, ei, e)) < 0)
+			goto out;
 		cell(n, &n->tables[w->table], (size_t)c, m, 0, 0);
 	}
-	return 0;
+	rc = 0;
+out:
+	n->neis = base;
+	return rc;
 }
 
 static void
@@ -617,92 +735,97 @@ announce(struct normalizer *n, size_t ti, struct jbuf *out)
 	n->announced[n->nannounced++] = ti;
 }
 
+/* 16 bytes, 128 bits: 22 characters of 6 bits, the last one short. */
 static void
 base64url(const unsigned char *d, char *out)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	int i, bit = 0;
-
-	/* 16 bytes, 128 bits: 22 characters of 6 bits, the last short. */
-	for (i = 0; i < ID_LEN; i++, bit += 6) {
-		int byte = bit / 8, shift = bit % 8;
-		unsigned v = (unsigned)d[byte] << 8 |
-		    (byte + 1 < 16 ? d[byte + 1] : 0);
-
-		out[i] = tab[(v >> (10 - shift)) & 63];
-	}
-}
-
-static void
-hash_id(const void *data, size_t len, char *out)
-{
-	unsigned char d[32];
-	struct sha256 s;
-
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final(&s, d);
-	base64url(d, out);
-}
-
-/* splitmix64's finalizer: a bijection, so distinct counters never collide. */
-static uint64_t
-mix(uint64_t x)
-{
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static void
-random_id(struct normalizer *n, char *out)
-{
-	unsigned char d[16];
-	uint64_t a, b;
+	uint32_t v;
 	int i;
 
-	n->counter++;
-	a = mix(n->seed[0] + n->counter);
-	b = mix(n->seed[1] ^ (n->counter * 0x9e3779b97f4a7c15ULL));
+	for (i = 0; i < 15; i += 3, d += 3, out += 4) {
+		v = (uint32_t)d[0] << 16 | (uint32_t)d[1] << 8 | d[2];
+		out[0] = tab[v >> 18];
+		out[1] = tab[(v >> 12) & 63];
+		out[2] = tab[(v >> 6) & 63];
+		out[3] = tab[v & 63];
+	}
+	out[0] = tab[d[0] >> 2];
+	out[1] = tab[(d[0] & 3) << 4];
+}
+
+static void
+id_set(struct rowid *id, uint64_t a, uint64_t b)
+{
+	unsigned char d[16];
+	int i;
+
+	id->a = a;
+	id->b = b;
 	for (i = 0; i < 8; i++) {
 		d[i] = (unsigned char)(a >> (8 * i));
 		d[8 + i] = (unsigned char)(b >> (8 * i));
 	}
-	base64url(d, out);
+	base64url(d, id->text);
 }
 
-/* The id of element idx of child table ti under parent: stable. */
+/* A random id: the mix is a bijection, so distinct counters never collide. */
 static void
-child_id(struct normalizer *n, const char *parent, size_t ti, size_t idx,
-    char *out)
+random_id(struct normalizer *n, struct rowid *id)
 {
-	char num[24];
-
-	jbuf_reset(&n->scratch);
-	jbuf_put(&n->scratch, parent, ID_LEN);
-	jbuf_putc(&n->scratch, '_');
-	jbuf_put(&n->scratch, n->tables[ti].name, n->tables[ti].namelen);
-	(void)snprintf(num, sizeof(num), "_%zu", idx);
-	jbuf_puts(&n->scratch, num);
-	hash_id(n->scratch.p, n->scratch.len, out);
+	n->counter++;
+	id_set(id, hash_mix(n->seed[0] + n->counter),
+	    hash_mix(n->seed[1] ^ (n->counter * 0x9e3779b97f4a7c15ULL)));
 }
 
-static int emit_children(struct normalizer *, struct walk *, const char *,
-    const char *, struct jbuf *, struct lib_err *);
+/* Decimal digits of v at the end of buf[24]; returns where they start. */
+static char *
+decimal(size_t v, char buf[24])
+{
+	size_t i = 24;
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return &buf[i];
+}
+
+/*
+ * The id of element idx of child table ti under parent: a function of the
+ * parent's id, the table's name and the index, so the same record gives
+ * the same ids on every run (names are hashed with hash64, whose value
+ * does not depend on the machine).
+ */
+static void
+child_id(const struct normalizer *n, const struct rowid *parent, size_t ti,
+    size_t idx, struct rowid *id)
+{
+	uint64_t a, b;
+
+	a = hash_mix(parent->a ^ hash_mix(n->tables[ti].namehash +
+	    (uint64_t)idx * 0x9e3779b97f4a7c15ULL));
+	b = hash_mix(parent->b + a * 0xc2b2ae3d27d4eb4fULL + (uint64_t)idx);
+	id_set(id, a, b);
+}
+
+static int emit_children(struct normalizer *, struct walk *,
+    const struct rowid *, const struct rowid *, struct jbuf *, struct lib_err *);
 
 /* One element of an array: its row in child table ti, then its children. */
 static int
 emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
-    size_t idx, int level, const char *parent, const char *root,
+    size_t idx, int level, const struct rowid *parent, const struct rowid *root,
     size_t pathoff, size_t pathlen, struct jbuf *out, struct lib_err *e)
 {
 	struct walk w = { ti, NULL, 0, 0, n->opts.ndrop + n->opts.nhash > 0 };
-	char id[ID_LEN], meta[160];
+	struct rowid id;
+	char meta[160], num[24], *d, *p;
 	long c;
-	int rc = 0, mlen;
+	int rc = 0;
 
-	child_id(n, parent, ti, idx, id);
+	child_id(n, parent, ti, idx, &id);
 	new_row(n);
 	if (elem->type == JV_OBJECT && !deeper(n, level)) {
 		if (walk_object(n, &w, 0, elem, level, pathoff, pathlen, e) == -1)
@@ -710,23 +833,33 @@ emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
 	} else if (elem->type == JV_ARRAY && !deeper(n, level + 1)) {
 		/* A list in a list: a row whose "list" is the inner list. */
 		if (elem->child != NULL) {
-			if ((c = child_table(n, ti, 0, "list", 4, e)) < 0)
+			if ((c = child_table(n, entry(n, ti, 0, "list", 4),
+			    e)) < 0)
 				goto fail;
 			(void)pend_push(&w, (size_t)c, elem, level + 1, pathoff,
 			    pathlen);
 		}
 	} else {
-		if ((c = column(n, ti, 0, "value", 5, e)) < 0)
+		if ((c = column(n, entry(n, ti, 0, elem->type == JV_ARRAY ?
+		    "list" : "value", elem->type == JV_ARRAY ? 4 : 5), e)) < 0)
 			goto fail;
 		cell(n, &n->tables[ti], (size_t)c, elem, 0, 0);
 	}
 	announce(n, ti, out);
-	mlen = snprintf(meta, sizeof(meta), "\"_sluice_parent_id\":\"%.*s\","
-	    "\"_sluice_list_idx\":%zu,\"_sluice_root_id\":\"%.*s\","
-	    "\"_sluice_id\":\"%.*s\"", ID_LEN, parent, idx, ID_LEN, root,
-	    ID_LEN, id);
-	emit_row(n, ti, meta, (size_t)mlen, out);
-	rc = emit_children(n, &w, id, root, out, e);
+	/* Built by hand: this runs for every child row. */
+	p = meta;
+	p = stpcpy(p, "\"_sluice_parent_id\":\"");
+	p = (char *)memcpy(p, parent->text, ID_LEN) + ID_LEN;
+	p = stpcpy(p, "\",\"_sluice_list_idx\":");
+	d = decimal(idx, num);
+	p = (char *)memcpy(p, d, (size_t)(num + 24 - d)) + (num + 24 - d);
+	p = stpcpy(p, ",\"_sluice_root_id\":\"");
+	p = (char *)memcpy(p, root->text, ID_LEN) + ID_LEN;
+	p = stpcpy(p, "\",\"_sluice_id\":\"");
+	p = (char *)memcpy(p, id.text, ID_LEN) + ID_LEN;
+	*p++ = '"';
+	emit_row(n, ti, meta, (size_t)(p - meta), out);
+	rc = emit_children(n, &w, &id, root, out, e);
 	free(w.pend);
 	return rc;
 fail:
@@ -736,8 +869,8 @@ fail:
 
 /* The arrays a row held, element by element, depth first. */
 static int
-emit_children(struct normalizer *n, struct walk *w, const char *id,
-    const char *root, struct jbuf *out, struct lib_err *e)
+emit_children(struct normalizer *n, struct walk *w, const struct rowid *id,
+    const struct rowid *root, struct jbuf *out, struct lib_err *e)
 {
 	const struct jval *elem;
 	size_t i, idx;
@@ -756,7 +889,7 @@ emit_children(struct normalizer *n, struct walk *w, const char *id,
 
 /* The root row's _sluice_id: a hash of its key values. */
 static int
-key_id(struct normalizer *n, size_t ti, char *out, struct lib_err *e)
+key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 {
 	struct ntable *t = &n->tables[ti];
 	struct jbuf keys = JBUF_INIT;
@@ -767,7 +900,8 @@ key_id(struct normalizer *n, size_t ti, char *out, struct lib_err *e)
 	for (k = 0; k < n->opts.nkeys; k++) {
 		c = strmap_get(&t->colnames, n->opts.keys[k],
 		    strlen(n->opts.keys[k]));
-		v = c >= 0 && t->cols[c].stamp == n->rowstamp ?
+		v = c >= 0 && (size_t)c < t->ncols &&
+		    t->cols[c].stamp == n->rowstamp ?
 		    n->cells[t->cols[c].pos].v : NULL;
 		if (v == NULL || v->type == JV_NULL) {
 			jbuf_free(&keys);
@@ -779,7 +913,12 @@ key_id(struct normalizer *n, size_t ti, char *out, struct lib_err *e)
 			jbuf_putc(&keys, '\x1f');
 		jbuf_value(&keys, v);
 	}
-	hash_id(keys.p, keys.len, out);
+	{
+		uint64_t h[2];
+
+		hash128(keys.p, keys.len, h);
+		id_set(out, h[0], h[1]);
+	}
 	jbuf_free(&keys);
 	return 0;
 }
@@ -792,7 +931,7 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	struct walk w = { 0, NULL, 0, 0, n->opts.ndrop + n->opts.nhash > 0 };
 	struct jbuf meta = JBUF_INIT;
 	size_t mark = out->len, i;
-	char id[ID_LEN];
+	struct rowid id;
 	long ti;
 
 	n->warn = warn;
@@ -805,10 +944,10 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	if (walk_object(n, &w, 0, record, 0, 0, 0, e) == -1)
 		goto fail;
 	if (n->opts.nkeys > 0) {
-		if (key_id(n, (size_t)ti, id, e) == -1)
+		if (key_id(n, (size_t)ti, &id, e) == -1)
 			goto fail;
 	} else
-		random_id(n, id);
+		random_id(n, &id);
 	announce(n, (size_t)ti, out);
 	jbuf_puts(&meta, "\"_sluice_load_id\":");
 	jbuf_str(&meta, n->opts.load_id, strlen(n->opts.load_id));
@@ -817,9 +956,9 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 		jbuf_puts(&meta, n->opts.extracted_at);
 		jbuf_putc(&meta, '"');
 	}
-	put_id(&meta, ",\"_sluice_id\":", id);
+	put_id(&meta, ",\"_sluice_id\":", id.text);
 	emit_row(n, (size_t)ti, meta.p, meta.len, out);
-	if (emit_children(n, &w, id, id, out, e) == -1)
+	if (emit_children(n, &w, &id, &id, out, e) == -1)
 		goto fail;
 	jbuf_free(&meta);
 	free(w.pend);
@@ -848,7 +987,7 @@ norm_new(const struct norm_opts *o)
 		(void)clock_gettime(CLOCK_REALTIME, &ts);
 		n->seed[0] = (uint64_t)ts.tv_sec * 1000000007ULL ^
 		    (uint64_t)ts.tv_nsec;
-		n->seed[1] = mix(n->seed[0] ^ (uint64_t)getpid());
+		n->seed[1] = hash_mix(n->seed[0] ^ (uint64_t)getpid());
 	}
 	return n;
 }
@@ -868,11 +1007,16 @@ norm_free(struct normalizer *n)
 			free(t->cols[j].member);
 			free(t->cols[j].src);
 		}
-		for (j = 0; j < t->nprefixes; j++)
+		for (j = 0; j < t->nprefixes; j++) {
 			free(t->prefixes[j]);
+			free(t->prefixsrc[j]);
+		}
+		free(t->prefixsrc);
+		free(t->src);
 		free(t->cols);
 		free(t->prefixes);
 		free(t->prefixlens);
+		free(t->first);
 		free(t->name);
 		free(t->stream);
 		strmap_free(&t->colnames);
@@ -882,8 +1026,11 @@ norm_free(struct normalizer *n)
 	strmap_free(&n->tablenames);
 	strmap_free(&n->streams);
 	strmap_free(&n->entries);
+	for (i = 0; i < n->nents; i++)
+		free(n->ents[i].key);
 	free(n->ents);
 	free(n->cells);
+	free(n->eis);
 	free(n->path);
 	free(n->announced);
 	jbuf_free(&n->tokens);

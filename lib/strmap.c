@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
+#include "hash.h"
 #include "strmap.h"
 
 static size_t
@@ -9,7 +9,7 @@ slot_of(const struct strmap *m, const char *key, size_t len)
 {
 	size_t i;
 
-	for (i = schema_hash(key, len) & (m->cap - 1); m->slots[i].key != NULL;
+	for (i = hash64(key, len) & (m->cap - 1); m->slots[i].key != NULL;
 	    i = (i + 1) & (m->cap - 1))
 		if (m->slots[i].len == len && memcmp(m->slots[i].key, key, len) == 0)
 			break;

@@ -1,5 +1,5 @@
 /*
- * A map from byte strings to indexes (open addressing, FNV-1a), for the
+ * A map from byte strings to indexes (open addressing, hash64), for the
  * name tables of the normalizer.  Keys are copied.
  */
 #ifndef STRMAP_H
