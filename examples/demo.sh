@@ -3,8 +3,8 @@
 #
 # usage: demo.sh [BINDIR [DB]]
 #
-#   BINDIR  where schema-infer and sqlite-load are (default: ../bin,
-#           relative to this script)
+#   BINDIR  where jsonl-normalize, schema-infer and sqlite-load are
+#           (default: ../bin, relative to this script)
 #   DB      the database to write (default: demo.db).  It is created
 #           afresh: an existing DB, with its -wal and -shm files, is
 #           removed first, so that every run shows the same thing.
@@ -17,7 +17,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 bin=${1:-$here/../bin}
 db=${2:-demo.db}
 
-for prog in schema-infer sqlite-load; do
+for prog in jsonl-normalize schema-infer sqlite-load; do
 	if [ ! -x "$bin/$prog" ]; then
 		echo "demo.sh: $bin/$prog: not found; run make first" >&2
 		exit 69
@@ -30,21 +30,12 @@ fi
 
 rm -f -- "$db" "$db-wal" "$db-shm"
 
-# The load.  sh has no pipefail: keep schema-infer's status in a file,
-# because sqlite-load alone cannot tell that its input was cut short.
-status=$(mktemp)
-trap 'rm -f -- "$status"' EXIT
-echo "\$ schema-infer -t issues -k id < examples/issues.jsonl | sqlite-load $db"
-{
-	rc=0
-	"$bin/schema-infer" -t issues -k id <"$here/issues.jsonl" || rc=$?
-	echo "$rc" >"$status"
-} | "$bin/sqlite-load" "$db"
-rc=$(cat -- "$status")
-if [ "$rc" -ne 0 ]; then
-	echo "demo.sh: schema-infer failed with status $rc" >&2
-	exit "$rc"
-fi
+# The load: nested issues into tables, typed, merged on the issue id.  A
+# stage that fails ends its output with a SLUICE_ABORT line, so sqlite-load
+# rolls back instead of committing half the stream, and exits non-zero.
+echo "\$ jsonl-normalize -t issues -k id examples/issues.jsonl | schema-infer -q | sqlite-load -m merge $db"
+"$bin/jsonl-normalize" -t issues -k id "$here/issues.jsonl" |
+    "$bin/schema-infer" -q | "$bin/sqlite-load" -m merge "$db"
 
 q() {
 	sqlite3 -batch -header -column "$db" "$@"
@@ -62,9 +53,11 @@ q "$(sqlite3 -batch "$db" "
 
 echo
 echo "== five issues"
-q "SELECT id, number, state, json_extract(user, '\$.login') AS author,
-	substr(title, 1, 40) AS title
-    FROM issues ORDER BY number LIMIT 5"
+q "SELECT i.number, i.state, i.user__login AS author,
+	group_concat(l.name, ', ') AS labels, substr(i.title, 1, 36) AS title
+    FROM issues AS i LEFT JOIN issues__labels AS l
+	ON l._sluice_parent_id = i._sluice_id
+    GROUP BY i._sluice_id ORDER BY i.number LIMIT 5"
 
 echo
 echo "== the load, in _sluice_loads"

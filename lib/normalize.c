@@ -627,6 +627,12 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			case HASH:
 				if ((c = column(n, ei, e)) < 0)
 					goto out;
+				if (m->type == JV_NULL) {
+					/* Nothing to hide in a null. */
+					cell(n, &n->tables[w->table], (size_t)c, m,
+					    0, 0);
+					continue;
+				}
 				token(n, m, &off, &len);
 				cell(n, &n->tables[w->table], (size_t)c, NULL, off,
 				    len);

@@ -33,9 +33,10 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 
 	if (o->mode == ONERROR_FAIL)
 		return -1;
-	o->rejected++;
-	if (o->mode == ONERROR_SKIP)
+	if (o->mode == ONERROR_SKIP) {
+		o->rejected++;
 		return 0;
+	}
 	if (o->fp == NULL && (o->fp = fopen(o->path, "a")) == NULL)
 		return liberr_set(e, EX_CANTCREAT, "%s: %s", o->path,
 		    strerror(errno));
@@ -57,6 +58,8 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 	jbuf_puts(&b, "}\n");
 	if (fwrite(b.p, 1, b.len, o->fp) != b.len)
 		rc = liberr_set(e, EX_IOERR, "%s: %s", o->path, strerror(errno));
+	else
+		o->rejected++;
 	jbuf_free(&b);
 	return rc;
 }
