@@ -34,8 +34,8 @@ DONE	= $(WORK)/done
 PAGE	= 25
 
 # bash, for pipefail: if schema-infer fails, the recipe fails and leaves no
-# stamp.  (sqlite-load will have committed what it got before the failure;
-# merge mode makes the retry harmless.)
+# stamp.  (sqlite-load has rolled back: schema-infer's SLUICE_ABORT line
+# told it the stream was cut short.)
 SHELL		= /bin/bash
 .SHELLFLAGS	= -o pipefail -ec
 
