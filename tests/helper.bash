@@ -187,3 +187,28 @@ load_counts() {
 	    json_extract(tables, '\$.\"$3\".deleted')
 	    FROM _sluice_loads WHERE load_id = '$2'"
 }
+
+# symids [FILE]: jsonl-normalize output with its row ids made readable and
+# comparable: each 22-character id in a _sluice_id, _sluice_parent_id or
+# _sluice_root_id member becomes "#1", "#2", ... in order of first
+# appearance.  Everything else passes byte for byte; a value that is not a
+# well-formed id is left as it is, so a comparison shows it.
+symids() {
+	awk '{
+		s = $0
+		out = ""
+		while (match(s, /"_sluice_(id|parent_id|root_id)":"[^"]*"/)) {
+			tok = substr(s, RSTART, RLENGTH)
+			p = index(tok, ":\"")
+			id = substr(tok, p + 2, length(tok) - p - 2)
+			if (length(id) == 22 && id ~ /^[A-Za-z0-9_-]+$/) {
+				if (!(id in sym))
+					sym[id] = "#" (++n)
+				tok = substr(tok, 1, p) "\"" sym[id] "\""
+			}
+			out = out substr(s, 1, RSTART - 1) tok
+			s = substr(s, RSTART + RLENGTH)
+		}
+		print out s
+	}' "$@"
+}

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Benchmarks for sluice: sqlite-load and schema-infer against references
-# measured in the same run (see tests/bench/README.md).
+# Benchmarks for sluice: sqlite-load, schema-infer and jsonl-normalize
+# against references measured in the same run (see tests/bench/README.md).
 #
 #	sh tests/bench/run.sh [BIN_DIR]
 #
-# BIN_DIR holds schema-infer and sqlite-load (default: ../../bin from here).
-# Environment: BENCH_ROWS (200000), BENCH_BIG_ROWS (2000000), BENCH_RUNS (3),
-# BENCH_RSS_SLACK_MB (5), TMPDIR.
+# BIN_DIR holds schema-infer, sqlite-load and jsonl-normalize (default:
+# ../../bin from here).
+# Environment: BENCH_ROWS (200000), BENCH_BIG_ROWS (2000000), BENCH_RIDES
+# (200000), BENCH_BIG_RIDES (1000000), BENCH_RUNS (3), BENCH_RSS_SLACK_MB
+# (5), TMPDIR.
 #
 # Figures are printed as ratios with their targets; a target missed prints
 # "BELOW TARGET" but never fails the run.  Exit 1 only when a tool is
@@ -24,6 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 bindir=${1:-$here/../../bin}
 rows=${BENCH_ROWS:-200000}
 bigrows=${BENCH_BIG_ROWS:-2000000}
+rides=${BENCH_RIDES:-200000}
+bigrides=${BENCH_BIG_RIDES:-1000000}
 runs=${BENCH_RUNS:-3}
 slack=${BENCH_RSS_SLACK_MB:-5}
 
@@ -40,6 +44,7 @@ die() {
 missing=
 command -v sqlite-utils >/dev/null 2>&1 || missing="$missing sqlite-utils"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v mlr >/dev/null 2>&1 || missing="$missing miller"
 [ -x /usr/bin/time ] || missing="$missing time"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 if command -v pkg-config >/dev/null 2>&1; then
@@ -55,7 +60,7 @@ if [ -n "$missing" ]; then
 fi
 [ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
 bindir=$(cd "$bindir" && pwd)
-for p in schema-infer sqlite-load; do
+for p in schema-infer sqlite-load jsonl-normalize; do
 	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
 done
 
@@ -77,6 +82,8 @@ fail() {
 }
 
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
+cc -O2 -o "$tmp/genrides" "$here/genrides.c" 2>>"$log" ||
+    fail "cannot build genrides.c"
 # shellcheck disable=SC2046
 cc -O2 -o "$tmp/cloop" "$here/cloop.c" \
     $(pkg-config --cflags --libs yajl sqlite3) 2>>"$log" ||
@@ -144,6 +151,59 @@ do_yparse() {
 }
 prep_yparse() {
 	:
+}
+
+# The nested rides ($rdata).
+do_normalize() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$bindir/jsonl-normalize" -t rides <"$rdata" >/dev/null 2>>"$log"
+}
+prep_normalize() {
+	:
+}
+do_rjq() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    jq -c . <"$rdata" >/dev/null 2>>"$log"
+}
+prep_rjq() {
+	:
+}
+do_mlr() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    mlr --ijsonl --ojsonl flatten <"$rdata" >/dev/null 2>>"$log"
+}
+prep_mlr() {
+	:
+}
+do_ryparse() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    "$tmp/yparse" <"$rdata" >/dev/null 2>>"$log"
+}
+prep_ryparse() {
+	:
+}
+# The whole pipeline under one /usr/bin/time: CPU is the sum of the three
+# programs, RSS the largest of them.  A failed stage leaves a mark in
+# e2e.fail, as sh has no pipefail.
+# shellcheck disable=SC2016
+do_e2e() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" sh -c '
+	    { "$1/jsonl-normalize" -t rides <"$2" || echo jn >>"$3"; } |
+	    { "$1/schema-infer" || echo si >>"$3"; } |
+	    "$1/sqlite-load" "$4"' sh "$bindir" "$rdata" "$tmp/e2e.fail" \
+	    "$tmp/e2e.db" >/dev/null 2>>"$log" && [ ! -s "$tmp/e2e.fail" ]
+}
+prep_e2e() {
+	rmdb "$tmp/e2e.db"
+	rm -f "$tmp/e2e.fail"
+}
+do_su_flatten() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" \
+	    sqlite-utils insert "$tmp/suf.db" rides "$rdata" --nl --flatten \
+	    >/dev/null 2>>"$log"
+}
+prep_su_flatten() {
+	rmdb "$tmp/suf.db"
 }
 
 # measure NAME: run prep_NAME then do_NAME $runs times; keep the fastest
@@ -262,6 +322,51 @@ pipe big "$big" "$bigrows"
 cloop_rss big "$big"
 rm -f "$big"
 
+# --- nested rides: jsonl-normalize ---------------------------------------
+
+rdata=$tmp/rides.jsonl
+say "generating $rides nested rides"
+"$tmp/genrides" "$rides" >"$rdata" || fail "genrides failed"
+rbytes=$(wc -c <"$rdata")
+# The rows the file normalizes to: "RIDES PASSENGERS STOPS".
+rcounts=$("$tmp/genrides" -c "$rides") || fail "genrides -c failed"
+cat "$rdata" >/dev/null
+
+measure normalize
+measure ryparse
+measure rjq
+measure mlr
+measure e2e
+measure su_flatten
+
+# Every table must hold the rows genrides counted, and the 64-bit ride ids
+# must arrive exact, as in sqlite-utils' table.
+e2e_counts=$(for t in rides rides__passengers rides__stops; do
+	query "$tmp/e2e.db" "select count(*) from \"$t\""
+done | tr '\n' ' ' | sed 's/ $//')
+[ "$e2e_counts" = "$rcounts" ] ||
+    fail "pipeline loaded $e2e_counts rows (rides passengers stops), not $rcounts"
+suf_count=$(query "$tmp/suf.db" 'select count(*) from "rides"')
+[ "$suf_count" = "$rides" ] ||
+    fail "sqlite-utils loaded $suf_count rides, not $rides"
+e2e_max=$(query "$tmp/e2e.db" 'select max("ride_id") from "rides"')
+suf_max=$(query "$tmp/suf.db" 'select max("ride_id") from "rides"')
+ridecheck="ride ids exact"
+if [ "$e2e_max" != "$suf_max" ]; then
+	ridecheck="ride ids DIFFER from sqlite-utils'"
+	say "warning: max(ride_id) is $e2e_max, sqlite-utils has $suf_max"
+fi
+rmdb "$tmp/e2e.db"
+rmdb "$tmp/suf.db"
+
+# RSS at 5x the rides, one run: the 200k figure is normalize_rss.
+say "jsonl-normalize on $bigrides rides"
+"$tmp/genrides" "$bigrides" >"$rdata" || fail "genrides failed"
+bigrbytes=$(wc -c <"$rdata")
+do_normalize || fail "jsonl-normalize failed on $bigrides rides"
+big_jn_rss=$(tail -n 1 "$tmp/ru" | cut -d ' ' -f 3)
+rm -f "$rdata"
+
 # --- the report --------------------------------------------------------
 
 mb=$(calc '%.1f' "$bytes / 1e6")
@@ -269,11 +374,11 @@ bigmb=$(calc '%.1f' "$bigbytes / 1e6")
 cpu=$(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
 
 row() {
-	# row LABEL NAME
+	# row LABEL NAME [BYTES]
 	eval "ns=\$$2_ns cpus=\$$2_cpu rss=\$$2_rss"
 	printf '  %-34s %8s %8s %8s %8s\n' "$1" \
 	    "$(calc '%.2f' "$ns / 1e9")" \
-	    "$(calc '%.1f' "$bytes / 1e6 / ($ns / 1e9)")" \
+	    "$(calc '%.1f' "${3:-$bytes} / 1e6 / ($ns / 1e9)")" \
 	    "$cpus" "$(calc '%.1f' "$rss / 1024")"
 }
 
@@ -322,6 +427,31 @@ printf '  %-34s %10s %12s\n' "pipeline MB/s" \
     "$(calc '%.1f' "$bigbytes / 1e6 / ($big_pipe_ns / 1e9)")"
 echo "  ($bigmb MB for $bigrows rows)"
 echo
+echo "nested rides: $rides rides, $(calc '%.1f' "$rbytes / 1e6") MB (objects, passengers and stops arrays), best of $runs"
+echo "$(mlr --version), $(jq --version)"
+echo
+printf '  %-34s %8s %8s %8s %8s\n' "normalize or flatten" seconds MB/s "CPU s" "RSS MB"
+row "jsonl-normalize -t rides" normalize "$rbytes"
+row "yajl parse only (the floor)" ryparse "$rbytes"
+row "jq -c ." rjq "$rbytes"
+row "mlr --ijsonl --ojsonl flatten" mlr "$rbytes"
+echo
+printf '  %-34s %8s %8s %8s %8s\n' "load nested into SQLite" seconds MB/s "CPU s" "RSS MB"
+row "normalize | infer | sqlite-load" e2e "$rbytes"
+row "sqlite-utils insert --nl --flatten" su_flatten "$rbytes"
+# shellcheck disable=SC2086
+set -- $rcounts
+echo "  (rows: rides $1, passengers $2, stops $3; $ridecheck)"
+echo "  (sqlite-utils: $suf_count rows, the arrays kept as JSON text)"
+echo "  (pipeline: CPU of the three programs summed, RSS the largest)"
+echo
+printf '  %-34s %10s %12s %10s\n' "peak RSS, MB" "$rides rides" "$bigrides rides" difference
+printf '  %-34s %10s %12s %+10.1f\n' "jsonl-normalize -t rides" \
+    "$(calc '%.1f' "$normalize_rss / 1024")" \
+    "$(calc '%.1f' "$big_jn_rss / 1024")" \
+    "$(calc '%.1f' "($big_jn_rss - $normalize_rss) / 1024")"
+echo "  ($(calc '%.1f' "$bigrbytes / 1e6") MB for $bigrides rides)"
+echo
 echo "references (no target): how far the targets are from the floors"
 printf '  %-34s %sx\n' "cloop vs sqlite-utils" \
     "$(calc '%.1f' "$sqlite_utils_ns / $cloop_ns")"
@@ -329,6 +459,10 @@ printf '  %-34s %sx\n' "yajl parse vs jq" \
     "$(calc '%.1f' "$jq_ns / $yparse_ns")"
 printf '  %-34s %sx\n' "schema-infer vs yajl parse" \
     "$(calc '%.2f' "$yparse_ns / $schema_infer_ns")"
+printf '  %-34s %sx\n' "jsonl-normalize vs yajl parse" \
+    "$(calc '%.2f' "$ryparse_ns / $normalize_ns")"
+printf '  %-34s %sx\n' "jsonl-normalize vs mlr flatten" \
+    "$(calc '%.1f' "$mlr_ns / $normalize_ns")"
 echo
 target "sqlite-load vs sqlite-utils" \
     "$(calc '%.1f' "$sqlite_utils_ns / $sqlite_load_ns")" '>=' 10 x
@@ -345,4 +479,12 @@ target "schema-infer RSS growth ${rows}->${bigrows} rows" \
 target "sqlite-load RSS growth ${rows}->${bigrows} rows, less cloop's" \
     "$(calc '%.1f' "($big_sl_rss - $small_sl_rss - $big_cl_rss + $small_cl_rss) / 1024")" \
     '<=' "$slack" " MB"
+target "jsonl-normalize vs jq" \
+    "$(calc '%.1f' "$rjq_ns / $normalize_ns")" '>=' 10 x
+target "jsonl-normalize throughput" \
+    "$(calc '%.0f' "$rbytes / 1e6 / ($normalize_ns / 1e9)")" '>=' 150 " MB/s"
+target "normalize | infer | load vs sqlite-utils --flatten" \
+    "$(calc '%.1f' "$su_flatten_ns / $e2e_ns")" '>=' 8 x
+target "jsonl-normalize RSS growth ${rides}->${bigrides} rides" \
+    "$(calc '%.1f' "($big_jn_rss - $normalize_rss) / 1024")" '<=' "$slack" " MB"
 exit 0
