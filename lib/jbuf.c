@@ -125,7 +125,15 @@ jbuf_value(struct jbuf *b, const struct jval *v)
 		jbuf_put(b, v->str, v->len);
 		break;
 	case JV_STRING:
-		jbuf_str(b, v->str, v->len);
+		if (v->plain) {
+			/* Its text needs no escapes: it had none in the input. */
+			jbuf_reserve(b, v->len + 2);
+			b->p[b->len++] = '"';
+			memcpy(b->p + b->len, v->str, v->len);
+			b->len += v->len;
+			b->p[b->len++] = '"';
+		} else
+			jbuf_str(b, v->str, v->len);
 		break;
 	case JV_OBJECT:
 		jbuf_putc(b, '{');

@@ -148,10 +148,13 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	v->child = v->next = NULL;
 	v->type = type;
 	v->elided = 0;
+	v->plain = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
 		v->len = n;
+		/* yajl passes strings without escapes in place. */
+		v->plain = v->str == (const char *)s;
 	}
 	if (p->depth == 0) {
 		p->root = v;

@@ -29,6 +29,7 @@ struct jval {
 	struct jval	*next;		/* next sibling */
 	unsigned char	 type;		/* enum jval_type */
 	unsigned char	 elided;	/* container whose members were not kept */
+	unsigned char	 plain;		/* a string as it was written: no escapes */
 };
 
 /* Nesting deeper than this is rejected as bad data (no stack overflow). */
