@@ -149,6 +149,7 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	v->type = type;
 	v->elided = 0;
 	v->plain = 0;
+	v->dups = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
@@ -263,11 +264,35 @@ open_container(void *ctx, unsigned char type)
 	return 1;
 }
 
+/*
+ * Whether an object may hold a key twice: checked here, in the parsing
+ * thread, for small objects; larger ones are marked as maybe.
+ */
+static int
+may_repeat(const struct jval *obj)
+{
+	const struct jval *a, *b;
+
+	if (obj->len < 2)
+		return 0;
+	if (obj->len > 16)
+		return 1;
+	for (a = obj->child; a != NULL; a = a->next)
+		for (b = a->next; b != NULL; b = b->next)
+			if (a->keylen == b->keylen &&
+			    memcmp(a->key, b->key, a->keylen) == 0)
+				return 1;
+	return 0;
+}
+
 static int
 close_container(void *ctx)
 {
 	struct jval_parser *p = ctx;
+	struct jval *v = p->depth > 0 ? p->stack[p->depth - 1] : NULL;
 
+	if (v != NULL && v->type == JV_OBJECT)
+		v->dups = (unsigned char)may_repeat(v);
 	p->depth--;
 	if (p->depth == 0)
 		p->done = 1;
@@ -445,19 +470,6 @@ const struct jval *
 jval_get(const struct jval *obj, const char *key)
 {
 	return jval_getn(obj, key, strlen(key));
-}
-
-int
-jval_is_integer_text(const struct jval *v)
-{
-	size_t i;
-
-	if (v->type != JV_NUMBER)
-		return 0;
-	for (i = 0; i < v->len; i++)
-		if (v->str[i] == '.' || v->str[i] == 'e' || v->str[i] == 'E')
-			return 0;
-	return 1;
 }
 
 int

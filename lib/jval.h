@@ -30,6 +30,7 @@ struct jval {
 	unsigned char	 type;		/* enum jval_type */
 	unsigned char	 elided;	/* container whose members were not kept */
 	unsigned char	 plain;		/* a string as it was written: no escapes */
+	unsigned char	 dups;		/* an object that may repeat a key */
 };
 
 /* Nesting deeper than this is rejected as bad data (no stack overflow). */
@@ -71,7 +72,5 @@ int	jval_streq(const struct jval *v, const char *lit);
 int	jval_int64(const struct jval *v, long long *out);
 /* 1 if v is an integer literal that fits in 64 bits; cheaper than jval_int64. */
 int	jval_fits_int64(const struct jval *v);
-/* 1 if v is an integer literal (no fraction, no exponent), of any size. */
-int	jval_is_integer_text(const struct jval *v);
 
 #endif

@@ -220,13 +220,6 @@ add_table(struct normalizer *n, struct jbuf *name, const char *src,
 	return (long)n->ntables++;
 }
 
-void
-norm_table_name(const struct normalizer *n, const char *stream, size_t len,
-    struct jbuf *out)
-{
-	name_of(n, stream, len, out);
-}
-
 static long
 root_table(struct normalizer *n, const char *stream, size_t len,
     struct lib_err *e)
@@ -592,26 +585,37 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 	int dup = 0, rc = -1;
 
 	/*
-	 * First the entries of all members, which also finds repeated keys:
-	 * of those only the last is kept, whatever its type (last one wins).
+	 * An object that repeats a key (the parser says which may): first the
+	 * entries of all members, so that only the last of a key is kept,
+	 * whatever its type (last one wins).
 	 */
-	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
-		ei = next_entry(n, w->table, prefix, prev, m->key, m->keylen);
-		prev = (long)ei;
-		if (n->ents[ei].seen == stamp)
-			dup = 1;
-		n->ents[ei].seen = stamp;
-		n->ents[ei].last = j;
-		if (n->neis == n->capeis) {
-			n->capeis = n->capeis ? n->capeis * 2 : 256;
-			n->eis = xrealloc(n->eis, n->capeis, sizeof(*n->eis));
+	if (obj->dups) {
+		for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
+			ei = next_entry(n, w->table, prefix, prev, m->key,
+			    m->keylen);
+			prev = (long)ei;
+			if (n->ents[ei].seen == stamp)
+				dup = 1;
+			n->ents[ei].seen = stamp;
+			n->ents[ei].last = j;
+			if (n->neis == n->capeis) {
+				n->capeis = n->capeis ? n->capeis * 2 : 256;
+				n->eis = xrealloc(n->eis, n->capeis,
+				    sizeof(*n->eis));
+			}
+			n->eis[n->neis++] = ei;
 		}
-		n->eis[n->neis++] = ei;
 	}
 	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
-		ei = n->eis[base + j];
-		if (dup && n->ents[ei].last != j)
-			continue;
+		if (obj->dups) {
+			ei = n->eis[base + j];
+			if (dup && n->ents[ei].last != j)
+				continue;
+		} else {
+			ei = next_entry(n, w->table, prefix, prev, m->key,
+			    m->keylen);
+			prev = (long)ei;
+		}
 		if (w->paths) {
 			/* Copy the path so that this member's is contiguous. */
 			size_t i;

@@ -61,8 +61,4 @@ int	norm_record(struct normalizer *, const char *stream, size_t len,
 	    const struct jval *record, struct jbuf *out, struct jbuf *warn,
 	    struct lib_err *e);
 
-/* The normalized name of a stream, as its root table is called. */
-void	norm_table_name(const struct normalizer *, const char *stream,
-	    size_t len, struct jbuf *out);
-
 #endif

@@ -670,6 +670,10 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	if (o->opts.keys != NULL)
 		schema_table_set_keys_csv(t, o->opts.keys);
+	/* A stream that names no key keeps the one its table declares. */
+	else if (t->nkeys == 0 && tinfo(t)->exists &&
+	    adopt_primary_key(o, t, e) == -1)
+		return -1;
 	return sync_table(o, t, e);
 }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# Every EXAMPLES line of the manuals runs, in order, in a directory holding
+# the files they name (as jq turns its manual into tests): a manual whose
+# examples no longer work is a failing test.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	sluice_setup jsonl-normalize schema-infer sqlite-load
+	local ex="$BATS_TEST_DIRNAME/../examples" d="$BATS_TEST_DIRNAME/data"
+	cp "$ex/issues.jsonl" issues.jsonl
+	jq -s . issues.jsonl > issues.json
+	head -n 20 issues.jsonl > new.jsonl
+	cp "$d/jsonl-normalize/rides.jsonl" rides.jsonl
+	head -n 1 rides.jsonl > ride.jsonl
+	jq -c '.[]' "$d/dlt/github.events.load_page_1_duck.json" > events.jsonl
+	cp "$d/singer/user_location_data.singer" users.singer
+	printf 'not-a-real-salt\n' > salt.txt
+}
+
+# examples PAGE: the .Dl lines of the EXAMPLES section that start with "$ ",
+# as shell commands (roff escapes undone).
+examples() {
+	awk '/^\.Sh EXAMPLES/ { p = 1; next } /^\.Sh/ { p = 0 }
+	    p && /^\.Dl \$ / { sub(/^\.Dl \$ /, ""); print }' \
+	    "$BATS_TEST_DIRNAME/../man/$1" |
+	    sed -e 's/\\(dq/"/g' -e 's/\\e/\\/g' -e 's/\\&//g'
+}
+
+# run_examples PAGE: each example in turn; the first that fails fails the test.
+run_examples() {
+	local cmd n=0
+	while IFS= read -r cmd; do
+		n=$((n + 1))
+		run bash -o pipefail -c "$cmd" </dev/null
+		# A writer whose reader stops early dies of SIGPIPE, quietly.
+		[[ $status -eq 141 && $cmd == *'| head '* ]] && status=0
+		[[ $status -eq 0 ]] || fail "$1 example $n exited $status: $cmd
+$output"
+	done < <(examples "$1")
+	[[ $n -gt 0 ]] || fail "$1: no examples found"
+	echo "$n"
+}
+
+@test "schema-infer(1) examples run" {
+	run_examples schema-infer.1
+	assert_equal "$(sql gh.db 'SELECT count(*) FROM issues')" 100
+	[[ -s issues.schema ]] || fail "no schema file"
+	jq -e 'select(.change == "variant")' changes.jsonl >/dev/null || fail "$(cat changes.jsonl)"
+}
+
+@test "sqlite-load(1) examples run" {
+	run_examples sqlite-load.1
+	assert_equal "$(sqlite-load gh.db --state-get bookmarks.issues)" 2024-06-01
+	assert_equal "$(sql gh.db 'SELECT count(*) FROM test_users')" 5
+}
+
+@test "jsonl-normalize(1) examples run" {
+	run_examples jsonl-normalize.1
+	assert_equal "$(sql taxi.db 'SELECT count(*) FROM rides')" "$(wc -l < rides.jsonl)"
+	[[ "$(sql gh.db 'SELECT count(*) FROM events')" -eq "$(wc -l < events.jsonl)" ]]
+}
+
+@test "sluice(7) examples run" {
+	run_examples sluice.7
+	jq -e '.program == "sqlite-load" and .records > 0' load.json >/dev/null || fail "$(cat load.json)"
+}
