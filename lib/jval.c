@@ -500,11 +500,60 @@ jval_fits_int64(const struct jval *v)
 int
 jval_int64(const struct jval *v, long long *out)
 {
-	char *end;
+	const char *s = v->str, *end = v->str + v->len;
+	unsigned long long u = 0;
+	int neg;
 
 	if (!jval_fits_int64(v))
 		return 0;
-	errno = 0;
-	*out = strtoll(v->str, &end, 10);
-	return errno == 0 && end == v->str + v->len;
+	/* jval_fits_int64 checked the digits and the range. */
+	if ((neg = *s == '-'))
+		s++;
+	for (; s < end; s++)
+		u = u * 10 + (unsigned long long)(*s - '0');
+	*out = neg ? (long long)(0 - u) : (long long)u;
+	return 1;
+}
+
+double
+jval_double(const struct jval *v)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+	};
+	const char *s = v->str, *end = v->str + v->len;
+	unsigned long long m = 0;
+	int neg = 0, digits = 0, scale = 0, e = 0, eneg = 0;
+	double d;
+
+	/*
+	 * Clinger's fast path: a mantissa below 2^53 times or over a power
+	 * of ten up to 1e22 is exact in both operands, so one correctly
+	 * rounded operation gives the correctly rounded result.  The rest
+	 * goes to strtod(3).
+	 */
+	if (s < end && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; s < end && *s >= '0' && *s <= '9'; s++, digits++)
+		m = m * 10 + (unsigned long long)(*s - '0');
+	if (s < end && *s == '.')
+		for (s++; s < end && *s >= '0' && *s <= '9'; s++, digits++, scale++)
+			m = m * 10 + (unsigned long long)(*s - '0');
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			eneg = *s++ == '-';
+		for (; s < end && *s >= '0' && *s <= '9' && e < 10000; s++)
+			e = e * 10 + (*s - '0');
+	}
+	e = (eneg ? -e : e) - scale;
+	if (s == end && digits <= 15 && m < (1ULL << 53) && e >= -22 && e <= 22) {
+		d = (double)m;
+		d = e < 0 ? d / pow10[-e] : d * pow10[e];
+		return neg ? -d : d;
+	}
+	return strtod(v->str, NULL);
 }

@@ -70,6 +70,8 @@ const struct jval *jval_getn(const struct jval *obj, const char *key,
 int	jval_streq(const struct jval *v, const char *lit);
 /* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */
 int	jval_int64(const struct jval *v, long long *out);
+/* The number v as the nearest double (correctly rounded). */
+double	jval_double(const struct jval *v);
 /* 1 if v is an integer literal that fits in 64 bits; cheaper than jval_int64. */
 int	jval_fits_int64(const struct jval *v);
 

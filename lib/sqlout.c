@@ -694,7 +694,7 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
 	case JV_NUMBER:
 		if (jval_int64(v, &ll))
 			return sqlite3_bind_int64(st, idx, ll);
-		return sqlite3_bind_double(st, idx, strtod(v->str, NULL));
+		return sqlite3_bind_double(st, idx, jval_double(v));
 	case JV_STRING:
 		/* The arena outlives the step: no copy. */
 		return sqlite3_bind_text(st, idx, v->str, (int)v->len,

@@ -14,7 +14,7 @@ setup() {
 teardown() {
 	# Release any feeder still waiting, then reap what is left.
 	: > "$BATS_TEST_TMPDIR/stop"
-	[[ -n "${pid:-}" ]] && kill -9 "$pid" 2>/dev/null
+	[[ -n "${pid:-}" ]] && kill -9 "$pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 }
 

@@ -4,6 +4,7 @@
  * string escaping, 64-bit range checks, widening and variant columns.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detect.h"
@@ -104,6 +105,28 @@ test_numbers(void)
 	CHECK(!jval_fits_int64(jval_get(v, "c")));
 	CHECK(jval_int64(jval_get(v, "d"), &ll) && ll == (-9223372036854775807LL - 1));
 	CHECK(!jval_fits_int64(jval_get(v, "e")));
+	/* The fast path and strtod(3) agree, to the bit. */
+	{
+		static const char *const nums[] = {
+			"40.858330", "-73.011194", "0.1", "92.30", "1e22", "1e23",
+			"123456789012345.6", "1234567890123456789", "5e-324",
+			"0.1000000000000000055511", "-0", "3.14159e-5", "17E+3"
+		};
+		struct jval n;
+		size_t i;
+
+		memset(&n, 0, sizeof(n));
+		n.type = JV_NUMBER;
+		for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+			double a, b;
+
+			n.str = nums[i];
+			n.len = strlen(nums[i]);
+			a = jval_double(&n);
+			b = strtod(nums[i], NULL);
+			CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+		}
+	}
 	jbuf_value(&b, v);
 	/* Every number comes back as the text it arrived as. */
 	CHECK(b.len == strlen(doc) && memcmp(b.p, doc, b.len) == 0);
