@@ -118,13 +118,13 @@ test_numbers(void)
 		memset(&n, 0, sizeof(n));
 		n.type = JV_NUMBER;
 		for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-			double a, b;
+			double fast, slow;
 
 			n.str = nums[i];
 			n.len = strlen(nums[i]);
-			a = jval_double(&n);
-			b = strtod(nums[i], NULL);
-			CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+			fast = jval_double(&n);
+			slow = strtod(nums[i], NULL);
+			CHECK(memcmp(&fast, &slow, sizeof(fast)) == 0);
 		}
 	}
 	jbuf_value(&b, v);
