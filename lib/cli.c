@@ -155,15 +155,21 @@ cli_option(struct cli *c, int opt, const char *arg)
 	}
 }
 
+void
+cli_begin(struct cli *c)
+{
+	int show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
+
+	stats_init(&c->stats, c->prog, show ? stderr : NULL);
+}
+
 int
 cli_start(struct cli *c, char **files, int nfiles)
 {
 	struct lines_opts lo;
 	struct lib_err e;
-	int show;
 
-	show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
-	stats_init(&c->stats, c->prog, show ? stderr : NULL);
+	cli_begin(c);
 	/* A record may take several times its text in nodes; bound that too. */
 	c->parser = jval_parser_new(c->max_line * 8 + ((size_t)1 << 20));
 	if (c->parser == NULL) {

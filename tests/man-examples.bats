@@ -17,6 +17,9 @@ setup() {
 	jq -c '.[]' "$d/dlt/github.events.load_page_1_duck.json" > events.jsonl
 	cp "$d/singer/user_location_data.singer" users.singer
 	printf 'not-a-real-salt\n' > salt.txt
+	gzip -c events.jsonl > events.jsonl.gz
+	cp "$d/pgfetch/items.json" response.json
+	cp "$d/pgfetch/trips.csv" trips.csv
 }
 
 # examples PAGE: the .Dl lines of the EXAMPLES section that start with "$ ",
@@ -65,4 +68,15 @@ $output"
 @test "sluice(7) examples run" {
 	run_examples sluice.7
 	jq -e '.program == "sqlite-load" and .records > 0' load.json >/dev/null || fail "$(cat load.json)"
+}
+
+@test "pgfetch(1) examples run" {
+	sluice_setup pgfetch
+	run_examples pgfetch.1
+	assert_equal "$(sql gh.db 'SELECT count(*) FROM issues')" 100
+	assert_equal "$(sql taxi.db 'SELECT trip_id, passengers, fare, paid FROM trips ORDER BY trip_id')" \
+	    "$(printf '%s\n' '1|1|23.5|1' '2|3|41.0|0' '3|2||')"
+	assert_equal "$(sql events.db 'SELECT count(*) FROM events')" "$(wc -l < events.jsonl)"
+	assert_file_bytes records.jsonl events.jsonl
+	[[ ! -e rejected.jsonl ]] || fail "rejected: $(cat rejected.jsonl)"
 }

@@ -1,0 +1,765 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+#include <yajl/yajl_parse.h>
+
+#include "exitcodes.h"
+#include "extract.h"
+#include "jbuf.h"
+#include "jval.h"
+
+#define MAX_PATH	64
+#define MAX_DEPTH	JVAL_MAX_DEPTH
+
+/* Where the JSON streamer is. */
+enum mode {
+	SEEK,		/* looking for the array of records */
+	WHOLE,		/* in a top-level object that may be the one record */
+	ARRAY,		/* in the array: elements are records */
+	DONE		/* past the array: the rest is read, not kept */
+};
+
+struct extract {
+	struct extract_opts o;
+	enum extract_format format;
+	unsigned long	 line;		/* of the bytes being fed */
+	int		 stopped;	/* a callback said stop */
+	int		 started;	/* bytes have come: no byte-order mark now */
+
+	/* JSON Lines: the line being assembled. */
+	struct jbuf	 partial;
+	int		 overlong;	/* dropping the rest of a long line */
+	struct jval_parser *parser;
+	struct jbuf	 out;
+
+	/* JSON: the streamer. */
+	yajl_handle	 yajl;
+	char		*path[MAX_PATH];
+	size_t		 npath;
+	enum mode	 mode;
+	int		 depth;		/* open containers */
+	int		 array_depth;	/* the records' array is at this depth */
+	unsigned char	 keyok[MAX_PATH + 2];	/* the key so far follows the path */
+	int		 envelope;	/* the key at depth 1 names records */
+	int		 capturing;	/* writing a record (or the whole object) */
+	int		 skipping;	/* a bad element: read to its end */
+	int		 base;		/* depth of the value being captured */
+	unsigned char	 comma[MAX_DEPTH + 2];
+	int		 after_key;
+	unsigned long	 rec_line;
+	struct jbuf	 rec;
+	const char	*why;		/* of a skipped element */
+
+	/* CSV. */
+	struct csv_parser csv;
+	int		 csv_ready;
+	char		**names;	/* the header */
+	size_t		 nnames;
+	size_t		 field;		/* index in the current row */
+	unsigned long	 row;
+	unsigned long	 row_line;	/* where the current row began */
+	int		 row_bad;	/* a field of it is not UTF-8 */
+	int		 header_done;
+};
+
+static const char *const envelopes[] = { "data", "items", "results", "records" };
+
+enum extract_format
+extract_format_of(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 3 && strcmp(name + n - 3, ".gz") == 0)
+		n -= 3;
+#define ENDS(s)	(n > strlen(s) && strncmp(name + n - strlen(s), s, strlen(s)) == 0)
+	if (ENDS(".jsonl") || ENDS(".ndjson") || ENDS(".jsonlines"))
+		return EXTRACT_JSONL;
+	if (ENDS(".json"))
+		return EXTRACT_JSON;
+	if (ENDS(".csv") || ENDS(".tsv"))
+		return EXTRACT_CSV;
+#undef ENDS
+	return EXTRACT_AUTO;
+}
+
+static int
+emit(struct extract *x, const char *json, size_t len, unsigned long line)
+{
+	if (x->o.record(x->o.arg, json, len, line) == -1) {
+		x->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bad(struct extract *x, const char *text, size_t len, unsigned long line,
+    const char *why)
+{
+	if (x->o.bad(x->o.arg, text, len, line, why) == -1) {
+		x->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- JSON Lines ---------------------------------------------------- */
+
+static int
+jsonl_line(struct extract *x, const char *s, size_t n)
+{
+	const struct jval *v, *m;
+	struct lib_err e;
+	size_t i;
+
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	if (i == n)
+		return 0;
+	jval_parser_rewind(x->parser);
+	if ((v = jval_parse(x->parser, s, n, JVAL_KEEP_ALL, &e)) == NULL)
+		return bad(x, s, n, x->line, e.msg);
+	if (v->type == JV_ARRAY) {
+		for (m = v->child; m != NULL; m = m->next)
+			if (m->type != JV_OBJECT)
+				return bad(x, s, n, x->line,
+				    "an element of the list is not an object");
+	} else if (v->type != JV_OBJECT)
+		return bad(x, s, n, x->line, "not a JSON object");
+	for (m = v->type == JV_ARRAY ? v->child : v; m != NULL;
+	    m = v->type == JV_ARRAY ? m->next : NULL) {
+		jbuf_reset(&x->out);
+		jbuf_value(&x->out, m);
+		if (emit(x, x->out.p, x->out.len, x->line) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+jsonl_feed(struct extract *x, const char *s, size_t n)
+{
+	const char *nl;
+	size_t take;
+
+	while (n > 0 && !x->stopped) {
+		nl = memchr(s, '\n', n);
+		take = nl != NULL ? (size_t)(nl - s) : n;
+		if (!x->overlong) {
+			if (x->partial.len + take > x->o.max_record) {
+				x->overlong = 1;
+				if (bad(x, x->partial.p, x->partial.len, x->line,
+				    "line longer than the record limit") == -1)
+					return -1;
+				jbuf_reset(&x->partial);
+			} else
+				jbuf_put(&x->partial, s, take);
+		}
+		if (nl == NULL)
+			break;
+		if (!x->overlong && jsonl_line(x, x->partial.p,
+		    x->partial.len) == -1)
+			return -1;
+		jbuf_reset(&x->partial);
+		x->overlong = 0;
+		x->line++;
+		s = nl + 1;
+		n -= take + 1;
+	}
+	return x->stopped ? -1 : 0;
+}
+
+/* ---- JSON, streamed ----------------------------------------------- */
+
+/* Before a value at the current depth: the comma or key the capture needs. */
+static void
+cap_before(struct extract *x)
+{
+	int d = x->depth;
+
+	if (x->after_key) {
+		x->after_key = 0;
+		return;
+	}
+	if (d > x->base && x->comma[d])
+		jbuf_putc(&x->rec, ',');
+	x->comma[d] = 1;
+}
+
+static int
+cap_check(struct extract *x)
+{
+	if (x->rec.len <= x->o.max_record)
+		return 1;
+	/* Too big to hold: drop it, read on to its end. */
+	x->capturing = 0;
+	x->skipping = 1;
+	x->why = "record longer than the record limit";
+	return 0;
+}
+
+/* A record's last byte came: hand it over. */
+static int
+cap_done(struct extract *x)
+{
+	x->capturing = 0;
+	return emit(x, x->rec.p, x->rec.len, x->rec_line) == -1 ? 0 : 1;
+}
+
+static int
+skip_done(struct extract *x)
+{
+	x->skipping = 0;
+	return bad(x, x->rec.p, x->rec.len > 200 ? 200 : x->rec.len,
+	    x->rec_line, x->why) == -1 ? 0 : 1;
+}
+
+/* A value starts at depth x->depth: begin a record if it is one. */
+static void
+element_start(struct extract *x, int container_object)
+{
+	if (x->mode != ARRAY || x->depth != x->array_depth + 1 ||
+	    x->capturing || x->skipping)
+		return;
+	jbuf_reset(&x->rec);
+	x->rec_line = x->line;
+	x->base = x->depth;
+	x->after_key = 0;
+	if (container_object) {
+		x->capturing = 1;
+		x->comma[x->depth] = 0;
+	} else {
+		x->skipping = 1;
+		x->why = "an element of the records array is not an object";
+	}
+}
+
+static int
+on_scalar(struct extract *x, const char *text, size_t n, int string)
+{
+	element_start(x, 0);
+	if (x->capturing) {
+		cap_before(x);
+		if (string)
+			jbuf_str(&x->rec, text, n);
+		else
+			jbuf_put(&x->rec, text, n);
+		if (!cap_check(x))
+			return 1;
+	}
+	/* A scalar element ends where it starts. */
+	if (x->skipping && x->mode == ARRAY && x->depth == x->array_depth + 1)
+		return skip_done(x);
+	return 1;
+}
+
+static int
+y_null(void *ctx)
+{
+	return on_scalar(ctx, "null", 4, 0);
+}
+
+static int
+y_boolean(void *ctx, int b)
+{
+	return on_scalar(ctx, b ? "true" : "false", b ? 4 : 5, 0);
+}
+
+static int
+y_number(void *ctx, const char *s, size_t n)
+{
+	return on_scalar(ctx, s, n, 0);
+}
+
+static int
+y_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return on_scalar(ctx, (const char *)s, n, 1);
+}
+
+static int
+open_container(struct extract *x, int object)
+{
+	int d = x->depth;
+
+	if (d >= MAX_DEPTH) {
+		x->why = "nesting deeper than the limit";
+		return 0;
+	}
+	if (x->mode == SEEK) {
+		if (x->npath > 0) {
+			if (!object && d == (int)x->npath && x->keyok[d]) {
+				x->mode = ARRAY;
+				x->array_depth = d;
+			}
+		} else if (d == 0 && !object) {
+			x->mode = ARRAY;
+			x->array_depth = 0;
+		} else if (d == 0) {
+			/* Maybe an envelope, maybe the one record. */
+			x->mode = WHOLE;
+			x->capturing = 1;
+			x->base = 0;
+			x->after_key = 0;
+			x->rec_line = x->line;
+			jbuf_reset(&x->rec);
+		}
+	} else if (x->mode == WHOLE && d == 1 && !object && x->envelope) {
+		x->capturing = 0;
+		x->mode = ARRAY;
+		x->array_depth = 1;
+	}
+	if (x->mode == ARRAY)
+		element_start(x, object);
+	if (x->capturing) {
+		if (d > x->base || x->mode == WHOLE)
+			cap_before(x);
+		jbuf_putc(&x->rec, object ? '{' : '[');
+		if (!cap_check(x))
+			goto open;
+	}
+open:
+	x->depth++;
+	x->comma[x->depth] = 0;
+	x->keyok[x->depth < MAX_PATH + 1 ? x->depth : MAX_PATH + 1] = 0;
+	return 1;
+}
+
+static int
+close_container(struct extract *x, int object)
+{
+	x->depth--;
+	if (x->capturing) {
+		jbuf_putc(&x->rec, object ? '}' : ']');
+		if (x->depth == x->base && (x->mode == ARRAY || x->mode == WHOLE)) {
+			if (x->mode == WHOLE)
+				x->mode = DONE;
+			return cap_done(x);
+		}
+		if (!cap_check(x))
+			return 1;
+	} else if (x->skipping && x->mode == ARRAY &&
+	    x->depth == x->array_depth + 1)
+		return skip_done(x);
+	else if (x->skipping && x->mode == WHOLE && x->depth == 0) {
+		x->mode = DONE;
+		return skip_done(x);
+	}
+	if (x->mode == ARRAY && x->depth == x->array_depth)
+		x->mode = DONE;
+	return 1;
+}
+
+static int
+y_start_map(void *ctx)
+{
+	return open_container(ctx, 1);
+}
+
+static int
+y_end_map(void *ctx)
+{
+	return close_container(ctx, 1);
+}
+
+static int
+y_start_array(void *ctx)
+{
+	return open_container(ctx, 0);
+}
+
+static int
+y_end_array(void *ctx)
+{
+	return close_container(ctx, 0);
+}
+
+static int
+y_map_key(void *ctx, const unsigned char *key, size_t n)
+{
+	struct extract *x = ctx;
+	int d = x->depth;
+	size_t i;
+
+	if (d <= (int)x->npath && d >= 1)
+		x->keyok[d] = (d == 1 || x->keyok[d - 1]) &&
+		    strlen(x->path[d - 1]) == n && memcmp(x->path[d - 1], key, n) == 0;
+	if (d == 1 && x->mode == WHOLE) {
+		x->envelope = 0;
+		for (i = 0; i < sizeof(envelopes) / sizeof(envelopes[0]); i++)
+			if (strlen(envelopes[i]) == n &&
+			    memcmp(envelopes[i], key, n) == 0)
+				x->envelope = 1;
+	}
+	if (x->capturing) {
+		if (x->comma[d])
+			jbuf_putc(&x->rec, ',');
+		x->comma[d] = 1;
+		jbuf_str(&x->rec, (const char *)key, n);
+		jbuf_putc(&x->rec, ':');
+		x->after_key = 1;
+		(void)cap_check(x);
+	}
+	return 1;
+}
+
+static const yajl_callbacks json_callbacks = {
+	y_null, y_boolean, NULL, NULL, y_number, y_string,
+	y_start_map, y_map_key, y_end_map, y_start_array, y_end_array
+};
+
+static int
+json_error(struct extract *x, const unsigned char *s, size_t n,
+    struct lib_err *e)
+{
+	unsigned char *m;
+	unsigned long line;
+	size_t len;
+
+	if (x->stopped)
+		return liberr_set(e, 0, "stopped");
+	/* The line a broken record starts on says more than where it broke. */
+	line = x->capturing && x->mode == ARRAY ? x->rec_line : x->line;
+	if (x->why != NULL && !x->skipping)
+		return liberr_set(e, EX_DATAERR, "%lu: %s", line, x->why);
+	m = yajl_get_error(x->yajl, 0, s, n);
+	len = m != NULL ? strlen((char *)m) : 0;
+	while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
+		m[--len] = '\0';
+	(void)liberr_set(e, EX_DATAERR, "%lu: invalid JSON: %s", line,
+	    m != NULL ? (char *)m : "parse error");
+	if (m != NULL)
+		yajl_free_error(x->yajl, m);
+	return -1;
+}
+
+/* yajl one line at a time, so that every callback knows its line. */
+static int
+json_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
+{
+	const char *nl;
+	size_t take;
+
+	while (n > 0) {
+		nl = memchr(s, '\n', n);
+		take = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (yajl_parse(x->yajl, (const unsigned char *)s, take) !=
+		    yajl_status_ok)
+			return json_error(x, (const unsigned char *)s, take, e);
+		if (x->stopped)
+			return liberr_set(e, 0, "stopped");
+		if (nl != NULL)
+			x->line++;
+		s += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* ---- CSV ----------------------------------------------------------- */
+
+static int
+is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits;
+
+	if (i < n && s[i] == '-')
+		i++;
+	for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	/* JSON numbers have no leading zeros: "007" stays a string. */
+	if (digits == 0 || (digits > 1 && s[i - digits] == '0'))
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits == 0)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits == 0)
+			return 0;
+	}
+	return i == n;
+}
+
+static int
+name_taken(const struct extract *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->nnames; i++)
+		if (strcmp(x->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A header name: empty ones are col_N, a repeated one gets _2, _3... */
+static void
+csv_name(struct extract *x, const char *s, size_t n)
+{
+	struct jbuf base = JBUF_INIT, name = JBUF_INIT;
+	char num[32];
+	size_t k;
+
+	if (n == 0) {
+		(void)snprintf(num, sizeof(num), "col_%zu", x->nnames + 1);
+		jbuf_puts(&base, num);
+	} else
+		jbuf_put(&base, s, n);
+	jbuf_put(&name, base.p, base.len);
+	for (k = 2; name_taken(x, jbuf_cstr(&name)); k++) {
+		jbuf_reset(&name);
+		jbuf_put(&name, base.p, base.len);
+		(void)snprintf(num, sizeof(num), "_%zu", k);
+		jbuf_puts(&name, num);
+	}
+	jbuf_free(&base);
+	x->names = realloc(x->names, (x->nnames + 1) * sizeof(*x->names));
+	if (x->names == NULL)
+		abort();
+	x->names[x->nnames++] = jbuf_cstr(&name);
+}
+
+static void
+csv_field(void *s, size_t n, void *arg)
+{
+	struct extract *x = arg;
+	const char *f = s;
+	char col[32];
+
+	if (x->stopped)
+		return;
+	if (x->field == 0 && (!x->o.header || x->header_done)) {
+		x->row_line = x->line;
+		x->row_bad = 0;
+	}
+	if (f != NULL && !jbuf_utf8_valid(f, n))
+		x->row_bad = 1;
+	if (x->o.header && !x->header_done) {
+		csv_name(x, f != NULL ? f : "", f != NULL ? n : 0);
+		return;
+	}
+	if (x->field == 0) {
+		jbuf_reset(&x->rec);
+		jbuf_putc(&x->rec, '{');
+	} else
+		jbuf_putc(&x->rec, ',');
+	if (x->field < x->nnames)
+		jbuf_str(&x->rec, x->names[x->field], strlen(x->names[x->field]));
+	else {
+		(void)snprintf(col, sizeof(col), "col_%zu", x->field + 1);
+		jbuf_str(&x->rec, col, strlen(col));
+	}
+	jbuf_putc(&x->rec, ':');
+	if (!x->o.csv_types)
+		jbuf_str(&x->rec, f != NULL ? f : "", f != NULL ? n : 0);
+	else if (f == NULL || n == 0)
+		jbuf_puts(&x->rec, "null");
+	else if (is_number(f, n))
+		jbuf_put(&x->rec, f, n);
+	else if ((n == 4 && (memcmp(f, "true", 4) == 0 || memcmp(f, "TRUE", 4) == 0)))
+		jbuf_puts(&x->rec, "true");
+	else if ((n == 5 && (memcmp(f, "false", 5) == 0 || memcmp(f, "FALSE", 5) == 0)))
+		jbuf_puts(&x->rec, "false");
+	else
+		jbuf_str(&x->rec, f, n);
+	x->field++;
+}
+
+static void
+csv_row(int c, void *arg)
+{
+	struct extract *x = arg;
+
+	(void)c;
+	x->row++;
+	if (x->stopped)
+		return;
+	if (x->o.header && !x->header_done) {
+		x->header_done = 1;
+		return;
+	}
+	if (x->field == 0)
+		return;		/* an empty line */
+	jbuf_putc(&x->rec, '}');
+	x->field = 0;
+	if (x->row_bad)
+		(void)bad(x, x->rec.p, x->rec.len, x->row_line,
+		    "invalid UTF-8 in a field");
+	else if (x->rec.len > x->o.max_record)
+		(void)bad(x, x->rec.p, x->o.max_record, x->row_line,
+		    "record longer than the limit");
+	else
+		(void)emit(x, x->rec.p, x->rec.len, x->row_line);
+}
+
+/* libcsv a line at a time, so that a row knows the line it began on. */
+static int
+csv_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
+{
+	const char *nl;
+	size_t take;
+
+	while (n > 0) {
+		nl = memchr(s, '\n', n);
+		take = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (csv_parse(&x->csv, s, take, csv_field, csv_row, x) != take)
+			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
+			    x->row_line ? x->row_line : x->line,
+			    csv_strerror(csv_error(&x->csv)));
+		if (x->stopped)
+			return liberr_set(e, 0, "stopped");
+		if (nl != NULL)
+			x->line++;
+		s += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* Spaces around unquoted values are part of them (RFC 4180). */
+static int
+no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+/* ---- the interface --------------------------------------------------- */
+
+struct extract *
+extract_new(const struct extract_opts *o, struct lib_err *e)
+{
+	struct extract *x;
+	const char *p, *dot;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		(void)liberr_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	x->o = *o;
+	x->format = o->format;
+	x->line = 1;
+	x->keyok[0] = 1;
+	for (p = o->records; p != NULL && *p != '\0'; p = dot ? dot + 1 : NULL) {
+		if (*p == '.' && p == o->records)
+			p++;
+		dot = strchr(p, '.');
+		if ((dot ? (size_t)(dot - p) : strlen(p)) == 0 || x->npath == MAX_PATH) {
+			extract_free(x);
+			(void)liberr_set(e, EX_USAGE, "--records: '%s': not a path",
+			    o->records);
+			return NULL;
+		}
+		x->path[x->npath++] = strndup(p, dot ? (size_t)(dot - p) : strlen(p));
+	}
+	if ((x->parser = jval_parser_new(o->max_record * 8 + (1 << 20))) == NULL ||
+	    (x->yajl = yajl_alloc(&json_callbacks, NULL, x)) == NULL ||
+	    csv_init(&x->csv, CSV_EMPTY_IS_NULL | CSV_STRICT |
+	    CSV_STRICT_FINI) != 0) {
+		extract_free(x);
+		(void)liberr_set(e, EX_OSERR, "out of memory");
+		return NULL;
+	}
+	x->csv_ready = 1;
+	csv_set_space_func(&x->csv, no_space);
+	csv_set_delim(&x->csv, (unsigned char)(o->delimiter ? o->delimiter : ','));
+	x->row = 0;
+	return x;
+}
+
+void
+extract_free(struct extract *x)
+{
+	size_t i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < x->npath; i++)
+		free(x->path[i]);
+	for (i = 0; i < x->nnames; i++)
+		free(x->names[i]);
+	free(x->names);
+	if (x->yajl != NULL)
+		yajl_free(x->yajl);
+	if (x->csv_ready)
+		csv_free(&x->csv);
+	jval_parser_free(x->parser);
+	jbuf_free(&x->partial);
+	jbuf_free(&x->out);
+	jbuf_free(&x->rec);
+	free(x);
+}
+
+int
+extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
+{
+	size_t i;
+
+	/* A UTF-8 byte-order mark (Excel writes one) is not data. */
+	if (!x->started && n > 0) {
+		if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+			s += 3;
+			n -= 3;
+		}
+		x->started = 1;
+	}
+	if (x->format == EXTRACT_AUTO) {
+		for (i = 0; i < n && strchr(" \t\r\n", s[i]) != NULL; i++)
+			;
+		if (i == n)
+			return 0;	/* nothing telling yet: wait */
+		x->format = s[i] == '[' ? EXTRACT_JSON : EXTRACT_JSONL;
+	}
+	switch (x->format) {
+	case EXTRACT_JSONL:
+		if (jsonl_feed(x, s, n) == -1)
+			return liberr_set(e, 0, "stopped");
+		return 0;
+	case EXTRACT_JSON:
+		return json_feed(x, s, n, e);
+	default:
+		return csv_feed(x, s, n, e);
+	}
+}
+
+int
+extract_finish(struct extract *x, struct lib_err *e)
+{
+	switch (x->format) {
+	case EXTRACT_JSONL:
+		if (x->partial.len > 0 && !x->overlong &&
+		    jsonl_line(x, x->partial.p, x->partial.len) == -1)
+			return liberr_set(e, 0, "stopped");
+		return 0;
+	case EXTRACT_JSON:
+		if (yajl_complete_parse(x->yajl) != yajl_status_ok)
+			return json_error(x, NULL, 0, e);
+		if (x->npath > 0 && x->mode == SEEK)
+			return liberr_set(e, EX_DATAERR,
+			    "%lu: no array at --records %s", x->line, x->o.records);
+		if (x->mode == SEEK)
+			return liberr_set(e, EX_DATAERR,
+			    "%lu: the document is neither an object nor an array",
+			    x->line);
+		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
+	case EXTRACT_CSV:
+		if (csv_fini(&x->csv, csv_field, csv_row, x) != 0)
+			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
+			    x->field > 0 || x->row_line ? x->row_line : x->line,
+			    csv_strerror(csv_error(&x->csv)));
+		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
+	default:
+		return 0;	/* empty input */
+	}
+}

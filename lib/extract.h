@@ -1,0 +1,53 @@
+/*
+ * Records out of a byte stream in one of the file formats pgfetch reads:
+ * JSON Lines, a JSON document whose array of records is streamed (as
+ * Python's ijson does: a 2 GB array is never held whole), or CSV through
+ * libcsv.  Bytes go in by extract_feed in chunks of any size; each record
+ * comes out as one line of compact JSON, numbers exactly as written.
+ */
+#ifndef EXTRACT_H
+#define EXTRACT_H
+
+#include <stddef.h>
+
+#include "liberr.h"
+
+enum extract_format { EXTRACT_AUTO, EXTRACT_JSONL, EXTRACT_JSON, EXTRACT_CSV };
+
+/* A record: its JSON text and the line it started on.  0 go on, -1 stop. */
+typedef int (*extract_record_fn)(void *arg, const char *json, size_t len,
+    unsigned long line);
+/* A record that cannot be had: 0 to go on without it, -1 to stop. */
+typedef int (*extract_bad_fn)(void *arg, const char *text, size_t len,
+    unsigned long line, const char *why);
+
+struct extract_opts {
+	enum extract_format format;	/* AUTO: by the first byte */
+	const char	*records;	/* json: dotted path of the array, or NULL */
+	char		 delimiter;	/* csv */
+	int		 header;	/* csv: the first row names the fields */
+	int		 csv_types;	/* csv: numbers, booleans and nulls */
+	size_t		 max_record;	/* bytes of one record (or line) */
+	extract_record_fn record;
+	extract_bad_fn	 bad;
+	void		*arg;
+};
+
+struct extract;
+
+/* NULL with e set (EX_USAGE for a bad --records path). */
+struct extract	*extract_new(const struct extract_opts *, struct lib_err *e);
+void		 extract_free(struct extract *);
+
+/*
+ * Feed the next bytes.  -1 with e set when the stream cannot go on
+ * (malformed JSON: EX_DATAERR), or when a callback said stop (e->code 0).
+ */
+int	extract_feed(struct extract *, const char *, size_t, struct lib_err *e);
+/* The end of the stream: a truncated document is an error here. */
+int	extract_finish(struct extract *, struct lib_err *e);
+
+/* The format a file name implies (".gz" aside), or EXTRACT_AUTO. */
+enum extract_format extract_format_of(const char *name);
+
+#endif
