@@ -20,7 +20,7 @@ SAN      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 PKGS     = yajl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3)
-LDLIBS  += $(PKG_LIBS) -ljq -lcsv -lz -lm -pthread
+LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \

@@ -18,11 +18,18 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "extract.h"
+#include "http.h"
+#include "paginate.h"
 #include "strtonum.h"
 
 enum {
 	OPT_FORMAT = CLI_OPT_PRIVATE, OPT_RECORDS, OPT_DELIMITER, OPT_NO_HEADER,
-	OPT_CSV_TYPES, OPT_MAX_RECORDS
+	OPT_CSV_TYPES, OPT_MAX_RECORDS, OPT_PAGINATE, OPT_PAGE_PARAM, OPT_START,
+	OPT_OFFSET_PARAM, OPT_LIMIT_PARAM, OPT_LIMIT, OPT_CURSOR_PATH,
+	OPT_CURSOR_PARAM, OPT_NEXT_PATH, OPT_TOTAL_PATH, OPT_MAX_PAGES,
+	OPT_HEADER_FILE, OPT_BEARER_ENV, OPT_BASIC_ENV, OPT_API_KEY_ENV,
+	OPT_API_KEY_HEADER, OPT_API_KEY_PARAM, OPT_RETRIES, OPT_BACKOFF,
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE
 };
 
 static const struct option longopts[] = {
@@ -41,13 +48,42 @@ static const struct option longopts[] = {
 	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
 	{ "csv-types",		no_argument,		NULL, OPT_CSV_TYPES },
 	{ "max-records",	required_argument,	NULL, OPT_MAX_RECORDS },
+	{ "paginate",		required_argument,	NULL, OPT_PAGINATE },
+	{ "page-param",		required_argument,	NULL, OPT_PAGE_PARAM },
+	{ "start",		required_argument,	NULL, OPT_START },
+	{ "offset-param",	required_argument,	NULL, OPT_OFFSET_PARAM },
+	{ "limit-param",	required_argument,	NULL, OPT_LIMIT_PARAM },
+	{ "limit",		required_argument,	NULL, OPT_LIMIT },
+	{ "cursor-path",	required_argument,	NULL, OPT_CURSOR_PATH },
+	{ "cursor-param",	required_argument,	NULL, OPT_CURSOR_PARAM },
+	{ "next-path",		required_argument,	NULL, OPT_NEXT_PATH },
+	{ "total-path",		required_argument,	NULL, OPT_TOTAL_PATH },
+	{ "max-pages",		required_argument,	NULL, OPT_MAX_PAGES },
+	{ "param",		required_argument,	NULL, 'p' },
+	{ "header",		required_argument,	NULL, 'H' },
+	{ "header-file",	required_argument,	NULL, OPT_HEADER_FILE },
+	{ "bearer-env",		required_argument,	NULL, OPT_BEARER_ENV },
+	{ "basic-env",		required_argument,	NULL, OPT_BASIC_ENV },
+	{ "api-key-env",	required_argument,	NULL, OPT_API_KEY_ENV },
+	{ "api-key-header",	required_argument,	NULL, OPT_API_KEY_HEADER },
+	{ "api-key-param",	required_argument,	NULL, OPT_API_KEY_PARAM },
+	{ "retries",		required_argument,	NULL, OPT_RETRIES },
+	{ "backoff-base",	required_argument,	NULL, OPT_BACKOFF },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
+	{ "insecure",		no_argument,		NULL, OPT_INSECURE },
+	{ "verbose",		no_argument,		NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char synopsis[] =
-"usage: pgfetch [-mqhV] [-s stream] [--format jsonl|json|csv|auto]\n"
+"usage: pgfetch [-mqvhV] [-s stream] [--format jsonl|json|csv|auto]\n"
 "               [--records path] [--delimiter c] [--no-header] [--csv-types]\n"
-"               [--max-records n] [--on-error policy] [--stats file] source\n";
+"               [--paginate mode] [paginator options] [-p name=value]\n"
+"               [-H header] [--bearer-env var] [--basic-env uvar:pvar]\n"
+"               [--api-key-env var --api-key-header|--api-key-param name]\n"
+"               [--retries n] [--timeout s] [--max-pages n] [--max-records n]\n"
+"               [--on-error policy] [--stats file] source\n";
 
 static void
 usage(void)
@@ -71,6 +107,19 @@ help(void)
 	    "      --no-header         csv: no header row; keys are col_1...\n"
 	    "      --csv-types         csv: numbers, booleans, empty is null\n"
 	    "      --max-records N     stop after N records\n"
+	    "      --paginate MODE     page, offset, cursor, next, link, none, auto\n"
+	    "      --page-param NAME --start N      (page)\n"
+	    "      --offset-param NAME --limit-param NAME --limit N      (offset)\n"
+	    "      --cursor-path PATH --cursor-param NAME      (cursor)\n"
+	    "      --next-path PATH    (next)   --total-path PATH   --max-pages N\n"
+	    "  -p, --param NAME=VALUE  a query parameter\n"
+	    "  -H, --header 'N: V'     a request header; --header-file FILE\n"
+	    "      --bearer-env VAR    Authorization: Bearer $VAR\n"
+	    "      --basic-env U:P     basic auth from $U and $P\n"
+	    "      --api-key-env VAR   with --api-key-header NAME or --api-key-param NAME\n"
+	    "      --retries N         (5)  --backoff-base S (0.5)  --timeout S (60)\n"
+	    "      --connect-timeout S (10)  --insecure\n"
+	    "  -v, --verbose           one line per request on stderr\n"
 	    "      --on-error POLICY   fail (default), skip or quarantine=FILE\n"
 	    "      --stats FILE        write a JSON summary to FILE\n"
 	    "      --progress          show progress even when stderr is no terminal\n"
@@ -89,6 +138,19 @@ struct fetch {
 	char		 extracted[40];
 	unsigned long long max_records;
 	struct jbuf	 buf;
+	char		 statsx[96];	/* --stats members of HTTP */
+	/* HTTP */
+	struct page_opts page;
+	struct http_opts http;
+	const char	**params;
+	size_t		 nparams;
+	const char	**headers;
+	size_t		 nheaders;
+	char		*secrets[4];	/* strings that hold a secret, to free */
+	char		**owned;	/* header-file lines, to free */
+	size_t		 nowned;
+	const char	*secret_params[1];
+	int		 verbose;
 };
 
 static int
@@ -177,6 +239,136 @@ run(struct fetch *f, int fd, const struct extract_opts *xo)
 	extract_free(x);
 }
 
+static const char **
+push(const char **v, size_t *n, const char *s)
+{
+	const char **nv;
+
+	if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
+		abort();
+	nv[(*n)++] = s;
+	return nv;
+}
+
+/* A secret from the environment; NULL after a message when it is unset. */
+static const char *
+secret_env(struct fetch *f, const char *var, const char *opt)
+{
+	const char *v = getenv(var);
+
+	if (v == NULL || *v == '\0') {
+		cli_error(&f->cli, EX_USAGE, "%s: $%s is not set", opt, var);
+		return NULL;
+	}
+	return v;
+}
+
+static char *
+joined(const char *a, const char *b, const char *c)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *s;
+
+	if ((s = malloc(n)) == NULL)
+		abort();
+	(void)snprintf(s, n, "%s%s%s", a, b, c);
+	return s;
+}
+
+static int
+page_record(void *arg, const char *json, size_t len)
+{
+	return on_record(arg, json, len, 0);
+}
+
+static void
+note(void *arg, const char *msg)
+{
+	struct fetch *f = arg;
+
+	if (!f->cli.quiet)
+		cli_error(&f->cli, 0, "%s", msg);
+}
+
+static void
+trace(void *arg, const char *line)
+{
+	struct fetch *f = arg;
+
+	if (f->verbose)
+		cli_error(&f->cli, 0, "%s", line);
+}
+
+/* --header-file: one header a line; blank lines and # comments skipped. */
+static int
+header_file(struct fetch *f, const char *path)
+{
+	FILE *fp;
+	char *line = NULL, *copy, **owned;
+	size_t cap = 0;
+	ssize_t n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		cli_error(&f->cli, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if ((copy = strdup(line)) == NULL)
+			abort();
+		f->headers = push(f->headers, &f->nheaders, copy);
+		if ((owned = realloc(f->owned, (f->nowned + 1) *
+		    sizeof(*owned))) == NULL)
+			abort();
+		f->owned = owned;
+		f->owned[f->nowned++] = copy;
+	}
+	free(line);
+	(void)fclose(fp);
+	return 0;
+}
+
+/* HTTP(S): walk the pages. */
+static void
+fetch_url(struct fetch *f, const char *url, const char *records)
+{
+	struct http *h;
+	struct lib_err e;
+	unsigned long requests, retries;
+
+	f->http.headers = f->headers;
+	f->http.nheaders = f->nheaders;
+	f->http.trace = trace;
+	f->http.trace_arg = f;
+	f->page.params = f->params;
+	f->page.nparams = f->nparams;
+	f->page.records = records;
+	f->page.max_body = (size_t)f->cli.max_line;
+	f->page.record = page_record;
+	f->page.note = note;
+	f->page.arg = f;
+	if ((h = http_new(&f->http, &e)) == NULL) {
+		cli_error(&f->cli, e.code, "%s", e.msg);
+		return;
+	}
+	f->name = url;
+	if (paginate(h, url, &f->page, &e) == -1) {
+		struct jbuf shown = JBUF_INIT;
+
+		/* paginate's messages redact; the URL here must be too. */
+		http_redact(h, url, &shown);
+		cli_error(&f->cli, e.code, "%s", e.msg);
+		jbuf_free(&shown);
+	}
+	http_counts(h, &requests, &retries);
+	(void)snprintf(f->statsx, sizeof(f->statsx),
+	    "\"requests\":%lu,\"retries\":%lu", requests, retries);
+	http_free(h);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -186,7 +378,10 @@ main(int argc, char *argv[])
 	struct timespec ts;
 	struct stat sb;
 	struct tm tm;
-	const char *src, *path;
+	const char *src, *path, *v;
+	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
+	const char *key_header = NULL, *key_param = NULL;
+	char *end;
 	long long ll;
 	size_t n;
 	int ch, fd, rc;
@@ -194,9 +389,22 @@ main(int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	memset(&xo, 0, sizeof(xo));
 	xo.header = 1;
+	f.page.mode = PAGE_AUTO;
+	f.page.page_param = "page";
+	f.page.start = 1;
+	f.page.offset_param = "offset";
+	f.page.limit_param = "limit";
+	f.page.limit = 100;
+	f.page.cursor_param = "cursor";
+	f.page.next_path = "next";
+	f.http.timeout = 60;
+	f.http.connect_timeout = 10;
+	f.http.retries = 5;
+	f.http.backoff_base = 0.5;
 	cli_init(&f.cli, "pgfetch");
 	f.cli.filter = 1;
-	while ((ch = getopt_long(argc, argv, "mqs:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "mqvs:p:H:hV", longopts,
+	    NULL)) != -1) {
 		if ((rc = cli_option(&f.cli, ch, optarg)) == 1)
 			continue;
 		if (rc == -1)
@@ -256,22 +464,170 @@ main(int argc, char *argv[])
 			}
 			f.max_records = (unsigned long long)ll;
 			break;
+		case OPT_PAGINATE:
+			if (paginate_mode(optarg, &f.page.mode) == -1) {
+				cli_error(&f.cli, EX_USAGE, "--paginate: '%s'", optarg);
+				usage();
+			}
+			break;
+		case OPT_PAGE_PARAM:
+			f.page.page_param = optarg;
+			break;
+		case OPT_START:
+		case OPT_LIMIT:
+		case OPT_MAX_PAGES:
+		case OPT_RETRIES:
+		case OPT_TIMEOUT:
+		case OPT_CONNECT_TIMEOUT:
+			if (strtonum_ll(optarg, ch == OPT_START || ch == OPT_RETRIES ?
+			    0 : 1, 1LL << 40, &ll, &e) == -1) {
+				cli_error(&f.cli, EX_USAGE, "%s: %s", argv[optind - 1],
+				    e.msg);
+				usage();
+			}
+			if (ch == OPT_START)
+				f.page.start = ll;
+			else if (ch == OPT_LIMIT)
+				f.page.limit = ll;
+			else if (ch == OPT_MAX_PAGES)
+				f.page.max_pages = (unsigned long long)ll;
+			else if (ch == OPT_RETRIES)
+				f.http.retries = (int)(ll > 100 ? 100 : ll);
+			else if (ch == OPT_TIMEOUT)
+				f.http.timeout = (long)ll;
+			else
+				f.http.connect_timeout = (long)ll;
+			break;
+		case OPT_BACKOFF:
+			f.http.backoff_base = strtod(optarg, &end);
+			if (*end != '\0' || f.http.backoff_base < 0 ||
+			    f.http.backoff_base > 60) {
+				cli_error(&f.cli, EX_USAGE, "--backoff-base: '%s'", optarg);
+				usage();
+			}
+			break;
+		case OPT_OFFSET_PARAM:
+			f.page.offset_param = optarg;
+			break;
+		case OPT_LIMIT_PARAM:
+			f.page.limit_param = optarg;
+			break;
+		case OPT_CURSOR_PATH:
+			f.page.cursor_path = optarg;
+			break;
+		case OPT_CURSOR_PARAM:
+			f.page.cursor_param = optarg;
+			break;
+		case OPT_NEXT_PATH:
+			f.page.next_path = optarg;
+			break;
+		case OPT_TOTAL_PATH:
+			f.page.total_path = optarg;
+			break;
+		case 'p':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+				cli_error(&f.cli, EX_USAGE, "-p: '%s': NAME=VALUE",
+				    optarg);
+				usage();
+			}
+			f.params = push(f.params, &f.nparams, optarg);
+			break;
+		case 'H':
+			if (strchr(optarg, ':') == NULL) {
+				cli_error(&f.cli, EX_USAGE, "-H: 'Name: value'");
+				usage();
+			}
+			f.headers = push(f.headers, &f.nheaders, optarg);
+			break;
+		case OPT_HEADER_FILE:
+			if (header_file(&f, optarg) == -1)
+				goto out;
+			break;
+		case OPT_BEARER_ENV:
+			bearer_env = optarg;
+			break;
+		case OPT_BASIC_ENV:
+			basic_env = optarg;
+			break;
+		case OPT_API_KEY_ENV:
+			key_env = optarg;
+			break;
+		case OPT_API_KEY_HEADER:
+			key_header = optarg;
+			break;
+		case OPT_API_KEY_PARAM:
+			key_param = optarg;
+			break;
+		case OPT_INSECURE:
+			f.http.insecure = 1;
+			break;
+		case 'v':
+			f.verbose = 1;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (argc - optind != 1)
 		usage();
+	if (f.page.mode == PAGE_CURSOR && f.page.cursor_path == NULL) {
+		cli_error(&f.cli, EX_USAGE, "--paginate cursor needs --cursor-path");
+		usage();
+	}
+	/* Secrets come from the environment, never from the command line. */
+	if (bearer_env != NULL) {
+		if ((v = secret_env(&f, bearer_env, "--bearer-env")) == NULL)
+			goto out;
+		f.secrets[0] = joined("Authorization: Bearer ", v, "");
+		f.headers = push(f.headers, &f.nheaders, f.secrets[0]);
+	}
+	if (basic_env != NULL) {
+		char *colon;
+
+		if ((f.secrets[1] = strdup(basic_env)) == NULL)
+			abort();
+		if ((colon = strchr(f.secrets[1], ':')) == NULL) {
+			cli_error(&f.cli, EX_USAGE, "--basic-env: USERVAR:PASSVAR");
+			goto out;
+		}
+		*colon = '\0';
+		if ((f.http.user = secret_env(&f, f.secrets[1], "--basic-env")) ==
+		    NULL || (f.http.password = secret_env(&f, colon + 1,
+		    "--basic-env")) == NULL)
+			goto out;
+	}
+	if (key_env != NULL) {
+		if ((key_header == NULL) == (key_param == NULL)) {
+			cli_error(&f.cli, EX_USAGE, "--api-key-env needs one of "
+			    "--api-key-header or --api-key-param");
+			goto out;
+		}
+		if ((v = secret_env(&f, key_env, "--api-key-env")) == NULL)
+			goto out;
+		if (key_header != NULL) {
+			f.secrets[2] = joined(key_header, ": ", v);
+			f.headers = push(f.headers, &f.nheaders, f.secrets[2]);
+		} else {
+			f.secrets[3] = joined(key_param, "=", v);
+			f.params = push(f.params, &f.nparams, f.secrets[3]);
+			f.secret_params[0] = key_param;
+			f.http.secret_params = f.secret_params;
+			f.http.nsecret_params = 1;
+		}
+	}
 	if (f.messages && (f.stream == NULL || *f.stream == '\0')) {
 		cli_error(&f.cli, EX_USAGE, "-m needs -s STREAM");
 		usage();
 	}
 	src = argv[optind];
 	cli_begin(&f.cli);
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(f.extracted, sizeof(f.extracted), "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(f.extracted + n, sizeof(f.extracted) - n, ".%06ldZ",
+	    ts.tv_nsec / 1000);
 	if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
-		/* No URL in the message: it may hold credentials. */
-		cli_error(&f.cli, EX_UNAVAILABLE,
-		    "http(s) sources are not supported yet");
+		fetch_url(&f, src, xo.records);
 		goto out;
 	}
 	path = strncmp(src, "file://", 7) == 0 ? src + 7 : src;
@@ -305,14 +661,16 @@ main(int argc, char *argv[])
 	xo.record = on_record;
 	xo.bad = on_bad;
 	xo.arg = &f;
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(f.extracted, sizeof(f.extracted), "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(f.extracted + n, sizeof(f.extracted) - n, ".%06ldZ",
-	    ts.tv_nsec / 1000);
 	run(&f, fd, &xo);
 out:
-	rc = cli_finish(&f.cli, NULL);
+	rc = cli_finish(&f.cli, f.statsx[0] ? f.statsx : NULL);
 	jbuf_free(&f.buf);
+	for (ch = 0; ch < 4; ch++)
+		free(f.secrets[ch]);
+	free(f.params);
+	free(f.headers);
+	while (f.nowned > 0)
+		free(f.owned[--f.nowned]);
+	free(f.owned);
 	return rc;
 }

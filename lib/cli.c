@@ -354,8 +354,9 @@ cli_finish(struct cli *c, const char *stats_extra)
 {
 	struct lib_err e;
 
+	/* Not for a usage error: nothing was started, so nothing is half. */
 	if (c->filter && c->status != 0 && c->status < 128 && !c->aborted &&
-	    c->status != EX_IOERR)
+	    c->status != EX_IOERR && c->status != EX_USAGE)
 		message_write_abort(&c->out, c->prog, c->status, c->last_error);
 	if (c->out.len > 0)
 		(void)cli_flush(c);

@@ -1,0 +1,74 @@
+/*
+ * HTTP GET with the reliability a 3 a.m. extraction needs (libcurl): a
+ * response is taken only when it arrived whole; connection errors,
+ * timeouts, truncated bodies, 5xx, 408 and 429 are retried with
+ * exponential backoff and full jitter, honouring Retry-After; the other
+ * 4xx fail at once.  Nothing here prints: -v lines go through a callback.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include "jbuf.h"
+#include "liberr.h"
+
+struct http_opts {
+	long		 timeout;	/* seconds for a whole request */
+	long		 connect_timeout;
+	int		 insecure;	/* TLS verification off */
+	int		 retries;
+	double		 backoff_base;	/* seconds; doubles each retry, cap 30 s */
+	const char	*const *headers;	/* "Name: value" */
+	size_t		 nheaders;
+	const char	*user;		/* basic auth, or NULL */
+	const char	*password;
+	const char	*const *secret_params;	/* redacted in messages */
+	size_t		 nsecret_params;
+	/* One line per attempt (already redacted), for -v; may be NULL. */
+	void		(*trace)(void *arg, const char *line);
+	void		*trace_arg;
+};
+
+struct http_response {
+	long		 status;
+	struct jbuf	 body;
+	char		*next;		/* the Link header's rel="next", or NULL */
+	unsigned long	 attempts;
+	long		 ms;		/* the last attempt took */
+};
+
+struct http;
+
+struct http	*http_new(const struct http_opts *, struct lib_err *);
+void		 http_free(struct http *);
+
+/*
+ * GET url into r (whose previous contents are replaced).  -1 with e set:
+ * EX_NOPERM for 401/403, EX_UNAVAILABLE for other 4xx and for retries
+ * spent; the message names the redacted URL, the status and the first
+ * bytes of the body.
+ */
+int	http_get(struct http *, const char *url, struct http_response *r,
+	    struct lib_err *e);
+void	http_response_free(struct http_response *);
+
+/* A -v line "GET URL -> what", the URL redacted. */
+void	http_trace(struct http *, const char *url, const char *what);
+
+/* Requests made and retries spent so far. */
+void	http_counts(const struct http *, unsigned long *requests,
+	    unsigned long *retries);
+
+/*
+ * url with its user information and the values of secret query
+ * parameters (token, key, api_key, ... and the opts' secret_params)
+ * replaced by ***, into out.
+ */
+void	http_redact(const struct http *, const char *url, struct jbuf *out);
+
+/* base with the query parameter name=value added (both escaped). */
+void	http_add_param(const char *base, const char *name, const char *value,
+	    struct jbuf *out);
+/* ref resolved against base (RFC 3986), into out; -1 if it cannot be. */
+int	http_resolve(const char *base, const char *ref, struct jbuf *out);
+
+#endif

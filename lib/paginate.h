@@ -1,0 +1,48 @@
+/*
+ * Walking a paginated API: ask for a page (lib/http.c), take its records
+ * out of the body, write them, work out the next request from the page
+ * (page number, offset, a cursor or a next URL in the body, the Link
+ * header), until the API says there is no more.
+ */
+#ifndef PAGINATE_H
+#define PAGINATE_H
+
+#include "http.h"
+#include "liberr.h"
+
+enum page_mode {
+	PAGE_AUTO, PAGE_NONE, PAGE_PAGE, PAGE_OFFSET, PAGE_CURSOR, PAGE_NEXT,
+	PAGE_LINK
+};
+
+struct page_opts {
+	enum page_mode	 mode;
+	const char	*page_param;	/* page */
+	long long	 start;
+	const char	*offset_param;	/* offset */
+	const char	*limit_param;
+	long long	 limit;
+	const char	*cursor_path;	/* cursor */
+	const char	*cursor_param;
+	const char	*next_path;	/* next */
+	const char	*total_path;	/* page, offset: the total in the body */
+	const char	*records;	/* where the records are in a body */
+	unsigned long long max_pages;
+	const char	*const *params;	/* NAME=VALUE query parameters */
+	size_t		 nparams;
+	size_t		 max_body;	/* bytes of one parsed body */
+	/* A record; -1 to stop (enough records, or a write error). */
+	int		(*record)(void *arg, const char *json, size_t len);
+	/* A remark for stderr, e.g. the paginator auto chose. */
+	void		(*note)(void *arg, const char *msg);
+	void		*arg;
+};
+
+/* 0 when the last page was read (or a callback stopped), -1 with e set. */
+int	paginate(struct http *, const char *url, const struct page_opts *,
+	    struct lib_err *e);
+
+/* "page", "offset"... into *mode; -1 if the name is none of them. */
+int	paginate_mode(const char *name, enum page_mode *mode);
+
+#endif

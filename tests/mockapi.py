@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""mockapi.py: the mock HTTP API that tests/pgfetch-http.bats talks to.
+
+Python 3 standard library only.  It listens on 127.0.0.1, on a free port
+chosen by the system (or --port), prints that port as the first line of its
+standard output, and serves until it is killed, or until --lifetime seconds
+(default 300) have passed, when it exits by itself so that a crashed test
+run never leaves it behind.
+
+The data is deterministic: record i (1 <= i <= n) is
+
+    {"id": i, "name": "r<i>", "big": 9007199254740993 + i}
+
+written as JSON text by hand, so that "big" stays exact past 2^53.  Every
+endpoint takes ?n=TOTAL (default 45).  Pages are pretty-printed (spaces and
+newlines), so a client has to re-serialize the records compactly.
+
+Paginated endpoints (per=10 records a page unless ?per= says otherwise):
+
+    /page?page=N           JSON array of page N (from 1); [] after the last.
+                           ?pname=NAME reads the page number from NAME.
+                           ?wrap=a.b puts the array at that path of an object.
+                           ?fail_page=K&fail_code=C: page K always answers C.
+                           ?bad_page=K: page K is its records, then a JSON
+                           syntax error.
+    /page-total?page=N     {"total":T,"data":[...]}
+    /offset?offset=O&limit=L
+                           {"results":[...]} (?oname=/?lname= rename them).
+    /cursor?cursor=C       {"items":[...],"next_cursor":C'|null}; C is opaque.
+    /next?p=N              {"data":[...],"next":"/next?p=N+1&..."|null}
+                           ?abs=1: an absolute next URL;
+                           ?nest=1: the URL is at links.next, not next;
+                           ?rel=path: a path-relative URL ("next?p=2&...").
+    /link?page=N           array, and a Link header with rel="next" (absolute
+                           URL; also prev, last and first as GitHub does).
+    /redirect?hops=K       302 K times, then as /page.
+
+Faults, each then behaving as /page (per distinct path+query, "attempt" k
+counts the requests for that exact path+query since the last /reset-state):
+
+    /flaky                 attempt 1: 500 (?code=503: 503), then ok.
+    /ratelimit             attempt 1: 429 with Retry-After: 1 (?date=1: an
+                           HTTP-date at least one second ahead), then ok.
+    /retry-after-zero      attempts 1 and 2: 429 with Retry-After: 0, then ok.
+    /reset                 attempt 1: the connection is closed, no response.
+    /truncated             attempt 1: Content-Length larger than the body
+                           sent (which holds whole records), then close.
+    /slow?ms=3000          sleep, then ok (?first=1: only attempt 1 sleeps).
+    /badjson               200 with a body that is not valid JSON.
+    /always500             500, always.
+    /notfound              404 with a JSON error body.
+    /auth                  needs "Authorization: Bearer s3cret", else 401.
+    /basic                 needs Basic auth user:pw, else 401.
+    /apikey                needs "X-Api-Key: k3y" or ?api_key=k3y, else 401.
+    /gzip                  the body gzip-encoded when the client accepts it.
+    /echo                  one record: the request's method, path, query and
+                           headers (names lower-cased).
+
+Control:
+
+    /                      {"ok":true}
+    /state                 {"PATH?QUERY":{"count":k,"times":[...],
+                           "gzip":[...]},...}: what was asked, and when
+                           (seconds since the epoch, as floats).
+    /reset-state           forget all of it.
+"""
+
+import argparse
+import base64
+import email.utils
+import gzip
+import json
+import math
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+BIG = 9007199254740993
+TOKEN = "s3cret"
+BASIC_USER = "user"
+BASIC_PASS = "pw"
+API_KEY = "k3y"
+
+STATE = {}
+STATE_LOCK = threading.Lock()
+
+
+def record(i):
+    """Record i as pretty JSON text (big stays exact: Python ints)."""
+    return '{"id": %d, "name": "r%d", "big": %d}' % (i, i, BIG + i)
+
+
+def records_text(first, last):
+    """A JSON array of records first..last (inclusive), pretty-printed."""
+    if last < first:
+        return "[]"
+    return ("[\n  " + ",\n  ".join(record(i) for i in range(first, last + 1))
+            + "\n]")
+
+
+def intarg(q, name, default):
+    try:
+        return int(q.get(name, default))
+    except ValueError:
+        return default
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK cost 40 ms a keep-alive request.
+    disable_nagle_algorithm = True
+    server_version = "mockapi/1"
+    quiet = True
+
+    def log_message(self, fmt, *args):
+        if not self.quiet:
+            sys.stderr.write("mockapi: %s %s\n" % (self.address_string(),
+                                                   fmt % args))
+
+    # -- helpers ----------------------------------------------------------
+
+    def base(self):
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def note(self, key, **extra):
+        """Count this request for KEY; return its attempt number (from 1)."""
+        with STATE_LOCK:
+            st = STATE.setdefault(key, {"count": 0, "times": []})
+            st["count"] += 1
+            st["times"].append(time.time())
+            for k, v in extra.items():
+                st.setdefault(k, []).append(v)
+            return st["count"]
+
+    def send(self, code, body, ctype="application/json", headers=()):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def error_json(self, code, message, headers=()):
+        self.send(code, '{"error": %d, "message": %s}\n'
+                  % (code, json.dumps(message)), headers=headers)
+
+    def hangup(self):
+        """Close the connection at once, without a response."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def page_bounds(self, q, n, param="page"):
+        per = max(intarg(q, "per", 10), 1)
+        page = intarg(q, param, 1)
+        first = (page - 1) * per + 1
+        last = min(page * per, n)
+        if page < 1:
+            first, last = 1, 0
+        return page, per, first, last
+
+    def page_body(self, q, n):
+        """The /page body: the array of the page, maybe wrapped."""
+        pname = q.get("pname", "page")
+        _, _, first, last = self.page_bounds(q, n, pname)
+        body = records_text(first, last)
+        wrap = q.get("wrap")
+        if wrap:
+            names = wrap.strip(".").split(".")
+            for name in reversed(names[1:]):
+                body = '{%s: %s}' % (json.dumps(name), body)
+            body = '{"meta": {"n": %d}, %s: %s}' % (n, json.dumps(names[0]),
+                                                    body)
+        return body + "\n"
+
+    # -- dispatch ---------------------------------------------------------
+
+    def do_GET(self):
+        try:
+            self.route()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def route(self):
+        parts = urlsplit(self.path)
+        path = parts.path
+        q = dict(parse_qsl(parts.query, keep_blank_values=True))
+        key = self.path
+        n = intarg(q, "n", 45)
+
+        if path == "/":
+            return self.send(200, '{"ok": true}\n')
+        if path == "/state":
+            with STATE_LOCK:
+                body = json.dumps(STATE)
+            return self.send(200, body + "\n")
+        if path == "/reset-state":
+            with STATE_LOCK:
+                STATE.clear()
+            return self.send(200, '{"ok": true}\n')
+
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if path == "/gzip":
+            attempt = self.note(key, gzip=accepts_gzip)
+        else:
+            attempt = self.note(key)
+
+        if path == "/page":
+            fp = intarg(q, "fail_page", 0)
+            if fp and intarg(q, q.get("pname", "page"), 1) == fp:
+                code = intarg(q, "fail_code", 500)
+                return self.error_json(code, "page %d fails" % fp)
+            bp = intarg(q, "bad_page", 0)
+            if bp and intarg(q, q.get("pname", "page"), 1) == bp:
+                body = self.page_body(q, n).rstrip()
+                return self.send(200, body[:-1] + ",,]\n")
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/page-total":
+            _, _, first, last = self.page_bounds(q, n)
+            return self.send(200, '{"total": %d, "data": %s}\n'
+                             % (n, records_text(first, last)))
+
+        if path == "/offset":
+            off = max(intarg(q, q.get("oname", "offset"), 0), 0)
+            lim = max(intarg(q, q.get("lname", "limit"), 10), 0)
+            return self.send(200, '{"results": %s}\n'
+                             % records_text(off + 1, min(off + lim, n)))
+
+        if path == "/cursor":
+            per = max(intarg(q, "per", 10), 1)
+            cur = q.get("cursor", "")
+            if cur == "":
+                off = 0
+            elif cur.startswith("c~") and cur[2:].isdigit():
+                off = int(cur[2:])
+            else:
+                return self.error_json(400, "bad cursor")
+            last = min(off + per, n)
+            nxt = json.dumps("c~%d" % last) if last < n else "null"
+            return self.send(200, '{"items": %s, "next_cursor": %s}\n'
+                             % (records_text(off + 1, last), nxt))
+
+        if path == "/next":
+            per = max(intarg(q, "per", 10), 1)
+            p = intarg(q, "p", 1)
+            first, last = (p - 1) * per + 1, min(p * per, n)
+            if last < n:
+                q2 = dict(q)
+                q2["p"] = str(p + 1)
+                url = "/next?" + urlencode(q2)
+                if q.get("rel") == "path":
+                    url = url[1:]
+                if q.get("abs") == "1":
+                    url = self.base() + url
+                nxt = json.dumps(url)
+            else:
+                nxt = "null"
+            recs = records_text(first, last)
+            if q.get("nest") == "1":
+                body = '{"data": %s, "links": {"next": %s}}\n' % (recs, nxt)
+            else:
+                body = '{"data": %s, "next": %s}\n' % (recs, nxt)
+            return self.send(200, body)
+
+        if path == "/link":
+            page, per, first, last = self.page_bounds(q, n)
+            pages = max((n + per - 1) // per, 1)
+
+            def url(k):
+                q2 = dict(q)
+                q2["page"] = str(k)
+                return "<%s/link?%s>" % (self.base(), urlencode(q2))
+            links = []
+            if page > 1:
+                links.append('%s; rel="prev"' % url(page - 1))
+            if page < pages:
+                links.append('%s; rel="next"' % url(page + 1))
+            links.append('%s; rel="last"' % url(pages))
+            links.append('%s; rel="first"' % url(1))
+            return self.send(200, records_text(first, last) + "\n",
+                             headers=[("Link", ", ".join(links))])
+
+        if path == "/redirect":
+            hops = intarg(q, "hops", 1)
+            if hops > 0:
+                q2 = dict(q)
+                q2["hops"] = str(hops - 1)
+                loc = "/redirect?" + urlencode(q2)
+                self.send_response(302)
+                self.send_header("Location", loc)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/flaky":
+            if attempt == 1:
+                code = intarg(q, "code", 500)
+                return self.error_json(code, "try again")
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/ratelimit":
+            if attempt == 1:
+                if q.get("date") == "1":
+                    ra = email.utils.formatdate(math.ceil(time.time()) + 1,
+                                                usegmt=True)
+                else:
+                    ra = "1"
+                return self.error_json(429, "slow down",
+                                       headers=[("Retry-After", ra)])
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/retry-after-zero":
+            if attempt <= 2:
+                return self.error_json(429, "slow down",
+                                       headers=[("Retry-After", "0")])
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/reset":
+            if attempt == 1:
+                return self.hangup()
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/truncated":
+            body = self.page_body(q, n).encode()
+            if attempt == 1:
+                # Cut after the second record: a streaming client could
+                # write two whole records before it sees the body is short.
+                cut = body.find(b"},", body.find(b"},") + 2) + 2
+                if cut < 2:
+                    cut = len(body) // 2
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) + 100))
+                self.end_headers()
+                self.wfile.write(body[:cut])
+                return self.hangup()
+            return self.send(200, body)
+
+        if path == "/slow":
+            if q.get("first") != "1" or attempt == 1:
+                time.sleep(intarg(q, "ms", 3000) / 1000.0)
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/badjson":
+            return self.send(200, '[{"id": 1, "name": "r1"}, {"id": 2,, }]\n')
+
+        if path == "/always500":
+            return self.error_json(500, "internal error, always")
+
+        if path == "/notfound":
+            return self.error_json(404, "no such thing here")
+
+        if path == "/auth":
+            if self.headers.get("Authorization") != "Bearer " + TOKEN:
+                return self.error_json(401, "Bad credentials",
+                                       headers=[("WWW-Authenticate",
+                                                 'Bearer realm="mock"')])
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/basic":
+            want = "Basic " + base64.b64encode(
+                ("%s:%s" % (BASIC_USER, BASIC_PASS)).encode()).decode()
+            if self.headers.get("Authorization") != want:
+                return self.error_json(401, "Bad credentials",
+                                       headers=[("WWW-Authenticate",
+                                                 'Basic realm="mock"')])
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/apikey":
+            if (self.headers.get("X-Api-Key") != API_KEY
+                    and q.get("api_key") != API_KEY):
+                return self.error_json(401, "Bad API key")
+            return self.send(200, self.page_body(q, n))
+
+        if path == "/gzip":
+            body = self.page_body(q, n).encode()
+            if accepts_gzip:
+                return self.send(200, gzip.compress(body),
+                                 headers=[("Content-Encoding", "gzip")])
+            return self.send(200, body)
+
+        if path == "/echo":
+            headers = {}
+            for k, v in self.headers.items():
+                k = k.lower()
+                headers[k] = headers[k] + ", " + v if k in headers else v
+            rec = {
+                "method": self.command,
+                "path": path,
+                "query": q,
+                "query_list": parse_qsl(parts.query, keep_blank_values=True),
+                "headers": headers,
+            }
+            return self.send(200, json.dumps(rec) + "\n")
+
+        return self.error_json(404, "no route for " + path)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeouts, retries) is not an error here.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="sluice's mock HTTP API")
+    ap.add_argument("--port", type=int, default=0,
+                    help="port to listen on (default: a free one)")
+    ap.add_argument("--lifetime", type=float, default=300,
+                    help="exit after this many seconds (default 300)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="log each request on stderr")
+    args = ap.parse_args()
+
+    Handler.quiet = not args.verbose
+    srv = Server(("127.0.0.1", args.port), Handler)
+    sys.stdout.write("%d\n" % srv.server_address[1])
+    sys.stdout.flush()
+
+    def expire():
+        time.sleep(args.lifetime)
+        os._exit(0)
+    threading.Thread(target=expire, daemon=True).start()
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
