@@ -312,7 +312,7 @@ int
 http_get(struct http *h, const char *url, struct http_response *r,
     struct lib_err *e)
 {
-	char errbuf[CURL_ERROR_SIZE], what[160], first[201];
+	char errbuf[CURL_ERROR_SIZE], what[CURL_ERROR_SIZE + 64], first[201];
 	struct jbuf shown = JBUF_INIT;
 	unsigned long attempt;
 	long started;
