@@ -343,6 +343,7 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 	f->http.nheaders = f->nheaders;
 	f->http.trace = trace;
 	f->http.trace_arg = f;
+	f->http.max_body = (size_t)f->cli.max_line;
 	f->page.params = f->params;
 	f->page.nparams = f->nparams;
 	f->page.records = records;

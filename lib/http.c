@@ -24,6 +24,7 @@ struct http {
 	unsigned long	 retries;
 	/* Per attempt, from the header callback. */
 	double		 retry_after;	/* seconds, or -1 */
+	int		 too_long;	/* the body passed max_body */
 	struct jbuf	 link;
 	struct jbuf	*body;
 	struct jbuf	 scratch;
@@ -183,6 +184,11 @@ on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct http *h = arg;
 
+	/* Memory stays bounded: a body past the limit ends the transfer. */
+	if (h->o.max_body > 0 && h->body->len + size * n > h->o.max_body) {
+		h->too_long = 1;
+		return 0;
+	}
 	jbuf_put(h->body, p, size * n);
 	return size * n;
 }
@@ -299,7 +305,8 @@ excerpt(const struct jbuf *body, char *out, size_t size)
 {
 	size_t i, n = body->len < size - 1 ? body->len : size - 1;
 
-	memcpy(out, body->p, n);
+	if (n > 0)
+		memcpy(out, body->p, n);
 	for (i = 0; i < n; i++)
 		if (out[i] == '\n' || out[i] == '\r' || out[i] == '\t')
 			out[i] = ' ';
@@ -328,6 +335,7 @@ http_get(struct http *h, const char *url, struct http_response *r,
 		jbuf_reset(&r->body);
 		jbuf_reset(&h->link);
 		h->retry_after = -1;
+		h->too_long = 0;
 		h->body = &r->body;
 		curl_easy_reset(h->curl);
 		(void)curl_easy_setopt(h->curl, CURLOPT_URL, url);
@@ -374,6 +382,11 @@ http_get(struct http *h, const char *url, struct http_response *r,
 		else
 			(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status,
 			    r->ms);
+		if (h->too_long) {
+			(void)liberr_set(e, EX_DATAERR, "%s: body longer than %zu "
+			    "bytes", jbuf_cstr(&shown), h->o.max_body);
+			break;
+		}
 		/* A good response is traced by the caller, with its records. */
 		if (cc != CURLE_OK || status < 200 || status >= 300)
 			http_trace(h, url, what);

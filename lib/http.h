@@ -19,6 +19,7 @@ struct http_opts {
 	double		 backoff_base;	/* seconds; doubles each retry, cap 30 s */
 	const char	*const *headers;	/* "Name: value" */
 	size_t		 nheaders;
+	size_t		 max_body;	/* longest body taken; 0: no limit */
 	const char	*user;		/* basic auth, or NULL */
 	const char	*password;
 	const char	*const *secret_params;	/* redacted in messages */

@@ -786,3 +786,9 @@ no_secrets() {
 	n=$(requests /page)
 	(( n < 20 )) || fail "$n requests after head exited"
 }
+
+@test "a page longer than --max-line-bytes stops the transfer: 65, memory bounded" {
+	run -65 --separate-stderr timeout 60 pgfetch --max-line-bytes 100 "$MOCK/page?per=10"
+	assert_stderr_regex 'page\?per=10: body longer than 100 bytes'
+	assert_equal "$(tail -n 1 <<<"$output" | jq -r .type)" SLUICE_ABORT
+}
