@@ -29,7 +29,8 @@ enum {
 	OPT_CURSOR_PARAM, OPT_NEXT_PATH, OPT_TOTAL_PATH, OPT_MAX_PAGES,
 	OPT_HEADER_FILE, OPT_BEARER_ENV, OPT_BASIC_ENV, OPT_API_KEY_ENV,
 	OPT_API_KEY_HEADER, OPT_API_KEY_PARAM, OPT_RETRIES, OPT_BACKOFF,
-	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
+	OPT_RATE
 };
 
 static const struct option longopts[] = {
@@ -72,6 +73,9 @@ static const struct option longopts[] = {
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
 	{ "insecure",		no_argument,		NULL, OPT_INSECURE },
+	{ "since",		required_argument,	NULL, OPT_SINCE },
+	{ "since-param",	required_argument,	NULL, OPT_SINCE_PARAM },
+	{ "rate",		required_argument,	NULL, OPT_RATE },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -119,6 +123,9 @@ help(void)
 	    "      --api-key-env VAR   with --api-key-header NAME or --api-key-param NAME\n"
 	    "      --retries N         (5)  --backoff-base S (0.5)  --timeout S (60)\n"
 	    "      --connect-timeout S (10)  --insecure\n"
+	    "      --rate N            at most N requests a second\n"
+	    "      --since VALUE --since-param NAME   incremental: NAME=VALUE\n"
+	    "                          (an empty VALUE adds nothing)\n"
 	    "  -v, --verbose           one line per request on stderr\n"
 	    "      --on-error POLICY   fail (default), skip or quarantine=FILE\n"
 	    "      --stats FILE        write a JSON summary to FILE\n"
@@ -151,6 +158,7 @@ struct fetch {
 	size_t		 nowned;
 	const char	*secret_params[1];
 	int		 verbose;
+	char		*since;		/* NAME=VALUE of --since */
 };
 
 static int
@@ -382,6 +390,7 @@ main(int argc, char *argv[])
 	const char *src, *path, *v;
 	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
 	const char *key_header = NULL, *key_param = NULL;
+	const char *since = NULL, *since_param = NULL;
 	char *end;
 	long long ll;
 	size_t n;
@@ -562,6 +571,20 @@ main(int argc, char *argv[])
 		case OPT_INSECURE:
 			f.http.insecure = 1;
 			break;
+		case OPT_SINCE:
+			since = optarg;
+			break;
+		case OPT_SINCE_PARAM:
+			since_param = optarg;
+			break;
+		case OPT_RATE:
+			f.http.rate = strtod(optarg, &end);
+			if (*end != '\0' || !(f.http.rate > 0) || f.http.rate > 1e6) {
+				cli_error(&f.cli, EX_USAGE, "--rate: '%s': requests a "
+				    "second, more than 0", optarg);
+				usage();
+			}
+			break;
 		case 'v':
 			f.verbose = 1;
 			break;
@@ -571,6 +594,15 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 1)
 		usage();
+	if ((since != NULL) != (since_param != NULL)) {
+		cli_error(&f.cli, EX_USAGE, "--since and --since-param go together");
+		usage();
+	}
+	/* The first run has no cursor yet: an empty value adds nothing. */
+	if (since != NULL && *since != '\0') {
+		f.since = joined(since_param, "=", since);
+		f.params = push(f.params, &f.nparams, f.since);
+	}
 	if (f.page.mode == PAGE_CURSOR && f.page.cursor_path == NULL) {
 		cli_error(&f.cli, EX_USAGE, "--paginate cursor needs --cursor-path");
 		usage();
@@ -668,6 +700,7 @@ out:
 	jbuf_free(&f.buf);
 	for (ch = 0; ch < 4; ch++)
 		free(f.secrets[ch]);
+	free(f.since);
 	free(f.params);
 	free(f.headers);
 	while (f.nowned > 0)

@@ -25,6 +25,7 @@ struct http {
 	/* Per attempt, from the header callback. */
 	double		 retry_after;	/* seconds, or -1 */
 	int		 too_long;	/* the body passed max_body */
+	long		 last_start;	/* ms, of the last request, for --rate */
 	struct jbuf	 link;
 	struct jbuf	*body;
 	struct jbuf	 scratch;
@@ -366,8 +367,16 @@ http_get(struct http *h, const char *url, struct http_response *r,
 			    h->o.password);
 		}
 		errbuf[0] = '\0';
+		/* --rate: space the requests, retries included. */
+		if (h->o.rate > 0 && h->requests > 0) {
+			long gap = (long)(1000.0 / h->o.rate), since = now_ms() -
+			    h->last_start;
+
+			if (since < gap)
+				pause_for((double)(gap - since) / 1000.0);
+		}
 		h->requests++;
-		started = now_ms();
+		started = h->last_start = now_ms();
 		cc = curl_easy_perform(h->curl);
 		r->ms = now_ms() - started;
 		status = 0;

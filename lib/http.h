@@ -20,6 +20,7 @@ struct http_opts {
 	const char	*const *headers;	/* "Name: value" */
 	size_t		 nheaders;
 	size_t		 max_body;	/* longest body taken; 0: no limit */
+	double		 rate;		/* requests a second at most; 0: no cap */
 	const char	*user;		/* basic auth, or NULL */
 	const char	*password;
 	const char	*const *secret_params;	/* redacted in messages */

@@ -792,3 +792,21 @@ no_secrets() {
 	assert_stderr_regex 'page\?per=10: body longer than 100 bytes'
 	assert_equal "$(tail -n 1 <<<"$output" | jq -r .type)" SLUICE_ABORT
 }
+
+@test "--since adds NAME=VALUE to every request; an empty value (a first run) adds nothing" {
+	fetch_ok --paginate none --since 2024-06-01T00:00:00Z --since-param updated_since "$MOCK/echo"
+	assert_equal "$(jq -r '.query.updated_since' out)" 2024-06-01T00:00:00Z
+	fetch_ok --paginate none --since '' --since-param updated_since "$MOCK/echo"
+	assert_equal "$(jq -r '.query | has("updated_since")' out)" false
+	run -64 --separate-stderr timeout 60 pgfetch --since x "$MOCK/echo"
+}
+
+@test "--rate N spaces the requests at least 1/N s apart" {
+	local t0 t1
+	t0=$(date +%s%N)
+	fetch_ok --paginate page --rate 4 "$MOCK/page?per=10&n=25"
+	t1=$(date +%s%N)
+	records_are 1 25
+	# Four requests (three pages and the empty one): three gaps of 0.25 s.
+	(( (t1 - t0) / 1000000 >= 740 )) || fail "4 requests took $(( (t1 - t0) / 1000000 )) ms"
+}
