@@ -384,9 +384,7 @@ main(int argc, char *argv[])
 	struct fetch f;
 	struct extract_opts xo;
 	struct lib_err e;
-	struct timespec ts;
 	struct stat sb;
-	struct tm tm;
 	const char *src, *path, *v;
 	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
 	const char *key_header = NULL, *key_param = NULL;
@@ -654,11 +652,7 @@ main(int argc, char *argv[])
 	}
 	src = argv[optind];
 	cli_begin(&f.cli);
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(f.extracted, sizeof(f.extracted), "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(f.extracted + n, sizeof(f.extracted) - n, ".%06ldZ",
-	    ts.tv_nsec / 1000);
+	stats_utc_now(f.extracted, sizeof(f.extracted));
 	if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
 		fetch_url(&f, src, xo.records);
 		goto out;

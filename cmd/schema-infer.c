@@ -99,16 +99,9 @@ main(int argc, char *argv[])
 			opts.schema.detect = 0;
 			break;
 		case OPT_ON_TYPE_CONFLICT:
-			if (strcmp(optarg, "variant") == 0)
-				opts.schema.conflict_fail = 0;
-			else if (strcmp(optarg, "fail") == 0)
-				opts.schema.conflict_fail = 1;
-			else {
-				cli_error(&c, EX_USAGE,
-				    "--on-type-conflict: '%s': expected variant or fail",
-				    optarg);
+			if (cli_type_conflict(&c, optarg,
+			    &opts.schema.conflict_fail) == -1)
 				usage();
-			}
 			break;
 		default:
 			usage();

@@ -161,13 +161,9 @@ main(int argc, char *argv[])
 			opts.infer.detect = 0;
 			break;
 		case OPT_ON_TYPE_CONFLICT:
-			if (strcmp(optarg, "variant") != 0 &&
-			    strcmp(optarg, "fail") != 0) {
-				cli_error(&c, EX_USAGE, "--on-type-conflict: '%s': "
-				    "expected variant or fail", optarg);
+			if (cli_type_conflict(&c, optarg,
+			    &opts.infer.conflict_fail) == -1)
 				usage();
-			}
-			opts.infer.conflict_fail = strcmp(optarg, "fail") == 0;
 			break;
 		default:
 			usage();

@@ -155,6 +155,18 @@ cli_option(struct cli *c, int opt, const char *arg)
 	}
 }
 
+int
+cli_type_conflict(struct cli *c, const char *arg, int *fail)
+{
+	if (strcmp(arg, "variant") != 0 && strcmp(arg, "fail") != 0) {
+		cli_error(c, EX_USAGE, "--on-type-conflict: '%s': expected "
+		    "variant or fail", arg);
+		return -1;
+	}
+	*fail = strcmp(arg, "fail") == 0;
+	return 0;
+}
+
 void
 cli_begin(struct cli *c)
 {

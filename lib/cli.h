@@ -85,6 +85,9 @@ void	cli_init(struct cli *, const char *prog);
  * -1 after printing why the argument is wrong (the caller shows usage).
  */
 int	cli_option(struct cli *, int opt, const char *arg);
+/* --on-type-conflict variant|fail into *fail; -1 after a message. */
+int	cli_type_conflict(struct cli *, const char *arg, int *fail);
+
 /* After option parsing, for a program that reads no NDJSON: stats, progress. */
 void	cli_begin(struct cli *);
 /* After option parsing: the inputs (none means stdin).  -1 on failure. */

@@ -64,7 +64,19 @@ struct extract {
 	int		 header_done;
 };
 
-static const char *const envelopes[] = { "data", "items", "results", "records" };
+int
+extract_envelope(const char *key, size_t n)
+{
+	static const char *const names[] = {
+		"data", "items", "results", "records"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && memcmp(names[i], key, n) == 0)
+			return 1;
+	return 0;
+}
 
 enum extract_format
 extract_format_of(const char *name)
@@ -383,18 +395,12 @@ y_map_key(void *ctx, const unsigned char *key, size_t n)
 {
 	struct extract *x = ctx;
 	int d = x->depth;
-	size_t i;
 
 	if (d <= (int)x->npath && d >= 1)
 		x->keyok[d] = (d == 1 || x->keyok[d - 1]) &&
 		    strlen(x->path[d - 1]) == n && memcmp(x->path[d - 1], key, n) == 0;
-	if (d == 1 && x->mode == WHOLE) {
-		x->envelope = 0;
-		for (i = 0; i < sizeof(envelopes) / sizeof(envelopes[0]); i++)
-			if (strlen(envelopes[i]) == n &&
-			    memcmp(envelopes[i], key, n) == 0)
-				x->envelope = 1;
-	}
+	if (d == 1 && x->mode == WHOLE)
+		x->envelope = extract_envelope((const char *)key, n);
 	if (x->capturing) {
 		if (x->comma[d])
 			jbuf_putc(&x->rec, ',');

@@ -47,6 +47,12 @@ int	extract_feed(struct extract *, const char *, size_t, struct lib_err *e);
 /* The end of the stream: a truncated document is an error here. */
 int	extract_finish(struct extract *, struct lib_err *e);
 
+/*
+ * 1 if an object member of this name holds the records when no path is
+ * given: data, items, results or records (an API's envelope).
+ */
+int	extract_envelope(const char *key, size_t n);
+
 /* The format a file name implies (".gz" aside), or EXTRACT_AUTO. */
 enum extract_format extract_format_of(const char *name);
 

@@ -458,6 +458,36 @@ jval_getn(const struct jval *obj, const char *key, size_t n)
 	return found;
 }
 
+const struct jval *
+jval_path(const struct jval *v, const char *dotted)
+{
+	const char *seg = dotted, *dot;
+	const struct jval *m;
+	size_t n;
+
+	if (*seg == '.')
+		seg++;
+	while (v != NULL && *seg != '\0') {
+		dot = strchr(seg, '.');
+		n = dot ? (size_t)(dot - seg) : strlen(seg);
+		if (v->type == JV_OBJECT)
+			v = jval_getn(v, seg, n);
+		else if (v->type == JV_ARRAY) {
+			char *end;
+			unsigned long i = strtoul(seg, &end, 10);
+
+			if (end != seg + n || n == 0)
+				return NULL;
+			for (m = v->child; m != NULL && i > 0; m = m->next)
+				i--;
+			v = m;
+		} else
+			return NULL;
+		seg += n + (dot != NULL);
+	}
+	return v;
+}
+
 int
 jval_streq(const struct jval *v, const char *lit)
 {

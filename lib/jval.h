@@ -68,6 +68,11 @@ const struct jval *jval_getn(const struct jval *obj, const char *key,
 	    size_t n);
 /* 1 if v is a string equal to the NUL-terminated lit. */
 int	jval_streq(const struct jval *v, const char *lit);
+/*
+ * The value at a dotted path: object members by name, array elements by
+ * index ("data.items", ".links.next", "a.0.b"); NULL when there is none.
+ */
+const struct jval *jval_path(const struct jval *v, const char *dotted);
 /* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */
 int	jval_int64(const struct jval *v, long long *out);
 /* The number v as the nearest double (correctly rounded). */

@@ -3,11 +3,10 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "extract.h"
 #include "jbuf.h"
 #include "jval.h"
 #include "paginate.h"
-
-static const char *const envelopes[] = { "data", "items", "results", "records" };
 
 int
 paginate_mode(const char *name, enum page_mode *mode)
@@ -30,37 +29,6 @@ paginate_mode(const char *name, enum page_mode *mode)
 	return -1;
 }
 
-/* The value at a dotted path (".a.b" or "a.b"; digits index arrays). */
-static const struct jval *
-at(const struct jval *v, const char *path)
-{
-	const char *seg = path, *dot;
-	const struct jval *m;
-	size_t n;
-
-	if (*seg == '.')
-		seg++;
-	while (v != NULL && *seg != '\0') {
-		dot = strchr(seg, '.');
-		n = dot ? (size_t)(dot - seg) : strlen(seg);
-		if (v->type == JV_OBJECT)
-			v = jval_getn(v, seg, n);
-		else if (v->type == JV_ARRAY) {
-			char *end;
-			unsigned long i = strtoul(seg, &end, 10);
-
-			if (end != seg + n)
-				return NULL;
-			for (m = v->child; m != NULL && i > 0; m = m->next)
-				i--;
-			v = m;
-		} else
-			return NULL;
-		seg += n + (dot != NULL);
-	}
-	return v;
-}
-
 /*
  * The records of a body: the array at --records, a top-level array, an
  * envelope's data/items/results/records array, or the object itself.
@@ -69,12 +37,11 @@ static const struct jval *
 records_of(const struct jval *root, const char *path, int *single,
     struct lib_err *e)
 {
-	const struct jval *v;
-	size_t i;
+	const struct jval *m, *v = NULL;
 
 	*single = 0;
 	if (path != NULL) {
-		if ((v = at(root, path)) == NULL || v->type != JV_ARRAY)
+		if ((v = jval_path(root, path)) == NULL || v->type != JV_ARRAY)
 			return liberr_set(e, EX_DATAERR, "no array at --records %s",
 			    path), NULL;
 		return v;
@@ -84,10 +51,12 @@ records_of(const struct jval *root, const char *path, int *single,
 	if (root->type != JV_OBJECT)
 		return liberr_set(e, EX_DATAERR,
 		    "the body is neither an object nor an array"), NULL;
-	for (i = 0; i < sizeof(envelopes) / sizeof(envelopes[0]); i++)
-		if ((v = jval_get(root, envelopes[i])) != NULL &&
-		    v->type == JV_ARRAY)
-			return v;
+	/* The first envelope member, as a streamed file would give. */
+	for (m = root->child; m != NULL && v == NULL; m = m->next)
+		if (m->type == JV_ARRAY && extract_envelope(m->key, m->keylen))
+			v = m;
+	if (v != NULL)
+		return v;
 	*single = 1;
 	return root;
 }
@@ -232,7 +201,7 @@ paginate(struct http *h, const char *url, const struct page_opts *o,
 			if (count == 0 ||
 			    (mode == PAGE_OFFSET && (long long)count < o->limit))
 				goto done;
-			if (o->total_path != NULL && (v = at(root, o->total_path)) !=
+			if (o->total_path != NULL && (v = jval_path(root, o->total_path)) !=
 			    NULL && text_of(v, &tmp) == 0 &&
 			    total_seen >= strtoull(tmp.p, NULL, 10))
 				goto done;
@@ -240,13 +209,13 @@ paginate(struct http *h, const char *url, const struct page_opts *o,
 			offset += (long long)count;
 			break;
 		case PAGE_CURSOR:
-			if (text_of(at(root, o->cursor_path), &cursor) == -1)
+			if (text_of(jval_path(root, o->cursor_path), &cursor) == -1)
 				goto done;
 			have_cursor = 1;
 			break;
 		case PAGE_NEXT:
 			/* Any string: relative ones resolve against this page. */
-			if (text_of(v = at(root, o->next_path), &tmp) == -1 ||
+			if (text_of(v = jval_path(root, o->next_path), &tmp) == -1 ||
 			    v->type != JV_STRING ||
 			    http_resolve(jbuf_cstr(&req), tmp.p, &next) == -1)
 				goto done;

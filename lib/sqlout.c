@@ -11,6 +11,7 @@
 
 #include "exitcodes.h"
 #include "sqlout.h"
+#include "stats.h"
 
 /* What sqlite-load knows of one table during a load. */
 struct table {
@@ -45,19 +46,6 @@ struct sqlout {
 	long long		 state_rowid;	/* this load's state row, or 0 */
 	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
 };
-
-static void
-iso_now(char *buf, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t len;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(buf + len, n - len, ".%06ldZ", ts.tv_nsec / 1000);
-}
 
 /* The exit status an SQLite result code maps to. */
 static int
@@ -225,7 +213,7 @@ sqlout_open(struct sqlout **out, const char *path,
 	}
 	o->in_txn = 1;
 	o->ddl_gen = 1;
-	iso_now(o->started_at, sizeof(o->started_at));
+	stats_utc_now(o->started_at, sizeof(o->started_at));
 	if (exec(o, bookkeeping, e) == -1)
 		goto fail;
 	*out = o;
@@ -536,6 +524,32 @@ primary_key_is(struct sqlout *o, const struct schema_table *t)
 	return same && k == t->nkeys;
 }
 
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS "T<suffix>" ON T (cols); an SQLite code. */
+static int
+create_index(struct sqlout *o, const struct schema_table *t, const char *suffix,
+    int unique, const char *const *cols, size_t ncols)
+{
+	size_t i;
+
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " :
+	    "CREATE INDEX IF NOT EXISTS ");
+	jbuf_reset(&o->tmp);
+	jbuf_put(&o->tmp, t->name, t->namelen);
+	jbuf_puts(&o->tmp, suffix);
+	put_ident(&o->sql, o->tmp.p, o->tmp.len);
+	jbuf_puts(&o->sql, " ON ");
+	put_ident(&o->sql, t->name, t->namelen);
+	jbuf_putc(&o->sql, '(');
+	for (i = 0; i < ncols; i++) {
+		if (i > 0)
+			jbuf_putc(&o->sql, ',');
+		put_ident(&o->sql, cols[i], strlen(cols[i]));
+	}
+	jbuf_putc(&o->sql, ')');
+	return sqlite3_exec(o->db, jbuf_cstr(&o->sql), NULL, NULL, NULL);
+}
+
 /* The column of each key in ti->keycols: 0, or -1 if one is not known yet. */
 static int
 find_keys(struct schema_table *t)
@@ -559,7 +573,6 @@ static int
 ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
 	struct table *ti = tinfo(t);
-	size_t k;
 	int rc;
 
 	if (t->nkeys == 0)
@@ -570,22 +583,8 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return 0;	/* not all seen yet: wait for them */
 	if (ti->keyed || (ti->keyed = primary_key_is(o, t)))
 		return 0;
-	jbuf_reset(&o->sql);
-	jbuf_puts(&o->sql, "CREATE UNIQUE INDEX IF NOT EXISTS ");
-	jbuf_reset(&o->tmp);
-	jbuf_put(&o->tmp, t->name, t->namelen);
-	jbuf_puts(&o->tmp, "__sluice_key");
-	put_ident(&o->sql, o->tmp.p, o->tmp.len);
-	jbuf_puts(&o->sql, " ON ");
-	put_ident(&o->sql, t->name, t->namelen);
-	jbuf_putc(&o->sql, '(');
-	for (k = 0; k < t->nkeys; k++) {
-		if (k > 0)
-			jbuf_putc(&o->sql, ',');
-		put_ident(&o->sql, t->keys[k], strlen(t->keys[k]));
-	}
-	jbuf_putc(&o->sql, ')');
-	rc = sqlite3_exec(o->db, jbuf_cstr(&o->sql), NULL, NULL, NULL);
+	rc = create_index(o, t, "__sluice_key", 1, (const char *const *)t->keys,
+	    t->nkeys);
 	if (rc == SQLITE_CONSTRAINT)
 		return liberr_set(e, EX_DATAERR,
 		    "table %s holds duplicate keys: cannot merge on them",
@@ -782,21 +781,15 @@ static int
 delete_by_root(struct sqlout *o, struct schema_table *c, const char *id,
     int idlen, struct lib_err *e)
 {
+	static const char *const root_col = "_sluice_root_id";
 	struct table *ci = tinfo(c);
+	int rc;
 
 	if (ci->del_root == NULL) {
 		/* Merges look children up by root: give them an index. */
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "CREATE INDEX IF NOT EXISTS ");
-		jbuf_reset(&o->tmp);
-		jbuf_put(&o->tmp, c->name, c->namelen);
-		jbuf_puts(&o->tmp, "__sluice_root");
-		put_ident(&o->sql, o->tmp.p, o->tmp.len);
-		jbuf_puts(&o->sql, " ON ");
-		put_ident(&o->sql, c->name, c->namelen);
-		jbuf_puts(&o->sql, " (_sluice_root_id)");
-		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
-			return -1;
+		if ((rc = create_index(o, c, "__sluice_root", 0, &root_col,
+		    1)) != SQLITE_OK)
+			return sql_fail(o, rc, "create root index", e);
 		jbuf_reset(&o->sql);
 		jbuf_puts(&o->sql, "DELETE FROM ");
 		put_ident(&o->sql, c->name, c->namelen);
@@ -991,7 +984,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 
 	jbuf_reset(&o->tmp);
 	jbuf_value(&o->tmp, value);
-	iso_now(now, sizeof(now));
+	stats_utc_now(now, sizeof(now));
 	if (o->state_rowid == 0) {
 		if (prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"
 		    " VALUES (?1, ?2, json_patch(COALESCE((SELECT value FROM"
@@ -1034,7 +1027,7 @@ save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
 	    " table_name, schema, load_id, inserted_at) VALUES (?1,?2,?3,?4,?5)",
 	    &st, e) == -1)
 		return -1;
-	iso_now(now, sizeof(now));
+	stats_utc_now(now, sizeof(now));
 	*combined = 0;
 	for (i = 0; i < o->set.n; i++) {
 		struct schema_table *t = o->set.tables[i];
@@ -1098,7 +1091,7 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 		jbuf_puts(summary, num);
 	}
 	jbuf_putc(&tables, '}');
-	iso_now(now, sizeof(now));
+	stats_utc_now(now, sizeof(now));
 	if (prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
 	    " finished_at, tables, schema_version)"
 	    " VALUES (?1, 'completed', ?2, ?3, ?4, ?5)", &st, e) == -1)
@@ -1155,35 +1148,6 @@ sqlout_close(struct sqlout *o)
 	free(o);
 }
 
-/* Walk a dotted path: object members by name, array elements by index. */
-static const struct jval *
-walk(const struct jval *v, const char *path)
-{
-	const char *seg = path, *dot;
-	const struct jval *m;
-	size_t n;
-
-	while (v != NULL && *seg != '\0') {
-		dot = strchr(seg, '.');
-		n = dot ? (size_t)(dot - seg) : strlen(seg);
-		if (v->type == JV_OBJECT)
-			v = jval_getn(v, seg, n);
-		else if (v->type == JV_ARRAY) {
-			char *end;
-			unsigned long idx = strtoul(seg, &end, 10);
-
-			if (end != seg + n || n == 0)
-				return NULL;
-			for (m = v->child; m != NULL && idx > 0; m = m->next)
-				idx--;
-			v = m;
-		} else
-			return NULL;
-		seg += n + (dot != NULL);
-	}
-	return v;
-}
-
 int
 sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
     int *found, struct lib_err *e)
@@ -1231,7 +1195,7 @@ sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
 		goto out;
 	}
 	ret = 0;
-	if ((v = walk(root, dotted)) == NULL || v->type == JV_NULL)
+	if ((v = jval_path(root, dotted)) == NULL || v->type == JV_NULL)
 		goto out;
 	*found = 1;
 	if (v->type == JV_STRING)

@@ -15,6 +15,19 @@ stats_now(void)
 }
 
 void
+stats_utc_now(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	(void)snprintf(buf + len, n - len, ".%06ldZ", ts.tv_nsec / 1000);
+}
+
+void
 stats_init(struct stats *s, const char *program, FILE *progress)
 {
 	memset(s, 0, sizeof(*s));
