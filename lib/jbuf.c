@@ -5,6 +5,7 @@
 
 #include "jbuf.h"
 #include "jval.h"
+#include "xalloc.h"
 
 void
 jbuf_free(struct jbuf *b)
@@ -31,7 +32,6 @@ void
 jbuf_grow(struct jbuf *b, size_t n)
 {
 	size_t cap;
-	char *p;
 
 	cap = b->cap ? b->cap : 256;
 	while (cap - b->len <= n) {
@@ -39,11 +39,7 @@ jbuf_grow(struct jbuf *b, size_t n)
 			abort();
 		cap *= 2;
 	}
-	if ((p = realloc(b->p, cap)) == NULL) {
-		(void)fputs("sluice: out of memory\n", stderr);
-		abort();
-	}
-	b->p = p;
+	b->p = xalloc_realloc(b->p, cap, 1);
 	b->cap = cap;
 }
 

@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "sha256.h"
 #include "strmap.h"
+#include "xalloc.h"
 
 #define MAX_TABLES	SCHEMA_MAX_TABLES
 #define MAX_COLUMNS	SCHEMA_MAX_COLUMNS
@@ -108,6 +109,9 @@ struct normalizer {
 	struct jbuf	 tokens;	/* --hash values of the current row */
 	struct jbuf	 scratch;
 	struct jbuf	 keybuf;
+	struct jbuf	 keytext;	/* a root's key values, for its id */
+	struct jbuf	 meta;		/* a root row's metadata members */
+	size_t		 metafixed;	/* the part of meta that is the same for all */
 
 	struct pathkey	*path;		/* pool of source paths (--drop, --hash) */
 	size_t		 npath;
@@ -124,26 +128,6 @@ struct normalizer {
 	uint64_t	 seed[2];	/* random ids: seed and counter */
 	uint64_t	 counter;
 };
-
-static void *
-xrealloc(void *p, size_t n, size_t size)
-{
-	if (n == 0 || size > SIZE_MAX / n)
-		abort();
-	if ((p = realloc(p, n * size)) == NULL)
-		abort();
-	return p;
-}
-
-static char *
-xmemdup(const char *s, size_t n)
-{
-	char *d = xrealloc(NULL, n + 1, 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
 
 static void
 name_of(const struct normalizer *n, const char *s, size_t len, struct jbuf *out)
@@ -191,28 +175,28 @@ add_table(struct normalizer *n, struct jbuf *name, const char *src,
 		    MAX_TABLES), -1;
 	if (n->ntables == n->captables) {
 		n->captables = n->captables ? n->captables * 2 : 16;
-		n->tables = xrealloc(n->tables, n->captables, sizeof(*n->tables));
+		n->tables = xalloc_realloc(n->tables, n->captables, sizeof(*n->tables));
 	}
 	t = &n->tables[n->ntables];
 	memset(t, 0, sizeof(*t));
-	t->name = xmemdup(name->p, name->len);
+	t->name = xalloc_memdup(name->p, name->len);
 	t->namelen = name->len;
 	jbuf_reset(&n->scratch);
 	jbuf_str(&n->scratch, name->p, name->len);
-	t->stream = xmemdup(n->scratch.p, n->scratch.len);
+	t->stream = xalloc_memdup(n->scratch.p, n->scratch.len);
 	t->streamlen = n->scratch.len;
 	t->is_root = is_root;
 	t->namehash = hash64(t->name, t->namelen);
-	t->prefixes = xrealloc(NULL, 1, sizeof(*t->prefixes));
-	t->prefixlens = xrealloc(NULL, 1, sizeof(*t->prefixlens));
-	t->first = xrealloc(NULL, 1, sizeof(*t->first));
-	t->prefixsrc = xrealloc(NULL, 1, sizeof(*t->prefixsrc));
-	t->prefixsrc[0] = xmemdup("", 0);
-	t->prefixes[0] = xmemdup("", 0);
+	t->prefixes = xalloc_realloc(NULL, 1, sizeof(*t->prefixes));
+	t->prefixlens = xalloc_realloc(NULL, 1, sizeof(*t->prefixlens));
+	t->first = xalloc_realloc(NULL, 1, sizeof(*t->first));
+	t->prefixsrc = xalloc_realloc(NULL, 1, sizeof(*t->prefixsrc));
+	t->prefixsrc[0] = xalloc_memdup("", 0);
+	t->prefixes[0] = xalloc_memdup("", 0);
 	t->prefixlens[0] = 0;
 	t->first[0] = -1;
 	t->nprefixes = 1;
-	t->src = xmemdup(src, srclen);
+	t->src = xalloc_memdup(src, srclen);
 	/* Source keys cannot take the names of the metadata columns. */
 	for (m = is_root ? root_meta : child_meta; *m != NULL; m++)
 		strmap_put(&t->colnames, *m, strlen(*m), MAX_COLUMNS + 1);
@@ -256,12 +240,12 @@ entry(struct normalizer *n, size_t table, size_t prefix, const char *key,
 		return (size_t)i;
 	if (n->nents == n->capents) {
 		n->capents = n->capents ? n->capents * 2 : 256;
-		n->ents = xrealloc(n->ents, n->capents, sizeof(*n->ents));
+		n->ents = xalloc_realloc(n->ents, n->capents, sizeof(*n->ents));
 	}
 	en = &n->ents[n->nents];
 	en->table = table;
 	en->prefix = prefix;
-	en->key = xmemdup(key, len);
+	en->key = xalloc_memdup(key, len);
 	en->keylen = len;
 	en->col = en->sub = en->child = en->next = -1;
 	strmap_put(&n->entries, n->keybuf.p, n->keybuf.len, n->nents);
@@ -368,18 +352,18 @@ column(struct normalizer *n, size_t ei, struct lib_err *e)
 		    n->scratch.p, n->scratch.len);
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 32;
-		t->cols = xrealloc(t->cols, t->capcols, sizeof(*t->cols));
+		t->cols = xalloc_realloc(t->cols, t->capcols, sizeof(*t->cols));
 	}
 	c = &t->cols[t->ncols];
 	memset(c, 0, sizeof(*c));
-	c->name = xmemdup(n->scratch.p, n->scratch.len);
+	c->name = xalloc_memdup(n->scratch.p, n->scratch.len);
 	c->namelen = n->scratch.len;
-	c->src = xmemdup(key, len);
+	c->src = xalloc_memdup(key, len);
 	strmap_put(&t->colnames, c->name, c->namelen, t->ncols);
 	jbuf_reset(&n->scratch);
 	jbuf_str(&n->scratch, c->name, c->namelen);
 	jbuf_putc(&n->scratch, ':');
-	c->member = xmemdup(n->scratch.p, n->scratch.len);
+	c->member = xalloc_memdup(n->scratch.p, n->scratch.len);
 	c->memberlen = n->scratch.len;
 	en->col = (long)t->ncols;
 	return (long)t->ncols++;
@@ -404,15 +388,15 @@ subprefix(struct normalizer *n, size_t ei)
 	if (n->scratch.len != baselen)
 		warn_collision(n, t, owner >= 0 ? t->prefixsrc[owner] : NULL, key,
 		    len, n->scratch.p, baselen, n->scratch.p, n->scratch.len);
-	t->prefixes = xrealloc(t->prefixes, t->nprefixes + 1,
+	t->prefixes = xalloc_realloc(t->prefixes, t->nprefixes + 1,
 	    sizeof(*t->prefixes));
-	t->prefixlens = xrealloc(t->prefixlens, t->nprefixes + 1,
+	t->prefixlens = xalloc_realloc(t->prefixlens, t->nprefixes + 1,
 	    sizeof(*t->prefixlens));
-	t->first = xrealloc(t->first, t->nprefixes + 1, sizeof(*t->first));
-	t->prefixsrc = xrealloc(t->prefixsrc, t->nprefixes + 1,
+	t->first = xalloc_realloc(t->first, t->nprefixes + 1, sizeof(*t->first));
+	t->prefixsrc = xalloc_realloc(t->prefixsrc, t->nprefixes + 1,
 	    sizeof(*t->prefixsrc));
-	t->prefixsrc[t->nprefixes] = xmemdup(key, len);
-	t->prefixes[t->nprefixes] = xmemdup(n->scratch.p, n->scratch.len);
+	t->prefixsrc[t->nprefixes] = xalloc_memdup(key, len);
+	t->prefixes[t->nprefixes] = xalloc_memdup(n->scratch.p, n->scratch.len);
 	t->prefixlens[t->nprefixes] = n->scratch.len;
 	t->first[t->nprefixes] = -1;
 	strmap_put(&t->prefixnames, n->scratch.p, n->scratch.len, t->nprefixes);
@@ -462,7 +446,7 @@ cell(struct normalizer *n, struct ntable *t, size_t col, const struct jval *v,
 	} else {
 		if (n->ncells == n->capcells) {
 			n->capcells = n->capcells ? n->capcells * 2 : 64;
-			n->cells = xrealloc(n->cells, n->capcells, sizeof(*n->cells));
+			n->cells = xalloc_realloc(n->cells, n->capcells, sizeof(*n->cells));
 		}
 		c->stamp = n->rowstamp;
 		c->pos = n->ncells;
@@ -536,7 +520,7 @@ path_push(struct normalizer *n, const char *key, size_t len)
 {
 	if (n->npath == n->cappath) {
 		n->cappath = n->cappath ? n->cappath * 2 : 64;
-		n->path = xrealloc(n->path, n->cappath, sizeof(*n->path));
+		n->path = xalloc_realloc(n->path, n->cappath, sizeof(*n->path));
 	}
 	n->path[n->npath].key = key;
 	n->path[n->npath].len = len;
@@ -557,7 +541,7 @@ pend_push(struct walk *w, size_t table, const struct jval *array, int level,
 {
 	if (w->npend == w->cappend) {
 		w->cappend = w->cappend ? w->cappend * 2 : 8;
-		w->pend = xrealloc(w->pend, w->cappend, sizeof(*w->pend));
+		w->pend = xalloc_realloc(w->pend, w->cappend, sizeof(*w->pend));
 	}
 	w->pend[w->npend].table = table;
 	w->pend[w->npend].array = array;
@@ -600,7 +584,7 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			n->ents[ei].last = j;
 			if (n->neis == n->capeis) {
 				n->capeis = n->capeis ? n->capeis * 2 : 256;
-				n->eis = xrealloc(n->eis, n->capeis,
+				n->eis = xalloc_realloc(n->eis, n->capeis,
 				    sizeof(*n->eis));
 			}
 			n->eis[n->neis++] = ei;
@@ -680,15 +664,6 @@ new_row(struct normalizer *n)
 	jbuf_reset(&n->tokens);
 }
 
-static void
-put_id(struct jbuf *out, const char *name, const char *id)
-{
-	jbuf_puts(out, name);
-	jbuf_putc(out, '"');
-	jbuf_put(out, id, ID_LEN);
-	jbuf_putc(out, '"');
-}
-
 /* Write the current row of table ti; metadata follows in meta. */
 static void
 emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
@@ -740,7 +715,7 @@ announce(struct normalizer *n, size_t ti, struct jbuf *out)
 		jbuf_puts(out, "\"_sluice_id\"");
 	jbuf_puts(out, "]}\n");
 	t->announced = 1;
-	n->announced = xrealloc(n->announced, n->nannounced + 1,
+	n->announced = xalloc_realloc(n->announced, n->nannounced + 1,
 	    sizeof(*n->announced));
 	n->announced[n->nannounced++] = ti;
 }
@@ -902,34 +877,29 @@ static int
 key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 {
 	struct ntable *t = &n->tables[ti];
-	struct jbuf keys = JBUF_INIT;
+	struct jbuf *keys = &n->keytext;
 	const struct jval *v;
+	uint64_t h[2];
 	size_t k;
 	long c;
 
+	jbuf_reset(keys);
 	for (k = 0; k < n->opts.nkeys; k++) {
 		c = strmap_get(&t->colnames, n->opts.keys[k],
 		    strlen(n->opts.keys[k]));
 		v = c >= 0 && (size_t)c < t->ncols &&
 		    t->cols[c].stamp == n->rowstamp ?
 		    n->cells[t->cols[c].pos].v : NULL;
-		if (v == NULL || v->type == JV_NULL) {
-			jbuf_free(&keys);
+		if (v == NULL || v->type == JV_NULL)
 			return liberr_set(e, EX_DATAERR,
 			    "table %s: record has no value for key \"%s\"",
 			    t->name, n->opts.keys[k]);
-		}
 		if (k > 0)
-			jbuf_putc(&keys, '\x1f');
-		jbuf_value(&keys, v);
+			jbuf_putc(keys, '\x1f');
+		jbuf_value(keys, v);
 	}
-	{
-		uint64_t h[2];
-
-		hash128(keys.p, keys.len, h);
-		id_set(out, h[0], h[1]);
-	}
-	jbuf_free(&keys);
+	hash128(keys->p, keys->len, h);
+	id_set(out, h[0], h[1]);
 	return 0;
 }
 
@@ -939,7 +909,6 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
     struct lib_err *e)
 {
 	struct walk w = { 0, NULL, 0, 0, n->opts.ndrop + n->opts.nhash > 0 };
-	struct jbuf meta = JBUF_INIT;
 	size_t mark = out->len, i;
 	struct rowid id;
 	long ti;
@@ -959,18 +928,13 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	} else
 		random_id(n, &id);
 	announce(n, (size_t)ti, out);
-	jbuf_puts(&meta, "\"_sluice_load_id\":");
-	jbuf_str(&meta, n->opts.load_id, strlen(n->opts.load_id));
-	if (n->opts.extracted_at != NULL) {
-		jbuf_puts(&meta, ",\"_sluice_extracted_at\":\"");
-		jbuf_puts(&meta, n->opts.extracted_at);
-		jbuf_putc(&meta, '"');
-	}
-	put_id(&meta, ",\"_sluice_id\":", id.text);
-	emit_row(n, (size_t)ti, meta.p, meta.len, out);
+	/* The run's metadata, made once (norm_new), then this row's id. */
+	n->meta.len = n->metafixed;
+	jbuf_put(&n->meta, id.text, ID_LEN);
+	jbuf_putc(&n->meta, '"');
+	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, out);
 	if (emit_children(n, &w, &id, &id, out, e) == -1)
 		goto fail;
-	jbuf_free(&meta);
 	free(w.pend);
 	return 0;
 fail:
@@ -978,7 +942,6 @@ fail:
 	out->len = mark;
 	for (i = 0; i < n->nannounced; i++)
 		n->tables[n->announced[i]].announced = 0;
-	jbuf_free(&meta);
 	free(w.pend);
 	return -1;
 }
@@ -992,6 +955,15 @@ norm_new(const struct norm_opts *o)
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
 	n->opts = *o;
+	jbuf_puts(&n->meta, "\"_sluice_load_id\":");
+	jbuf_str(&n->meta, o->load_id, strlen(o->load_id));
+	if (o->extracted_at != NULL) {
+		jbuf_puts(&n->meta, ",\"_sluice_extracted_at\":\"");
+		jbuf_puts(&n->meta, o->extracted_at);
+		jbuf_putc(&n->meta, '"');
+	}
+	jbuf_puts(&n->meta, ",\"_sluice_id\":\"");
+	n->metafixed = n->meta.len;
 	/* Random ids: a seed from the kernel, else from the clock. */
 	if (getrandom(n->seed, sizeof(n->seed), 0) != (ssize_t)sizeof(n->seed)) {
 		(void)clock_gettime(CLOCK_REALTIME, &ts);
@@ -1046,6 +1018,8 @@ norm_free(struct normalizer *n)
 	jbuf_free(&n->tokens);
 	jbuf_free(&n->scratch);
 	jbuf_free(&n->keybuf);
+	jbuf_free(&n->keytext);
+	jbuf_free(&n->meta);
 	free(n);
 }
 
@@ -1061,8 +1035,8 @@ norm_path_parse(struct norm_path *p, const char *dotted)
 			norm_path_free(p);
 			return -1;
 		}
-		p->keys = xrealloc(p->keys, p->nkeys + 1, sizeof(*p->keys));
-		p->keys[p->nkeys++] = xmemdup(s, dot ? (size_t)(dot - s) :
+		p->keys = xalloc_realloc(p->keys, p->nkeys + 1, sizeof(*p->keys));
+		p->keys[p->nkeys++] = xalloc_memdup(s, dot ? (size_t)(dot - s) :
 		    strlen(s));
 		if (dot == NULL)
 			return 0;

@@ -6,6 +6,7 @@
 #include "detect.h"
 #include "exitcodes.h"
 #include "schema.h"
+#include "xalloc.h"
 
 static const char *const type_names[] = {
 	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json"
@@ -28,26 +29,6 @@ schema_hash(const char *s, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-static void *
-xrealloc(void *p, size_t n, size_t size)
-{
-	if (n > SIZE_MAX / size)
-		abort();
-	if ((p = realloc(p, n * size)) == NULL)
-		abort();
-	return p;
-}
-
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char *d = xrealloc(NULL, n + 1, 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
 }
 
 /*
@@ -100,7 +81,7 @@ index_reserve(unsigned int *index, size_t *cap, size_t count,
 	newcap = *cap ? *cap : 16;
 	while (count * 2 > newcap)
 		newcap *= 2;
-	nidx = xrealloc(NULL, newcap, sizeof(*nidx));
+	nidx = xalloc_realloc(NULL, newcap, sizeof(*nidx));
 	memset(nidx, 0, newcap * sizeof(*nidx));
 	for (i = 0; i + 1 < count; i++) {
 		name = name_at(owner, i, &len);
@@ -184,7 +165,7 @@ change(struct schema_table *t, struct schema_changes *ch,
 		return;
 	if (ch->n == ch->cap) {
 		ch->cap = ch->cap ? ch->cap * 2 : 16;
-		ch->v = xrealloc(ch->v, ch->cap, sizeof(*ch->v));
+		ch->v = xalloc_realloc(ch->v, ch->cap, sizeof(*ch->v));
 	}
 	ch->v[ch->n].kind = kind;
 	ch->v[ch->n].col = col;
@@ -208,7 +189,7 @@ schema_table_new(const char *name, size_t len)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		abort();
-	t->name = xstrndup(name, len);
+	t->name = xalloc_memdup(name, len);
 	t->namelen = len;
 	return t;
 }
@@ -249,8 +230,8 @@ schema_table_set_keys_csv(struct schema_table *t, const char *csv)
 	keys_free(t);
 	for (p = csv; p != NULL && *p != '\0'; p = comma ? comma + 1 : NULL) {
 		comma = strchr(p, ',');
-		t->keys = xrealloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
-		t->keys[t->nkeys++] = xstrndup(p,
+		t->keys = xalloc_realloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
+		t->keys[t->nkeys++] = xalloc_memdup(p,
 		    comma ? (size_t)(comma - p) : strlen(p));
 	}
 	t->version++;
@@ -274,10 +255,10 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
 		    SCHEMA_MAX_COLUMNS), -2;
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 16;
-		t->cols = xrealloc(t->cols, t->capcols, sizeof(*t->cols));
+		t->cols = xalloc_realloc(t->cols, t->capcols, sizeof(*t->cols));
 	}
 	c = &t->cols[t->ncols];
-	c->name = xstrndup(name, len);
+	c->name = xalloc_memdup(name, len);
 	c->namelen = len;
 	c->type = type;
 	c->nullable = nullable;
@@ -483,8 +464,8 @@ schema_apply_json(struct schema_table *t, const struct jval *schema,
 			if (k->type != JV_STRING)
 				return liberr_set(e, EX_DATAERR,
 				    "key_properties: not a list of strings");
-			t->keys = xrealloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
-			t->keys[t->nkeys++] = xstrndup(k->str, k->len);
+			t->keys = xalloc_realloc(t->keys, t->nkeys + 1, sizeof(*t->keys));
+			t->keys[t->nkeys++] = xalloc_memdup(k->str, k->len);
 		}
 	}
 	if (schema == NULL)
@@ -596,7 +577,7 @@ schema_set_get(struct schema_set *s, const char *name, size_t len, int create,
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 8;
-		s->tables = xrealloc(s->tables, s->cap,
+		s->tables = xalloc_realloc(s->tables, s->cap,
 		    sizeof(struct schema_table *));
 	}
 	s->tables[s->n++] = schema_table_new(name, len);
