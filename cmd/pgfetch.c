@@ -1,7 +1,7 @@
 /*
- * pgfetch: records out of files (JSON Lines, JSON documents streamed,
- * CSV, gzip-compressed or not), as NDJSON on stdout.  HTTP(S) sources
- * come in a later version.
+ * pgfetch: records out of an API (paginated, retried, in parallel when
+ * asked) or out of a file (JSON Lines, JSON documents streamed, CSV,
+ * gzip-compressed or not; local or over HTTP), as NDJSON on stdout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
+#include "checkpoint.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "extract.h"
+#include "gunzip.h"
 #include "http.h"
 #include "paginate.h"
 #include "strtonum.h"
@@ -30,7 +30,7 @@ enum {
 	OPT_HEADER_FILE, OPT_BEARER_ENV, OPT_BASIC_ENV, OPT_API_KEY_ENV,
 	OPT_API_KEY_HEADER, OPT_API_KEY_PARAM, OPT_RETRIES, OPT_BACKOFF,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
-	OPT_RATE
+	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ
 };
 
 static const struct option longopts[] = {
@@ -76,14 +76,19 @@ static const struct option longopts[] = {
 	{ "since",		required_argument,	NULL, OPT_SINCE },
 	{ "since-param",	required_argument,	NULL, OPT_SINCE_PARAM },
 	{ "rate",		required_argument,	NULL, OPT_RATE },
+	{ "parallel",		required_argument,	NULL, OPT_PARALLEL },
+	{ "checkpoint",		required_argument,	NULL, OPT_CHECKPOINT },
+	{ "records-jq",		required_argument,	NULL, OPT_RECORDS_JQ },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char synopsis[] =
 "usage: pgfetch [-mqvhV] [-s stream] [--format jsonl|json|csv|auto]\n"
-"               [--records path] [--delimiter c] [--no-header] [--csv-types]\n"
-"               [--paginate mode] [paginator options] [-p name=value]\n"
+"               [--records path | --records-jq expr] [--delimiter c]\n"
+"               [--no-header] [--csv-types] [--paginate mode]\n"
+"               [paginator options] [--parallel n] [--checkpoint file]\n"
+"               [-p name=value]\n"
 "               [-H header] [--bearer-env var] [--basic-env uvar:pvar]\n"
 "               [--api-key-env var --api-key-header|--api-key-param name]\n"
 "               [--retries n] [--timeout s] [--max-pages n] [--max-records n]\n"
@@ -100,13 +105,15 @@ static void
 help(void)
 {
 	(void)printf("%s\n"
-	    "Write the records of a file as NDJSON: JSON Lines, a JSON document\n"
-	    "(its array of records streamed), or CSV; gzip is undone.  SOURCE is\n"
-	    "a path, - for stdin, or file://PATH.\n\n"
+	    "Write the records behind an API, or in a file, as NDJSON.  SOURCE is\n"
+	    "an http(s) URL, a path, - for stdin, or file://PATH.  Files are JSON\n"
+	    "Lines, a JSON document (its array of records streamed) or CSV;\n"
+	    "gzip is undone.\n\n"
 	    "  -m, --messages          write Singer RECORD messages\n"
 	    "  -s, --stream NAME       their stream\n"
 	    "      --format FORMAT     jsonl, json, csv or auto (default)\n"
 	    "      --records PATH      json: the array of records, e.g. .data.items\n"
+	    "      --records-jq EXPR   API pages: a jq program that yields them\n"
 	    "      --delimiter C       csv: the field separator (default ,)\n"
 	    "      --no-header         csv: no header row; keys are col_1...\n"
 	    "      --csv-types         csv: numbers, booleans, empty is null\n"
@@ -116,6 +123,8 @@ help(void)
 	    "      --offset-param NAME --limit-param NAME --limit N      (offset)\n"
 	    "      --cursor-path PATH --cursor-param NAME      (cursor)\n"
 	    "      --next-path PATH    (next)   --total-path PATH   --max-pages N\n"
+	    "      --parallel N        page, offset: N requests in flight\n"
+	    "      --checkpoint FILE   resume an unfinished extraction from FILE\n"
 	    "  -p, --param NAME=VALUE  a query parameter\n"
 	    "  -H, --header 'N: V'     a request header; --header-file FILE\n"
 	    "      --bearer-env VAR    Authorization: Bearer $VAR\n"
@@ -153,11 +162,18 @@ struct fetch {
 	size_t		 nparams;
 	const char	**headers;
 	size_t		 nheaders;
+	const char	**secret_headers;
+	size_t		 nsecret_headers;
+	const char	*checkpoint;	/* --checkpoint FILE */
+	struct jbuf	 source;	/* the API as the checkpoint names it */
 	char		*secrets[4];	/* strings that hold a secret, to free */
 	char		**owned;	/* header-file lines, to free */
 	size_t		 nowned;
-	const char	*secret_params[1];
 	int		 verbose;
+	struct extract	*x;		/* a file's records */
+	struct gunzip	*gz;
+	struct lib_err	 xerr;
+	int		 stopped;
 	char		*since;		/* NAME=VALUE of --since */
 };
 
@@ -207,44 +223,100 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 	return cli_reject(&f->cli, &l, why);
 }
 
-/* Read the source through zlib (which passes plain bytes as they are). */
+/* Bytes of the source, gzip undone, into the extractor. */
+static int
+to_extract(void *arg, const char *p, size_t n)
+{
+	struct fetch *f = arg;
+
+	return extract_feed(f->x, p, n, &f->xerr);
+}
+
+static int
+to_gunzip(void *arg, const char *p, size_t n)
+{
+	struct fetch *f = arg;
+
+	f->cli.stats.bytes += n;
+	if (gunzip_feed(f->gz, p, n, &f->xerr) == -1) {
+		f->stopped = 1;		/* an error, or enough records */
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a file: to_gunzip, then to_extract. */
 static void
-run(struct fetch *f, int fd, const struct extract_opts *xo)
+read_file(struct fetch *f, int fd)
 {
 	static char chunk[256 * 1024];
-	struct extract *x;
-	struct lib_err e = { 0, "" };
-	gzFile gz;
-	int n, errnum;
+	ssize_t n;
 
-	if ((x = extract_new(xo, &e)) == NULL) {
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			cli_error(&f->cli, EX_IOERR, "%s: %s", f->name,
+			    strerror(errno));
+			return;
+		}
+		if (to_gunzip(f, chunk, (size_t)n) == -1)
+			return;
+	}
+	if (gunzip_finish(f->gz, &f->xerr) == 0)
+		(void)extract_finish(f->x, &f->xerr);
+}
+
+/* --stats: what went over the wire. */
+static void
+http_counts_stats(struct fetch *f, const struct http *h)
+{
+	unsigned long requests, retries;
+	unsigned long long bytes;
+
+	http_counts(h, &requests, &retries, &bytes);
+	f->cli.stats.bytes = bytes;
+	(void)snprintf(f->statsx, sizeof(f->statsx),
+	    "\"requests\":%lu,\"retries\":%lu", requests, retries);
+}
+
+/* A URL of a file: the body streams into the extractor as it comes. */
+static void
+stream_url(struct fetch *f, const char *url)
+{
+	struct http *h;
+	struct lib_err e;
+
+	if ((h = http_new(&f->http, &e)) == NULL) {
 		cli_error(&f->cli, e.code, "%s", e.msg);
 		return;
 	}
-	if ((gz = gzdopen(fd, "rb")) == NULL) {
-		cli_error(&f->cli, EX_OSERR, "out of memory");
-		extract_free(x);
+	if (http_stream(h, url, to_gunzip, f, &e) == -1)
+		cli_error(&f->cli, e.code, "%s", e.msg);
+	else if (f->xerr.code == 0 && !f->stopped &&
+	    gunzip_finish(f->gz, &f->xerr) == 0)
+		(void)extract_finish(f->x, &f->xerr);
+	http_counts_stats(f, h);
+	http_free(h);
+}
+
+/* A file, local or over HTTP: its records, gzip undone. */
+static void
+run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
+{
+	if ((f->x = extract_new(xo, &f->xerr)) == NULL) {
+		cli_error(&f->cli, f->xerr.code, "%s", f->xerr.msg);
 		return;
 	}
-	while ((n = gzread(gz, chunk, sizeof(chunk))) > 0) {
-		f->cli.stats.bytes += (unsigned long long)n;
-		if (extract_feed(x, chunk, (size_t)n, &e) == -1)
-			break;
-	}
-	if (n < 0) {
-		const char *m = gzerror(gz, &errnum);
-
-		cli_error(&f->cli, errnum == Z_ERRNO ? EX_IOERR : EX_DATAERR,
-		    "%s: %s", f->name, errnum == Z_ERRNO ? strerror(errno) : m);
-	} else {
-		/* Stopped early (n > 0), or at the end: finish the document. */
-		if (n == 0)
-			(void)extract_finish(x, &e);
-		if (e.code != 0)
-			cli_error(&f->cli, e.code, "%s:%s", f->name, e.msg);
-	}
-	(void)gzclose(gz);
-	extract_free(x);
+	f->gz = gunzip_new(to_extract, f);
+	if (url != NULL)
+		stream_url(f, url);
+	else
+		read_file(f, fd);
+	if (f->xerr.code != 0)
+		cli_error(&f->cli, f->xerr.code, "%s:%s", f->name, f->xerr.msg);
+	gunzip_free(f->gz);
+	extract_free(f->x);
 }
 
 static const char **
@@ -339,24 +411,45 @@ header_file(struct fetch *f, const char *path)
 	return 0;
 }
 
+/* A page's record that is not an object: the --on-error policy. */
+static int
+page_bad(void *arg, const char *json, size_t len, unsigned long n,
+    const char *why)
+{
+	return on_bad(arg, json, len, n, why);
+}
+
+/* After each page: the checkpoint, when one is kept. */
+static int
+page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
+{
+	struct fetch *f = arg;
+
+	if (f->checkpoint == NULL)
+		return 0;
+	/* "Written" means handed to the kernel, not held in our buffer. */
+	if (cli_flush(&f->cli) == -1)
+		return liberr_set(e, 0, "stdout"), -1;
+	return checkpoint_save(f->checkpoint, jbuf_cstr(&f->source), m, e);
+}
+
 /* HTTP(S): walk the pages. */
 static void
 fetch_url(struct fetch *f, const char *url, const char *records)
 {
+	struct checkpoint cp;
 	struct http *h;
 	struct lib_err e;
-	unsigned long requests, retries;
+	int found = 0;
 
-	f->http.headers = f->headers;
-	f->http.nheaders = f->nheaders;
-	f->http.trace = trace;
-	f->http.trace_arg = f;
-	f->http.max_body = (size_t)f->cli.max_line;
+	memset(&cp, 0, sizeof(cp));
 	f->page.params = f->params;
 	f->page.nparams = f->nparams;
 	f->page.records = records;
 	f->page.max_body = (size_t)f->cli.max_line;
 	f->page.record = page_record;
+	f->page.bad = page_bad;
+	f->page.mark = page_mark;
 	f->page.note = note;
 	f->page.arg = f;
 	if ((h = http_new(&f->http, &e)) == NULL) {
@@ -364,18 +457,77 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 		return;
 	}
 	f->name = url;
-	if (paginate(h, url, &f->page, &e) == -1) {
-		struct jbuf shown = JBUF_INIT;
-
-		/* paginate's messages redact; the URL here must be too. */
-		http_redact(h, url, &shown);
-		cli_error(&f->cli, e.code, "%s", e.msg);
-		jbuf_free(&shown);
+	if (f->checkpoint != NULL) {
+		/* The checkpoint names the API without its secrets. */
+		paginate_base(url, f->params, f->nparams, &f->buf);
+		http_strip(h, jbuf_cstr(&f->buf), &f->source);
+		(void)jbuf_cstr(&f->source);
+		if (checkpoint_load(f->checkpoint, f->source.p, &cp, &found,
+		    &e) == -1) {
+			cli_error(&f->cli, e.code, "%s", e.msg);
+			goto out;
+		}
+		if (found) {
+			f->page.resume = &cp.mark;
+			note(f, "resuming from the checkpoint");
+		}
 	}
-	http_counts(h, &requests, &retries);
-	(void)snprintf(f->statsx, sizeof(f->statsx),
-	    "\"requests\":%lu,\"retries\":%lu", requests, retries);
+	if (paginate(h, url, &f->page, &e) == -1) {
+		if (e.code != 0)
+			cli_error(&f->cli, e.code, "%s", e.msg);
+	} else if (f->checkpoint != NULL && f->cli.status == 0 &&
+	    checkpoint_remove(f->checkpoint, &e) == -1)
+		cli_error(&f->cli, e.code, "%s", e.msg);
+out:
+	http_counts_stats(f, h);
+	checkpoint_free(&cp);
 	http_free(h);
+}
+
+/*
+ * The format a URL's path names (its query aside), when it names a file:
+ * .jsonl, .ndjson, .csv, .tsv, any of them .gz, and .json.gz.  A plain
+ * .json is an API's page (/issues.json), unless --format says otherwise.
+ * The path goes into path.
+ */
+static enum extract_format
+format_of_url(const char *url, struct jbuf *path)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	p = p != NULL ? p + 3 : url;
+	p += strcspn(p, "/?#");
+	jbuf_reset(path);
+	jbuf_put(path, p, strcspn(p, "?#"));
+	(void)jbuf_cstr(path);
+	n = path->len;
+	if (n > 5 && strcmp(path->p + n - 5, ".json") == 0)
+		return EXTRACT_AUTO;
+	return extract_format_of(path->p);
+}
+
+/* What a file's name and the options say of how to read it. */
+static int
+file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (xo->format == EXTRACT_AUTO && xo->records != NULL)
+		xo->format = EXTRACT_JSON;
+	if (xo->records != NULL && xo->format != EXTRACT_JSON) {
+		cli_error(&f->cli, EX_USAGE, "--records applies to JSON documents, "
+		    "and %s is not one", f->name);
+		return -1;
+	}
+	if (xo->delimiter == 0)
+		xo->delimiter = (n > 4 && (strcmp(path + n - 4, ".tsv") == 0 ||
+		    (n > 7 && strcmp(path + n - 7, ".tsv.gz") == 0))) ? '\t' : ',';
+	xo->max_record = (size_t)f->cli.max_line;
+	xo->record = on_record;
+	xo->bad = on_bad;
+	xo->arg = f;
+	return 0;
 }
 
 int
@@ -388,11 +540,10 @@ main(int argc, char *argv[])
 	const char *src, *path, *v;
 	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
 	const char *key_header = NULL, *key_param = NULL;
-	const char *since = NULL, *since_param = NULL;
+	const char *since = NULL, *since_param = NULL, *records_jq = NULL;
 	char *end;
 	long long ll;
-	size_t n;
-	int ch, fd, rc;
+	int ch, fd, rc, http, file;
 
 	memset(&f, 0, sizeof(f));
 	memset(&xo, 0, sizeof(xo));
@@ -583,6 +734,19 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
+		case OPT_PARALLEL:
+			if (strtonum_ll(optarg, 1, 64, &ll, &e) == -1) {
+				cli_error(&f.cli, EX_USAGE, "--parallel: %s", e.msg);
+				usage();
+			}
+			f.page.parallel = (unsigned int)ll;
+			break;
+		case OPT_CHECKPOINT:
+			f.checkpoint = optarg;
+			break;
+		case OPT_RECORDS_JQ:
+			records_jq = optarg;
+			break;
 		case 'v':
 			f.verbose = 1;
 			break;
@@ -601,6 +765,17 @@ main(int argc, char *argv[])
 		f.since = joined(since_param, "=", since);
 		f.params = push(f.params, &f.nparams, f.since);
 	}
+	if (f.page.parallel > 1 && f.page.mode != PAGE_PAGE &&
+	    f.page.mode != PAGE_OFFSET) {
+		cli_error(&f.cli, EX_USAGE, "--parallel needs --paginate page or "
+		    "offset: other pages are known only from the one before");
+		usage();
+	}
+	if (records_jq != NULL && xo.records != NULL) {
+		cli_error(&f.cli, EX_USAGE, "--records and --records-jq: one or "
+		    "the other");
+		usage();
+	}
 	if (f.page.mode == PAGE_CURSOR && f.page.cursor_path == NULL) {
 		cli_error(&f.cli, EX_USAGE, "--paginate cursor needs --cursor-path");
 		usage();
@@ -610,7 +785,8 @@ main(int argc, char *argv[])
 		if ((v = secret_env(&f, bearer_env, "--bearer-env")) == NULL)
 			goto out;
 		f.secrets[0] = joined("Authorization: Bearer ", v, "");
-		f.headers = push(f.headers, &f.nheaders, f.secrets[0]);
+		f.secret_headers = push(f.secret_headers, &f.nsecret_headers,
+		    f.secrets[0]);
 	}
 	if (basic_env != NULL) {
 		char *colon;
@@ -637,13 +813,11 @@ main(int argc, char *argv[])
 			goto out;
 		if (key_header != NULL) {
 			f.secrets[2] = joined(key_header, ": ", v);
-			f.headers = push(f.headers, &f.nheaders, f.secrets[2]);
+			f.secret_headers = push(f.secret_headers,
+			    &f.nsecret_headers, f.secrets[2]);
 		} else {
-			f.secrets[3] = joined(key_param, "=", v);
-			f.params = push(f.params, &f.nparams, f.secrets[3]);
-			f.secret_params[0] = key_param;
-			f.http.secret_params = f.secret_params;
-			f.http.nsecret_params = 1;
+			f.http.key_param = key_param;
+			f.http.key_value = v;
 		}
 	}
 	if (f.messages && (f.stream == NULL || *f.stream == '\0')) {
@@ -651,10 +825,40 @@ main(int argc, char *argv[])
 		usage();
 	}
 	src = argv[optind];
+	http = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
+	file = !http || xo.format != EXTRACT_AUTO ||
+	    format_of_url(src, &f.buf) != EXTRACT_AUTO;
+	if (records_jq != NULL && file) {
+		cli_error(&f.cli, EX_USAGE, "--records-jq applies to the pages of "
+		    "an API, and %s is a file", src);
+		goto out;
+	}
+	if (records_jq != NULL &&
+	    (f.page.records_jq = transform_new(records_jq, &e)) == NULL) {
+		cli_error(&f.cli, e.code, "--records-jq: %s", e.msg);
+		goto out;
+	}
+	f.http.headers = f.headers;
+	f.http.nheaders = f.nheaders;
+	f.http.secret_headers = f.secret_headers;
+	f.http.nsecret_headers = f.nsecret_headers;
+	f.http.trace = trace;
+	f.http.trace_arg = &f;
+	f.http.max_body = (size_t)f.cli.max_line;
 	cli_begin(&f.cli);
 	stats_utc_now(f.extracted, sizeof(f.extracted));
-	if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
+	if (!file) {
 		fetch_url(&f, src, xo.records);
+		goto out;
+	}
+	if (http) {
+		/* A file over HTTP: streamed, with the file options. */
+		f.name = src;
+		if (xo.format == EXTRACT_AUTO)
+			xo.format = format_of_url(src, &f.buf);
+		if (file_opts(&f, &xo, f.buf.p) == -1)
+			goto out;
+		run(&f, -1, src, &xo);
 		goto out;
 	}
 	path = strncmp(src, "file://", 7) == 0 ? src + 7 : src;
@@ -673,22 +877,9 @@ main(int argc, char *argv[])
 	}
 	if (xo.format == EXTRACT_AUTO && fd != STDIN_FILENO)
 		xo.format = extract_format_of(path);
-	if (xo.format == EXTRACT_AUTO && xo.records != NULL)
-		xo.format = EXTRACT_JSON;
-	if (xo.records != NULL && xo.format != EXTRACT_JSON) {
-		cli_error(&f.cli, EX_USAGE, "--records applies to JSON documents, "
-		    "and %s is not one", f.name);
+	if (file_opts(&f, &xo, path) == -1)
 		goto out;
-	}
-	n = strlen(path);
-	if (xo.delimiter == 0)
-		xo.delimiter = (n > 4 && (strcmp(path + n - 4, ".tsv") == 0 ||
-		    (n > 7 && strcmp(path + n - 7, ".tsv.gz") == 0))) ? '\t' : ',';
-	xo.max_record = (size_t)f.cli.max_line;
-	xo.record = on_record;
-	xo.bad = on_bad;
-	xo.arg = &f;
-	run(&f, fd, &xo);
+	run(&f, fd, NULL, &xo);
 out:
 	rc = cli_finish(&f.cli, f.statsx[0] ? f.statsx : NULL);
 	jbuf_free(&f.buf);
@@ -697,6 +888,9 @@ out:
 	free(f.since);
 	free(f.params);
 	free(f.headers);
+	free(f.secret_headers);
+	transform_free(f.page.records_jq);
+	jbuf_free(&f.source);
 	while (f.nowned > 0)
 		free(f.owned[--f.nowned]);
 	free(f.owned);

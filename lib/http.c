@@ -1,6 +1,7 @@
 #define _DEFAULT_SOURCE		/* timegm(3) */
 #define _XOPEN_SOURCE 700	/* strptime(3) */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,58 @@
 
 #include "exitcodes.h"
 #include "http.h"
+#include "xalloc.h"
 
 #define BACKOFF_CAP	30.0
+#define MAX_REDIRECTS	10
+#define EXCERPT_BYTES	4096	/* of an error body, when the body streams */
 #define USER_AGENT	"sluice-pgfetch/" SLUICE_VERSION
+
+/* One request and its attempts, retries and redirects. */
+struct xfer {
+	struct http	*h;
+	CURL		*easy;
+	char		*url;		/* as asked: named in messages */
+	char		*at;		/* where it goes now (redirects) */
+	size_t		 tag;
+	unsigned long	 attempt;
+	unsigned int	 redirects;
+	int		 foreign;	/* redirected off the first host */
+	int		 running;	/* in the multi handle */
+	long		 not_before;	/* ms: backoff, a redirect */
+	long		 started;
+	long		 ms;
+	long		 status;
+	/* Per attempt, from the callbacks. */
+	double		 retry_after;	/* seconds, or -1 */
+	int		 too_long;	/* the body passed max_body */
+	int		 stopped;	/* the sink said stop */
+	struct jbuf	 body;
+	struct jbuf	 link;
+	struct jbuf	 scratch;
+	/* Streamed bodies. */
+	http_sink_fn	 sink;
+	void		*sink_arg;
+	unsigned long long taken;	/* bytes the sink took, all attempts */
+	unsigned long long pos;		/* bytes of this attempt's body */
+	/* The outcome. */
+	int		 failed;
+	struct lib_err	 err;
+	char		 errbuf[CURL_ERROR_SIZE];
+	struct xfer	*next;
+};
 
 struct http {
 	struct http_opts o;
-	CURL		*curl;
-	struct curl_slist *headers;
+	CURLM		*multi;
+	struct curl_slist *headers;	/* all of them */
+	struct curl_slist *public_headers;	/* the secret ones left out */
+	struct xfer	*active;	/* waiting or running, in the order added */
+	struct xfer	*done;		/* over, in the order they ended */
 	unsigned long	 requests;
 	unsigned long	 retries;
-	/* Per attempt, from the header callback. */
-	double		 retry_after;	/* seconds, or -1 */
-	int		 too_long;	/* the body passed max_body */
+	unsigned long long bytes;
 	long		 last_start;	/* ms, of the last request, for --rate */
-	struct jbuf	 link;
-	struct jbuf	*body;
 	struct jbuf	 scratch;
 };
 
@@ -48,14 +85,48 @@ http_new(const struct http_opts *o, struct lib_err *e)
 		return NULL;
 	}
 	h->o = *o;
-	if ((h->curl = curl_easy_init()) == NULL) {
+	if ((h->multi = curl_multi_init()) == NULL) {
 		free(h);
 		(void)liberr_set(e, EX_OSERR, "cannot start libcurl");
 		return NULL;
 	}
-	for (i = 0; i < o->nheaders; i++)
+	for (i = 0; i < o->nheaders; i++) {
 		h->headers = curl_slist_append(h->headers, o->headers[i]);
+		h->public_headers = curl_slist_append(h->public_headers,
+		    o->headers[i]);
+	}
+	for (i = 0; i < o->nsecret_headers; i++)
+		h->headers = curl_slist_append(h->headers, o->secret_headers[i]);
 	return h;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	if (x->running)
+		(void)curl_multi_remove_handle(x->h->multi, x->easy);
+	curl_easy_cleanup(x->easy);
+	free(x->url);
+	free(x->at);
+	jbuf_free(&x->body);
+	jbuf_free(&x->link);
+	jbuf_free(&x->scratch);
+	free(x);
+}
+
+void
+http_cancel(struct http *h)
+{
+	struct xfer *x;
+
+	while ((x = h->active) != NULL) {
+		h->active = x->next;
+		xfer_free(x);
+	}
+	while ((x = h->done) != NULL) {
+		h->done = x->next;
+		xfer_free(x);
+	}
 }
 
 void
@@ -63,9 +134,10 @@ http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
+	http_cancel(h);
+	curl_multi_cleanup(h->multi);
 	curl_slist_free_all(h->headers);
-	curl_easy_cleanup(h->curl);
-	jbuf_free(&h->link);
+	curl_slist_free_all(h->public_headers);
 	jbuf_free(&h->scratch);
 	free(h);
 	curl_global_cleanup();
@@ -81,10 +153,11 @@ http_response_free(struct http_response *r)
 
 void
 http_counts(const struct http *h, unsigned long *requests,
-    unsigned long *retries)
+    unsigned long *retries, unsigned long long *bytes)
 {
 	*requests = h->requests;
 	*retries = h->retries;
+	*bytes = h->bytes;
 }
 
 static int
@@ -100,13 +173,22 @@ secret(const struct http *h, const char *name, size_t n)
 		if (strlen(h->o.secret_params[i]) == n &&
 		    strncmp(h->o.secret_params[i], name, n) == 0)
 			return 1;
+	if (h != NULL && h->o.key_param != NULL &&
+	    strlen(h->o.key_param) == n && strncmp(h->o.key_param, name, n) == 0)
+		return 1;
 	return 0;
 }
 
-void
-http_redact(const struct http *h, const char *url, struct jbuf *out)
+/*
+ * url into out without its secrets: user information and the values of
+ * secret parameters become *** (drop == 0), or go (drop == 1).
+ */
+static void
+scrub(const struct http *h, const char *url, struct jbuf *out, int drop)
 {
 	const char *p = url, *scheme, *at, *slash, *q, *amp, *eq;
+	size_t mark;
+	int sep = 0;
 
 	if ((scheme = strstr(p, "://")) != NULL) {
 		scheme += 3;
@@ -114,8 +196,9 @@ http_redact(const struct http *h, const char *url, struct jbuf *out)
 		slash = scheme + strcspn(scheme, "/?#");
 		at = memchr(scheme, '@', (size_t)(slash - scheme));
 		if (at != NULL) {
-			jbuf_puts(out, "***");
-			scheme = at;
+			if (!drop)
+				jbuf_puts(out, "***@");
+			scheme = at + 1;
 		}
 		p = scheme;
 	}
@@ -123,22 +206,44 @@ http_redact(const struct http *h, const char *url, struct jbuf *out)
 		jbuf_puts(out, p);
 		return;
 	}
-	jbuf_put(out, p, (size_t)(q - p) + 1);
-	for (p = q + 1; *p != '\0'; p = amp + (*amp != '\0')) {
+	jbuf_put(out, p, (size_t)(q - p));
+	mark = out->len;
+	jbuf_putc(out, '?');
+	amp = q + 1;
+	for (p = q + 1; *p != '\0'; p = amp + (*amp == '&')) {
 		amp = p + strcspn(p, "&#");
 		eq = memchr(p, '=', (size_t)(amp - p));
 		if (eq != NULL && secret(h, p, (size_t)(eq - p))) {
-			jbuf_put(out, p, (size_t)(eq - p) + 1);
-			jbuf_puts(out, "***");
-		} else
+			if (!drop) {
+				if (sep++)
+					jbuf_putc(out, '&');
+				jbuf_put(out, p, (size_t)(eq - p) + 1);
+				jbuf_puts(out, "***");
+			}
+		} else if (amp > p) {
+			if (sep++)
+				jbuf_putc(out, '&');
 			jbuf_put(out, p, (size_t)(amp - p));
-		if (*amp == '#') {
-			jbuf_puts(out, amp);
-			return;
 		}
-		if (*amp == '&')
-			jbuf_putc(out, '&');
+		if (*amp == '#')
+			break;
 	}
+	if (sep == 0)
+		out->len = mark;	/* no parameter left: no "?" either */
+	if (*amp == '#')
+		jbuf_puts(out, amp);
+}
+
+void
+http_redact(const struct http *h, const char *url, struct jbuf *out)
+{
+	scrub(h, url, out, 0);
+}
+
+void
+http_strip(const struct http *h, const char *url, struct jbuf *out)
+{
+	scrub(h, url, out, 1);
 }
 
 void
@@ -180,74 +285,6 @@ http_resolve(const char *base, const char *ref, struct jbuf *out)
 	return rc;
 }
 
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct http *h = arg;
-
-	/* Memory stays bounded: a body past the limit ends the transfer. */
-	if (h->o.max_body > 0 && h->body->len + size * n > h->o.max_body) {
-		h->too_long = 1;
-		return 0;
-	}
-	jbuf_put(h->body, p, size * n);
-	return size * n;
-}
-
-/* The Link header's rel="next", and Retry-After. */
-static size_t
-on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct http *h = arg;
-	size_t len = size * n;
-	const char *v, *end = p + len;
-
-	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
-		char tmp[64];
-		size_t k;
-		time_t when;
-		struct tm tm;
-
-		for (v = p + 12; v < end && (*v == ' ' || *v == '\t'); v++)
-			;
-		k = (size_t)(end - v) < sizeof(tmp) - 1 ? (size_t)(end - v) :
-		    sizeof(tmp) - 1;
-		memcpy(tmp, v, k);
-		tmp[k] = '\0';
-		tmp[strcspn(tmp, "\r\n")] = '\0';
-		if (tmp[0] >= '0' && tmp[0] <= '9')
-			h->retry_after = strtod(tmp, NULL);
-		else {
-			/* An HTTP-date: Sun, 06 Nov 1994 08:49:37 GMT. */
-			memset(&tm, 0, sizeof(tm));
-			if (strptime(tmp, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL &&
-			    (when = timegm(&tm)) != (time_t)-1)
-				h->retry_after = difftime(when, time(NULL));
-		}
-	} else if (len > 5 && strncasecmp(p, "link:", 5) == 0) {
-		/* <url>; rel="next", <url>; rel="last" */
-		for (v = p + 5; v < end; ) {
-			const char *lt = memchr(v, '<', (size_t)(end - v)), *gt, *stop;
-
-			if (lt == NULL || (gt = memchr(lt, '>', (size_t)(end - lt))) == NULL)
-				break;
-			stop = memchr(gt, ',', (size_t)(end - gt));
-			if (stop == NULL)
-				stop = end;
-			jbuf_reset(&h->scratch);
-			jbuf_put(&h->scratch, gt, (size_t)(stop - gt));
-			if (strstr(jbuf_cstr(&h->scratch), "rel=\"next\"") != NULL ||
-			    strstr(h->scratch.p, "rel=next") != NULL ||
-			    strstr(h->scratch.p, " next") != NULL) {
-				jbuf_reset(&h->link);
-				jbuf_put(&h->link, lt + 1, (size_t)(gt - lt - 1));
-			}
-			v = stop + 1;
-		}
-	}
-	return len;
-}
-
 static long
 now_ms(void)
 {
@@ -255,19 +292,6 @@ now_ms(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_for(double seconds)
-{
-	struct timespec ts;
-
-	if (seconds <= 0)
-		return;
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1)
-		;
 }
 
 /* Full jitter: anywhere in [0, base * 2^attempt], capped. */
@@ -287,17 +311,31 @@ backoff(const struct http *h, unsigned long attempt)
 	return cap * ((double)r / 4294967295.0);
 }
 
-void
-http_trace(struct http *h, const char *url, const char *what)
+/* A -v line; the key parameter shows (as ***) where it was sent. */
+static void
+trace(struct http *h, const char *url, int foreign, const char *what)
 {
+	struct jbuf sent = JBUF_INIT;
+
 	if (h->o.trace == NULL)
 		return;
+	if (h->o.key_param != NULL && !foreign) {
+		http_add_param(url, h->o.key_param, "", &sent);
+		url = jbuf_cstr(&sent);
+	}
 	jbuf_reset(&h->scratch);
 	jbuf_puts(&h->scratch, "GET ");
 	http_redact(h, url, &h->scratch);
+	jbuf_free(&sent);
 	jbuf_puts(&h->scratch, " -> ");
 	jbuf_puts(&h->scratch, what);
 	h->o.trace(h->o.trace_arg, jbuf_cstr(&h->scratch));
+}
+
+void
+http_trace(struct http *h, const char *url, const char *what)
+{
+	trace(h, url, 0, what);
 }
 
 /* The first bytes of a body, on one line, for an error message. */
@@ -316,134 +354,461 @@ excerpt(const struct jbuf *body, char *out, size_t size)
 	out[n] = '\0';
 }
 
-int
-http_get(struct http *h, const char *url, struct http_response *r,
-    struct lib_err *e)
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
 {
-	char errbuf[CURL_ERROR_SIZE], what[CURL_ERROR_SIZE + 64], first[201];
+	struct xfer *x = arg;
+	size_t len = size * n, skip = 0;
+	long status = 0;
+
+	x->h->bytes += len;
+	if (x->sink != NULL) {
+		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status < 200 || status >= 300) {
+			/* An error page: keep its start for the message. */
+			if (x->body.len < EXCERPT_BYTES)
+				jbuf_put(&x->body, p, len < EXCERPT_BYTES ? len :
+				    EXCERPT_BYTES);
+			return len;
+		}
+		/* A retry sends the body again: skip what the sink took. */
+		if (x->pos < x->taken)
+			skip = x->taken - x->pos < len ? (size_t)(x->taken -
+			    x->pos) : len;
+		x->pos += len;
+		if (len > skip) {
+			if (x->sink(x->sink_arg, p + skip, len - skip) == -1) {
+				x->stopped = 1;
+				return 0;
+			}
+			x->taken += len - skip;
+		}
+		return len;
+	}
+	/* Memory stays bounded: a body past the limit ends the transfer. */
+	if (x->h->o.max_body > 0 && x->body.len + len > x->h->o.max_body) {
+		x->too_long = 1;
+		return 0;
+	}
+	jbuf_put(&x->body, p, len);
+	return len;
+}
+
+static void
+retry_after(struct xfer *x, const char *v, const char *end)
+{
+	char tmp[64];
+	size_t k;
+	time_t when;
+	struct tm tm;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	k = (size_t)(end - v) < sizeof(tmp) - 1 ? (size_t)(end - v) :
+	    sizeof(tmp) - 1;
+	memcpy(tmp, v, k);
+	tmp[k] = '\0';
+	tmp[strcspn(tmp, "\r\n")] = '\0';
+	if (tmp[0] >= '0' && tmp[0] <= '9')
+		x->retry_after = strtod(tmp, NULL);
+	else {
+		/* An HTTP-date: Sun, 06 Nov 1994 08:49:37 GMT. */
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(tmp, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL &&
+		    (when = timegm(&tm)) != (time_t)-1)
+			x->retry_after = difftime(when, time(NULL));
+	}
+}
+
+/* The Link header's rel="next", and Retry-After. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+	const char *v, *end = p + len;
+
+	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0)
+		retry_after(x, p + 12, end);
+	else if (len > 5 && strncasecmp(p, "link:", 5) == 0) {
+		/* <url>; rel="next", <url>; rel="last" */
+		for (v = p + 5; v < end; ) {
+			const char *lt = memchr(v, '<', (size_t)(end - v)), *gt, *stop;
+
+			if (lt == NULL || (gt = memchr(lt, '>', (size_t)(end - lt))) == NULL)
+				break;
+			stop = memchr(gt, ',', (size_t)(end - gt));
+			if (stop == NULL)
+				stop = end;
+			jbuf_reset(&x->scratch);
+			jbuf_put(&x->scratch, gt, (size_t)(stop - gt));
+			if (strstr(jbuf_cstr(&x->scratch), "rel=\"next\"") != NULL ||
+			    strstr(x->scratch.p, "rel=next") != NULL ||
+			    strstr(x->scratch.p, " next") != NULL) {
+				jbuf_reset(&x->link);
+				jbuf_put(&x->link, lt + 1, (size_t)(gt - lt - 1));
+			}
+			v = stop + 1;
+		}
+	}
+	return len;
+}
+
+/* 1 if url is on the host of the request as asked (no https downgrade). */
+static int
+same_host(const char *asked, const char *url)
+{
+	CURLU *a = curl_url(), *b = curl_url();
+	char *ha = NULL, *hb = NULL, *sa = NULL, *sb = NULL;
+	int same = 0;
+
+	if (a != NULL && b != NULL &&
+	    curl_url_set(a, CURLUPART_URL, asked, 0) == CURLUE_OK &&
+	    curl_url_set(b, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_HOST, &ha, 0) == CURLUE_OK &&
+	    curl_url_get(b, CURLUPART_HOST, &hb, 0) == CURLUE_OK &&
+	    curl_url_get(a, CURLUPART_SCHEME, &sa, 0) == CURLUE_OK &&
+	    curl_url_get(b, CURLUPART_SCHEME, &sb, 0) == CURLUE_OK)
+		same = strcasecmp(ha, hb) == 0 &&
+		    !(strcmp(sa, "https") == 0 && strcmp(sb, "https") != 0);
+	curl_free(ha);
+	curl_free(hb);
+	curl_free(sa);
+	curl_free(sb);
+	curl_url_cleanup(a);
+	curl_url_cleanup(b);
+	return same;
+}
+
+/* Begin an attempt: every option anew, the body emptied. */
+static void
+start(struct http *h, struct xfer *x)
+{
+	CURL *c = x->easy;
+	const char *url = x->at;
+
+	jbuf_reset(&x->body);
+	jbuf_reset(&x->link);
+	x->retry_after = -1;
+	x->too_long = 0;
+	x->pos = 0;
+	x->errbuf[0] = '\0';
+	curl_easy_reset(c);
+	/* The key goes to the first host only, and never into a message. */
+	if (h->o.key_param != NULL && !x->foreign) {
+		http_add_param(x->at, h->o.key_param, h->o.key_value, &x->scratch);
+		url = jbuf_cstr(&x->scratch);
+	}
+	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->foreign ?
+	    h->public_headers : h->headers);
+	(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* Redirects are followed here, to keep secrets off other hosts. */
+	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (x->sink != NULL) {
+		/* A long download is fine while bytes keep coming. */
+		(void)curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		(void)curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->o.timeout);
+	} else
+		(void)curl_easy_setopt(c, CURLOPT_TIMEOUT, h->o.timeout);
+	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
+	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	(void)curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	(void)curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->o.insecure) {
+		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->o.user != NULL && !x->foreign) {
+		(void)curl_easy_setopt(c, CURLOPT_USERNAME, h->o.user);
+		(void)curl_easy_setopt(c, CURLOPT_PASSWORD, h->o.password);
+	}
+	h->requests++;
+	x->started = h->last_start = now_ms();
+	x->running = 1;
+	(void)curl_multi_add_handle(h->multi, c);
+}
+
+/*
+ * Start the requests that are due, in the order they were added, --rate
+ * spacing them.  The ms until the next one is due, or -1 if none waits.
+ */
+static long
+start_due(struct http *h)
+{
+	struct xfer *x;
+	long now = now_ms(), due, wait = -1;
+
+	for (x = h->active; x != NULL; x = x->next) {
+		if (x->running)
+			continue;
+		due = x->not_before;
+		if (h->o.rate > 0 && h->requests > 0 &&
+		    due < h->last_start + (long)(1000.0 / h->o.rate))
+			due = h->last_start + (long)(1000.0 / h->o.rate);
+		if (due <= now) {
+			start(h, x);
+			now = now_ms();
+		} else if (wait == -1 || due - now < wait)
+			wait = due - now;
+	}
+	return wait;
+}
+
+/* The request is over: off the active list, onto the done one. */
+static void
+retire(struct http *h, struct xfer *x)
+{
+	struct xfer **pp, **tail;
+
+	for (pp = &h->active; *pp != NULL && *pp != x; pp = &(*pp)->next)
+		;
+	if (*pp == x)
+		*pp = x->next;
+	x->next = NULL;
+	for (tail = &h->done; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = x;
+}
+
+/* The request failed for good: x->err says why. */
+static void
+give_up(struct http *h, struct xfer *x)
+{
+	x->failed = 1;
+	retire(h, x);
+}
+
+/* An attempt ended: take it, follow a redirect, retry, or fail. */
+static void
+ended(struct http *h, struct xfer *x, CURLcode cc)
+{
+	char what[CURL_ERROR_SIZE + 64], first[201];
 	struct jbuf shown = JBUF_INIT;
-	unsigned long attempt;
-	long started;
-	CURLcode cc;
+	const char *loc = NULL;
+	long status = 0;
 	double wait;
-	long status;
-	int rc = -1;
 
-	free(r->next);
-	r->next = NULL;
-	http_redact(h, url, &shown);
-	for (attempt = 1; ; attempt++) {
-		jbuf_reset(&r->body);
-		jbuf_reset(&h->link);
-		h->retry_after = -1;
-		h->too_long = 0;
-		h->body = &r->body;
-		curl_easy_reset(h->curl);
-		(void)curl_easy_setopt(h->curl, CURLOPT_URL, url);
-		(void)curl_easy_setopt(h->curl, CURLOPT_USERAGENT, USER_AGENT);
-		(void)curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
-		(void)curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
-		(void)curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
-		(void)curl_easy_setopt(h->curl, CURLOPT_MAXREDIRS, 10L);
-		(void)curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->o.timeout);
-		(void)curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT,
-		    h->o.connect_timeout);
-		(void)curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-		(void)curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
-		(void)curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
-		(void)curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
-		(void)curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-		(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
-		(void)curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-		(void)curl_easy_setopt(h->curl, CURLOPT_REDIR_PROTOCOLS_STR,
-		    "http,https");
-		if (h->o.insecure) {
-			(void)curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 0L);
-			(void)curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	(void)curl_multi_remove_handle(h->multi, x->easy);
+	x->running = 0;
+	x->ms = now_ms() - x->started;
+	if (cc == CURLE_OK)
+		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	x->status = status;
+	http_redact(h, x->url, &shown);
+	if (cc != CURLE_OK)
+		(void)snprintf(what, sizeof(what), "%s (%ld ms)",
+		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->ms);
+	else
+		(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status, x->ms);
+	if (x->stopped) {
+		retire(h, x);
+		goto out;
+	}
+	if (x->too_long) {
+		(void)liberr_set(&x->err, EX_DATAERR, "%s: body longer than %zu "
+		    "bytes", jbuf_cstr(&shown), h->o.max_body);
+		give_up(h, x);
+		goto out;
+	}
+	/* A good response is traced by the caller, with its records. */
+	if (cc != CURLE_OK || status < 200 || status >= 300)
+		trace(h, x->at, x->foreign, what);
+	if (cc == CURLE_OK && status >= 200 && status < 300) {
+		if (x->sink == NULL || x->pos >= x->taken) {
+			retire(h, x);
+			goto out;
 		}
-		if (h->o.user != NULL) {
-			(void)curl_easy_setopt(h->curl, CURLOPT_USERNAME, h->o.user);
-			(void)curl_easy_setopt(h->curl, CURLOPT_PASSWORD,
-			    h->o.password);
+		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: the body is shorter "
+		    "than on an earlier attempt (%llu of %llu bytes)",
+		    jbuf_cstr(&shown), x->pos, x->taken);
+		give_up(h, x);
+		goto out;
+	}
+	if (cc == CURLE_OK && status >= 300 && status < 400 &&
+	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
+	    CURLE_OK && loc != NULL) {
+		if (++x->redirects > MAX_REDIRECTS) {
+			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: more than %d "
+			    "redirects", jbuf_cstr(&shown), MAX_REDIRECTS);
+			give_up(h, x);
+			goto out;
 		}
-		errbuf[0] = '\0';
-		/* --rate: space the requests, retries included. */
-		if (h->o.rate > 0 && h->requests > 0) {
-			long gap = (long)(1000.0 / h->o.rate), since = now_ms() -
-			    h->last_start;
-
-			if (since < gap)
-				pause_for((double)(gap - since) / 1000.0);
-		}
-		h->requests++;
-		started = h->last_start = now_ms();
-		cc = curl_easy_perform(h->curl);
-		r->ms = now_ms() - started;
-		status = 0;
+		/* Secrets stay with the host they were meant for. */
+		if (!same_host(x->url, loc))
+			x->foreign = 1;
+		free(x->at);
+		x->at = xalloc_memdup(loc, strlen(loc));
+		x->not_before = 0;
+		goto out;
+	}
+	excerpt(&x->body, first, sizeof(first));
+	if (cc == CURLE_OK && (status == 401 || status == 403))
+		(void)liberr_set(&x->err, EX_NOPERM, "%s: HTTP %ld: %s",
+		    jbuf_cstr(&shown), status, first);
+	else if (cc == CURLE_OK && status >= 400 && status < 500 &&
+	    status != 408 && status != 429)
+		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld: %s",
+		    jbuf_cstr(&shown), status, first);
+	else if (cc == CURLE_OK && status < 400)
+		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld",
+		    jbuf_cstr(&shown), status);
+	else if (x->attempt > (unsigned long)h->o.retries) {
 		if (cc == CURLE_OK)
-			(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE,
-			    &status);
-		r->status = status;
-		r->attempts = attempt;
-		if (cc != CURLE_OK)
-			(void)snprintf(what, sizeof(what), "%s (%ld ms)",
-			    errbuf[0] ? errbuf : curl_easy_strerror(cc), r->ms);
+			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld after "
+			    "%lu attempts: %s", jbuf_cstr(&shown), status,
+			    x->attempt, first);
 		else
-			(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status,
-			    r->ms);
-		if (h->too_long) {
-			(void)liberr_set(e, EX_DATAERR, "%s: body longer than %zu "
-			    "bytes", jbuf_cstr(&shown), h->o.max_body);
-			break;
-		}
-		/* A good response is traced by the caller, with its records. */
-		if (cc != CURLE_OK || status < 200 || status >= 300)
-			http_trace(h, url, what);
-		if (cc == CURLE_OK && status >= 200 && status < 300) {
-			if (h->link.len > 0)
-				r->next = strdup(jbuf_cstr(&h->link));
-			rc = 0;
-			break;
-		}
-		excerpt(&r->body, first, sizeof(first));
-		if (cc == CURLE_OK && (status == 401 || status == 403)) {
-			(void)liberr_set(e, EX_NOPERM, "%s: HTTP %ld: %s",
-			    jbuf_cstr(&shown), status, first);
-			break;
-		}
-		if (cc == CURLE_OK && status >= 400 && status < 500 &&
-		    status != 408 && status != 429) {
-			(void)liberr_set(e, EX_UNAVAILABLE, "%s: HTTP %ld: %s",
-			    jbuf_cstr(&shown), status, first);
-			break;
-		}
-		if (cc == CURLE_OK && status < 400 && status >= 300) {
-			(void)liberr_set(e, EX_UNAVAILABLE, "%s: HTTP %ld",
-			    jbuf_cstr(&shown), status);
-			break;
-		}
-		if (attempt > (unsigned long)h->o.retries) {
-			if (cc == CURLE_OK)
-				(void)liberr_set(e, EX_UNAVAILABLE,
-				    "%s: HTTP %ld after %lu attempts: %s",
-				    jbuf_cstr(&shown), status, attempt, first);
-			else
-				(void)liberr_set(e, EX_UNAVAILABLE,
-				    "%s: %s after %lu attempts", jbuf_cstr(&shown),
-				    what, attempt);
-			break;
-		}
+			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: %s after %lu "
+			    "attempts", jbuf_cstr(&shown), what, x->attempt);
+	} else {
 		/* Retry-After, but never less than the base: 0 is not "now". */
-		wait = backoff(h, attempt);
-		if (h->retry_after >= 0)
-			wait = h->retry_after;
+		wait = backoff(h, x->attempt);
+		if (x->retry_after >= 0)
+			wait = x->retry_after;
 		if (wait < h->o.backoff_base)
 			wait = h->o.backoff_base;
 		if (wait > 3600)
 			wait = 3600;
 		h->retries++;
-		pause_for(wait);
+		x->attempt++;
+		x->not_before = now_ms() + (long)(wait * 1000.0);
+		goto out;
 	}
+	give_up(h, x);
+out:
 	jbuf_free(&shown);
+}
+
+static struct xfer *
+add(struct http *h, const char *url, size_t tag)
+{
+	struct xfer *x, **tail;
+
+	x = xalloc_realloc(NULL, 1, sizeof(*x));
+	memset(x, 0, sizeof(*x));
+	if ((x->easy = curl_easy_init()) == NULL)
+		abort();
+	x->h = h;
+	x->url = xalloc_memdup(url, strlen(url));
+	x->at = xalloc_memdup(url, strlen(url));
+	x->tag = tag;
+	x->attempt = 1;
+	for (tail = &h->active; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = x;
+	return x;
+}
+
+void
+http_add(struct http *h, const char *url, size_t tag)
+{
+	(void)add(h, url, tag);
+}
+
+/* The next request that is over, or NULL when none is left. */
+static struct xfer *
+wait_one(struct http *h)
+{
+	struct xfer *x;
+	CURLMsg *m;
+	CURLcode cc;
+	CURL *easy;
+	long wait;
+	int still, left;
+
+	while (h->done == NULL && h->active != NULL) {
+		(void)start_due(h);
+		(void)curl_multi_perform(h->multi, &still);
+		while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			easy = m->easy_handle;
+			cc = m->data.result;
+			x = NULL;
+			(void)curl_easy_getinfo(easy, CURLINFO_PRIVATE, &x);
+			if (x != NULL)
+				ended(h, x, cc);
+		}
+		if (h->done != NULL)
+			break;
+		if ((wait = start_due(h)) == 0)
+			continue;	/* a redirect or a retry is due now */
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		(void)curl_multi_poll(h->multi, NULL, 0, (int)wait, NULL);
+	}
+	if ((x = h->done) != NULL)
+		h->done = x->next;
+	return x;
+}
+
+int
+http_next(struct http *h, size_t *tag, struct http_response *r,
+    struct lib_err *e)
+{
+	struct xfer *x;
+	struct jbuf swap;
+	int rc = 1;
+
+	if ((x = wait_one(h)) == NULL)
+		return 0;
+	*tag = x->tag;
+	free(r->next);
+	r->next = NULL;
+	r->status = x->status;
+	r->attempts = x->attempt;
+	r->ms = x->ms;
+	if (x->failed) {
+		*e = x->err;
+		rc = -1;
+	} else {
+		swap = r->body;
+		r->body = x->body;
+		x->body = swap;
+		jbuf_reset(&x->body);
+		if (x->link.len > 0)
+			r->next = xalloc_memdup(x->link.p, x->link.len);
+	}
+	xfer_free(x);
 	return rc;
+}
+
+int
+http_get(struct http *h, const char *url, struct http_response *r,
+    struct lib_err *e)
+{
+	size_t tag;
+
+	http_add(h, url, 0);
+	return http_next(h, &tag, r, e) == 1 ? 0 : -1;
+}
+
+int
+http_stream(struct http *h, const char *url, http_sink_fn sink, void *arg,
+    struct lib_err *e)
+{
+	struct xfer *x = add(h, url, 0);
+	struct http_response r;
+	char what[96];
+	size_t tag;
+	int rc;
+
+	x->sink = sink;
+	x->sink_arg = arg;
+	memset(&r, 0, sizeof(r));
+	rc = http_next(h, &tag, &r, e);
+	if (rc == 1) {
+		(void)snprintf(what, sizeof(what), "%ld (%llu bytes, %ld ms)",
+		    r.status, h->bytes, r.ms);
+		http_trace(h, url, what);
+	}
+	http_response_free(&r);
+	return rc == 1 ? 0 : -1;
 }

@@ -1,9 +1,12 @@
 /*
- * HTTP GET with the reliability a 3 a.m. extraction needs (libcurl): a
- * response is taken only when it arrived whole; connection errors,
- * timeouts, truncated bodies, 5xx, 408 and 429 are retried with
+ * HTTP GET with the reliability a 3 a.m. extraction needs (libcurl's multi
+ * interface): a response is taken only when it arrived whole; connection
+ * errors, timeouts, truncated bodies, 5xx, 408 and 429 are retried with
  * exponential backoff and full jitter, honouring Retry-After; the other
- * 4xx fail at once.  Nothing here prints: -v lines go through a callback.
+ * 4xx fail at once.  Several requests can be in flight at once (--parallel);
+ * a streamed body goes to a sink as it arrives, and a retry skips the bytes
+ * the sink already took.  Nothing here prints: -v lines go through a
+ * callback.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -12,17 +15,23 @@
 #include "liberr.h"
 
 struct http_opts {
-	long		 timeout;	/* seconds for a whole request */
+	long		 timeout;	/* seconds for a whole request; 0: none */
 	long		 connect_timeout;
 	int		 insecure;	/* TLS verification off */
 	int		 retries;
 	double		 backoff_base;	/* seconds; doubles each retry, cap 30 s */
 	const char	*const *headers;	/* "Name: value" */
 	size_t		 nheaders;
-	size_t		 max_body;	/* longest body taken; 0: no limit */
+	/* Headers that carry a secret: never sent to another host. */
+	const char	*const *secret_headers;
+	size_t		 nsecret_headers;
+	size_t		 max_body;	/* longest body held; 0: no limit */
 	double		 rate;		/* requests a second at most; 0: no cap */
 	const char	*user;		/* basic auth, or NULL */
 	const char	*password;
+	/* A query parameter added to every request to the first host. */
+	const char	*key_param;
+	const char	*key_value;
 	const char	*const *secret_params;	/* redacted in messages */
 	size_t		 nsecret_params;
 	/* One line per attempt (already redacted), for -v; may be NULL. */
@@ -38,34 +47,58 @@ struct http_response {
 	long		 ms;		/* the last attempt took */
 };
 
+/* Bytes of a streamed body, in order, each byte once.  -1 stops it. */
+typedef int (*http_sink_fn)(void *arg, const char *p, size_t n);
+
 struct http;
 
 struct http	*http_new(const struct http_opts *, struct lib_err *);
 void		 http_free(struct http *);
 
 /*
- * GET url into r (whose previous contents are replaced).  -1 with e set:
- * EX_NOPERM for 401/403, EX_UNAVAILABLE for other 4xx and for retries
- * spent; the message names the redacted URL, the status and the first
- * bytes of the body.
+ * GET url into r (whose previous contents are replaced), with nothing else
+ * in flight.  -1 with e set: EX_NOPERM for 401/403, EX_UNAVAILABLE for
+ * other 4xx and for retries spent; the message names the redacted URL, the
+ * status and the first bytes of the body.
  */
 int	http_get(struct http *, const char *url, struct http_response *r,
 	    struct lib_err *e);
+
+/*
+ * GET url and hand its body to sink as it arrives, holding none of it.
+ * 0 when the body ended or the sink stopped it; -1 with e set as http_get.
+ */
+int	http_stream(struct http *, const char *url, http_sink_fn sink,
+	    void *arg, struct lib_err *e);
+
+/*
+ * Requests in flight together: http_add queues one under a tag, http_next
+ * waits until one of them is over (its retries included).  http_next: 1
+ * with *tag and r filled, -1 when the request of *tag failed (e set; the
+ * others go on), 0 when none is left.  http_cancel drops them all.
+ */
+void	http_add(struct http *, const char *url, size_t tag);
+int	http_next(struct http *, size_t *tag, struct http_response *r,
+	    struct lib_err *e);
+void	http_cancel(struct http *);
+
 void	http_response_free(struct http_response *);
 
 /* A -v line "GET URL -> what", the URL redacted. */
 void	http_trace(struct http *, const char *url, const char *what);
 
-/* Requests made and retries spent so far. */
+/* Requests made, retries spent and body bytes received so far. */
 void	http_counts(const struct http *, unsigned long *requests,
-	    unsigned long *retries);
+	    unsigned long *retries, unsigned long long *bytes);
 
 /*
  * url with its user information and the values of secret query
  * parameters (token, key, api_key, ... and the opts' secret_params)
- * replaced by ***, into out.
+ * replaced by ***, into out (appended).
  */
 void	http_redact(const struct http *, const char *url, struct jbuf *out);
+/* url without its user information and secret query parameters. */
+void	http_strip(const struct http *, const char *url, struct jbuf *out);
 
 /* base with the query parameter name=value added (both escaped). */
 void	http_add_param(const char *base, const char *name, const char *value,

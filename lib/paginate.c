@@ -7,18 +7,20 @@
 #include "jbuf.h"
 #include "jval.h"
 #include "paginate.h"
+#include "xalloc.h"
+
+static const struct {
+	const char	*name;
+	enum page_mode	 mode;
+} modes[] = {
+	{ "auto", PAGE_AUTO }, { "none", PAGE_NONE }, { "page", PAGE_PAGE },
+	{ "offset", PAGE_OFFSET }, { "cursor", PAGE_CURSOR },
+	{ "next", PAGE_NEXT }, { "link", PAGE_LINK },
+};
 
 int
 paginate_mode(const char *name, enum page_mode *mode)
 {
-	static const struct {
-		const char	*name;
-		enum page_mode	 mode;
-	} modes[] = {
-		{ "auto", PAGE_AUTO }, { "none", PAGE_NONE }, { "page", PAGE_PAGE },
-		{ "offset", PAGE_OFFSET }, { "cursor", PAGE_CURSOR },
-		{ "next", PAGE_NEXT }, { "link", PAGE_LINK },
-	};
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -28,6 +30,40 @@ paginate_mode(const char *name, enum page_mode *mode)
 		}
 	return -1;
 }
+
+const char *
+paginate_mode_name(enum page_mode mode)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (modes[i].mode == mode)
+			return modes[i].name;
+	return "?";
+}
+
+/* Where APIs put the next page's URL, for auto when --next-path finds none. */
+static const char *const next_places[] = {
+	"next", "links.next", "paging.next", "meta.next", "pagination.next",
+	"next_page_url", "_links.next.href", "@odata.nextLink"
+};
+
+/* One walk over the pages of an API. */
+struct walk {
+	struct http	*h;
+	const struct page_opts *o;
+	struct jval_parser *p;
+	struct jval_parser *jq_parser;	/* the arrays --records-jq yields */
+	enum page_mode	 mode;
+	struct page_mark at;		/* where the walk stands */
+	struct jbuf	 base;		/* the URL with every -p parameter */
+	struct jbuf	 req;		/* this page's request */
+	struct jbuf	 tmp;
+	struct jbuf	 cursor;	/* cursor: the next one */
+	struct jbuf	 next;		/* next, link: the next URL */
+	struct jbuf	 jq_out;
+	int		 have_cursor;
+};
 
 /*
  * The records of a body: the array at --records, a top-level array, an
@@ -81,163 +117,388 @@ is_url(const struct jval *v)
 	    (v->str[0] == '/' || (v->len > 4 && memcmp(v->str, "http", 4) == 0));
 }
 
+/* auto: a next URL in the body, at --next-path or a usual place. */
+static const char *
+next_place(const struct walk *w, const struct jval *root)
+{
+	size_t i;
+
+	if (is_url(jval_path(root, w->o->next_path)))
+		return w->o->next_path;
+	for (i = 0; i < sizeof(next_places) / sizeof(next_places[0]); i++)
+		if (is_url(jval_path(root, next_places[i])))
+			return next_places[i];
+	return NULL;
+}
+
+/* The request for the page k places after the next one, into w->req. */
+static void
+request(struct walk *w, unsigned long long k)
+{
+	const struct page_opts *o = w->o;
+	char num[32];
+
+	switch (w->mode) {
+	case PAGE_PAGE:
+		(void)snprintf(num, sizeof(num), "%lld", w->at.page + (long long)k);
+		http_add_param(w->base.p, o->page_param, num, &w->req);
+		break;
+	case PAGE_OFFSET:
+		(void)snprintf(num, sizeof(num), "%lld",
+		    w->at.offset + (long long)k * o->limit);
+		http_add_param(w->base.p, o->offset_param, num, &w->tmp);
+		(void)snprintf(num, sizeof(num), "%lld", o->limit);
+		http_add_param(jbuf_cstr(&w->tmp), o->limit_param, num, &w->req);
+		break;
+	case PAGE_CURSOR:
+		if (w->have_cursor)
+			http_add_param(w->base.p, o->cursor_param,
+			    jbuf_cstr(&w->cursor), &w->req);
+		else {
+			jbuf_reset(&w->req);
+			jbuf_put(&w->req, w->base.p, w->base.len);
+		}
+		break;
+	default:
+		jbuf_reset(&w->req);
+		if (w->next.len > 0)
+			jbuf_put(&w->req, w->next.p, w->next.len);
+		else
+			jbuf_put(&w->req, w->base.p, w->base.len);
+		break;
+	}
+	(void)jbuf_cstr(&w->req);
+}
+
+/* One record of a page: an object goes out, anything else is bad. */
+static int
+emit(struct walk *w, const char *json, size_t len, int object,
+    unsigned long n)
+{
+	char why[96];
+
+	if (!object) {
+		(void)snprintf(why, sizeof(why), "page %llu: record %lu is not an "
+		    "object", w->at.pages + 1, n);
+		if (w->o->bad == NULL || w->o->bad(w->o->arg, json, len, n,
+		    why) == -1)
+			return -1;
+		return 0;
+	}
+	return w->o->record(w->o->arg, json, len) == -1 ? -2 : 0;
+}
+
+/* --records-jq: every output an object is a record; an array, several. */
+static int
+emit_jq(struct walk *w, const char *body, size_t len, unsigned long *count,
+    struct lib_err *e)
+{
+	const struct jval *root, *m;
+	const char *line, *nl, *end;
+	int rc;
+
+	liberr_clear(e);
+	jbuf_reset(&w->jq_out);
+	if (transform_run(w->o->records_jq, body, len, &w->jq_out, e) == -1)
+		return -1;
+	end = w->jq_out.p + w->jq_out.len;
+	for (line = w->jq_out.p; line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (*line != '[') {
+			if ((rc = emit(w, line, (size_t)(nl - line), *line == '{',
+			    ++*count)) != 0)
+				return rc;
+			continue;
+		}
+		jval_parser_rewind(w->jq_parser);
+		if ((root = jval_parse(w->jq_parser, line, (size_t)(nl - line),
+		    JVAL_KEEP_ALL, e)) == NULL)
+			return -1;
+		for (m = root->child; m != NULL; m = m->next) {
+			jbuf_reset(&w->tmp);
+			jbuf_value(&w->tmp, m);
+			if ((rc = emit(w, w->tmp.p, w->tmp.len, m->type ==
+			    JV_OBJECT, ++*count)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A page arrived whole: write its records and work out the next request.
+ * 1: there is another page; 0: that was the last (or a callback said
+ * stop); -1 with e set.
+ */
+static int
+take(struct walk *w, const struct http_response *r, struct lib_err *e)
+{
+	const struct page_opts *o = w->o;
+	const struct jval *root, *recs, *m, *v;
+	unsigned long count = 0, listed;
+	const char *place;
+	char note[64];
+	int single, rc;
+
+	liberr_clear(e);
+	jval_parser_rewind(w->p);
+	if (r->body.len > o->max_body)
+		return liberr_set(e, EX_DATAERR, "page %llu: body longer than "
+		    "%zu bytes", w->at.pages + 1, o->max_body);
+	if ((root = jval_parse(w->p, r->body.p, r->body.len, JVAL_KEEP_ALL,
+	    e)) == NULL || (o->records_jq == NULL && (recs = records_of(root,
+	    o->records, &single, e)) == NULL)) {
+		(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
+		return -1;
+	}
+	/* The page arrived and parsed whole: now it may be written. */
+	if (o->records_jq != NULL) {
+		if ((rc = emit_jq(w, r->body.p, r->body.len, &count, e)) == -1) {
+			if (e->code != 0)
+				(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
+			return -1;
+		}
+		/* An empty page is one whose array is, when it has one. */
+		listed = count;
+		if ((recs = records_of(root, o->records, &single, e)) != NULL &&
+		    !single)
+			for (listed = 0, m = recs->child; m != NULL; m = m->next)
+				listed++;
+	} else {
+		for (rc = 0, m = single ? recs : recs->child; m != NULL && rc == 0;
+		    m = single ? NULL : m->next) {
+			jbuf_reset(&w->tmp);
+			jbuf_value(&w->tmp, m);
+			rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT,
+			    ++count);
+		}
+		listed = count;
+	}
+	if (rc == -1)
+		return -1;	/* e set, or code 0: the callback reported it */
+	liberr_clear(e);
+	(void)snprintf(note, sizeof(note), "%ld (%lu records, %ld ms)",
+	    r->status, count, r->ms);
+	http_trace(w->h, jbuf_cstr(&w->req), note);
+	if (rc == -2)
+		return 0;
+	w->at.pages++;
+	w->at.records += count;
+
+	if (w->mode == PAGE_AUTO) {
+		if (r->next != NULL)
+			w->mode = PAGE_LINK;
+		else if (next_place(w, root) != NULL)
+			w->mode = PAGE_NEXT;
+		else
+			w->mode = PAGE_NONE;
+		(void)snprintf(note, sizeof(note), "paginating by %s",
+		    w->mode == PAGE_LINK ? "Link header" : w->mode == PAGE_NEXT ?
+		    "the next URL in the body" : "nothing: one page");
+		if (o->note != NULL)
+			o->note(o->arg, note);
+		w->at.mode = w->mode;
+	}
+	switch (w->mode) {
+	case PAGE_PAGE:
+	case PAGE_OFFSET:
+		w->at.page++;
+		w->at.offset += (long long)listed;
+		if (listed == 0 ||
+		    (w->mode == PAGE_OFFSET && (long long)listed < o->limit))
+			return 0;
+		if (o->total_path != NULL && (v = jval_path(root, o->total_path)) !=
+		    NULL && text_of(v, &w->tmp) == 0 &&
+		    w->at.records >= strtoull(w->tmp.p, NULL, 10))
+			return 0;
+		return 1;
+	case PAGE_CURSOR:
+		if (text_of(jval_path(root, o->cursor_path), &w->cursor) == -1)
+			return 0;
+		w->have_cursor = 1;
+		return 1;
+	case PAGE_NEXT:
+		/* Any string: relative ones resolve against this page. */
+		v = jval_path(root, o->next_path);
+		if ((v == NULL || v->type != JV_STRING) &&
+		    (place = next_place(w, root)) != NULL)
+			v = jval_path(root, place);
+		if (text_of(v, &w->tmp) == -1 || v->type != JV_STRING ||
+		    http_resolve(jbuf_cstr(&w->req), w->tmp.p, &w->next) == -1)
+			return 0;
+		return 1;
+	case PAGE_LINK:
+		if (r->next == NULL ||
+		    http_resolve(jbuf_cstr(&w->req), r->next, &w->next) == -1)
+			return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* After a page: the checkpoint, and --max-pages. 1 go on, 0 stop, -1. */
+static int
+marked(struct walk *w, int more, struct lib_err *e)
+{
+	w->at.cursor = w->have_cursor ? jbuf_cstr(&w->cursor) : NULL;
+	w->at.next = w->next.len > 0 ? jbuf_cstr(&w->next) : NULL;
+	if (w->o->mark != NULL && w->o->mark(w->o->arg, &w->at, e) == -1)
+		return -1;
+	if (more && w->o->max_pages > 0 && w->at.pages >= w->o->max_pages)
+		return 0;
+	return more;
+}
+
+static int
+sequential(struct walk *w, struct lib_err *e)
+{
+	struct http_response r;
+	int more;
+
+	memset(&r, 0, sizeof(r));
+	do {
+		request(w, 0);
+		if (http_get(w->h, w->req.p, &r, e) == -1 ||
+		    (more = take(w, &r, e)) == -1 ||
+		    (more = marked(w, more, e)) == -1) {
+			more = -1;
+			break;
+		}
+	} while (more == 1);
+	http_response_free(&r);
+	return more == -1 ? -1 : 0;
+}
+
+/*
+ * --parallel N for page and offset: N requests in flight, pages written in
+ * order as each next one arrives.  The page that ends the walk drops the
+ * ones asked for beyond it, whatever they held (an error past the end, a
+ * 404 from an API that has no such page, is no error).
+ */
+struct slot {
+	struct http_response r;
+	int		 state;		/* 0 asked, 1 arrived, -1 failed */
+	struct lib_err	 err;
+};
+
+static int
+parallel(struct walk *w, struct lib_err *e)
+{
+	unsigned int n = w->o->parallel;
+	struct slot *slots = xalloc_realloc(NULL, n, sizeof(*slots)), *s;
+	struct http_response r, swap;
+	unsigned long long asked = 0, written = 0, k, limit = ~0ULL;
+	struct lib_err err;
+	size_t tag;
+	int more = 1, rc;
+
+	memset(slots, 0, n * sizeof(*slots));
+	memset(&r, 0, sizeof(r));
+	if (w->o->max_pages > 0)
+		limit = w->o->max_pages - w->at.pages;
+	while (more == 1) {
+		/* Keep N pages asked for beyond the last one written. */
+		for (; asked < written + n && asked < limit; asked++) {
+			request(w, asked - written);
+			slots[asked % n].state = 0;
+			http_add(w->h, w->req.p, (size_t)asked);
+		}
+		liberr_clear(&err);
+		if ((rc = http_next(w->h, &tag, &r, &err)) == 0)
+			break;
+		s = &slots[tag % n];
+		swap = s->r;
+		s->r = r;
+		r = swap;
+		s->state = rc == 1 ? 1 : -1;
+		s->err = err;
+		/* Write what arrived in order. */
+		while (more == 1 && (s = &slots[written % n])->state != 0) {
+			request(w, 0);
+			if (s->state == -1) {
+				*e = s->err;
+				more = -1;
+			} else if ((more = take(w, &s->r, e)) != -1)
+				more = marked(w, more, e);
+			s->state = 0;
+			written++;
+		}
+	}
+	http_cancel(w->h);
+	for (k = 0; k < n; k++)
+		http_response_free(&slots[k].r);
+	http_response_free(&r);
+	free(slots);
+	return more == -1 ? -1 : 0;
+}
+
+void
+paginate_base(const char *url, const char *const *params, size_t n,
+    struct jbuf *out)
+{
+	struct jbuf name = JBUF_INIT, with = JBUF_INIT;
+	size_t i;
+
+	jbuf_reset(out);
+	jbuf_puts(out, url);
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(params[i], '=');
+
+		jbuf_reset(&name);
+		jbuf_put(&name, params[i], (size_t)(eq - params[i]));
+		http_add_param(jbuf_cstr(out), jbuf_cstr(&name), eq + 1, &with);
+		jbuf_reset(out);
+		jbuf_put(out, with.p, with.len);
+	}
+	(void)jbuf_cstr(out);
+	jbuf_free(&name);
+	jbuf_free(&with);
+}
+
 int
 paginate(struct http *h, const char *url, const struct page_opts *o,
     struct lib_err *e)
 {
-	struct http_response r;
-	struct jval_parser *p;
-	struct jbuf base = JBUF_INIT, req = JBUF_INIT, tmp = JBUF_INIT;
-	struct jbuf cursor = JBUF_INIT, next = JBUF_INIT;
-	const struct jval *root, *recs, *m, *v;
-	enum page_mode mode = o->mode;
-	unsigned long long pages = 0, total_seen = 0;
-	long long page = o->start, offset = 0;
-	char num[32], note[64];
-	size_t i, count;
-	int single, rc = -1, have_cursor = 0;
+	struct walk w;
+	int rc;
 
-	memset(&r, 0, sizeof(r));
-	if ((p = jval_parser_new(o->max_body * 8 + ((size_t)1 << 20))) == NULL)
+	memset(&w, 0, sizeof(w));
+	w.h = h;
+	w.o = o;
+	w.mode = o->mode;
+	if ((w.p = jval_parser_new(o->max_body * 8 + ((size_t)1 << 20))) ==
+	    NULL || (w.jq_parser = jval_parser_new(o->max_body * 8 +
+	    ((size_t)1 << 20))) == NULL) {
+		jval_parser_free(w.p);
 		return liberr_set(e, EX_OSERR, "out of memory");
-	/* The base request: the URL and every -p parameter. */
-	jbuf_puts(&base, url);
-	for (i = 0; i < o->nparams; i++) {
-		const char *eq = strchr(o->params[i], '=');
-
-		jbuf_reset(&tmp);
-		jbuf_put(&tmp, o->params[i], (size_t)(eq - o->params[i]));
-		http_add_param(jbuf_cstr(&base), jbuf_cstr(&tmp), eq + 1, &req);
-		jbuf_reset(&base);
-		jbuf_put(&base, req.p, req.len);
 	}
-	(void)jbuf_cstr(&base);
-
-	for (;;) {
-		/* This page's request. */
-		switch (mode) {
-		case PAGE_PAGE:
-			(void)snprintf(num, sizeof(num), "%lld", page);
-			http_add_param(base.p, o->page_param, num, &req);
-			break;
-		case PAGE_OFFSET:
-			(void)snprintf(num, sizeof(num), "%lld", offset);
-			http_add_param(base.p, o->offset_param, num, &tmp);
-			(void)snprintf(num, sizeof(num), "%lld", o->limit);
-			http_add_param(jbuf_cstr(&tmp), o->limit_param, num, &req);
-			break;
-		case PAGE_CURSOR:
-			if (have_cursor)
-				http_add_param(base.p, o->cursor_param,
-				    jbuf_cstr(&cursor), &req);
-			else {
-				jbuf_reset(&req);
-				jbuf_put(&req, base.p, base.len);
-			}
-			break;
-		default:
-			jbuf_reset(&req);
-			if (pages > 0)
-				jbuf_put(&req, next.p, next.len);
-			else
-				jbuf_put(&req, base.p, base.len);
-			break;
+	paginate_base(url, o->params, o->nparams, &w.base);
+	w.at.mode = w.mode;
+	w.at.page = o->start;
+	if (o->resume != NULL) {
+		/* A checkpoint: go on after the last page it saw written. */
+		w.at = *o->resume;
+		w.mode = w.at.mode;
+		if (w.at.cursor != NULL) {
+			jbuf_puts(&w.cursor, w.at.cursor);
+			w.have_cursor = 1;
 		}
-		if (http_get(h, jbuf_cstr(&req), &r, e) == -1)
-			goto out;
-		jval_parser_rewind(p);
-		if (r.body.len > o->max_body) {
-			(void)liberr_set(e, EX_DATAERR, "page %llu: body longer than "
-			    "%zu bytes", pages + 1, o->max_body);
-			goto out;
-		}
-		if ((root = jval_parse(p, r.body.p, r.body.len, JVAL_KEEP_ALL,
-		    e)) == NULL || (recs = records_of(root, o->records, &single,
-		    e)) == NULL) {
-			(void)liberr_prefix(e, "page %llu", pages + 1);
-			goto out;
-		}
-		/* The page arrived and parsed whole: now it may be written. */
-		count = 0;
-		for (m = single ? recs : recs->child; m != NULL;
-		    m = single ? NULL : m->next) {
-			if (m->type != JV_OBJECT) {
-				(void)liberr_set(e, EX_DATAERR, "page %llu: record "
-				    "%zu is not an object", pages + 1, count + 1);
-				goto out;
-			}
-			jbuf_reset(&tmp);
-			jbuf_value(&tmp, m);
-			count++;
-			if (o->record(o->arg, tmp.p, tmp.len) == -1) {
-				rc = 0;
-				goto out;
-			}
-		}
-		(void)snprintf(note, sizeof(note), "%ld (%zu records, %ld ms)",
-		    r.status, count, r.ms);
-		http_trace(h, jbuf_cstr(&req), note);
-		pages++;
-		total_seen += count;
-		if (o->max_pages > 0 && pages >= o->max_pages)
-			break;
-
-		if (mode == PAGE_AUTO) {
-			if (r.next != NULL)
-				mode = PAGE_LINK;
-			else if (is_url(jval_get(root, o->next_path)))
-				mode = PAGE_NEXT;
-			else
-				mode = PAGE_NONE;
-			(void)snprintf(note, sizeof(note), "paginating by %s",
-			    mode == PAGE_LINK ? "Link header" : mode == PAGE_NEXT ?
-			    "the next URL in the body" : "nothing: one page");
-			if (o->note != NULL)
-				o->note(o->arg, note);
-		}
-		switch (mode) {
-		case PAGE_PAGE:
-		case PAGE_OFFSET:
-			if (count == 0 ||
-			    (mode == PAGE_OFFSET && (long long)count < o->limit))
-				goto done;
-			if (o->total_path != NULL && (v = jval_path(root, o->total_path)) !=
-			    NULL && text_of(v, &tmp) == 0 &&
-			    total_seen >= strtoull(tmp.p, NULL, 10))
-				goto done;
-			page++;
-			offset += (long long)count;
-			break;
-		case PAGE_CURSOR:
-			if (text_of(jval_path(root, o->cursor_path), &cursor) == -1)
-				goto done;
-			have_cursor = 1;
-			break;
-		case PAGE_NEXT:
-			/* Any string: relative ones resolve against this page. */
-			if (text_of(v = jval_path(root, o->next_path), &tmp) == -1 ||
-			    v->type != JV_STRING ||
-			    http_resolve(jbuf_cstr(&req), tmp.p, &next) == -1)
-				goto done;
-			break;
-		case PAGE_LINK:
-			if (r.next == NULL ||
-			    http_resolve(jbuf_cstr(&req), r.next, &next) == -1)
-				goto done;
-			break;
-		default:
-			goto done;
-		}
+		if (w.at.next != NULL)
+			jbuf_puts(&w.next, w.at.next);
+		w.at.cursor = w.at.next = NULL;
 	}
-done:
-	rc = 0;
-out:
-	http_response_free(&r);
-	jval_parser_free(p);
-	jbuf_free(&base);
-	jbuf_free(&req);
-	jbuf_free(&tmp);
-	jbuf_free(&cursor);
-	jbuf_free(&next);
+	if (o->parallel > 1 && (w.mode == PAGE_PAGE || w.mode == PAGE_OFFSET))
+		rc = parallel(&w, e);
+	else
+		rc = sequential(&w, e);
+	jval_parser_free(w.p);
+	jval_parser_free(w.jq_parser);
+	jbuf_free(&w.base);
+	jbuf_free(&w.req);
+	jbuf_free(&w.tmp);
+	jbuf_free(&w.cursor);
+	jbuf_free(&w.next);
+	jbuf_free(&w.jq_out);
 	return rc;
 }

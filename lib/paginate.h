@@ -9,10 +9,22 @@
 
 #include "http.h"
 #include "liberr.h"
+#include "transform.h"
 
 enum page_mode {
 	PAGE_AUTO, PAGE_NONE, PAGE_PAGE, PAGE_OFFSET, PAGE_CURSOR, PAGE_NEXT,
 	PAGE_LINK
+};
+
+/* Where a walk stands after a page was written: what a checkpoint keeps. */
+struct page_mark {
+	enum page_mode	 mode;		/* auto, once resolved */
+	unsigned long long pages;	/* written so far */
+	unsigned long long records;
+	long long	 page;		/* page: the next page's number */
+	long long	 offset;	/* offset: the next offset */
+	const char	*cursor;	/* cursor: the next cursor, or NULL */
+	const char	*next;		/* next, link: the next URL, or NULL */
 };
 
 struct page_opts {
@@ -27,12 +39,21 @@ struct page_opts {
 	const char	*next_path;	/* next */
 	const char	*total_path;	/* page, offset: the total in the body */
 	const char	*records;	/* where the records are in a body */
+	struct transform *records_jq;	/* or a jq program that yields them */
+	unsigned int	 parallel;	/* page, offset: requests in flight */
+	const struct page_mark *resume;	/* go on from there, or NULL */
 	unsigned long long max_pages;
 	const char	*const *params;	/* NAME=VALUE query parameters */
 	size_t		 nparams;
 	size_t		 max_body;	/* bytes of one parsed body */
 	/* A record; -1 to stop (enough records, or a write error). */
 	int		(*record)(void *arg, const char *json, size_t len);
+	/* A record that is not an object: 0 to go on without it, -1 stop. */
+	int		(*bad)(void *arg, const char *json, size_t len,
+			    unsigned long n, const char *why);
+	/* A page was written (mark says where the walk stands); -1 with e set. */
+	int		(*mark)(void *arg, const struct page_mark *mark,
+			    struct lib_err *e);
 	/* A remark for stderr, e.g. the paginator auto chose. */
 	void		(*note)(void *arg, const char *msg);
 	void		*arg;
@@ -44,5 +65,10 @@ int	paginate(struct http *, const char *url, const struct page_opts *,
 
 /* "page", "offset"... into *mode; -1 if the name is none of them. */
 int	paginate_mode(const char *name, enum page_mode *mode);
+const char *paginate_mode_name(enum page_mode);
+
+/* url with the NAME=VALUE query parameters added (escaped), into out. */
+void	paginate_base(const char *url, const char *const *params, size_t n,
+	    struct jbuf *out);
 
 #endif

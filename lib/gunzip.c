@@ -1,0 +1,121 @@
+#include <stdlib.h>
+#include <string.h>
+
+#define ZLIB_CONST	/* next_in is const */
+#include <zlib.h>
+
+#include "exitcodes.h"
+#include "gunzip.h"
+#include "xalloc.h"
+
+#define GUNZIP_CHUNK	((size_t)256 * 1024)
+
+struct gunzip {
+	gunzip_out_fn	 out;
+	void		*arg;
+	int		 decided;	/* the first two bytes were seen */
+	int		 gzip;		/* they were gzip's magic */
+	int		 in_member;	/* inside a gzip member */
+	unsigned char	 head[2];
+	size_t		 nhead;
+	z_stream	 z;
+	char		*buf;
+};
+
+struct gunzip *
+gunzip_new(gunzip_out_fn out, void *arg)
+{
+	struct gunzip *g = xalloc_realloc(NULL, 1, sizeof(*g));
+
+	memset(g, 0, sizeof(*g));
+	g->out = out;
+	g->arg = arg;
+	return g;
+}
+
+void
+gunzip_free(struct gunzip *g)
+{
+	if (g == NULL)
+		return;
+	if (g->gzip)
+		(void)inflateEnd(&g->z);
+	free(g->buf);
+	free(g);
+}
+
+static int
+inflate_some(struct gunzip *g, const unsigned char *p, size_t n,
+    struct lib_err *e)
+{
+	int zrc;
+
+	g->z.next_in = p;
+	g->z.avail_in = (uInt)n;
+	while (g->z.avail_in > 0) {
+		if (!g->in_member) {
+			/* The next member of a multi-member file. */
+			if (inflateReset(&g->z) != Z_OK)
+				return liberr_set(e, EX_SOFTWARE, "zlib: reset");
+			g->in_member = 1;
+		}
+		g->z.next_out = (unsigned char *)g->buf;
+		g->z.avail_out = (uInt)GUNZIP_CHUNK;
+		zrc = inflate(&g->z, Z_NO_FLUSH);
+		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+			return liberr_set(e, EX_DATAERR, "gzip: %s",
+			    g->z.msg != NULL ? g->z.msg : "corrupt data");
+		if (zrc == Z_STREAM_END)
+			g->in_member = 0;
+		if (GUNZIP_CHUNK - g->z.avail_out > 0 && g->out(g->arg, g->buf,
+		    GUNZIP_CHUNK - g->z.avail_out) == -1)
+			return -1;
+		if (zrc == Z_BUF_ERROR)
+			break;
+	}
+	return 0;
+}
+
+int
+gunzip_feed(struct gunzip *g, const char *p, size_t n, struct lib_err *e)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (!g->decided) {
+		while (n > 0 && g->nhead < 2) {
+			g->head[g->nhead++] = *u++;
+			n--;
+		}
+		if (g->nhead < 2)
+			return 0;
+		g->decided = 1;
+		g->gzip = g->head[0] == 0x1f && g->head[1] == 0x8b;
+		if (g->gzip) {
+			g->buf = xalloc_realloc(NULL, GUNZIP_CHUNK, 1);
+			memset(&g->z, 0, sizeof(g->z));
+			/* 16 + MAX_WBITS: a gzip header and trailer. */
+			if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK)
+				return liberr_set(e, EX_OSERR, "zlib: out of memory");
+			g->in_member = 1;
+			if (inflate_some(g, g->head, 2, e) == -1)
+				return -1;
+		} else if (g->out(g->arg, (const char *)g->head, 2) == -1)
+			return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (g->gzip)
+		return inflate_some(g, u, n, e);
+	return g->out(g->arg, (const char *)u, n);
+}
+
+int
+gunzip_finish(struct gunzip *g, struct lib_err *e)
+{
+	if (!g->decided && g->nhead > 0 &&
+	    g->out(g->arg, (const char *)g->head, g->nhead) == -1)
+		return -1;
+	if (g->gzip && g->in_member)
+		return liberr_set(e, EX_DATAERR, "gzip: unexpected end of file");
+	return 0;
+}

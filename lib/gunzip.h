@@ -1,0 +1,30 @@
+/*
+ * Bytes as they come, gzip undone: a stream that starts with gzip's magic
+ * is inflated (several members one after the other too, as gzip(1)
+ * writes them), any other passes through as it is.  For pgfetch's files,
+ * read from disk or streamed over HTTP alike.
+ */
+#ifndef GUNZIP_H
+#define GUNZIP_H
+
+#include <stddef.h>
+
+#include "liberr.h"
+
+/* Where the plain bytes go: 0 go on, -1 stop (e.g. enough records). */
+typedef int (*gunzip_out_fn)(void *arg, const char *p, size_t n);
+
+struct gunzip;
+
+struct gunzip	*gunzip_new(gunzip_out_fn out, void *arg);
+void		 gunzip_free(struct gunzip *);
+
+/*
+ * The next bytes.  -1 when the output said stop (e untouched: the output
+ * keeps its own reasons) or the gzip data is corrupt (EX_DATAERR in e).
+ */
+int	gunzip_feed(struct gunzip *, const char *p, size_t n, struct lib_err *e);
+/* The end: a gzip stream cut short is an error here. */
+int	gunzip_finish(struct gunzip *, struct lib_err *e);
+
+#endif
