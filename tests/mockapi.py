@@ -55,7 +55,9 @@ Whole bodies:
                            ending: .jsonl and .ndjson application/x-ndjson,
                            .csv text/csv, .tsv text/tab-separated-values,
                            .json application/json, .gz application/gzip,
-                           else application/octet-stream.
+                           else application/octet-stream.  A Range
+                           header is ignored: the answer is 200 and the
+                           whole file.
                            ?cut=BYTES: attempt 1 (see below) sends the
                            headers with the file's full Content-Length but
                            only the first BYTES bytes of the body, then
