@@ -7,6 +7,11 @@ standard output, and serves until it is killed, or until --lifetime seconds
 (default 300) have passed, when it exits by itself so that a crashed test
 run never leaves it behind.
 
+Requests are served concurrently, one thread each, and connections are
+kept alive (HTTP/1.1), so a client may run many requests at once and reuse
+its connections; every response carries a Content-Length (the faults below
+say when it lies).
+
 The data is deterministic: record i (1 <= i <= n) is
 
     {"id": i, "name": "r<i>", "big": 9007199254740993 + i}
@@ -18,6 +23,8 @@ newlines), so a client has to re-serialize the records compactly.
 Paginated endpoints (per=10 records a page unless ?per= says otherwise):
 
     /page?page=N           JSON array of page N (from 1); [] after the last.
+                           ?latency=MS: sleep MS milliseconds first (also
+                           on /offset), as a remote API would take.
                            ?pname=NAME reads the page number from NAME.
                            ?wrap=a.b puts the array at that path of an object.
                            ?fail_page=K&fail_code=C: page K always answers C.
@@ -34,6 +41,28 @@ Paginated endpoints (per=10 records a page unless ?per= says otherwise):
     /link?page=N           array, and a Link header with rel="next" (absolute
                            URL; also prev, last and first as GitHub does).
     /redirect?hops=K       302 K times, then as /page.
+
+Whole bodies:
+
+    /jsonl                 the n records as JSON Lines, compact (no spaces),
+                           one a line; Content-Type application/x-ndjson.
+                           The body is built in memory: for big data, serve
+                           a file with --root.
+    /files/NAME            with --root DIR: the file DIR/NAME, streamed in
+                           1 MiB chunks, never read whole.  NAME holding
+                           "/" or "..", and files that are not there (or no
+                           --root), are 404.  Content-Type by the name's
+                           ending: .jsonl and .ndjson application/x-ndjson,
+                           .csv text/csv, .tsv text/tab-separated-values,
+                           .json application/json, .gz application/gzip,
+                           else application/octet-stream.  A Range
+                           header is ignored: the answer is 200 and the
+                           whole file.
+                           ?cut=BYTES: attempt 1 (see below) sends the
+                           headers with the file's full Content-Length but
+                           only the first BYTES bytes of the body, then
+                           closes the connection; later attempts send the
+                           whole file.
 
 Faults, each then behaving as /page (per distinct path+query, "attempt" k
 counts the requests for that exact path+query since the last /reset-state):
@@ -73,17 +102,29 @@ import json
 import math
 import os
 import socket
+import stat
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 BIG = 9007199254740993
 TOKEN = "s3cret"
 BASIC_USER = "user"
 BASIC_PASS = "pw"
 API_KEY = "k3y"
+CHUNK = 1 << 20          # /files bodies go out in pieces of this size
+
+# Content-Type of /files by the file name's ending (lower-cased).
+FILE_TYPES = [
+    (".jsonl", "application/x-ndjson"),
+    (".ndjson", "application/x-ndjson"),
+    (".csv", "text/csv"),
+    (".tsv", "text/tab-separated-values"),
+    (".json", "application/json"),
+    (".gz", "application/gzip"),
+]
 
 STATE = {}
 STATE_LOCK = threading.Lock()
@@ -92,6 +133,11 @@ STATE_LOCK = threading.Lock()
 def record(i):
     """Record i as pretty JSON text (big stays exact: Python ints)."""
     return '{"id": %d, "name": "r%d", "big": %d}' % (i, i, BIG + i)
+
+
+def compact_record(i):
+    """Record i as compact JSON text, as one line of JSON Lines."""
+    return record(i).replace(": ", ":").replace(", ", ",")
 
 
 def records_text(first, last):
@@ -116,6 +162,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "mockapi/1"
     quiet = True
+    root = None             # --root: the directory /files/NAME serves
 
     def log_message(self, fmt, *args):
         if not self.quiet:
@@ -160,6 +207,47 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def latency(self, q):
+        """Sleep ?latency=MS milliseconds (none by default)."""
+        ms = intarg(q, "latency", 0)
+        if ms > 0:
+            time.sleep(ms / 1000.0)
+
+    def send_file(self, q, attempt, name):
+        """/files/NAME: the file under --root, streamed in CHUNK pieces;
+        ?cut=BYTES cuts attempt 1 short (see the docstring)."""
+        if (self.root is None or name in ("", ".") or "/" in name
+                or "\\" in name or ".." in name or "\0" in name):
+            return self.error_json(404, "no such file")
+        try:
+            f = open(os.path.join(self.root, name), "rb")
+        except OSError:
+            return self.error_json(404, "no such file")
+        with f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return self.error_json(404, "no such file")
+            size = st.st_size
+            cut = intarg(q, "cut", -1) if attempt == 1 else -1
+            left = size if cut < 0 else min(cut, size)
+            low = name.lower()
+            ctype = next((t for ext, t in FILE_TYPES if low.endswith(ext)),
+                         "application/octet-stream")
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            buf = memoryview(bytearray(CHUNK))
+            while left > 0:
+                k = f.readinto(buf[:min(CHUNK, left)])
+                if not k:
+                    break       # the file shrank: the body is short
+                self.wfile.write(buf[:k])
+                left -= k
+            if cut >= 0 or left > 0:
+                return self.hangup()
+        return None
 
     def page_bounds(self, q, n, param="page"):
         per = max(intarg(q, "per", 10), 1)
@@ -217,6 +305,7 @@ class Handler(BaseHTTPRequestHandler):
             attempt = self.note(key)
 
         if path == "/page":
+            self.latency(q)
             fp = intarg(q, "fail_page", 0)
             if fp and intarg(q, q.get("pname", "page"), 1) == fp:
                 code = intarg(q, "fail_code", 500)
@@ -233,10 +322,18 @@ class Handler(BaseHTTPRequestHandler):
                              % (n, records_text(first, last)))
 
         if path == "/offset":
+            self.latency(q)
             off = max(intarg(q, q.get("oname", "offset"), 0), 0)
             lim = max(intarg(q, q.get("lname", "limit"), 10), 0)
             return self.send(200, '{"results": %s}\n'
                              % records_text(off + 1, min(off + lim, n)))
+
+        if path == "/jsonl":
+            body = "".join(compact_record(i) + "\n" for i in range(1, n + 1))
+            return self.send(200, body, ctype="application/x-ndjson")
+
+        if path.startswith("/files/"):
+            return self.send_file(q, attempt, unquote(path[len("/files/"):]))
 
         if path == "/cursor":
             per = max(intarg(q, "per", 10), 1)
@@ -412,6 +509,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen(2)'s backlog: socketserver's default of 5 drops the SYNs of a
+    # client opening many connections at once, which then wait a second
+    # for a retransmission.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that gave up (timeouts, retries) is not an error here.
@@ -427,11 +528,17 @@ def main():
                     help="port to listen on (default: a free one)")
     ap.add_argument("--lifetime", type=float, default=300,
                     help="exit after this many seconds (default 300)")
+    ap.add_argument("--root", metavar="DIR",
+                    help="serve the files of DIR as /files/NAME")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args()
 
     Handler.quiet = not args.verbose
+    if args.root is not None:
+        if not os.path.isdir(args.root):
+            ap.error("--root %s: not a directory" % args.root)
+        Handler.root = os.path.abspath(args.root)
     srv = Server(("127.0.0.1", args.port), Handler)
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
