@@ -826,8 +826,9 @@ main(int argc, char *argv[])
 	}
 	src = argv[optind];
 	http = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
-	file = !http || xo.format != EXTRACT_AUTO ||
-	    format_of_url(src, &f.buf) != EXTRACT_AUTO;
+	/* f.buf: the URL's path, for the file options. */
+	file = !http || format_of_url(src, &f.buf) != EXTRACT_AUTO ||
+	    xo.format != EXTRACT_AUTO;
 	if (records_jq != NULL && file) {
 		cli_error(&f.cli, EX_USAGE, "--records-jq applies to the pages of "
 		    "an API, and %s is a file", src);
@@ -856,7 +857,7 @@ main(int argc, char *argv[])
 		f.name = src;
 		if (xo.format == EXTRACT_AUTO)
 			xo.format = format_of_url(src, &f.buf);
-		if (file_opts(&f, &xo, f.buf.p) == -1)
+		if (file_opts(&f, &xo, jbuf_cstr(&f.buf)) == -1)
 			goto out;
 		run(&f, -1, src, &xo);
 		goto out;

@@ -14,7 +14,7 @@
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID, OPT_BUSY_TIMEOUT,
-	OPT_NO_DETECT, OPT_ON_TYPE_CONFLICT
+	OPT_NO_DETECT, OPT_ON_TYPE_CONFLICT, OPT_SCD2_RETIRE_ABSENT
 };
 
 static const struct option longopts[] = {
@@ -26,11 +26,13 @@ static const struct option longopts[] = {
 	{ "busy-timeout",	required_argument,	NULL, OPT_BUSY_TIMEOUT },
 	{ "no-detect",		no_argument,		NULL, OPT_NO_DETECT },
 	{ "on-type-conflict",	required_argument,	NULL, OPT_ON_TYPE_CONFLICT },
+	{ "scd2-retire-absent",	no_argument,		NULL, OPT_SCD2_RETIRE_ABSENT },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char synopsis[] =
-"usage: sqlite-load [-qhV] [-t table] [-k col[,col]] [-m append|replace|merge]\n"
+"usage: sqlite-load [-qhV] [-t table] [-k col[,col]]\n"
+"                   [-m append|replace|merge|scd2] [--scd2-retire-absent]\n"
 "                   [--load-id id] [--busy-timeout ms] [--on-error policy]\n"
 "                   [--stats file] db [file ...]\n"
 "       sqlite-load db --state-get path\n";
@@ -49,7 +51,8 @@ help(void)
 	    "Load NDJSON records and Singer messages into a SQLite database,\n"
 	    "in one transaction.\n\n"
 	    "  -k, --key COL[,COL]     primary key (default: SCHEMA key_properties)\n"
-	    "  -m, --mode MODE         append (default), replace or merge\n"
+	    "  -m, --mode MODE         append (default), replace, merge or scd2\n"
+	    "      --scd2-retire-absent  scd2: a key the load lacks is retired\n"
 	    "      --state-get PATH    print the stored state at a dotted path\n"
 	    "      --load-id ID        the load's id (default: $SLUICE_LOAD_ID or\n"
 	    "                          the time)\n"
@@ -138,14 +141,19 @@ main(int argc, char *argv[])
 				opts.mode = SQLOUT_REPLACE;
 			else if (strcmp(optarg, "merge") == 0)
 				opts.mode = SQLOUT_MERGE;
+			else if (strcmp(optarg, "scd2") == 0)
+				opts.mode = SQLOUT_SCD2;
 			else {
 				cli_error(&c, EX_USAGE, "--mode: '%s': expected "
-				    "append, replace or merge", optarg);
+				    "append, replace, merge or scd2", optarg);
 				usage();
 			}
 			break;
 		case OPT_STATE_GET:
 			state_path = optarg;
+			break;
+		case OPT_SCD2_RETIRE_ABSENT:
+			opts.scd2_retire_absent = 1;
 			break;
 		case OPT_LOAD_ID:
 			opts.load_id = optarg;
@@ -176,6 +184,10 @@ main(int argc, char *argv[])
 		if (optind < argc)
 			usage();
 		return state_get(db, state_path, c.quiet);
+	}
+	if (opts.scd2_retire_absent && opts.mode != SQLOUT_SCD2) {
+		cli_error(&c, EX_USAGE, "--scd2-retire-absent needs --mode scd2");
+		usage();
 	}
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 

@@ -11,41 +11,9 @@
 
 #include "exitcodes.h"
 #include "sqlout.h"
+#include "sqlout_int.h"
+#include "xalloc.h"
 #include "stats.h"
-
-/* What sqlite-load knows of one table during a load. */
-struct table {
-	size_t		 ncols_db;	/* columns that exist in SQLite */
-	int		 exists;
-	int		 keyed;		/* the merge key's unique index exists */
-	unsigned long	 synced;	/* schema version the SQL matches */
-	sqlite3_stmt	*insert;
-	sqlite3_stmt	*update;
-	size_t		 stmt_ncols;	/* columns the statements cover */
-	long		*keycols;	/* column index of each key */
-	const struct jval **vals;	/* the current row, by column */
-	size_t		 valscap;
-	unsigned long	 inserted, updated, deleted;
-	/* A root table's rows own the rows of its child tables. */
-	sqlite3_stmt	*old_id;	/* the _sluice_id of the row a key names */
-	sqlite3_stmt	*del_root;	/* as a child: delete by _sluice_root_id */
-	size_t		*children;	/* child tables, as indexes in o->set */
-	size_t		 nchildren;
-	unsigned long	 children_gen;	/* o->ddl_gen when they were found */
-};
-
-struct sqlout {
-	sqlite3			*db;
-	struct sqlout_opts	 opts;
-	int			 in_txn;
-	char			 started_at[40];
-	struct schema_set	 set;
-	struct schema_changes	 changes;
-	struct jbuf		 sql;
-	struct jbuf		 tmp;
-	long long		 state_rowid;	/* this load's state row, or 0 */
-	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
-};
 
 /* The exit status an SQLite result code maps to. */
 static int
@@ -72,37 +40,37 @@ exit_for(int rc)
 	}
 }
 
-static int
-sql_fail(struct sqlout *o, int rc, const char *what, struct lib_err *e)
+int
+sqlout_fail(struct sqlout *o, int rc, const char *what, struct lib_err *e)
 {
 	return liberr_set(e, exit_for(rc), "%s: %s", what,
 	    o->db != NULL ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
 }
 
-static int
-exec(struct sqlout *o, const char *sql, struct lib_err *e)
+int
+sqlout_exec(struct sqlout *o, const char *sql, struct lib_err *e)
 {
 	int rc;
 
 	if ((rc = sqlite3_exec(o->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-		return sql_fail(o, rc, sql, e);
+		return sqlout_fail(o, rc, sql, e);
 	return 0;
 }
 
-static int
-prepare(struct sqlout *o, const char *sql, sqlite3_stmt **st,
+int
+sqlout_prepare(struct sqlout *o, const char *sql, sqlite3_stmt **st,
     struct lib_err *e)
 {
 	int rc;
 
 	if ((rc = sqlite3_prepare_v2(o->db, sql, -1, st, NULL)) != SQLITE_OK)
-		return sql_fail(o, rc, sql, e);
+		return sqlout_fail(o, rc, sql, e);
 	return 0;
 }
 
 /* A quoted identifier: "a""b".  Any bytes are fine, even a NUL is not. */
-static void
-put_ident(struct jbuf *b, const char *s, size_t n)
+void
+sqlout_ident(struct jbuf *b, const char *s, size_t n)
 {
 	size_t i;
 
@@ -198,23 +166,23 @@ sqlout_open(struct sqlout **out, const char *path,
 	 * acknowledge (by echoing STATE) survives a power cut.  A large page
 	 * cache keeps index updates in memory during big loads.
 	 */
-	if (exec(o, "PRAGMA journal_mode=WAL", e) == -1 ||
-	    exec(o, "PRAGMA synchronous=FULL", e) == -1 ||
-	    exec(o, "PRAGMA cache_size=-65536", e) == -1 ||
-	    exec(o, "PRAGMA foreign_keys=OFF", e) == -1) {
+	if (sqlout_exec(o, "PRAGMA journal_mode=WAL", e) == -1 ||
+	    sqlout_exec(o, "PRAGMA synchronous=FULL", e) == -1 ||
+	    sqlout_exec(o, "PRAGMA cache_size=-65536", e) == -1 ||
+	    sqlout_exec(o, "PRAGMA foreign_keys=OFF", e) == -1) {
 		if (e->code != EX_TEMPFAIL)
 			e->code = EX_CANTCREAT;
 		(void)liberr_prefix(e, "%s", path);
 		goto fail;
 	}
-	if (exec(o, "BEGIN IMMEDIATE", e) == -1) {
+	if (sqlout_exec(o, "BEGIN IMMEDIATE", e) == -1) {
 		(void)liberr_prefix(e, "%s", path);
 		goto fail;
 	}
 	o->in_txn = 1;
 	o->ddl_gen = 1;
 	stats_utc_now(o->started_at, sizeof(o->started_at));
-	if (exec(o, bookkeeping, e) == -1)
+	if (sqlout_exec(o, bookkeeping, e) == -1)
 		goto fail;
 	*out = o;
 	return 0;
@@ -223,8 +191,8 @@ fail:
 	return -1;
 }
 
-static struct table *
-tinfo(struct schema_table *t)
+struct table *
+sqlout_tinfo(struct schema_table *t)
 {
 	return t->user;
 }
@@ -238,9 +206,9 @@ count_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
 
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "DELETE FROM ");
-	put_ident(&o->sql, t->name, t->namelen);
+	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, where);
-	if (prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
 		return -1;
 	if (bindnum != NULL)
 		(void)sqlite3_bind_text(st, 1, bindnum->str, (int)bindnum->len,
@@ -248,8 +216,8 @@ count_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
 	rc = sqlite3_step(st);
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_fail(o, rc, "delete", e);
-	tinfo(t)->deleted += (unsigned long)sqlite3_changes(o->db);
+		return sqlout_fail(o, rc, "delete", e);
+	sqlout_tinfo(t)->deleted += (unsigned long)sqlite3_changes(o->db);
 	return 0;
 }
 
@@ -259,12 +227,12 @@ add_column(struct sqlout *o, const struct schema_table *t, size_t i,
 {
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "ALTER TABLE ");
-	put_ident(&o->sql, t->name, t->namelen);
+	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, " ADD COLUMN ");
-	put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+	sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
 	jbuf_putc(&o->sql, ' ');
 	jbuf_puts(&o->sql, sql_type(t->cols[i].type));
-	return exec(o, jbuf_cstr(&o->sql), e);
+	return sqlout_exec(o, jbuf_cstr(&o->sql), e);
 }
 
 /*
@@ -280,7 +248,7 @@ seed_stored_schema(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
-	if (prepare(o, "SELECT schema FROM _sluice_schemas WHERE table_name = ?1"
+	if (sqlout_prepare(o, "SELECT schema FROM _sluice_schemas WHERE table_name = ?1"
 	    " ORDER BY rowid DESC LIMIT 1", &st, e) == -1)
 		return -1;
 	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
@@ -294,7 +262,7 @@ seed_stored_schema(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 			ret = liberr_prefix(e, "_sluice_schemas: table %s", t->name);
 		jval_parser_free(p);
 	} else if (rc != SQLITE_DONE)
-		ret = sql_fail(o, rc, "_sluice_schemas", e);
+		ret = sqlout_fail(o, rc, "_sluice_schemas", e);
 	(void)sqlite3_finalize(st);
 	return ret;
 }
@@ -310,7 +278,7 @@ adopt_primary_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (prepare(o, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0"
+	if (sqlout_prepare(o, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0"
 	    " ORDER BY pk", &st, e) == -1)
 		return -1;
 	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
@@ -322,18 +290,18 @@ adopt_primary_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	(void)sqlite3_finalize(st);
 	if (rc == SQLITE_DONE && csv.len > 0) {
 		schema_table_set_keys_csv(t, jbuf_cstr(&csv));
-		tinfo(t)->keyed = 1;
+		sqlout_tinfo(t)->keyed = 1;
 	}
 	jbuf_free(&csv);
-	return rc == SQLITE_DONE ? 0 : sql_fail(o, rc, "table_info", e);
+	return rc == SQLITE_DONE ? 0 : sqlout_fail(o, rc, "table_info", e);
 }
 
 /*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
  */
-static struct schema_table *
-table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
+struct schema_table *
+sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 {
 	struct schema_table *t;
 	struct table *ti;
@@ -360,7 +328,7 @@ table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 	/* Which of those columns the table has, and the ones only it has. */
 	if ((indb = calloc(SCHEMA_MAX_COLUMNS, 1)) == NULL)
 		abort();
-	if (prepare(o, "SELECT name, type FROM pragma_table_info(?1)", &st,
+	if (sqlout_prepare(o, "SELECT name, type FROM pragma_table_info(?1)", &st,
 	    e) == -1)
 		goto fail;
 	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
@@ -379,7 +347,7 @@ table_for(struct sqlout *o, const char *stream, size_t len, struct lib_err *e)
 	}
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		(void)sql_fail(o, rc, "table_info", e);
+		(void)sqlout_fail(o, rc, "table_info", e);
 		goto fail;
 	}
 	ti->exists = ndb > 0;
@@ -403,6 +371,14 @@ fail:
 	return NULL;
 }
 
+/* Whether the table's rows are merged on the key (SCD2: its children). */
+static int
+merges(const struct sqlout *o, const struct table *ti)
+{
+	return o->opts.mode == SQLOUT_MERGE ||
+	    (o->opts.mode == SQLOUT_SCD2 && !ti->scd2);
+}
+
 static void
 finalize_stmts(struct table *ti)
 {
@@ -411,12 +387,13 @@ finalize_stmts(struct table *ti)
 	(void)sqlite3_finalize(ti->old_id);
 	(void)sqlite3_finalize(ti->del_root);
 	ti->insert = ti->update = ti->old_id = ti->del_root = NULL;
+	sqlmerge_finalize(ti);
 }
 
 static int
 prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
-	struct table *ti = tinfo(t);
+	struct table *ti = sqlout_tinfo(t);
 	char num[24];
 	size_t i, k;
 	int first;
@@ -424,12 +401,12 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	finalize_stmts(ti);
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "INSERT INTO ");
-	put_ident(&o->sql, t->name, t->namelen);
+	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, " (");
 	for (i = 0; i < t->ncols; i++) {
 		if (i > 0)
 			jbuf_putc(&o->sql, ',');
-		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
 	}
 	jbuf_puts(&o->sql, ") VALUES (");
 	for (i = 0; i < t->ncols; i++) {
@@ -437,16 +414,16 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		jbuf_puts(&o->sql, num);
 	}
 	jbuf_putc(&o->sql, ')');
-	if (prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
+	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
 		return -1;
 	ti->stmt_ncols = t->ncols;
-	if (o->opts.mode != SQLOUT_MERGE)
+	if (!merges(o, ti))
 		return 0;
 
 	/* The whole row is replaced, as a Singer target's upsert does. */
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "UPDATE ");
-	put_ident(&o->sql, t->name, t->namelen);
+	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, " SET ");
 	first = 1;
 	for (i = 0; i < t->ncols; i++) {
@@ -458,20 +435,12 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		if (!first)
 			jbuf_putc(&o->sql, ',');
 		first = 0;
-		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
 		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
 		jbuf_puts(&o->sql, num);
 	}
-	jbuf_puts(&o->sql, " WHERE ");
-	for (k = 0; k < t->nkeys; k++) {
-		i = (size_t)ti->keycols[k];
-		if (k > 0)
-			jbuf_puts(&o->sql, " AND ");
-		put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
-		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
-		jbuf_puts(&o->sql, num);
-	}
-	return prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
+	sqlmerge_key_where(t, &o->sql);
+	return sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
 }
 
 static int
@@ -525,8 +494,8 @@ primary_key_is(struct sqlout *o, const struct schema_table *t)
 }
 
 /* CREATE [UNIQUE] INDEX IF NOT EXISTS "T<suffix>" ON T (cols); an SQLite code. */
-static int
-create_index(struct sqlout *o, const struct schema_table *t, const char *suffix,
+int
+sqlout_create_index(struct sqlout *o, const struct schema_table *t, const char *suffix,
     int unique, const char *const *cols, size_t ncols)
 {
 	size_t i;
@@ -537,14 +506,14 @@ create_index(struct sqlout *o, const struct schema_table *t, const char *suffix,
 	jbuf_reset(&o->tmp);
 	jbuf_put(&o->tmp, t->name, t->namelen);
 	jbuf_puts(&o->tmp, suffix);
-	put_ident(&o->sql, o->tmp.p, o->tmp.len);
+	sqlout_ident(&o->sql, o->tmp.p, o->tmp.len);
 	jbuf_puts(&o->sql, " ON ");
-	put_ident(&o->sql, t->name, t->namelen);
+	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_putc(&o->sql, '(');
 	for (i = 0; i < ncols; i++) {
 		if (i > 0)
 			jbuf_putc(&o->sql, ',');
-		put_ident(&o->sql, cols[i], strlen(cols[i]));
+		sqlout_ident(&o->sql, cols[i], strlen(cols[i]));
 	}
 	jbuf_putc(&o->sql, ')');
 	return sqlite3_exec(o->db, jbuf_cstr(&o->sql), NULL, NULL, NULL);
@@ -554,7 +523,7 @@ create_index(struct sqlout *o, const struct schema_table *t, const char *suffix,
 static int
 find_keys(struct schema_table *t)
 {
-	struct table *ti = tinfo(t);
+	struct table *ti = sqlout_tinfo(t);
 	size_t k;
 	int rc = 0;
 
@@ -572,7 +541,7 @@ find_keys(struct schema_table *t)
 static int
 ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
-	struct table *ti = tinfo(t);
+	struct table *ti = sqlout_tinfo(t);
 	int rc;
 
 	if (t->nkeys == 0)
@@ -583,15 +552,47 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return 0;	/* not all seen yet: wait for them */
 	if (ti->keyed || (ti->keyed = primary_key_is(o, t)))
 		return 0;
-	rc = create_index(o, t, "__sluice_key", 1, (const char *const *)t->keys,
+	rc = sqlout_create_index(o, t, "__sluice_key", 1, (const char *const *)t->keys,
 	    t->nkeys);
 	if (rc == SQLITE_CONSTRAINT)
 		return liberr_set(e, EX_DATAERR,
 		    "table %s holds duplicate keys: cannot merge on them",
 		    t->name);
 	if (rc != SQLITE_OK)
-		return sql_fail(o, rc, "create key index", e);
+		return sqlout_fail(o, rc, "create key index", e);
 	ti->keyed = 1;
+	return 0;
+}
+
+/*
+ * SCD2: the key names a row's versions, so it cannot be the PRIMARY KEY;
+ * an index on it and the validity finds the current one.
+ */
+static int
+scd2_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	const char **cols;
+	size_t k;
+	int rc;
+
+	if (t->nkeys == 0)
+		return liberr_set(e, EX_USAGE,
+		    "stream %s: --mode scd2 needs a key: give -k or a SCHEMA "
+		    "with key_properties", t->name);
+	if (find_keys(t) == -1 || !sqlout_tinfo(t)->exists)
+		return 0;
+	if (primary_key_is(o, t))
+		return liberr_set(e, EX_DATAERR, "table %s has its key as PRIMARY "
+		    "KEY, one row a key: --mode scd2 keeps a row a version; load "
+		    "the versions into a new table", t->name);
+	cols = xalloc_realloc(NULL, t->nkeys + 1, sizeof(*cols));
+	for (k = 0; k < t->nkeys; k++)
+		cols[k] = t->keys[k];
+	cols[k] = "_sluice_valid_to";
+	rc = sqlout_create_index(o, t, "__sluice_current", 0, cols, k + 1);
+	free(cols);
+	if (rc != SQLITE_OK)
+		return sqlout_fail(o, rc, "create version index", e);
 	return 0;
 }
 
@@ -599,22 +600,25 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 static int
 sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
-	struct table *ti = tinfo(t);
+	struct table *ti = sqlout_tinfo(t);
 	size_t i;
 
 	if (ti->synced == t->version && ti->insert != NULL)
 		return 0;
+	if (o->opts.mode == SQLOUT_SCD2 && !ti->scd2_known && t->ncols > 0 &&
+	    sqlmerge_scd2_columns(o, t, e) == -1)
+		return -1;
 	if (!ti->exists && t->ncols > 0) {
-		int pk = declare_key(t);
+		int pk = declare_key(t) && !ti->scd2;
 
 		jbuf_reset(&o->sql);
 		jbuf_puts(&o->sql, "CREATE TABLE ");
-		put_ident(&o->sql, t->name, t->namelen);
+		sqlout_ident(&o->sql, t->name, t->namelen);
 		jbuf_puts(&o->sql, " (");
 		for (i = 0; i < t->ncols; i++) {
 			if (i > 0)
 				jbuf_putc(&o->sql, ',');
-			put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+			sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
 			jbuf_putc(&o->sql, ' ');
 			jbuf_puts(&o->sql, sql_type(t->cols[i].type));
 			if (pk && is_key(t, i))
@@ -625,13 +629,13 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 			for (i = 0; i < t->nkeys; i++) {
 				if (i > 0)
 					jbuf_putc(&o->sql, ',');
-				put_ident(&o->sql, t->keys[i], strlen(t->keys[i]));
+				sqlout_ident(&o->sql, t->keys[i], strlen(t->keys[i]));
 			}
 			jbuf_putc(&o->sql, ')');
 			ti->keyed = 1;
 		}
 		jbuf_putc(&o->sql, ')');
-		if (exec(o, jbuf_cstr(&o->sql), e) == -1)
+		if (sqlout_exec(o, jbuf_cstr(&o->sql), e) == -1)
 			return -1;
 		o->ddl_gen++;
 		ti->exists = 1;
@@ -641,18 +645,71 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		if (add_column(o, t, i, e) == -1)
 			return -1;
 	ti->ncols_db = t->ncols;
-	if (o->opts.mode == SQLOUT_MERGE) {
+	if (merges(o, ti)) {
 		if (ensure_key(o, t, e) == -1)
+			return -1;
+	} else if (ti->scd2) {
+		if (scd2_key(o, t, e) == -1)
 			return -1;
 	} else if (t->nkeys > 0 && find_keys(t) == 0 && !ti->keyed &&
 	    ti->exists)
 		ti->keyed = primary_key_is(o, t);
 	if (ti->exists && (ti->stmt_ncols != t->ncols || ti->insert == NULL ||
-	    (o->opts.mode == SQLOUT_MERGE && ti->keyed && ti->update == NULL)) &&
+	    (merges(o, ti) && ti->keyed && ti->update == NULL)) &&
 	    prepare_stmts(o, t, e) == -1)
 		return -1;
 	ti->synced = t->version;
 	return 0;
+}
+
+/* Room in ti->vals for n columns. */
+static void
+vals_reserve(struct table *ti, size_t n)
+{
+	size_t old = ti->valscap;
+
+	if (n < old)
+		return;
+	ti->valscap = n + 64;
+	ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
+	if (ti->vals == NULL)
+		abort();
+	memset(ti->vals + old, 0, (ti->valscap - old) *
+	    sizeof(const struct jval *));
+}
+
+/*
+ * A tombstone ("_sluice_deleted": true): merge deletes the row its key
+ * names, with its child rows; SCD2 retires the current version; replace
+ * leaves it out.  Only append mode stores it as a row.
+ */
+static int
+tombstone(struct sqlout *o, struct schema_table *t, const struct jval *record,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct jval *v;
+	size_t k;
+
+	if (o->opts.mode == SQLOUT_REPLACE)
+		return 0;
+	if (sync_table(o, t, e) == -1)
+		return -1;
+	if (t->nkeys == 0)
+		return liberr_set(e, EX_USAGE, "stream %s: a tombstone needs a "
+		    "key: give -k or a SCHEMA with key_properties", t->name);
+	if (!ti->exists || find_keys(t) == -1)
+		return 0;	/* nothing stored can have that key */
+	vals_reserve(ti, t->ncols);
+	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
+	for (k = 0; k < t->nkeys; k++) {
+		v = jval_getn(record, t->keys[k], strlen(t->keys[k]));
+		if (v == NULL || v->type == JV_NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: tombstone has "
+			    "no value for key \"%s\"", t->name, t->keys[k]);
+		ti->vals[ti->keycols[k]] = v;
+	}
+	return sqlmerge_delete(o, t, e);
 }
 
 int
@@ -662,7 +719,7 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 {
 	struct schema_table *t;
 
-	if ((t = table_for(o, stream, len, e)) == NULL)
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
 	o->changes.n = 0;
 	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
@@ -670,7 +727,7 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	if (o->opts.keys != NULL)
 		schema_table_set_keys_csv(t, o->opts.keys);
 	/* A stream that names no key keeps the one its table declares. */
-	else if (t->nkeys == 0 && tinfo(t)->exists &&
+	else if (t->nkeys == 0 && sqlout_tinfo(t)->exists &&
 	    adopt_primary_key(o, t, e) == -1)
 		return -1;
 	return sync_table(o, t, e);
@@ -706,159 +763,28 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
 	}
 }
 
-static int
-bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
+int
+sqlout_bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
     struct lib_err *e)
 {
-	struct table *ti = tinfo(t);
+	struct table *ti = sqlout_tinfo(t);
 	int i, n, rc;
 
 	n = sqlite3_bind_parameter_count(st);
 	for (i = 0; i < n && (size_t)i < t->ncols; i++)
 		if ((rc = bind_value(o, st, i + 1, ti->vals[i])) != SQLITE_OK)
-			return sql_fail(o, rc, "bind", e);
+			return sqlout_fail(o, rc, "bind", e);
 	return 0;
 }
 
-static int
-step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err *e)
+int
+sqlout_step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err *e)
 {
 	int rc = sqlite3_step(st);
 
 	(void)sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return sql_fail(o, rc, what, e);
-	return 0;
-}
-
-/* The tables named T__... that have a _sluice_root_id column. */
-static int
-find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
-{
-	struct table *ti = tinfo(t);
-	struct schema_table *c;
-	sqlite3_stmt *st;
-	size_t i;
-	int rc;
-
-	ti->nchildren = 0;
-	if (prepare(o, "SELECT m.name FROM sqlite_master AS m WHERE"
-	    " m.type = 'table' AND substr(m.name, 1, ?2) = ?1 AND EXISTS"
-	    " (SELECT 1 FROM pragma_table_info(m.name) AS p"
-	    " WHERE p.name = '_sluice_root_id')", &st, e) == -1)
-		return -1;
-	jbuf_reset(&o->tmp);
-	jbuf_put(&o->tmp, t->name, t->namelen);
-	jbuf_puts(&o->tmp, "__");
-	(void)sqlite3_bind_text(st, 1, o->tmp.p, (int)o->tmp.len,
-	    SQLITE_TRANSIENT);
-	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)o->tmp.len);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-
-		if ((c = table_for(o, name, n, e)) == NULL) {
-			(void)sqlite3_finalize(st);
-			return -1;
-		}
-		for (i = 0; i < o->set.n && o->set.tables[i] != c; i++)
-			;
-		ti->children = realloc(ti->children, (ti->nchildren + 1) *
-		    sizeof(*ti->children));
-		if (ti->children == NULL)
-			abort();
-		ti->children[ti->nchildren++] = i;
-	}
-	(void)sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sql_fail(o, rc, "find child tables", e);
-	ti->children_gen = o->ddl_gen;
-	return 0;
-}
-
-/* Delete the rows of child table c that belong to root id. */
-static int
-delete_by_root(struct sqlout *o, struct schema_table *c, const char *id,
-    int idlen, struct lib_err *e)
-{
-	static const char *const root_col = "_sluice_root_id";
-	struct table *ci = tinfo(c);
-	int rc;
-
-	if (ci->del_root == NULL) {
-		/* Merges look children up by root: give them an index. */
-		if ((rc = create_index(o, c, "__sluice_root", 0, &root_col,
-		    1)) != SQLITE_OK)
-			return sql_fail(o, rc, "create root index", e);
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "DELETE FROM ");
-		put_ident(&o->sql, c->name, c->namelen);
-		jbuf_puts(&o->sql, " WHERE _sluice_root_id = ?1");
-		if (prepare(o, jbuf_cstr(&o->sql), &ci->del_root, e) == -1)
-			return -1;
-	}
-	(void)sqlite3_bind_text(ci->del_root, 1, id, idlen, SQLITE_TRANSIENT);
-	if (step(o, ci->del_root, "delete child rows", e) == -1)
-		return -1;
-	ci->deleted += (unsigned long)sqlite3_changes(o->db);
-	return 0;
-}
-
-/*
- * Merge mode, a root row (one with _sluice_id and no _sluice_parent_id)
- * about to replace a stored one: delete the stored one's child rows, so
- * that the new record's children are all there is.
- */
-static int
-replace_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
-{
-	struct table *ti = tinfo(t);
-	char old[256];
-	int oldlen = -1, rc;
-	size_t i, k;
-
-	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
-	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
-		return 0;
-	if (ti->old_id == NULL) {
-		char num[24];
-
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "SELECT _sluice_id FROM ");
-		put_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " WHERE ");
-		for (k = 0; k < t->nkeys; k++) {
-			i = (size_t)ti->keycols[k];
-			if (k > 0)
-				jbuf_puts(&o->sql, " AND ");
-			put_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
-			(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
-			jbuf_puts(&o->sql, num);
-		}
-		if (prepare(o, jbuf_cstr(&o->sql), &ti->old_id, e) == -1)
-			return -1;
-	}
-	if (bind_row(o, t, ti->old_id, e) == -1)
-		return -1;
-	if ((rc = sqlite3_step(ti->old_id)) == SQLITE_ROW &&
-	    sqlite3_column_type(ti->old_id, 0) != SQLITE_NULL) {
-		oldlen = sqlite3_column_bytes(ti->old_id, 0);
-		if (oldlen >= (int)sizeof(old))
-			oldlen = (int)sizeof(old) - 1;
-		memcpy(old, sqlite3_column_text(ti->old_id, 0), (size_t)oldlen);
-	}
-	(void)sqlite3_reset(ti->old_id);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sql_fail(o, rc, "find the stored row", e);
-	if (oldlen < 0)
-		return 0;
-	if (ti->children_gen != o->ddl_gen && find_children(o, t, e) == -1)
-		return -1;
-	ti = tinfo(t);
-	for (i = 0; i < ti->nchildren; i++)
-		if (delete_by_root(o, o->set.tables[ti->children[i]], old, oldlen,
-		    e) == -1)
-			return -1;
+		return sqlout_fail(o, rc, what, e);
 	return 0;
 }
 
@@ -873,20 +799,17 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 	long col;
 	int fresh;
 
-	if ((t = table_for(o, stream, len, e)) == NULL)
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
-	ti = tinfo(t);
+	ti = sqlout_tinfo(t);
 	fresh = t->records == 0;
 	if (fresh && o->opts.keys != NULL)
 		schema_table_set_keys_csv(t, o->opts.keys);
+	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
+		return tombstone(o, t, record, e);
 	schema_record_begin(t);
 	o->changes.n = 0;
-	if (ti->valscap < t->ncols + 1) {
-		ti->valscap = t->ncols + 64;
-		ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
-		if (ti->vals == NULL)
-			abort();
-	}
+	vals_reserve(ti, t->ncols + 1);
 	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
 	for (m = record->child; m != NULL; m = m->next) {
 		col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
@@ -895,16 +818,7 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 			return -1;
 		if (col < 0)
 			continue;
-		if ((size_t)col >= ti->valscap) {
-			size_t old = ti->valscap;
-
-			ti->valscap = (size_t)col + 64;
-			ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
-			if (ti->vals == NULL)
-				abort();
-			memset(ti->vals + old, 0, (ti->valscap - old) *
-			    sizeof(const struct jval *));
-		}
+		vals_reserve(ti, (size_t)col);
 		ti->vals[col] = m;
 	}
 	if (version != NULL) {
@@ -920,12 +834,13 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	if (t->ncols == 0)
 		return 0;	/* only nulls so far: nothing to store */
+	vals_reserve(ti, t->ncols);
 
 	/*
 	 * A keyed table needs every key: an INTEGER PRIMARY KEY would
 	 * otherwise turn a null into the next rowid.
 	 */
-	if (ti->keyed || o->opts.mode == SQLOUT_MERGE)
+	if (ti->keyed || merges(o, ti) || ti->scd2)
 		for (k = 0; k < t->nkeys; k++)
 			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
 			    ti->vals[ti->keycols[k]] == NULL ||
@@ -933,19 +848,21 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 				return liberr_set(e, EX_DATAERR,
 				    "stream %s: record has no value for key \"%s\"",
 				    t->name, t->keys[k]);
-	if (o->opts.mode == SQLOUT_MERGE) {
-		if (replace_children(o, t, e) == -1)
+	if (ti->scd2)
+		return sqlmerge_scd2_write(o, t, record, e);
+	if (merges(o, ti)) {
+		if (sqlmerge_replace_children(o, t, e) == -1)
 			return -1;
-		if (bind_row(o, t, ti->update, e) == -1 ||
-		    step(o, ti->update, "update", e) == -1)
+		if (sqlout_bind_row(o, t, ti->update, e) == -1 ||
+		    sqlout_step(o, ti->update, "update", e) == -1)
 			return -1;
 		if (sqlite3_changes(o->db) > 0) {
 			ti->updated++;
 			return 0;
 		}
 	}
-	if (bind_row(o, t, ti->insert, e) == -1 ||
-	    step(o, ti->insert, "insert", e) == -1)
+	if (sqlout_bind_row(o, t, ti->insert, e) == -1 ||
+	    sqlout_step(o, ti->insert, "insert", e) == -1)
 		return -1;
 	ti->inserted++;
 	return 0;
@@ -958,9 +875,9 @@ sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
 	struct schema_table *t;
 	struct table *ti;
 
-	if ((t = table_for(o, stream, len, e)) == NULL)
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
-	ti = tinfo(t);
+	ti = sqlout_tinfo(t);
 	if (schema_table_find(t, "_sluice_version", 15) < 0) {
 		if (schema_table_add(t, "_sluice_version", 15, ST_BIGINT, 1, e) < 0)
 			return -1;
@@ -986,7 +903,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 	jbuf_value(&o->tmp, value);
 	stats_utc_now(now, sizeof(now));
 	if (o->state_rowid == 0) {
-		if (prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"
+		if (sqlout_prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"
 		    " VALUES (?1, ?2, json_patch(COALESCE((SELECT value FROM"
 		    " _sluice_state ORDER BY rowid DESC LIMIT 1), '{}'), ?3))",
 		    &st, e) == -1)
@@ -996,7 +913,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 		(void)sqlite3_bind_text(st, 3, o->tmp.p, (int)o->tmp.len,
 		    SQLITE_STATIC);
 	} else {
-		if (prepare(o, "UPDATE _sluice_state SET value = json_patch(value,"
+		if (sqlout_prepare(o, "UPDATE _sluice_state SET value = json_patch(value,"
 		    " ?1), stored_at = ?2 WHERE rowid = ?3", &st, e) == -1)
 			return -1;
 		(void)sqlite3_bind_text(st, 1, o->tmp.p, (int)o->tmp.len,
@@ -1007,7 +924,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 	rc = sqlite3_step(st);
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sql_fail(o, rc, "store state", e);
+		return sqlout_fail(o, rc, "store state", e);
 	if (o->state_rowid == 0)
 		o->state_rowid = sqlite3_last_insert_rowid(o->db);
 	return 0;
@@ -1023,7 +940,7 @@ save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
 	size_t i;
 	int rc;
 
-	if (prepare(o, "INSERT OR IGNORE INTO _sluice_schemas (version_hash,"
+	if (sqlout_prepare(o, "INSERT OR IGNORE INTO _sluice_schemas (version_hash,"
 	    " table_name, schema, load_id, inserted_at) VALUES (?1,?2,?3,?4,?5)",
 	    &st, e) == -1)
 		return -1;
@@ -1051,7 +968,7 @@ save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
 		(void)sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
 			(void)sqlite3_finalize(st);
-			return sql_fail(o, rc, "save schema", e);
+			return sqlout_fail(o, rc, "save schema", e);
 		}
 	}
 	(void)sqlite3_finalize(st);
@@ -1068,13 +985,14 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	size_t i;
 	int rc, n = 0;
 
-	if (save_schemas(o, &combined, e) == -1)
+	if (sqlmerge_scd2_retire_absent(o, e) == -1 ||
+	    save_schemas(o, &combined, e) == -1)
 		return -1;
 	(void)snprintf(version, sizeof(version), "%016llx", combined);
 	jbuf_putc(&tables, '{');
 	for (i = 0; i < o->set.n; i++) {
 		struct schema_table *t = o->set.tables[i];
-		struct table *ti = tinfo(t);
+		struct table *ti = sqlout_tinfo(t);
 
 		if (n++ > 0) {
 			jbuf_putc(&tables, ',');
@@ -1092,7 +1010,7 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	}
 	jbuf_putc(&tables, '}');
 	stats_utc_now(now, sizeof(now));
-	if (prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
+	if (sqlout_prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
 	    " finished_at, tables, schema_version)"
 	    " VALUES (?1, 'completed', ?2, ?3, ?4, ?5)", &st, e) == -1)
 		goto fail;
@@ -1104,12 +1022,12 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	rc = sqlite3_step(st);
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		(void)sql_fail(o, rc, "record the load (is the load id new?)", e);
+		(void)sqlout_fail(o, rc, "record the load (is the load id new?)", e);
 		goto fail;
 	}
 	for (i = 0; i < o->set.n; i++)
-		finalize_stmts(tinfo(o->set.tables[i]));
-	if (exec(o, "COMMIT", e) == -1)
+		finalize_stmts(sqlout_tinfo(o->set.tables[i]));
+	if (sqlout_exec(o, "COMMIT", e) == -1)
 		goto fail;
 	o->in_txn = 0;
 	jbuf_free(&tables);
@@ -1127,7 +1045,7 @@ sqlout_close(struct sqlout *o)
 	if (o == NULL)
 		return;
 	for (i = 0; i < o->set.n; i++) {
-		struct table *ti = tinfo(o->set.tables[i]);
+		struct table *ti = sqlout_tinfo(o->set.tables[i]);
 
 		if (ti == NULL)
 			continue;

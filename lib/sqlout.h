@@ -12,13 +12,14 @@
 #include "liberr.h"
 #include "schema.h"
 
-enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE };
+enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2 };
 
 struct sqlout_opts {
 	enum sqlout_mode mode;
 	const char	*keys;		/* -k: comma-separated, overrides SCHEMA keys */
 	const char	*load_id;
 	int		 busy_timeout_ms;
+	int		 scd2_retire_absent;	/* a full snapshot: absent keys end */
 	struct schema_opts infer;	/* for records that come without a schema */
 };
 

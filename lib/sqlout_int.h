@@ -1,0 +1,102 @@
+/*
+ * Inside sqlite-load's SQLite destination: what lib/sqlout.c (tables and
+ * the load's bookkeeping) and lib/sqlmerge.c (the dispositions that
+ * change stored rows: merge, tombstones, SCD2) share.  Not for programs.
+ */
+#ifndef SQLOUT_INT_H
+#define SQLOUT_INT_H
+
+#include <sqlite3.h>
+
+#include "jbuf.h"
+#include "jval.h"
+#include "liberr.h"
+#include "schema.h"
+#include "sqlout.h"
+
+/* What sqlite-load knows of one table during a load. */
+struct table {
+	size_t		 ncols_db;	/* columns that exist in SQLite */
+	int		 exists;
+	int		 keyed;		/* the merge key's unique index exists */
+	unsigned long	 synced;	/* schema version the SQL matches */
+	sqlite3_stmt	*insert;
+	sqlite3_stmt	*update;
+	size_t		 stmt_ncols;	/* columns the statements cover */
+	long		*keycols;	/* column index of each key */
+	const struct jval **vals;	/* the current row, by column */
+	size_t		 valscap;
+	unsigned long	 inserted, updated, deleted;
+	/* A root table's rows own the rows of its child tables. */
+	sqlite3_stmt	*old_id;	/* the _sluice_id of the row a key names */
+	sqlite3_stmt	*del_root;	/* as a child: delete by _sluice_root_id */
+	size_t		*children;	/* child tables, as indexes in o->set */
+	size_t		 nchildren;
+	unsigned long	 children_gen;	/* o->ddl_gen when they were found */
+	/* Tombstones and SCD2 (lib/sqlmerge.c). */
+	sqlite3_stmt	*del_key;	/* delete the row a key names */
+	int		 scd2;		/* versioned: a root table in scd2 mode */
+	int		 scd2_known;	/* scd2 was decided for this load */
+	long		 scd2_cols[3];	/* valid_from, valid_to, row_hash */
+	sqlite3_stmt	*current;	/* rowid, hash of a key's current version */
+	sqlite3_stmt	*retire;	/* set valid_to of a rowid */
+	sqlite3_stmt	*retire_key;	/* set valid_to of a key's current one */
+	sqlite3_stmt	*seen;		/* note a rowid as seen by this load */
+	struct jval	 scd2_vals[2];	/* the load's time, the row's hash */
+	char		 hash_text[33];
+};
+
+struct sqlout {
+	sqlite3			*db;
+	struct sqlout_opts	 opts;
+	int			 in_txn;
+	char			 started_at[40];
+	struct schema_set	 set;
+	struct schema_changes	 changes;
+	struct jbuf		 sql;
+	struct jbuf		 tmp;
+	long long		 state_rowid;	/* this load's state row, or 0 */
+	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
+};
+
+int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);
+int	sqlout_exec(struct sqlout *, const char *sql, struct lib_err *);
+int	sqlout_prepare(struct sqlout *, const char *sql, sqlite3_stmt **,
+	    struct lib_err *);
+/* Step a statement that returns no row, and reset it. */
+int	sqlout_step(struct sqlout *, sqlite3_stmt *, const char *what,
+	    struct lib_err *);
+/* A quoted identifier: "a""b". */
+void	sqlout_ident(struct jbuf *, const char *, size_t);
+struct table *sqlout_tinfo(struct schema_table *);
+/* Bind the current row's values (ti->vals), parameter ?N for column N-1. */
+int	sqlout_bind_row(struct sqlout *, struct schema_table *, sqlite3_stmt *,
+	    struct lib_err *);
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS "T<suffix>"; an SQLite code. */
+int	sqlout_create_index(struct sqlout *, const struct schema_table *,
+	    const char *suffix, int unique, const char *const *cols,
+	    size_t ncols);
+struct schema_table *sqlout_table_for(struct sqlout *, const char *stream,
+	    size_t len, struct lib_err *);
+
+/* sqlmerge.c */
+/* " WHERE k1=?i AND k2=?j" for the key columns, appended to b. */
+void	sqlmerge_key_where(const struct schema_table *, struct jbuf *b);
+/* Merge: a root row about to be replaced loses its stored child rows. */
+int	sqlmerge_replace_children(struct sqlout *, struct schema_table *,
+	    struct lib_err *);
+/* 1 if the record is a tombstone: "_sluice_deleted": true. */
+int	sqlmerge_is_tombstone(const struct jval *record);
+/* A tombstone, its key values in ti->vals: delete (merge) or retire (SCD2). */
+int	sqlmerge_delete(struct sqlout *, struct schema_table *, struct lib_err *);
+/* SCD2: the table gets its validity columns; 1 if it is versioned. */
+int	sqlmerge_scd2_columns(struct sqlout *, struct schema_table *,
+	    struct lib_err *);
+/* SCD2: the record in ti->vals becomes the current version if it changed. */
+int	sqlmerge_scd2_write(struct sqlout *, struct schema_table *,
+	    const struct jval *record, struct lib_err *);
+/* SCD2 --scd2-retire-absent, at commit: retire what the load did not see. */
+int	sqlmerge_scd2_retire_absent(struct sqlout *, struct lib_err *);
+void	sqlmerge_finalize(struct table *);
+
+#endif
