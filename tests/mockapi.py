@@ -85,6 +85,30 @@ counts the requests for that exact path+query since the last /reset-state):
     /echo                  one record: the request's method, path, query and
                            headers (names lower-cased).
 
+Additions for tests/pgfetch-parallel.bats (--parallel, --checkpoint,
+--records-jq, streamed files, redirects across hosts):
+
+    ?die_page=K            on /page, /page-total, /offset, /cursor, /next,
+                           /link, /apikey and every fault that behaves as
+                           /page:
+                           page K answers 500 on its first M attempts
+                           (&die_times=M, default 1), then it is served as
+                           usual; attempts count per path+query as for the
+                           faults below, so a second run of the same command
+                           gets page K.  The page number is ?page= (or the
+                           ?pname= parameter), offset/limit + 1 on /offset,
+                           cursor offset/per + 1 on /cursor, ?p= on /next.
+                           /next carries die_page on in its next URLs.
+    ?junk=K                on /page (and what behaves as /page) and
+                           /page-total: record K is the number K instead
+                           of an object, when K is on the page asked for.
+    /redirect-to?url=U     302 to U, an absolute URL taken as it is (for
+                           redirects to another host, e.g. localhost).
+    PATH.json              any endpoint but /files/ and the control ones,
+                           with ".json" added to its path, is that endpoint
+                           (/page-total.json is /page-total), for URLs
+                           whose name ends in .json.
+
 Control:
 
     /                      {"ok":true}
@@ -140,11 +164,13 @@ def compact_record(i):
     return record(i).replace(": ", ":").replace(", ", ",")
 
 
-def records_text(first, last):
-    """A JSON array of records first..last (inclusive), pretty-printed."""
+def records_text(first, last, junk=0):
+    """A JSON array of records first..last (inclusive), pretty-printed;
+    record junk (?junk=K), if among them, is the bare number K."""
     if last < first:
         return "[]"
-    return ("[\n  " + ",\n  ".join(record(i) for i in range(first, last + 1))
+    return ("[\n  " + ",\n  ".join(str(i) if i == junk else record(i)
+                                    for i in range(first, last + 1))
             + "\n]")
 
 
@@ -262,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
         """The /page body: the array of the page, maybe wrapped."""
         pname = q.get("pname", "page")
         _, _, first, last = self.page_bounds(q, n, pname)
-        body = records_text(first, last)
+        body = records_text(first, last, intarg(q, "junk", 0))
         wrap = q.get("wrap")
         if wrap:
             names = wrap.strip(".").split(".")
@@ -271,6 +297,21 @@ class Handler(BaseHTTPRequestHandler):
             body = '{"meta": {"n": %d}, %s: %s}' % (n, json.dumps(names[0]),
                                                     body)
         return body + "\n"
+
+    def page_no(self, path, q):
+        """The page a request asks for, as ?die_page= counts them."""
+        if path == "/offset":
+            off = max(intarg(q, q.get("oname", "offset"), 0), 0)
+            lim = max(intarg(q, q.get("lname", "limit"), 10), 1)
+            return off // lim + 1
+        if path == "/cursor":
+            cur = q.get("cursor", "")
+            off = int(cur[2:]) if cur.startswith("c~") and \
+                cur[2:].isdigit() else 0
+            return off // max(intarg(q, "per", 10), 1) + 1
+        if path == "/next":
+            return intarg(q, "p", 1)
+        return intarg(q, q.get("pname", "page"), 1)
 
     # -- dispatch ---------------------------------------------------------
 
@@ -304,6 +345,24 @@ class Handler(BaseHTTPRequestHandler):
         else:
             attempt = self.note(key)
 
+        # PATH.json is PATH (not for /files/, which has names of its own).
+        if path.endswith(".json") and not path.startswith("/files/"):
+            path = path[:-len(".json")]
+
+        if path == "/redirect-to":
+            self.send_response(302)
+            self.send_header("Location", q.get("url", "/"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+
+        dp = intarg(q, "die_page", 0)
+        if (dp and not path.startswith("/files/")
+                and self.page_no(path, q) == dp
+                and attempt <= intarg(q, "die_times", 1)):
+            return self.error_json(500, "page %d dies (attempt %d)"
+                                   % (dp, attempt))
+
         if path == "/page":
             self.latency(q)
             fp = intarg(q, "fail_page", 0)
@@ -319,7 +378,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/page-total":
             _, _, first, last = self.page_bounds(q, n)
             return self.send(200, '{"total": %d, "data": %s}\n'
-                             % (n, records_text(first, last)))
+                             % (n, records_text(first, last,
+                                                intarg(q, "junk", 0))))
 
         if path == "/offset":
             self.latency(q)
