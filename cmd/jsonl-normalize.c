@@ -253,7 +253,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_JQ:
 			if ((r.jq = transform_new(optarg, &e)) == NULL) {
-				cli_error(&r.cli, e.code, "%s", e.msg);
+				cli_error(&r.cli, e.code, "--jq: %s", e.msg);
 				usage();
 			}
 			break;

@@ -3,6 +3,7 @@
  * asked) or out of a file (JSON Lines, JSON documents streamed, CSV,
  * gzip-compressed or not; local or over HTTP), as NDJSON on stdout.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -166,6 +167,8 @@ struct fetch {
 	size_t		 nsecret_headers;
 	const char	*checkpoint;	/* --checkpoint FILE */
 	struct jbuf	 source;	/* the API as the checkpoint names it */
+	struct jbuf	 shown;		/* the URL as messages name it: redacted */
+	struct jbuf	 mark_next;	/* a checkpoint's next URL, key dropped */
 	char		*secrets[4];	/* strings that hold a secret, to free */
 	char		**owned;	/* header-file lines, to free */
 	size_t		 nowned;
@@ -291,6 +294,8 @@ stream_url(struct fetch *f, const char *url)
 		cli_error(&f->cli, e.code, "%s", e.msg);
 		return;
 	}
+	http_redact(h, url, &f->shown);
+	f->name = jbuf_cstr(&f->shown);
 	if (http_stream(h, url, to_gunzip, f, &e) == -1)
 		cli_error(&f->cli, e.code, "%s", e.msg);
 	else if (f->xerr.code == 0 && !f->stopped &&
@@ -379,6 +384,30 @@ trace(void *arg, const char *line)
 		cli_error(&f->cli, 0, "%s", line);
 }
 
+/*
+ * A -H header that looks like a credential: Authorization, Cookie, or a
+ * name holding key, token, secret or auth.  It stays with the first host.
+ */
+static int
+secret_header(const char *h)
+{
+	static const char *const words[] = {
+		"authorization", "cookie", "key", "token", "secret", "auth"
+	};
+	char name[128];
+	size_t i, n = strcspn(h, ":");
+
+	if (n >= sizeof(name))
+		return 1;
+	for (i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)h[i]);
+	name[n] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(name, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 /* --header-file: one header a line; blank lines and # comments skipped. */
 static int
 header_file(struct fetch *f, const char *path)
@@ -399,7 +428,9 @@ header_file(struct fetch *f, const char *path)
 			continue;
 		if ((copy = strdup(line)) == NULL)
 			abort();
-		f->headers = push(f->headers, &f->nheaders, copy);
+		/* The place for secrets: none goes to another host. */
+		f->secret_headers = push(f->secret_headers, &f->nsecret_headers,
+		    copy);
 		if ((owned = realloc(f->owned, (f->nowned + 1) *
 		    sizeof(*owned))) == NULL)
 			abort();
@@ -424,13 +455,19 @@ static int
 page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 {
 	struct fetch *f = arg;
+	struct page_mark kept = *m;
 
 	if (f->checkpoint == NULL)
 		return 0;
 	/* "Written" means handed to the kernel, not held in our buffer. */
 	if (cli_flush(&f->cli) == -1)
 		return liberr_set(e, 0, "stdout"), -1;
-	return checkpoint_save(f->checkpoint, jbuf_cstr(&f->source), m, e);
+	/* An API that echoes the key into its next URL: not into the file. */
+	if (kept.next != NULL && f->http.key_param != NULL) {
+		http_drop_param(kept.next, f->http.key_param, &f->mark_next);
+		kept.next = f->mark_next.p;
+	}
+	return checkpoint_save(f->checkpoint, jbuf_cstr(&f->source), &kept, e);
 }
 
 /* HTTP(S): walk the pages. */
@@ -456,7 +493,8 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 		cli_error(&f->cli, e.code, "%s", e.msg);
 		return;
 	}
-	f->name = url;
+	http_redact(h, url, &f->shown);
+	f->name = jbuf_cstr(&f->shown);
 	if (f->checkpoint != NULL) {
 		/* The checkpoint names the API without its secrets. */
 		paginate_base(url, f->params, f->nparams, &f->buf);
@@ -465,6 +503,14 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 		if (checkpoint_load(f->checkpoint, f->source.p, &cp, &found,
 		    &e) == -1) {
 			cli_error(&f->cli, e.code, "%s", e.msg);
+			goto out;
+		}
+		if (found && f->page.mode != PAGE_AUTO &&
+		    f->page.mode != cp.mark.mode && !(f->page.mode == PAGE_OFFSET &&
+		    cp.mark.mode == PAGE_OFFSET)) {
+			cli_error(&f->cli, EX_USAGE, "--checkpoint %s was written for "
+			    "--paginate %s; remove it to start over", f->checkpoint,
+			    paginate_mode_name(cp.mark.mode));
 			goto out;
 		}
 		if (found) {
@@ -696,7 +742,11 @@ main(int argc, char *argv[])
 				cli_error(&f.cli, EX_USAGE, "-H: 'Name: value'");
 				usage();
 			}
-			f.headers = push(f.headers, &f.nheaders, optarg);
+			if (secret_header(optarg))
+				f.secret_headers = push(f.secret_headers,
+				    &f.nsecret_headers, optarg);
+			else
+				f.headers = push(f.headers, &f.nheaders, optarg);
 			break;
 		case OPT_HEADER_FILE:
 			if (header_file(&f, optarg) == -1)
@@ -890,6 +940,8 @@ out:
 	free(f.params);
 	free(f.headers);
 	free(f.secret_headers);
+	jbuf_free(&f.shown);
+	jbuf_free(&f.mark_next);
 	transform_free(f.page.records_jq);
 	jbuf_free(&f.source);
 	while (f.nowned > 0)

@@ -247,6 +247,39 @@ http_strip(const struct http *h, const char *url, struct jbuf *out)
 }
 
 void
+http_drop_param(const char *url, const char *name, struct jbuf *out)
+{
+	const char *q = strchr(url, '?'), *p, *amp;
+	size_t n = strlen(name), mark;
+	int sep = 0;
+
+	jbuf_reset(out);
+	if (q == NULL) {
+		jbuf_puts(out, url);
+		(void)jbuf_cstr(out);
+		return;
+	}
+	jbuf_put(out, url, (size_t)(q - url));
+	mark = out->len;
+	jbuf_putc(out, '?');
+	for (p = amp = q + 1; *p != '\0' && *p != '#'; p = amp + (*amp == '&')) {
+		amp = p + strcspn(p, "&#");
+		if ((size_t)(amp - p) >= n && strncmp(p, name, n) == 0 &&
+		    (p[n] == '=' || p + n == amp))
+			continue;
+		if (amp > p) {
+			if (sep++)
+				jbuf_putc(out, '&');
+			jbuf_put(out, p, (size_t)(amp - p));
+		}
+	}
+	if (sep == 0)
+		out->len = mark;
+	jbuf_puts(out, amp);
+	(void)jbuf_cstr(out);
+}
+
+void
 http_add_param(const char *base, const char *name, const char *value,
     struct jbuf *out)
 {
@@ -496,7 +529,10 @@ start(struct http *h, struct xfer *x)
 	curl_easy_reset(c);
 	/* The key goes to the first host only, and never into a message. */
 	if (h->o.key_param != NULL && !x->foreign) {
-		http_add_param(x->at, h->o.key_param, h->o.key_value, &x->scratch);
+		/* Once, even when the server echoed it into a next URL. */
+		http_drop_param(x->at, h->o.key_param, &h->scratch);
+		http_add_param(h->scratch.p, h->o.key_param, h->o.key_value,
+		    &x->scratch);
 		url = jbuf_cstr(&x->scratch);
 	}
 	(void)curl_easy_setopt(c, CURLOPT_URL, url);
@@ -598,8 +634,8 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 	(void)curl_multi_remove_handle(h->multi, x->easy);
 	x->running = 0;
 	x->ms = now_ms() - x->started;
-	if (cc == CURLE_OK)
-		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	/* Also when a sink stopped the body: the status had come. */
+	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	x->status = status;
 	http_redact(h, x->url, &shown);
 	if (cc != CURLE_OK)
@@ -662,11 +698,12 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 	else if (x->attempt > (unsigned long)h->o.retries) {
 		if (cc == CURLE_OK)
 			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld after "
-			    "%lu attempts: %s", jbuf_cstr(&shown), status,
-			    x->attempt, first);
+			    "%lu attempt%s: %s", jbuf_cstr(&shown), status,
+			    x->attempt, x->attempt == 1 ? "" : "s", first);
 		else
 			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: %s after %lu "
-			    "attempts", jbuf_cstr(&shown), what, x->attempt);
+			    "attempt%s", jbuf_cstr(&shown), what, x->attempt,
+			    x->attempt == 1 ? "" : "s");
 	} else {
 		/* Retry-After, but never less than the base: 0 is not "now". */
 		wait = backoff(h, x->attempt);

@@ -100,6 +100,8 @@ void	http_redact(const struct http *, const char *url, struct jbuf *out);
 /* url without its user information and secret query parameters. */
 void	http_strip(const struct http *, const char *url, struct jbuf *out);
 
+/* url without any query parameter called name, into out. */
+void	http_drop_param(const char *url, const char *name, struct jbuf *out);
 /* base with the query parameter name=value added (both escaped). */
 void	http_add_param(const char *base, const char *name, const char *value,
 	    struct jbuf *out);

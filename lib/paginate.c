@@ -170,14 +170,22 @@ request(struct walk *w, unsigned long long k)
 	(void)jbuf_cstr(&w->req);
 }
 
-/* One record of a page: an object goes out, anything else is bad. */
+/*
+ * One record of a page.  A page is taken in two passes, so that it is
+ * written whole or not at all: the first (write == 0) puts each element
+ * that is not an object through --on-error, which may stop the run; the
+ * second writes the objects.  -1: stop, reported; -2: the writer said
+ * stop (enough records, or a write error).
+ */
 static int
 emit(struct walk *w, const char *json, size_t len, int object,
-    unsigned long n)
+    unsigned long n, int write)
 {
 	char why[96];
 
-	if (!object) {
+	if (!write) {
+		if (object)
+			return 0;
 		(void)snprintf(why, sizeof(why), "page %llu: record %lu is not an "
 		    "object", w->at.pages + 1, n);
 		if (w->o->bad == NULL || w->o->bad(w->o->arg, json, len, n,
@@ -185,28 +193,26 @@ emit(struct walk *w, const char *json, size_t len, int object,
 			return -1;
 		return 0;
 	}
+	if (!object)
+		return 0;
 	return w->o->record(w->o->arg, json, len) == -1 ? -2 : 0;
 }
 
 /* --records-jq: every output an object is a record; an array, several. */
 static int
-emit_jq(struct walk *w, const char *body, size_t len, unsigned long *count,
-    struct lib_err *e)
+emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 {
 	const struct jval *root, *m;
 	const char *line, *nl, *end;
 	int rc;
 
-	liberr_clear(e);
-	jbuf_reset(&w->jq_out);
-	if (transform_run(w->o->records_jq, body, len, &w->jq_out, e) == -1)
-		return -1;
 	end = w->jq_out.p + w->jq_out.len;
+	*count = 0;
 	for (line = w->jq_out.p; line < end; line = nl + 1) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (*line != '[') {
 			if ((rc = emit(w, line, (size_t)(nl - line), *line == '{',
-			    ++*count)) != 0)
+			    ++*count, write)) != 0)
 				return rc;
 			continue;
 		}
@@ -218,11 +224,30 @@ emit_jq(struct walk *w, const char *body, size_t len, unsigned long *count,
 			jbuf_reset(&w->tmp);
 			jbuf_value(&w->tmp, m);
 			if ((rc = emit(w, w->tmp.p, w->tmp.len, m->type ==
-			    JV_OBJECT, ++*count)) != 0)
+			    JV_OBJECT, ++*count, write)) != 0)
 				return rc;
 		}
 	}
 	return 0;
+}
+
+/* The records of a page (found as records_of says), one pass. */
+static int
+emit_found(struct walk *w, const struct jval *recs, int single,
+    unsigned long *count, int write)
+{
+	const struct jval *m;
+	int rc = 0;
+
+	*count = 0;
+	for (m = single ? recs : recs->child; m != NULL && rc == 0;
+	    m = single ? NULL : m->next) {
+		jbuf_reset(&w->tmp);
+		jbuf_value(&w->tmp, m);
+		rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT, ++*count,
+		    write);
+	}
+	return rc;
 }
 
 /*
@@ -253,25 +278,25 @@ take(struct walk *w, const struct http_response *r, struct lib_err *e)
 	}
 	/* The page arrived and parsed whole: now it may be written. */
 	if (o->records_jq != NULL) {
-		if ((rc = emit_jq(w, r->body.p, r->body.len, &count, e)) == -1) {
-			if (e->code != 0)
-				(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
+		jbuf_reset(&w->jq_out);
+		if (transform_run(o->records_jq, r->body.p, r->body.len,
+		    &w->jq_out, e) == -1)
+			rc = -1;
+		else if ((rc = emit_jq(w, &count, 0, e)) == 0)
+			rc = emit_jq(w, &count, 1, e);
+		if (rc == -1 && e->code != 0) {
+			(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
 			return -1;
 		}
 		/* An empty page is one whose array is, when it has one. */
 		listed = count;
-		if ((recs = records_of(root, o->records, &single, e)) != NULL &&
-		    !single)
+		if (rc != -1 && (recs = records_of(root, o->records, &single,
+		    e)) != NULL && !single)
 			for (listed = 0, m = recs->child; m != NULL; m = m->next)
 				listed++;
 	} else {
-		for (rc = 0, m = single ? recs : recs->child; m != NULL && rc == 0;
-		    m = single ? NULL : m->next) {
-			jbuf_reset(&w->tmp);
-			jbuf_value(&w->tmp, m);
-			rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT,
-			    ++count);
-		}
+		if ((rc = emit_found(w, recs, single, &count, 0)) == 0)
+			rc = emit_found(w, recs, single, &count, 1);
 		listed = count;
 	}
 	if (rc == -1)

@@ -205,7 +205,12 @@ sqlmerge_delete(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	struct table *ti = sqlout_tinfo(t);
 
 	if (ti->scd2) {
-		/* The key's current version ends; its history stays. */
+		/*
+		 * The key's current version ends; its history stays, and its
+		 * child rows go: they are the current version's.
+		 */
+		if (sqlmerge_replace_children(o, t, e) == -1)
+			return -1;
 		load_time(o, ti);
 		ti->vals[ti->scd2_cols[1]] = &ti->scd2_vals[0];
 		if (keyed_stmt(o, t, &ti->retire_key, "UPDATE ",
@@ -253,24 +258,72 @@ sqlmerge_scd2_columns(struct sqlout *o, struct schema_table *t,
 	return ti->scd2 = 1;
 }
 
-/* A 128-bit hash of the record's data: every member but sluice's own. */
+static int
+by_key(const void *a, const void *b)
+{
+	const struct jval *x = *(const struct jval *const *)a;
+	const struct jval *y = *(const struct jval *const *)b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+
+	return c != 0 ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/*
+ * A value as canonical JSON: object members sorted by name, so that the
+ * same data in another order hashes the same.  At the top level (top),
+ * sluice's own members and nulls are left out: a null column and a
+ * missing one are the same row.
+ */
+static void
+canonical(struct jbuf *b, const struct jval *v, int top)
+{
+	const struct jval *m, **sorted;
+	size_t n = 0, i;
+
+	if (v->type == JV_ARRAY) {
+		jbuf_putc(b, '[');
+		for (m = v->child; m != NULL; m = m->next) {
+			if (m != v->child)
+				jbuf_putc(b, ',');
+			canonical(b, m, 0);
+		}
+		jbuf_putc(b, ']');
+		return;
+	}
+	if (v->type != JV_OBJECT) {
+		jbuf_value(b, v);
+		return;
+	}
+	for (m = v->child; m != NULL; m = m->next)
+		n++;
+	sorted = xalloc_realloc(NULL, n + 1, sizeof(*sorted));
+	for (n = 0, m = v->child; m != NULL; m = m->next)
+		if (!top || (m->type != JV_NULL && !(m->keylen >= 8 &&
+		    memcmp(m->key, "_sluice_", 8) == 0)))
+			sorted[n++] = m;
+	qsort(sorted, n, sizeof(*sorted), by_key);
+	jbuf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		jbuf_str(b, sorted[i]->key, sorted[i]->keylen);
+		jbuf_putc(b, ':');
+		canonical(b, sorted[i], 0);
+	}
+	jbuf_putc(b, '}');
+	free(sorted);
+}
+
+/* A 128-bit hash of the record's data, canonical(). */
 static void
 row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
 {
-	struct jbuf *b = &o->tmp;
-	const struct jval *m;
 	uint64_t h[2];
 
-	jbuf_reset(b);
-	for (m = record->child; m != NULL; m = m->next) {
-		if (m->keylen >= 8 && memcmp(m->key, "_sluice_", 8) == 0)
-			continue;
-		jbuf_str(b, m->key, m->keylen);
-		jbuf_putc(b, ':');
-		jbuf_value(b, m);
-		jbuf_putc(b, ',');
-	}
-	hash128(b->p, b->len, h);
+	jbuf_reset(&o->tmp);
+	canonical(&o->tmp, record, 1);
+	hash128(o->tmp.p, o->tmp.len, h);
 	(void)snprintf(ti->hash_text, sizeof(ti->hash_text), "%016llx%016llx",
 	    (unsigned long long)h[0], (unsigned long long)h[1]);
 	memset(&ti->scd2_vals[1], 0, sizeof(ti->scd2_vals[1]));
@@ -346,8 +399,15 @@ sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
 	(void)sqlite3_reset(ti->current);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sqlout_fail(o, rc, "find the current version", e);
-	if (same)
+	if (same) {
+		/*
+		 * The root is the same, but a list of it may not be (the
+		 * normalizer moved it out): its children are the new ones.
+		 */
+		if (sqlmerge_replace_children(o, t, e) == -1)
+			return -1;
 		return seen(o, t, rowid, e);
+	}
 	if (rowid != 0) {
 		/* A change: the current version ends, the new one begins. */
 		if (retire_rowid(o, t, rowid, e) == -1 ||
@@ -360,6 +420,43 @@ sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
 		return -1;
 	ti->inserted++;
 	return seen(o, t, sqlite3_last_insert_rowid(o->db), e);
+}
+
+/* The child rows of the current versions about to be retired as absent. */
+static int
+absent_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	struct schema_table *c;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if (schema_table_find(t, "_sluice_id", 10) < 0)
+		return 0;
+	if (ti->children_gen != o->ddl_gen && find_children(o, t, e) == -1)
+		return -1;
+	for (i = 0; i < ti->nchildren; i++) {
+		c = o->set.tables[ti->children[i]];
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "DELETE FROM ");
+		sqlout_ident(&o->sql, c->name, c->namelen);
+		jbuf_puts(&o->sql, " WHERE _sluice_root_id IN (SELECT _sluice_id"
+		    " FROM ");
+		sqlout_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " WHERE _sluice_valid_to IS NULL AND rowid NOT IN"
+		    " (SELECT rid FROM temp._sluice_seen WHERE tbl = ?1))");
+		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+			return -1;
+		(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen,
+		    SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		(void)sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sqlout_fail(o, rc, "delete child rows", e);
+		sqlout_tinfo(c)->deleted += (unsigned long)sqlite3_changes(o->db);
+	}
+	return 0;
 }
 
 int
@@ -381,6 +478,8 @@ sqlmerge_scd2_retire_absent(struct sqlout *o, struct lib_err *e)
 		if (sqlout_exec(o, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
 		    " (tbl TEXT, rid INTEGER, PRIMARY KEY (tbl, rid)) WITHOUT ROWID",
 		    e) == -1)
+			return -1;
+		if (absent_children(o, t, e) == -1)
 			return -1;
 		jbuf_reset(&o->sql);
 		jbuf_puts(&o->sql, "UPDATE ");

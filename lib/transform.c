@@ -17,10 +17,13 @@ on_error(void *arg, jv msg)
 	struct transform *t = arg;
 	jv text;
 
+	/* The first complaint says what is wrong; "1 compile error" follows. */
 	text = jv_get_kind(msg) == JV_KIND_STRING ? jv_copy(msg) :
 	    jv_dump_string(jv_copy(msg), 0);
-	(void)strncpy(t->err, jv_string_value(text), sizeof(t->err) - 1);
-	t->err[sizeof(t->err) - 1] = '\0';
+	if (t->err[0] == '\0') {
+		(void)strncpy(t->err, jv_string_value(text), sizeof(t->err) - 1);
+		t->err[sizeof(t->err) - 1] = '\0';
+	}
 	jv_free(text);
 	jv_free(msg);
 }
@@ -38,8 +41,8 @@ transform_new(const char *expr, struct lib_err *e)
 	}
 	jq_set_error_cb(t->jq, on_error, t);
 	if (!jq_compile(t->jq, expr)) {
-		(void)liberr_set(e, EX_USAGE, "--jq: %s",
-		    t->err[0] ? t->err : "cannot compile the program");
+		(void)liberr_set(e, EX_USAGE, "%s",
+		    t->err[0] ? t->err : "jq: cannot compile the program");
 		transform_free(t);
 		return NULL;
 	}
@@ -65,7 +68,7 @@ transform_run(struct transform *t, const char *json, size_t len,
 	in = jv_parse_sized(json, (int)len);
 	if (!jv_is_valid(in)) {
 		jv_free(in);
-		return liberr_set(e, EX_DATAERR, "--jq: jq cannot read the record");
+		return liberr_set(e, EX_DATAERR, "jq cannot read the record");
 	}
 	jq_start(t->jq, in, 0);
 	while (jv_is_valid(out = jq_next(t->jq))) {
@@ -80,10 +83,10 @@ transform_run(struct transform *t, const char *json, size_t len,
 
 		outs->len = mark;
 		if (jv_get_kind(msg) == JV_KIND_STRING)
-			(void)liberr_set(e, EX_DATAERR, "--jq: %s",
+			(void)liberr_set(e, EX_DATAERR, "jq: %s",
 			    jv_string_value(msg));
 		else
-			(void)liberr_set(e, EX_DATAERR, "--jq: error");
+			(void)liberr_set(e, EX_DATAERR, "jq: error");
 		jv_free(msg);
 		return -1;
 	}

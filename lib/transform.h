@@ -13,7 +13,10 @@
 
 struct transform;
 
-/* Compile expr; NULL with e set (EX_USAGE, jq's message) if it does not. */
+/*
+ * Compile expr; NULL with e set (EX_USAGE, jq's first message, such as
+ * "jq: error: syntax error, ...") if it does not.
+ */
 struct transform *transform_new(const char *expr, struct lib_err *e);
 void	transform_free(struct transform *);
 
