@@ -54,7 +54,11 @@ $output"
 }
 
 @test "sqlite-load(1) examples run" {
+	sluice_setup dedup-merge
+	printf '%s\n' '{"id":1,"name":"Ada"}' '{"id":2,"name":"Bob"}' > customers.jsonl
 	run_examples sqlite-load.1
+	assert_equal "$(sql crm.db 'SELECT id FROM customers WHERE _sluice_valid_to IS NULL ORDER BY id')" \
+	    "$(printf '1\n2')"
 	assert_equal "$(sqlite-load gh.db --state-get bookmarks.issues)" 2024-06-01
 	assert_equal "$(sql gh.db 'SELECT count(*) FROM test_users')" 5
 }
