@@ -352,9 +352,9 @@ stream_of(struct dedup *d, const char *name, size_t len)
 static void
 on_schema_keys(struct dedup *d, const struct message *m)
 {
-	struct dstream *s = &d->streams[stream_of(d, m->stream, m->streamlen)];
+	size_t i = stream_of(d, m->stream, m->streamlen), n = 0;
+	struct dstream *s = &d->streams[i];
 	const struct jval *k;
-	size_t n = 0;
 
 	if (d->kpaths != NULL || m->key_properties == NULL ||
 	    m->key_properties->type != JV_ARRAY)
