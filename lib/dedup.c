@@ -18,14 +18,20 @@
 /* How often the long loops at the end look for a signal. */
 #define SIGNAL_EVERY	4096
 
-/* Where records are copied once: big blocks, freed all at once. */
+/*
+ * Where records are copied once: big blocks, let go all at once.  The
+ * blocks of the usual size are kept for the next segment: fresh memory
+ * would cost a page fault per page every time.
+ */
 struct arena {
 	char		**chunks;
-	size_t		 n;
+	size_t		*sizes;
+	size_t		 n;		/* allocated */
 	size_t		 cap;
+	size_t		 cur;		/* in use: chunks[0 .. cur) */
 	char		*p;
 	size_t		 left;
-	size_t		 bytes;		/* allocated */
+	size_t		 bytes;		/* of the chunks in use */
 	size_t		 chunk;
 };
 
@@ -100,14 +106,27 @@ arena_alloc(struct arena *a, size_t n)
 	n = align8(n);
 	if (n > a->left) {
 		size = n > a->chunk ? n : a->chunk;
-		if (a->n == a->cap) {
-			a->cap = a->cap ? a->cap * 2 : 64;
-			a->chunks = xalloc_realloc(a->chunks, a->cap,
-			    sizeof(*a->chunks));
+		if (a->cur == a->n || a->sizes[a->cur] < size) {
+			if (a->n == a->cap) {
+				a->cap = a->cap ? a->cap * 2 : 64;
+				a->chunks = xalloc_realloc(a->chunks, a->cap,
+				    sizeof(*a->chunks));
+				a->sizes = xalloc_realloc(a->sizes, a->cap,
+				    sizeof(*a->sizes));
+			}
+			/* The new chunk goes in use; a kept one moves last. */
+			if (a->cur < a->n) {
+				a->chunks[a->n] = a->chunks[a->cur];
+				a->sizes[a->n] = a->sizes[a->cur];
+			}
+			a->chunks[a->cur] = xalloc_realloc(NULL, size, 1);
+			a->sizes[a->cur] = size;
+			a->n++;
 		}
-		a->chunks[a->n++] = a->p = xalloc_realloc(NULL, size, 1);
-		a->left = size;
-		a->bytes += size;
+		a->p = a->chunks[a->cur];
+		a->left = a->sizes[a->cur];
+		a->bytes += a->left;
+		a->cur++;
 	}
 	r = a->p;
 	a->p += n;
@@ -115,14 +134,21 @@ arena_alloc(struct arena *a, size_t n)
 	return r;
 }
 
+/* Let go of everything; keep the usual-size chunks for reuse. */
 static void
 arena_reset(struct arena *a)
 {
-	size_t i;
+	size_t i, k = 0;
 
-	for (i = 0; i < a->n; i++)
-		free(a->chunks[i]);
-	a->n = 0;
+	for (i = 0; i < a->n; i++) {
+		if (a->sizes[i] == a->chunk) {
+			a->chunks[k] = a->chunks[i];
+			a->sizes[k++] = a->sizes[i];
+		} else
+			free(a->chunks[i]);
+	}
+	a->n = k;
+	a->cur = 0;
 	a->p = NULL;
 	a->left = 0;
 	a->bytes = 0;
@@ -131,10 +157,14 @@ arena_reset(struct arena *a)
 static void
 arena_free(struct arena *a)
 {
-	arena_reset(a);
+	size_t i, chunk = a->chunk;
+
+	for (i = 0; i < a->n; i++)
+		free(a->chunks[i]);
 	free(a->chunks);
-	a->chunks = NULL;
-	a->cap = 0;
+	free(a->sizes);
+	memset(a, 0, sizeof(*a));
+	a->chunk = chunk;
 }
 
 static size_t
