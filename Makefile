@@ -28,7 +28,7 @@ DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq
        bats-support python3 mandoc time
 BENCH_DEPS = sqlite-utils miller
 
-PROGS = jsonl-normalize pgfetch schema-infer sqlite-load
+PROGS = dedup-merge jsonl-normalize pgfetch schema-infer sqlite-load
 LIBSRC = $(sort $(wildcard lib/*.c))
 LIBHDR = $(wildcard lib/*.h)
 

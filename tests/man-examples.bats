@@ -84,3 +84,20 @@ $output"
 	assert_file_bytes records.jsonl events.jsonl
 	[[ ! -e rejected.jsonl ]] || fail "rejected: $(cat rejected.jsonl)"
 }
+
+@test "dedup-merge(1) examples run" {
+	sluice_setup dedup-merge
+	head -n 60 issues.jsonl > snapshot.jsonl
+	tail -n 50 issues.jsonl | jq -c '.title += " (edited)"' > delta.jsonl
+	run_examples dedup-merge.1
+	assert_equal "$(wc -l < today.jsonl)" 100
+	assert_equal "$(grep -c '(edited)' today.jsonl)" 50
+	assert_equal "$(wc -l < latest.jsonl)" 100
+	assert_equal "$(wc -l < open.jsonl)" "$(jq -r .state issues.jsonl | grep -c open)"
+	assert_equal "$(sql gh.db 'SELECT count(*) FROM issues')" 100
+	assert_equal "$(sql gh.db 'SELECT count(*) FROM _sluice_loads')" 2
+	assert_equal "$(sqlite-load gh.db --state-get bookmarks.issues.replication_key_value)" \
+	    "$(jq -r .updated_at issues.jsonl | sort | tail -n 1)"
+	assert_equal "$(sql users.db 'SELECT count(*) FROM test_users')" \
+	    "$(jq -r 'select(.type == "RECORD") | .record.id' users.singer | sort -u | wc -l)"
+}
