@@ -26,7 +26,7 @@ LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lm -pthread
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
        libcsv-dev libsqlite3-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time
-BENCH_DEPS = sqlite-utils miller
+BENCH_DEPS = sqlite-utils miller curl
 
 PROGS = dedup-merge jsonl-normalize pgfetch schema-infer sqlite-load
 LIBSRC = $(sort $(wildcard lib/*.c))
@@ -103,6 +103,8 @@ demo: deps all
 
 bench: bench-deps all
 	sh tests/bench/run.sh "$(CURDIR)/bin"
+	sh tests/bench/pgfetch.sh "$(CURDIR)/bin"
+	sh tests/bench/dedup.sh "$(CURDIR)/bin"
 
 # One clang-tidy per file: in one run, clang-tidy 14's analyzer carries
 # va_list state from one file into the next and reports false positives.

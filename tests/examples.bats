@@ -22,6 +22,23 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	    "$(jq -s '[.[].labels | length] | add' "$EX/issues.jsonl")"
 }
 
+@test "incremental.sh: the second run loads only the new and edited issues, the third nothing" {
+	sluice_setup pgfetch dedup-merge
+	run -0 --separate-stderr sh "$EX/incremental.sh" "$BIN" inc.db
+	# stdout, in order: day 1 loads 50; day 2 the other 50 and 2 edited
+	# ones; day 3 nothing, and the bookmark stays.
+	assert_equal "$(grep -E '^sqlite-load: load' <<<"$output" |
+	    sed -E 's/^sqlite-load: load [0-9.]+: //; s/, issues__.*committed$//')" \
+	    "$(printf '%s\n' 'issues +50 ~0 -0' 'issues +50 ~2 -0' 'no rows, committed')"
+	assert_equal "$(grep '^bookmark: ' <<<"$output" | tr '\n' ' ')" \
+	    "bookmark: $(jq -r .updated_at "$EX/issues.jsonl" | sort | sed -n 50p) bookmark: 2024-01-01T00:00:00Z bookmark: 2024-01-01T00:00:00Z "
+	assert_equal "$(sql inc.db 'SELECT count(*) FROM issues')" 100
+	assert_equal "$(sql inc.db "SELECT count(*) FROM issues WHERE title LIKE '(edited) %'")" 2
+	assert_equal "$(sql inc.db 'SELECT count(*) FROM _sluice_loads')" 3
+	assert_equal "$(sql inc.db 'SELECT count(*) FROM issues__labels')" \
+	    "$(jq -s '[.[].labels | length] | add' "$EX/issues.jsonl")"
+}
+
 @test "pipeline.mk loads every page once; a re-run loads nothing; a touched page merges again" {
 	run -0 --separate-stderr make -s -f "$EX/pipeline.mk" BIN="$BIN"
 	assert_equal "$(sql pipeline.db 'SELECT count(*) FROM issues')" 100
