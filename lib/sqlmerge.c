@@ -297,12 +297,12 @@ canonical(struct jbuf *b, const struct jval *v, int top)
 	}
 	for (m = v->child; m != NULL; m = m->next)
 		n++;
-	sorted = xalloc_realloc(NULL, n + 1, sizeof(*sorted));
+	sorted = xalloc_realloc(NULL, n + 1, sizeof(const struct jval *));
 	for (n = 0, m = v->child; m != NULL; m = m->next)
 		if (!top || (m->type != JV_NULL && !(m->keylen >= 8 &&
 		    memcmp(m->key, "_sluice_", 8) == 0)))
 			sorted[n++] = m;
-	qsort(sorted, n, sizeof(*sorted), by_key);
+	qsort(sorted, n, sizeof(const struct jval *), by_key);
 	jbuf_putc(b, '{');
 	for (i = 0; i < n; i++) {
 		if (i > 0)
