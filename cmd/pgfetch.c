@@ -506,8 +506,7 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 			goto out;
 		}
 		if (found && f->page.mode != PAGE_AUTO &&
-		    f->page.mode != cp.mark.mode && !(f->page.mode == PAGE_OFFSET &&
-		    cp.mark.mode == PAGE_OFFSET)) {
+		    f->page.mode != cp.mark.mode) {
 			cli_error(&f->cli, EX_USAGE, "--checkpoint %s was written for "
 			    "--paginate %s; remove it to start over", f->checkpoint,
 			    paginate_mode_name(cp.mark.mode));
