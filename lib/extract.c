@@ -161,6 +161,16 @@ jsonl_feed(struct extract *x, const char *s, size_t n)
 	while (n > 0 && !x->stopped) {
 		nl = memchr(s, '\n', n);
 		take = nl != NULL ? (size_t)(nl - s) : n;
+		/* A whole line in the chunk is parsed where it is. */
+		if (nl != NULL && x->partial.len == 0 && !x->overlong &&
+		    take <= x->o.max_record) {
+			if (jsonl_line(x, s, take) == -1)
+				return -1;
+			x->line++;
+			s = nl + 1;
+			n -= take + 1;
+			continue;
+		}
 		if (!x->overlong) {
 			if (x->partial.len + take > x->o.max_record) {
 				x->overlong = 1;
