@@ -81,6 +81,14 @@ struct dedup {
 			 deleted, dropped, written, spilled;
 };
 
+/* memcpy that takes an empty source as it is: NULL from an empty jbuf. */
+static void
+copy(char *dst, const void *src, size_t n)
+{
+	if (n > 0)
+		memcpy(dst, src, n);
+}
+
 static size_t
 align8(size_t n)
 {
@@ -573,8 +581,8 @@ again:
 			old->seq = seq;
 			old->vallen = r.vallen;
 			old->linelen = r.linelen;
-			memcpy(SPILL_VALW(old), d->val.p, d->val.len);
-			memcpy(SPILL_LINEW(old), l->text, l->len);
+			copy(SPILL_VALW(old), d->val.p, d->val.len);
+			copy(SPILL_LINEW(old), l->text, l->len);
 			return 0;
 		}
 		if ((rc = make_room(d, size, 0)) == -1)
@@ -602,9 +610,9 @@ again:
 		d->slots[j].idx = (uint32_t)d->h.n;
 		d->slots[j].tag = tag;
 	}
-	memcpy(SPILL_KEYW(n), d->key.p, d->key.len);
-	memcpy(SPILL_VALW(n), d->val.p, d->val.len);
-	memcpy(SPILL_LINEW(n), l->text, l->len);
+	copy(SPILL_KEYW(n), d->key.p, d->key.len);
+	copy(SPILL_VALW(n), d->val.p, d->val.len);
+	copy(SPILL_LINEW(n), l->text, l->len);
 	return 0;
 }
 
@@ -931,7 +939,7 @@ keep_survivor(struct dedup *d, const struct spill_rec *r)
 	    spill_held(d, &d->runs2, cmp_first, qcmp_first) == -1)
 		return -1;
 	n = held_add(&d->h, r, size);
-	memcpy(SPILL_KEYW(n), SPILL_KEY(r), size);
+	copy(SPILL_KEYW(n), SPILL_KEY(r), size);
 	return 0;
 }
 
