@@ -71,6 +71,7 @@ struct dedup {
 	size_t		 nslots;
 	struct spill	*runs;		/* segments spilled, by key */
 	struct spill	*runs2;		/* survivors spilled, by first seq */
+	size_t		 p3cap;		/* what the survivors may hold */
 
 	int		 msgfd;		/* messages held until the end */
 	struct jbuf	 msgbuf;
@@ -80,6 +81,14 @@ struct dedup {
 	unsigned long long records, duplicates, cursor_dropped, excluded,
 			 deleted, dropped, written, spilled;
 };
+
+/* memcpy that takes an empty source as it is: NULL from an empty jbuf. */
+static void
+copy(char *dst, const void *src, size_t n)
+{
+	if (n > 0)
+		memcpy(dst, src, n);
+}
 
 static size_t
 align8(size_t n)
@@ -573,8 +582,8 @@ again:
 			old->seq = seq;
 			old->vallen = r.vallen;
 			old->linelen = r.linelen;
-			memcpy(SPILL_VALW(old), d->val.p, d->val.len);
-			memcpy(SPILL_LINEW(old), l->text, l->len);
+			copy(SPILL_VALW(old), d->val.p, d->val.len);
+			copy(SPILL_LINEW(old), l->text, l->len);
 			return 0;
 		}
 		if ((rc = make_room(d, size, 0)) == -1)
@@ -602,9 +611,9 @@ again:
 		d->slots[j].idx = (uint32_t)d->h.n;
 		d->slots[j].tag = tag;
 	}
-	memcpy(SPILL_KEYW(n), d->key.p, d->key.len);
-	memcpy(SPILL_VALW(n), d->val.p, d->val.len);
-	memcpy(SPILL_LINEW(n), l->text, l->len);
+	copy(SPILL_KEYW(n), d->key.p, d->key.len);
+	copy(SPILL_VALW(n), d->val.p, d->val.len);
+	copy(SPILL_LINEW(n), l->text, l->len);
 	return 0;
 }
 
@@ -927,11 +936,11 @@ keep_survivor(struct dedup *d, const struct spill_rec *r)
 	cost = arena_cost(&d->h.arena, sizeof(*r) + size);
 	if (d->h.n == d->h.cap)
 		cost += (d->h.cap ? d->h.cap : 1024) * sizeof(struct spill_rec *);
-	if (d->h.n > 0 && held_bytes(&d->h) + cost > d->opts.memory / 2 &&
+	if (d->h.n > 0 && held_bytes(&d->h) + cost > d->p3cap &&
 	    spill_held(d, &d->runs2, cmp_first, qcmp_first) == -1)
 		return -1;
 	n = held_add(&d->h, r, size);
-	memcpy(SPILL_KEYW(n), SPILL_KEY(r), size);
+	copy(SPILL_KEYW(n), SPILL_KEY(r), size);
 	return 0;
 }
 
@@ -945,6 +954,7 @@ merge_runs(struct dedup *d)
 	struct lib_err e;
 	unsigned long long i = 0;
 	uint64_t first;
+	size_t bufbytes;
 	int rc;
 
 	if (d->h.n > 0 && spill_segment(d) == -1)
@@ -953,7 +963,15 @@ merge_runs(struct dedup *d)
 	free(d->slots);
 	d->slots = NULL;
 	d->nslots = 0;
-	if (spill_merge_start(d->runs, d->opts.memory / 2, &e) == -1) {
+	/*
+	 * The merge reads each run through at most SPILL_MAX_BUF; the rest
+	 * of the cap holds the survivors.
+	 */
+	bufbytes = spill_nruns(d->runs) * SPILL_MAX_BUF;
+	if (bufbytes > d->opts.memory / 2)
+		bufbytes = d->opts.memory / 2;
+	d->p3cap = d->opts.memory - bufbytes;
+	if (spill_merge_start(d->runs, bufbytes, &e) == -1) {
 		cli_error(d->cli, e.code, "%s", e.msg);
 		return -1;
 	}

@@ -12,7 +12,6 @@
 /* Runs read at once; more are merged into longer runs first. */
 #define FANIN		64
 #define MIN_BUF		((size_t)4096)
-#define MAX_BUF		((size_t)1 << 20)
 #define WRITE_BLOCK	((size_t)64 * 1024)
 
 struct run {
@@ -279,7 +278,7 @@ open_runs(struct spill *s, size_t bufbytes, struct lib_err *e)
 	int rc;
 
 	size = s->n > 0 ? bufbytes / s->n : MIN_BUF;
-	size = size < MIN_BUF ? MIN_BUF : size > MAX_BUF ? MAX_BUF : size;
+	size = size < MIN_BUF ? MIN_BUF : size > SPILL_MAX_BUF ? SPILL_MAX_BUF : size;
 	s->heap = xalloc_realloc(s->heap, s->n + 1, sizeof(*s->heap));
 	s->nheap = 0;
 	s->pending = 0;

@@ -42,6 +42,9 @@ struct spill_rec {
 #define SPILL_LINEW(r)	(SPILL_VALW(r) + (r)->vallen)
 #define SPILL_SIZE(r)	((size_t)(r)->keylen + (r)->vallen + (r)->linelen)
 
+/* The most read buffer a run gets in a merge. */
+#define SPILL_MAX_BUF	((size_t)1 << 20)
+
 struct spill;
 
 /*

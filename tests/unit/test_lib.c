@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cval.h"
 #include "detect.h"
 #include "jbuf.h"
 #include "jval.h"
@@ -311,6 +312,70 @@ test_sha256(void)
 	CHECK(memcmp(d, d2, 32) == 0);
 }
 
+/* The order of two option texts as cval sees them. */
+static int
+cmp_text(const char *a, const char *b)
+{
+	struct jbuf x = JBUF_INIT, y = JBUF_INIT;
+	int c;
+
+	cval_encode_text(&x, a, strlen(a));
+	cval_encode_text(&y, b, strlen(b));
+	c = cval_cmp(x.p, x.len, y.p, y.len);
+	jbuf_free(&x);
+	jbuf_free(&y);
+	return c;
+}
+
+static void
+test_cval(void)
+{
+	struct jbuf a = JBUF_INIT, b = JBUF_INIT;
+	long long sec;
+	long nsec;
+
+	CHECK(cval_instant("1970-01-01", 10, &sec, &nsec) == 0 && sec == 0);
+	CHECK(cval_instant("2024-05-01T12:00:00+02:00", 25, &sec, &nsec) == 0 &&
+	    sec == 1714557600 && nsec == 0);
+	CHECK(cval_instant("2024-05-01 10:00:00.25Z", 23, &sec, &nsec) == 0 &&
+	    sec == 1714557600 && nsec == 250000000);
+	CHECK(cval_instant("1969-12-31T23:59:59Z", 20, &sec, &nsec) == 0 &&
+	    sec == -1);
+	CHECK(cval_instant("2024-05-01T10:00:00-0130", 24, &sec, &nsec) == 0 &&
+	    sec == 1714557600 + 5400);
+	CHECK(cval_instant("2024-05-01T10:00", 16, &sec, &nsec) == -1);
+	CHECK(cmp_text("9223372036854775807", "9223372036854775806") > 0);
+	CHECK(cmp_text("10", "9.5") > 0);
+	CHECK(cmp_text("1e1", "10") == 0);
+	CHECK(cmp_text("-0.5", "-1") > 0);
+	CHECK(cmp_text("2024-05-02", "2024-05-01T23:59:59.999Z") > 0);
+	CHECK(cmp_text("2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00Z") == 0);
+	CHECK(cmp_text("abc", "abd") < 0);
+	CHECK(cmp_text("abc", "ab") > 0);
+	/* A timestamp never beats another string; a number never beats a string. */
+	CHECK(cmp_text("2099-01-01", "a") < 0);
+	CHECK(cmp_text("99", "0000") < 0);
+	CHECK(cval_cmp("", 0, "\0", 1) == 0);
+	cval_encode_text(&a, "100", 3);
+	CHECK(cval_minus(&b, a.p, a.len, 2.0L) == 0);
+	jbuf_reset(&a);
+	cval_encode_text(&a, "98", 2);
+	CHECK(cval_cmp(a.p, a.len, b.p, b.len) == 0);
+	jbuf_reset(&a);
+	jbuf_reset(&b);
+	cval_encode_text(&a, "2024-05-02", 10);
+	CHECK(cval_minus(&b, a.p, a.len, 0.5L) == 0);
+	jbuf_reset(&a);
+	cval_encode_text(&a, "2024-05-01T23:59:59.5Z", 22);
+	CHECK(cval_cmp(a.p, a.len, b.p, b.len) == 0);
+	jbuf_reset(&a);
+	jbuf_reset(&b);
+	cval_encode_text(&a, "plain", 5);
+	CHECK(cval_minus(&b, a.p, a.len, 1.0L) == -1);
+	jbuf_free(&a);
+	jbuf_free(&b);
+}
+
 int
 main(void)
 {
@@ -324,6 +389,7 @@ main(void)
 	test_strtonum();
 	test_naming();
 	test_sha256();
+	test_cval();
 	(void)printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
