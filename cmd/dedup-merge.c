@@ -229,10 +229,8 @@ main(int argc, char *argv[])
 	if (o.tmpdir == NULL)
 		o.tmpdir = (tmp = getenv("TMPDIR")) != NULL && *tmp != '\0' ?
 		    tmp : "/tmp";
-	if (del != NULL && (o.del = transform_new(del, &e)) == NULL) {
-		tmp = strncmp(e.msg, "--jq: ", 6) == 0 ? e.msg + 6 : e.msg;
-		bad(&c, "--delete-when", tmp);
-	}
+	if (del != NULL && (o.del = transform_new(del, &e)) == NULL)
+		bad(&c, "--delete-when", e.msg);
 	if (co.path != NULL)
 		o.cursor = cursor_new(&co);
 

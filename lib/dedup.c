@@ -852,8 +852,8 @@ judge(struct dedup *d, const struct spill_rec *r, struct message *m)
 	if (transform_run(d->opts.del, json, len, &d->out, &e) == -1) {
 		jbuf_reset(&d->key);
 		jbuf_put(&d->key, SPILL_KEY(r), r->keylen);
-		cli_error(d->cli, EX_DATAERR, "stream %s: key %s: %s",
-		    d->streams[r->stream].name, jbuf_cstr(&d->key), e.msg);
+		cli_error(d->cli, EX_DATAERR, "stream %s: key %s: --delete-when: "
+		    "%s", d->streams[r->stream].name, jbuf_cstr(&d->key), e.msg);
 		return -1;
 	}
 	return d->out.len >= 5 && memcmp(d->out.p, "true\n", 5) == 0;

@@ -349,7 +349,7 @@ gen_dups() {
 @test "a --delete-when that fails on a record exits 65" {
 	printf '%s\n' '{"id":1,"v":"x"}' > in.jsonl
 	run -65 --separate-stderr dedup-merge -k id --delete-when '.v + 1 > 0' in.jsonl
-	assert_stderr_partial 'dedup-merge: stream data: key 1: --jq: '
+	assert_stderr_partial 'dedup-merge: stream data: key 1: --delete-when: jq: '
 }
 
 # ---------------------------------------------------------------------------
