@@ -177,6 +177,7 @@ struct fetch {
 	struct gunzip	*gz;
 	struct lib_err	 xerr;
 	int		 stopped;
+	const char	*file_type;	/* an API URL that answered with a file */
 	char		*since;		/* NAME=VALUE of --since */
 };
 
@@ -470,6 +471,27 @@ page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 	return checkpoint_save(f->checkpoint, jbuf_cstr(&f->source), &kept, e);
 }
 
+/* The first answer is a file: remember its type, stream it after. */
+static void
+page_file(void *arg, const char *content_type)
+{
+	static const char *const known[] = {
+		"application/x-ndjson", "application/ndjson", "application/jsonl",
+		"application/x-jsonlines", "application/jsonlines", "text/csv",
+		"text/tab-separated-values"
+	};
+	struct fetch *f = arg;
+	size_t i;
+
+	f->file_type = "gzip";
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(content_type, known[i]) == 0)
+			f->file_type = known[i];
+	if (!f->cli.quiet)
+		cli_error(&f->cli, 0, "%s is a file (Content-Type %s): streaming "
+		    "it", f->name, content_type);
+}
+
 /* HTTP(S): walk the pages. */
 static void
 fetch_url(struct fetch *f, const char *url, const char *records)
@@ -487,6 +509,7 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 	f->page.record = page_record;
 	f->page.bad = page_bad;
 	f->page.mark = page_mark;
+	f->page.file = f->page.records_jq == NULL ? page_file : NULL;
 	f->page.note = note;
 	f->page.arg = f;
 	if ((h = http_new(&f->http, &e)) == NULL) {
@@ -899,7 +922,17 @@ main(int argc, char *argv[])
 	stats_utc_now(f.extracted, sizeof(f.extracted));
 	if (!file) {
 		fetch_url(&f, src, xo.records);
-		goto out;
+		if (f.file_type == NULL)
+			goto out;
+		/* Its Content-Type said file: the other way, then. */
+		if (strstr(f.file_type, "csv") != NULL)
+			xo.format = EXTRACT_CSV;
+		else if (strstr(f.file_type, "tab-separated") != NULL) {
+			xo.format = EXTRACT_CSV;
+			if (xo.delimiter == 0)
+				xo.delimiter = '\t';
+		} else if (strcmp(f.file_type, "gzip") != 0)
+			xo.format = EXTRACT_JSONL;
 	}
 	if (http) {
 		/* A file over HTTP: streamed, with the file options. */

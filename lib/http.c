@@ -1,6 +1,7 @@
 #define _DEFAULT_SOURCE		/* timegm(3) */
 #define _XOPEN_SOURCE 700	/* strptime(3) */
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct xfer {
 	double		 retry_after;	/* seconds, or -1 */
 	int		 too_long;	/* the body passed max_body */
 	int		 stopped;	/* the sink said stop */
+	int		 probe;		/* stop at a file's headers */
+	char		 ctype[128];	/* Content-Type, when it names a file */
 	struct jbuf	 body;
 	struct jbuf	 link;
 	struct jbuf	 scratch;
@@ -65,7 +68,15 @@ struct http {
 	unsigned long	 retries;
 	unsigned long long bytes;
 	long		 last_start;	/* ms, of the last request, for --rate */
+	int		 probe;		/* http_probe_files */
 	struct jbuf	 scratch;
+};
+
+/* Content-Types of files rather than pages (parameters aside). */
+static const char *const file_types[] = {
+	"application/x-ndjson", "application/ndjson", "application/jsonl",
+	"application/x-jsonlines", "application/jsonlines", "text/csv",
+	"text/tab-separated-values", "application/gzip", "application/x-gzip"
 };
 
 static const char *const secret_names[] = {
@@ -148,7 +159,14 @@ http_response_free(struct http_response *r)
 {
 	jbuf_free(&r->body);
 	free(r->next);
-	r->next = NULL;
+	free(r->file_type);
+	r->next = r->file_type = NULL;
+}
+
+void
+http_probe_files(struct http *h, int on)
+{
+	h->probe = on;
 }
 
 void
@@ -418,6 +436,14 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		}
 		return len;
 	}
+	/* A file where a page was asked for: its headers are enough. */
+	if (x->ctype[0] != '\0') {
+		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			x->stopped = 1;
+			return 0;
+		}
+	}
 	/* Memory stays bounded: a body past the limit ends the transfer. */
 	if (x->h->o.max_body > 0 && x->body.len + len > x->h->o.max_body) {
 		x->too_long = 1;
@@ -453,6 +479,24 @@ retry_after(struct xfer *x, const char *v, const char *end)
 	}
 }
 
+/* A Content-Type that names a file goes into x->ctype, lower-cased. */
+static void
+content_type(struct xfer *x, const char *v, const char *end)
+{
+	size_t i, n;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	for (n = 0; v + n < end && v[n] != ';' && v[n] != ' ' && v[n] != '\r' &&
+	    v[n] != '\n' && n < sizeof(x->ctype) - 1; n++)
+		x->ctype[n] = (char)tolower((unsigned char)v[n]);
+	x->ctype[n] = '\0';
+	for (i = 0; i < sizeof(file_types) / sizeof(file_types[0]); i++)
+		if (strcmp(x->ctype, file_types[i]) == 0)
+			return;
+	x->ctype[0] = '\0';
+}
+
 /* The Link header's rel="next", and Retry-After. */
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
@@ -463,6 +507,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 
 	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0)
 		retry_after(x, p + 12, end);
+	else if (x->probe && len > 13 && strncasecmp(p, "content-type:", 13) == 0)
+		content_type(x, p + 13, end);
 	else if (len > 5 && strncasecmp(p, "link:", 5) == 0) {
 		/* <url>; rel="next", <url>; rel="last" */
 		for (v = p + 5; v < end; ) {
@@ -524,6 +570,7 @@ start(struct http *h, struct xfer *x)
 	jbuf_reset(&x->link);
 	x->retry_after = -1;
 	x->too_long = 0;
+	x->ctype[0] = '\0';
 	x->pos = 0;
 	x->errbuf[0] = '\0';
 	curl_easy_reset(c);
@@ -737,6 +784,7 @@ add(struct http *h, const char *url, size_t tag)
 	x->at = xalloc_memdup(url, strlen(url));
 	x->tag = tag;
 	x->attempt = 1;
+	x->probe = h->probe;
 	for (tail = &h->active; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = x;
@@ -798,7 +846,10 @@ http_next(struct http *h, size_t *tag, struct http_response *r,
 		return 0;
 	*tag = x->tag;
 	free(r->next);
-	r->next = NULL;
+	free(r->file_type);
+	r->next = r->file_type = NULL;
+	if (!x->failed && x->ctype[0] != '\0')
+		r->file_type = xalloc_memdup(x->ctype, strlen(x->ctype));
 	r->status = x->status;
 	r->attempts = x->attempt;
 	r->ms = x->ms;

@@ -45,6 +45,11 @@ struct http_response {
 	char		*next;		/* the Link header's rel="next", or NULL */
 	unsigned long	 attempts;
 	long		 ms;		/* the last attempt took */
+	/*
+	 * With http_probe_files on: the Content-Type of a body that is a
+	 * file (JSON Lines, CSV, gzip), not a page; the body was not read.
+	 */
+	char		*file_type;
 };
 
 /* Bytes of a streamed body, in order, each byte once.  -1 stops it. */
@@ -83,6 +88,13 @@ int	http_next(struct http *, size_t *tag, struct http_response *r,
 void	http_cancel(struct http *);
 
 void	http_response_free(struct http_response *);
+
+/*
+ * While on, a request whose response says it is a file (Content-Type
+ * application/x-ndjson, application/jsonl, text/csv, application/gzip...)
+ * ends at its headers with r->file_type set, so that it can be streamed.
+ */
+void	http_probe_files(struct http *, int on);
 
 /* A -v line "GET URL -> what", the URL redacted. */
 void	http_trace(struct http *, const char *url, const char *what);

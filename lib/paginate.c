@@ -259,11 +259,11 @@ static int
 take(struct walk *w, const struct http_response *r, struct lib_err *e)
 {
 	const struct page_opts *o = w->o;
-	const struct jval *root, *recs, *m, *v;
+	const struct jval *root, *recs = NULL, *m, *v;
 	unsigned long count = 0, listed;
 	const char *place;
 	char note[64];
-	int single, rc;
+	int single = 0, rc;
 
 	liberr_clear(e);
 	jval_parser_rewind(w->p);
@@ -384,8 +384,20 @@ sequential(struct walk *w, struct lib_err *e)
 	memset(&r, 0, sizeof(r));
 	do {
 		request(w, 0);
-		if (http_get(w->h, w->req.p, &r, e) == -1 ||
-		    (more = take(w, &r, e)) == -1 ||
+		/* A first answer that says it is a file goes to o->file. */
+		http_probe_files(w->h, w->o->file != NULL && w->at.pages == 0 &&
+		    (w->mode == PAGE_AUTO || w->mode == PAGE_NONE));
+		if (http_get(w->h, w->req.p, &r, e) == -1) {
+			more = -1;
+			break;
+		}
+		http_probe_files(w->h, 0);
+		if (r.file_type != NULL && w->o->file != NULL) {
+			w->o->file(w->o->arg, r.file_type);
+			more = 0;
+			break;
+		}
+		if ((more = take(w, &r, e)) == -1 ||
 		    (more = marked(w, more, e)) == -1) {
 			more = -1;
 			break;

@@ -54,6 +54,12 @@ struct page_opts {
 	/* A page was written (mark says where the walk stands); -1 with e set. */
 	int		(*mark)(void *arg, const struct page_mark *mark,
 			    struct lib_err *e);
+	/*
+	 * auto and none: the first answer's Content-Type says it is a file
+	 * (JSON Lines, CSV, gzip), to be streamed instead; nothing was
+	 * written.  NULL: every answer is a page.
+	 */
+	void		(*file)(void *arg, const char *content_type);
 	/* A remark for stderr, e.g. the paginator auto chose. */
 	void		(*note)(void *arg, const char *msg);
 	void		*arg;

@@ -668,8 +668,15 @@ gen_api_jsonl() {
 	mv out streamed
 	fetch_ok --paginate page -p per=100 "$MOCK/page?n=1000"
 	assert_file_bytes streamed out
-	# Without --format, /jsonl is taken for an API page: not JSON, 65.
-	run -65 --separate-stderr timeout 60 pgfetch "$MOCK/jsonl?n=3"
+	# Without --format, its Content-Type (application/x-ndjson) says file:
+	# the first answer stops at its headers, a second GET streams it.
+	mock_get /reset-state >/dev/null
+	run -0 --separate-stderr timeout 60 pgfetch "$MOCK/jsonl?n=3"
+	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" '1 2 3 '
+	assert_stderr_partial 'is a file (Content-Type application/x-ndjson): streaming it'
+	assert_equal "$(requests /jsonl)" 2
+	# With --paginate page it stays an API: the body is no JSON, 65.
+	run -65 --separate-stderr timeout 60 pgfetch --paginate page "$MOCK/jsonl?n=3"
 	# --format csv and json on names that say nothing.
 	printf 'a,b\n1,2\n' > "$ROOT/t.data"
 	fetch_ok --format csv "$MOCK/files/t.data"
