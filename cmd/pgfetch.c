@@ -3,7 +3,6 @@
  * asked) or out of a file (JSON Lines, JSON documents streamed, CSV,
  * gzip-compressed or not; local or over HTTP), as NDJSON on stdout.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,10 +17,11 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "extract.h"
-#include "gunzip.h"
 #include "http.h"
 #include "paginate.h"
+#include "source.h"
 #include "strtonum.h"
+#include "xalloc.h"
 
 enum {
 	OPT_FORMAT = CLI_OPT_PRIVATE, OPT_RECORDS, OPT_DELIMITER, OPT_NO_HEADER,
@@ -173,11 +173,7 @@ struct fetch {
 	char		**owned;	/* header-file lines, to free */
 	size_t		 nowned;
 	int		 verbose;
-	struct extract	*x;		/* a file's records */
-	struct gunzip	*gz;
-	struct lib_err	 xerr;
-	int		 stopped;
-	const char	*file_type;	/* an API URL that answered with a file */
+	char		*file_type;	/* an API URL that answered with a file */
 	char		*since;		/* NAME=VALUE of --since */
 };
 
@@ -227,50 +223,6 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 	return cli_reject(&f->cli, &l, why);
 }
 
-/* Bytes of the source, gzip undone, into the extractor. */
-static int
-to_extract(void *arg, const char *p, size_t n)
-{
-	struct fetch *f = arg;
-
-	return extract_feed(f->x, p, n, &f->xerr);
-}
-
-static int
-to_gunzip(void *arg, const char *p, size_t n)
-{
-	struct fetch *f = arg;
-
-	f->cli.stats.bytes += n;
-	if (gunzip_feed(f->gz, p, n, &f->xerr) == -1) {
-		f->stopped = 1;		/* an error, or enough records */
-		return -1;
-	}
-	return 0;
-}
-
-/* Read a file: to_gunzip, then to_extract. */
-static void
-read_file(struct fetch *f, int fd)
-{
-	static char chunk[256 * 1024];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			cli_error(&f->cli, EX_IOERR, "%s: %s", f->name,
-			    strerror(errno));
-			return;
-		}
-		if (to_gunzip(f, chunk, (size_t)n) == -1)
-			return;
-	}
-	if (gunzip_finish(f->gz, &f->xerr) == 0)
-		(void)extract_finish(f->x, &f->xerr);
-}
-
 /* --stats: what went over the wire. */
 static void
 http_counts_stats(struct fetch *f, const struct http *h)
@@ -284,45 +236,28 @@ http_counts_stats(struct fetch *f, const struct http *h)
 	    "\"requests\":%lu,\"retries\":%lu", requests, retries);
 }
 
-/* A URL of a file: the body streams into the extractor as it comes. */
+/* A file, local (fd) or over HTTP (url): its records, gzip undone. */
 static void
-stream_url(struct fetch *f, const char *url)
+run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 {
 	struct http *h;
 	struct lib_err e;
 
+	if (url == NULL) {
+		if (source_fd(xo, fd, f->name, &f->cli.stats.bytes, &e) == -1)
+			cli_error(&f->cli, e.code, "%s", e.msg);
+		return;
+	}
 	if ((h = http_new(&f->http, &e)) == NULL) {
 		cli_error(&f->cli, e.code, "%s", e.msg);
 		return;
 	}
 	http_redact(h, url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
-	if (http_stream(h, url, to_gunzip, f, &e) == -1)
+	if (source_url(xo, h, url, &e) == -1)
 		cli_error(&f->cli, e.code, "%s", e.msg);
-	else if (f->xerr.code == 0 && !f->stopped &&
-	    gunzip_finish(f->gz, &f->xerr) == 0)
-		(void)extract_finish(f->x, &f->xerr);
 	http_counts_stats(f, h);
 	http_free(h);
-}
-
-/* A file, local or over HTTP: its records, gzip undone. */
-static void
-run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
-{
-	if ((f->x = extract_new(xo, &f->xerr)) == NULL) {
-		cli_error(&f->cli, f->xerr.code, "%s", f->xerr.msg);
-		return;
-	}
-	f->gz = gunzip_new(to_extract, f);
-	if (url != NULL)
-		stream_url(f, url);
-	else
-		read_file(f, fd);
-	if (f->xerr.code != 0)
-		cli_error(&f->cli, f->xerr.code, "%s:%s", f->name, f->xerr.msg);
-	gunzip_free(f->gz);
-	extract_free(f->x);
 }
 
 static const char **
@@ -383,30 +318,6 @@ trace(void *arg, const char *line)
 
 	if (f->verbose)
 		cli_error(&f->cli, 0, "%s", line);
-}
-
-/*
- * A -H header that looks like a credential: Authorization, Cookie, or a
- * name holding key, token, secret or auth.  It stays with the first host.
- */
-static int
-secret_header(const char *h)
-{
-	static const char *const words[] = {
-		"authorization", "cookie", "key", "token", "secret", "auth"
-	};
-	char name[128];
-	size_t i, n = strcspn(h, ":");
-
-	if (n >= sizeof(name))
-		return 1;
-	for (i = 0; i < n; i++)
-		name[i] = (char)tolower((unsigned char)h[i]);
-	name[n] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(name, words[i]) != NULL)
-			return 1;
-	return 0;
 }
 
 /* --header-file: one header a line; blank lines and # comments skipped. */
@@ -475,18 +386,10 @@ page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 static void
 page_file(void *arg, const char *content_type)
 {
-	static const char *const known[] = {
-		"application/x-ndjson", "application/ndjson", "application/jsonl",
-		"application/x-jsonlines", "application/jsonlines", "text/csv",
-		"text/tab-separated-values"
-	};
 	struct fetch *f = arg;
-	size_t i;
 
-	f->file_type = "gzip";
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(content_type, known[i]) == 0)
-			f->file_type = known[i];
+	free(f->file_type);
+	f->file_type = xalloc_memdup(content_type, strlen(content_type));
 	if (!f->cli.quiet)
 		cli_error(&f->cli, 0, "%s is a file (Content-Type %s): streaming "
 		    "it", f->name, content_type);
@@ -550,29 +453,6 @@ out:
 	http_counts_stats(f, h);
 	checkpoint_free(&cp);
 	http_free(h);
-}
-
-/*
- * The format a URL's path names (its query aside), when it names a file:
- * .jsonl, .ndjson, .csv, .tsv, any of them .gz, and .json.gz.  A plain
- * .json is an API's page (/issues.json), unless --format says otherwise.
- * The path goes into path.
- */
-static enum extract_format
-format_of_url(const char *url, struct jbuf *path)
-{
-	const char *p = strstr(url, "://");
-	size_t n;
-
-	p = p != NULL ? p + 3 : url;
-	p += strcspn(p, "/?#");
-	jbuf_reset(path);
-	jbuf_put(path, p, strcspn(p, "?#"));
-	(void)jbuf_cstr(path);
-	n = path->len;
-	if (n > 5 && strcmp(path->p + n - 5, ".json") == 0)
-		return EXTRACT_AUTO;
-	return extract_format_of(path->p);
 }
 
 /* What a file's name and the options say of how to read it. */
@@ -764,7 +644,7 @@ main(int argc, char *argv[])
 				cli_error(&f.cli, EX_USAGE, "-H: 'Name: value'");
 				usage();
 			}
-			if (secret_header(optarg))
+			if (http_secret_header(optarg))
 				f.secret_headers = push(f.secret_headers,
 				    &f.nsecret_headers, optarg);
 			else
@@ -899,7 +779,7 @@ main(int argc, char *argv[])
 	src = argv[optind];
 	http = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
 	/* f.buf: the URL's path, for the file options. */
-	file = !http || format_of_url(src, &f.buf) != EXTRACT_AUTO ||
+	file = !http || source_format_of_url(src, &f.buf) != EXTRACT_AUTO ||
 	    xo.format != EXTRACT_AUTO;
 	if (records_jq != NULL && file) {
 		cli_error(&f.cli, EX_USAGE, "--records-jq applies to the pages of "
@@ -925,20 +805,17 @@ main(int argc, char *argv[])
 		if (f.file_type == NULL)
 			goto out;
 		/* Its Content-Type said file: the other way, then. */
-		if (strstr(f.file_type, "csv") != NULL)
-			xo.format = EXTRACT_CSV;
-		else if (strstr(f.file_type, "tab-separated") != NULL) {
-			xo.format = EXTRACT_CSV;
-			if (xo.delimiter == 0)
-				xo.delimiter = '\t';
-		} else if (strcmp(f.file_type, "gzip") != 0)
-			xo.format = EXTRACT_JSONL;
+		if (xo.format == EXTRACT_AUTO)
+			xo.format = source_format_of_type(f.file_type);
+		if (strstr(f.file_type, "tab-separated") != NULL &&
+		    xo.delimiter == 0)
+			xo.delimiter = '\t';
 	}
 	if (http) {
 		/* A file over HTTP: streamed, with the file options. */
 		f.name = src;
 		if (xo.format == EXTRACT_AUTO)
-			xo.format = format_of_url(src, &f.buf);
+			xo.format = source_format_of_url(src, &f.buf);
 		if (file_opts(&f, &xo, jbuf_cstr(&f.buf)) == -1)
 			goto out;
 		run(&f, -1, src, &xo);
@@ -972,6 +849,7 @@ out:
 	free(f.params);
 	free(f.headers);
 	free(f.secret_headers);
+	free(f.file_type);
 	jbuf_free(&f.shown);
 	jbuf_free(&f.mark_next);
 	transform_free(f.page.records_jq);

@@ -264,6 +264,26 @@ http_strip(const struct http *h, const char *url, struct jbuf *out)
 	scrub(h, url, out, 1);
 }
 
+int
+http_secret_header(const char *h)
+{
+	static const char *const words[] = {
+		"authorization", "cookie", "key", "token", "secret", "auth"
+	};
+	char name[128];
+	size_t i, n = strcspn(h, ":");
+
+	if (n >= sizeof(name))
+		return 1;
+	for (i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)h[i]);
+	name[n] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(name, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 void
 http_drop_param(const char *url, const char *name, struct jbuf *out)
 {

@@ -112,6 +112,13 @@ void	http_redact(const struct http *, const char *url, struct jbuf *out);
 /* url without its user information and secret query parameters. */
 void	http_strip(const struct http *, const char *url, struct jbuf *out);
 
+/*
+ * 1 if a "Name: value" header looks like a credential: Authorization,
+ * Cookie, or a name holding key, token, secret or auth (in any case).
+ * Such headers belong in secret_headers.
+ */
+int	http_secret_header(const char *header);
+
 /* url without any query parameter called name, into out. */
 void	http_drop_param(const char *url, const char *name, struct jbuf *out);
 /* base with the query parameter name=value added (both escaped). */

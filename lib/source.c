@@ -1,0 +1,137 @@
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "gunzip.h"
+#include "source.h"
+
+#define SOURCE_CHUNK	((size_t)256 * 1024)
+
+struct source {
+	struct extract	*x;
+	struct gunzip	*gz;
+	struct lib_err	 err;		/* the extractor's or gunzip's */
+	int		 stopped;	/* an error, or a callback said stop */
+};
+
+static int
+to_extract(void *arg, const char *p, size_t n)
+{
+	struct source *s = arg;
+
+	return extract_feed(s->x, p, n, &s->err);
+}
+
+static int
+to_gunzip(void *arg, const char *p, size_t n)
+{
+	struct source *s = arg;
+
+	if (gunzip_feed(s->gz, p, n, &s->err) == -1) {
+		s->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+begin(struct source *s, const struct extract_opts *xo, struct lib_err *e)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->x = extract_new(xo, e)) == NULL)
+		return -1;
+	s->gz = gunzip_new(to_extract, s);
+	return 0;
+}
+
+/* The end of the bytes: a document or gzip stream cut short is bad. */
+static int
+end(struct source *s, int complete, const char *name, struct lib_err *e)
+{
+	if (complete && !s->stopped && gunzip_finish(s->gz, &s->err) == 0)
+		(void)extract_finish(s->x, &s->err);
+	gunzip_free(s->gz);
+	extract_free(s->x);
+	if (s->err.code == 0)
+		return 0;
+	return liberr_set(e, s->err.code, "%s:%s", name, s->err.msg);
+}
+
+int
+source_fd(const struct extract_opts *xo, int fd, const char *name,
+    unsigned long long *bytes, struct lib_err *e)
+{
+	static char chunk[SOURCE_CHUNK];
+	struct source s;
+	ssize_t n;
+
+	liberr_clear(e);
+	if (begin(&s, xo, e) == -1)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			(void)liberr_set(e, EX_IOERR, "%s: %s", name, strerror(errno));
+			(void)end(&s, 0, name, e);
+			return -1;
+		}
+		*bytes += (unsigned long long)n;
+		if (to_gunzip(&s, chunk, (size_t)n) == -1)
+			break;
+	}
+	return end(&s, 1, name, e);
+}
+
+int
+source_url(const struct extract_opts *xo, struct http *h, const char *url,
+    struct lib_err *e)
+{
+	struct jbuf shown = JBUF_INIT;
+	struct source s;
+	int rc;
+
+	liberr_clear(e);
+	if (begin(&s, xo, e) == -1)
+		return -1;
+	http_redact(h, url, &shown);
+	if (http_stream(h, url, to_gunzip, &s, e) == -1) {
+		struct lib_err ignored;
+
+		/* The transfer failed: that, not what the reader made of it. */
+		(void)end(&s, 0, jbuf_cstr(&shown), &ignored);
+		rc = -1;
+	} else
+		rc = end(&s, 1, jbuf_cstr(&shown), e);
+	jbuf_free(&shown);
+	return rc;
+}
+
+enum extract_format
+source_format_of_url(const char *url, struct jbuf *path)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	p = p != NULL ? p + 3 : url;
+	p += strcspn(p, "/?#");
+	jbuf_reset(path);
+	jbuf_put(path, p, strcspn(p, "?#"));
+	(void)jbuf_cstr(path);
+	n = path->len;
+	if (n > 5 && strcmp(path->p + n - 5, ".json") == 0)
+		return EXTRACT_AUTO;
+	return extract_format_of(path->p);
+}
+
+enum extract_format
+source_format_of_type(const char *content_type)
+{
+	if (strstr(content_type, "csv") != NULL ||
+	    strstr(content_type, "tab-separated") != NULL)
+		return EXTRACT_CSV;
+	if (strstr(content_type, "gzip") != NULL)
+		return EXTRACT_AUTO;
+	return EXTRACT_JSONL;
+}

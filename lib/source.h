@@ -1,0 +1,42 @@
+/*
+ * A file's records, wherever the file is: a descriptor read to its end,
+ * or an http(s) URL whose body streams in as it arrives.  Either way the
+ * bytes go through gunzip (gzip undone when the content says so) into the
+ * extractor (JSON Lines, a JSON document streamed, CSV), whose callbacks
+ * get the records.  Memory stays bounded whatever the file's size.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include "extract.h"
+#include "http.h"
+#include "jbuf.h"
+#include "liberr.h"
+
+/*
+ * Read fd (named name in messages) into xo's callbacks, adding the bytes
+ * read to *bytes.  0 at the end, or when a callback stopped it; -1 with e
+ * set: "name: strerror" (EX_IOERR), "name:LINE: why" for bad data.
+ */
+int	source_fd(const struct extract_opts *xo, int fd, const char *name,
+	    unsigned long long *bytes, struct lib_err *e);
+
+/*
+ * The same for the body of url, fetched with h (retries resume where the
+ * body was cut).  Messages name the URL redacted.
+ */
+int	source_url(const struct extract_opts *xo, struct http *h,
+	    const char *url, struct lib_err *e);
+
+/*
+ * The format a URL's path names (its query aside) when it names a file:
+ * .jsonl, .ndjson, .csv, .tsv, any of them .gz, and .json.gz; else
+ * EXTRACT_AUTO.  A plain .json is an API's page (/issues.json).  The
+ * path goes into path.
+ */
+enum extract_format source_format_of_url(const char *url, struct jbuf *path);
+
+/* The format a file-like Content-Type names (gzip: EXTRACT_AUTO). */
+enum extract_format source_format_of_type(const char *content_type);
+
+#endif
