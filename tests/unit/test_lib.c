@@ -3,12 +3,17 @@
  * in C than through a program: date detection, UTF-8 validation, JSON
  * string escaping, 64-bit range checks, widening and variant columns.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "cval.h"
 #include "detect.h"
+#include "gunzip.h"
+#include "http.h"
 #include "jbuf.h"
 #include "jval.h"
 #include "message.h"
@@ -28,6 +33,126 @@ static int passed, failed;
 		    __LINE__, #cond);					\
 	}								\
 } while (0)
+
+/* One URL through redact, strip and drop_param, against what is expected. */
+static void
+url_case(const char *url, const char *redacted, const char *stripped,
+    const char *dropped)
+{
+	struct jbuf b = JBUF_INIT;
+
+	http_redact(NULL, url, &b);
+	CHECK(strcmp(jbuf_cstr(&b), redacted) == 0);
+	jbuf_reset(&b);
+	http_strip(NULL, url, &b);
+	CHECK(strcmp(jbuf_cstr(&b), stripped) == 0);
+	http_drop_param(url, "api_key", &b);
+	CHECK(strcmp(b.p, dropped) == 0);
+	jbuf_free(&b);
+}
+
+static void
+test_urls(void)
+{
+	struct jbuf b = JBUF_INIT;
+
+	url_case("https://h/p", "https://h/p", "https://h/p", "https://h/p");
+	url_case("https://u:pw@h/p?a=1&token=t&b=2",
+	    "https://***@h/p?a=1&token=***&b=2", "https://h/p?a=1&b=2",
+	    "https://u:pw@h/p?a=1&token=t&b=2");
+	url_case("http://h/p?api_key=k", "http://h/p?api_key=***", "http://h/p",
+	    "http://h/p");
+	url_case("http://h/p?api_key=k&page=2#frag",
+	    "http://h/p?api_key=***&page=2#frag", "http://h/p?page=2#frag",
+	    "http://h/p?page=2#frag");
+	/* A name that only starts like the key is another parameter. */
+	url_case("http://h/?api_keys=1&API_KEY=2", "http://h/?api_keys=1&API_KEY=***",
+	    "http://h/?api_keys=1", "http://h/?api_keys=1&API_KEY=2");
+	http_add_param("http://h/p?a=1", "q", "x y&z", &b);
+	CHECK(strcmp(jbuf_cstr(&b), "http://h/p?a=1&q=x%20y%26z") == 0);
+	CHECK(http_resolve("http://h/a/b?x=1", "c?p=2", &b) == 0 &&
+	    strcmp(jbuf_cstr(&b), "http://h/a/c?p=2") == 0);
+	CHECK(http_resolve("http://h/a/b", "/n?p=3", &b) == 0 &&
+	    strcmp(jbuf_cstr(&b), "http://h/n?p=3") == 0);
+	CHECK(http_secret_header("Authorization: Bearer x"));
+	CHECK(http_secret_header("X-API-Key: k"));
+	CHECK(http_secret_header("cookie: a=b"));
+	CHECK(!http_secret_header("Accept: application/json"));
+	CHECK(!http_secret_header("X-Request-Id: 7"));
+	jbuf_free(&b);
+}
+
+static int
+collect(void *arg, const char *p, size_t n)
+{
+	jbuf_put(arg, p, n);
+	return 0;
+}
+
+/* gzip of text, with zlib's own writer. */
+static void
+gzipped(const char *text, struct jbuf *out)
+{
+	z_stream z;
+	unsigned char buf[4096];
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	z.next_in = (unsigned char *)(uintptr_t)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = buf;
+	z.avail_out = sizeof(buf);
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		abort();
+	jbuf_put(out, buf, sizeof(buf) - z.avail_out);
+	(void)deflateEnd(&z);
+}
+
+static void
+test_gunzip(void)
+{
+	struct jbuf in = JBUF_INIT, out = JBUF_INIT;
+	struct gunzip *g;
+	struct lib_err e;
+	size_t i;
+
+	/* Plain bytes pass as they are, one byte at a time too. */
+	g = gunzip_new(collect, &out);
+	for (i = 0; i < 5; i++)
+		CHECK(gunzip_feed(g, "{\"a\"}" + i, 1, &e) == 0);
+	CHECK(gunzip_finish(g, &e) == 0);
+	CHECK(out.len == 5 && memcmp(out.p, "{\"a\"}", 5) == 0);
+	gunzip_free(g);
+
+	/* Two gzip members one after the other, fed a byte at a time. */
+	gzipped("first\n", &in);
+	gzipped("second\n", &in);
+	jbuf_reset(&out);
+	g = gunzip_new(collect, &out);
+	for (i = 0; i < in.len; i++)
+		CHECK(gunzip_feed(g, in.p + i, 1, &e) == 0);
+	CHECK(gunzip_finish(g, &e) == 0);
+	CHECK(out.len == 13 && memcmp(out.p, "first\nsecond\n", 13) == 0);
+	gunzip_free(g);
+
+	/* Cut short: an error at the end, not silence. */
+	jbuf_reset(&out);
+	g = gunzip_new(collect, &out);
+	CHECK(gunzip_feed(g, in.p, in.len / 4, &e) == 0);
+	CHECK(gunzip_finish(g, &e) == -1 && strstr(e.msg, "gzip") != NULL);
+	gunzip_free(g);
+
+	/* A single byte is no gzip magic: it passes at the end. */
+	jbuf_reset(&out);
+	g = gunzip_new(collect, &out);
+	CHECK(gunzip_feed(g, "x", 1, &e) == 0 && out.len == 0);
+	CHECK(gunzip_finish(g, &e) == 0 && out.len == 1 && out.p[0] == 'x');
+	gunzip_free(g);
+	jbuf_free(&in);
+	jbuf_free(&out);
+}
 
 static void
 test_detect(void)
@@ -380,6 +505,8 @@ int
 main(void)
 {
 	test_detect();
+	test_urls();
+	test_gunzip();
 	test_utf8();
 	test_escape();
 	test_numbers();
