@@ -89,8 +89,8 @@ static const char synopsis[] =
 "               [--records path | --records-jq expr] [--delimiter c]\n"
 "               [--no-header] [--csv-types] [--paginate mode]\n"
 "               [paginator options] [--parallel n] [--checkpoint file]\n"
-"               [-p name=value]\n"
-"               [-H header] [--bearer-env var] [--basic-env uvar:pvar]\n"
+"               [-p name=value] [-H header] [--bearer-env var]\n"
+"               [--basic-env uvar:pvar]\n"
 "               [--api-key-env var --api-key-header|--api-key-param name]\n"
 "               [--retries n] [--timeout s] [--max-pages n] [--max-records n]\n"
 "               [--on-error policy] [--stats file] source\n";
