@@ -786,6 +786,11 @@ main(int argc, char *argv[])
 		    "an API, and %s is a file", src);
 		goto out;
 	}
+	if (f.checkpoint != NULL && file) {
+		cli_error(&f.cli, EX_USAGE, "--checkpoint applies to the pages of "
+		    "an API, and %s is a file", src);
+		goto out;
+	}
 	if (records_jq != NULL &&
 	    (f.page.records_jq = transform_new(records_jq, &e)) == NULL) {
 		cli_error(&f.cli, e.code, "--records-jq: %s", e.msg);
@@ -804,6 +809,9 @@ main(int argc, char *argv[])
 		fetch_url(&f, src, xo.records);
 		if (f.file_type == NULL)
 			goto out;
+		if (f.checkpoint != NULL && !f.cli.quiet)
+			cli_error(&f.cli, 0, "--checkpoint does not apply to a file: "
+			    "it is read from the start");
 		/* Its Content-Type said file: the other way, then. */
 		if (xo.format == EXTRACT_AUTO)
 			xo.format = source_format_of_type(f.file_type);

@@ -636,6 +636,20 @@ ms_now() {
 	assert_equal "$(requests)" 0
 }
 
+@test "checkpoint: a file is a usage error; a URL found to be a file is read whole, with a notice" {
+	printf '{"id":1}\n' > f.jsonl
+	run -64 --separate-stderr timeout 60 pgfetch --checkpoint ck f.jsonl
+	assert_output ""
+	assert_stderr_partial '--checkpoint applies to the pages of an API'
+	printf '{"id":1}\n' > "$ROOT/f.jsonl"
+	run -64 --separate-stderr timeout 60 pgfetch --checkpoint ck "$MOCK/files/f.jsonl"
+	assert_equal "$(requests)" 0
+	run -0 --separate-stderr timeout 60 pgfetch --checkpoint ck "$MOCK/jsonl?n=3"
+	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" '1 2 3 '
+	assert_stderr_partial '--checkpoint does not apply to a file'
+	[[ ! -e ck ]] || fail "a checkpoint was written: $(cat ck)"
+}
+
 # ===========================================================================
 # 4. HTTP(S) files, streamed
 
