@@ -37,6 +37,21 @@ sqlmerge_key_where(const struct schema_table *t, struct jbuf *b)
 	}
 }
 
+/* Lazily: a statement on t ending with the key's WHERE clause. */
+static int
+keyed_stmt(struct sqlout *o, struct schema_table *t, sqlite3_stmt **st,
+    const char *head, const char *tail, struct lib_err *e)
+{
+	if (*st != NULL)
+		return 0;
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, head);
+	sqlout_ident(&o->sql, t->name, t->namelen);
+	sqlmerge_key_where(t, &o->sql);
+	jbuf_puts(&o->sql, tail);
+	return sqlout_prepare(o, jbuf_cstr(&o->sql), st, e);
+}
+
 /* The tables named T__... that have a _sluice_root_id column. */
 static int
 find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -127,15 +142,8 @@ sqlmerge_replace_children(struct sqlout *o, struct schema_table *t,
 	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
 	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
 		return 0;
-	if (ti->old_id == NULL) {
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "SELECT _sluice_id FROM ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		sqlmerge_key_where(t, &o->sql);
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->old_id, e) == -1)
-			return -1;
-	}
-	if (sqlout_bind_row(o, t, ti->old_id, e) == -1)
+	if (keyed_stmt(o, t, &ti->old_id, "SELECT _sluice_id FROM ", "", e) == -1 ||
+	    sqlout_bind_row(o, t, ti->old_id, e) == -1)
 		return -1;
 	if ((rc = sqlite3_step(ti->old_id)) == SQLITE_ROW &&
 	    sqlite3_column_type(ti->old_id, 0) != SQLITE_NULL) {
@@ -167,58 +175,101 @@ sqlmerge_is_tombstone(const struct jval *record)
 	return m != NULL && m->type == JV_TRUE;
 }
 
-/* Lazily: a statement on t ending with the key's WHERE clause. */
+/* The rows of this load's scd2 tables that it saw, by table. */
 static int
-keyed_stmt(struct sqlout *o, struct schema_table *t, sqlite3_stmt **st,
-    const char *head, const char *tail, struct lib_err *e)
+seen_table(struct sqlout *o, struct lib_err *e)
 {
-	if (*st != NULL)
-		return 0;
-	jbuf_reset(&o->sql);
-	jbuf_puts(&o->sql, head);
-	sqlout_ident(&o->sql, t->name, t->namelen);
-	if (strncmp(head, "UPDATE", 6) == 0) {
-		char num[64];
-
-		(void)snprintf(num, sizeof(num), " SET _sluice_valid_to = ?%ld",
-		    sqlout_tinfo(t)->scd2_cols[1] + 1);
-		jbuf_puts(&o->sql, num);
-	}
-	sqlmerge_key_where(t, &o->sql);
-	jbuf_puts(&o->sql, tail);
-	return sqlout_prepare(o, jbuf_cstr(&o->sql), st, e);
+	return sqlout_exec(o, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
+	    " (tbl TEXT, rid INTEGER, PRIMARY KEY (tbl, rid)) WITHOUT ROWID", e);
 }
 
-/* The load's time, as the value of a validity column. */
-static void
-load_time(struct sqlout *o, struct table *ti)
+/* --scd2-retire-absent: the rows this load saw, in a temporary table. */
+static int
+seen(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+    struct lib_err *e)
 {
-	memset(&ti->scd2_vals[0], 0, sizeof(ti->scd2_vals[0]));
-	ti->scd2_vals[0].type = JV_STRING;
-	ti->scd2_vals[0].str = o->started_at;
-	ti->scd2_vals[0].len = strlen(ti->scd2_vals[0].str);
+	struct table *ti = sqlout_tinfo(t);
+
+	if (!o->opts.scd2_retire_absent)
+		return 0;
+	if (ti->seen == NULL && (seen_table(o, e) == -1 ||
+	    sqlout_prepare(o, "INSERT OR IGNORE INTO temp._sluice_seen"
+	    " VALUES (?1, ?2)", &ti->seen, e) == -1))
+		return -1;
+	(void)sqlite3_bind_text(ti->seen, 1, t->name, (int)t->namelen,
+	    SQLITE_STATIC);
+	(void)sqlite3_bind_int64(ti->seen, 2, rowid);
+	return sqlout_step(o, ti->seen, "note a row as seen", e);
+}
+
+/* The version at rowid ends with this load. */
+static int
+retire_rowid(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+
+	if (ti->retire == NULL) {
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "UPDATE ");
+		sqlout_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " SET _sluice_valid_to = ?1 WHERE rowid = ?2");
+		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->retire, e) == -1)
+			return -1;
+	}
+	(void)sqlite3_bind_text(ti->retire, 1, o->started_at, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(ti->retire, 2, rowid);
+	return sqlout_step(o, ti->retire, "retire the current version", e);
+}
+
+/*
+ * The rowid of the current version of the key in ti->vals, or 0; with
+ * same, whether its row hash is ti->hash_text.
+ */
+static int
+current_version(struct sqlout *o, struct schema_table *t,
+    sqlite3_int64 *rowid, int *same, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	int rc;
+
+	*rowid = 0;
+	if (keyed_stmt(o, t, &ti->current, "SELECT rowid, _sluice_row_hash FROM ",
+	    " AND _sluice_valid_to IS NULL", e) == -1 ||
+	    sqlout_bind_row(o, t, ti->current, e) == -1)
+		return -1;
+	if ((rc = sqlite3_step(ti->current)) == SQLITE_ROW) {
+		*rowid = sqlite3_column_int64(ti->current, 0);
+		if (same != NULL)
+			*same = sqlite3_column_type(ti->current, 1) == SQLITE_TEXT &&
+			    strcmp((const char *)sqlite3_column_text(ti->current,
+			    1), ti->hash_text) == 0;
+	}
+	(void)sqlite3_reset(ti->current);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "find the current version", e);
+	return 0;
 }
 
 int
 sqlmerge_delete(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
+	sqlite3_int64 rowid;
 
 	if (ti->scd2) {
 		/*
 		 * The key's current version ends; its history stays, and its
 		 * child rows go: they are the current version's.
 		 */
-		if (sqlmerge_replace_children(o, t, e) == -1)
+		if (sqlmerge_replace_children(o, t, e) == -1 ||
+		    current_version(o, t, &rowid, NULL, e) == -1)
 			return -1;
-		load_time(o, ti);
-		ti->vals[ti->scd2_cols[1]] = &ti->scd2_vals[0];
-		if (keyed_stmt(o, t, &ti->retire_key, "UPDATE ",
-		    " AND _sluice_valid_to IS NULL", e) == -1 ||
-		    sqlout_bind_row(o, t, ti->retire_key, e) == -1 ||
-		    sqlout_step(o, ti->retire_key, "retire", e) == -1)
+		if (rowid == 0)
+			return 0;
+		if (retire_rowid(o, t, rowid, e) == -1)
 			return -1;
-		ti->deleted += (unsigned long)sqlite3_changes(o->db);
+		ti->deleted++;
 		return 0;
 	}
 	if (sqlmerge_replace_children(o, t, e) == -1 ||
@@ -255,6 +306,11 @@ sqlmerge_scd2_columns(struct sqlout *o, struct schema_table *t,
 		}
 		ti->scd2_cols[i] = col;
 	}
+	/* The load's time: when its versions begin and end. */
+	memset(&ti->scd2_vals[0], 0, sizeof(ti->scd2_vals[0]));
+	ti->scd2_vals[0].type = JV_STRING;
+	ti->scd2_vals[0].str = o->started_at;
+	ti->scd2_vals[0].len = strlen(o->started_at);
 	return ti->scd2 = 1;
 }
 
@@ -332,73 +388,20 @@ row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
 	ti->scd2_vals[1].len = 32;
 }
 
-/* --scd2-retire-absent: the rows this load saw, in a temporary table. */
-static int
-seen(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
-    struct lib_err *e)
-{
-	struct table *ti = sqlout_tinfo(t);
-
-	if (!o->opts.scd2_retire_absent)
-		return 0;
-	if (ti->seen == NULL && (sqlout_exec(o, "CREATE TEMP TABLE IF NOT EXISTS"
-	    " _sluice_seen (tbl TEXT, rid INTEGER, PRIMARY KEY (tbl, rid))"
-	    " WITHOUT ROWID", e) == -1 ||
-	    sqlout_prepare(o, "INSERT OR IGNORE INTO temp._sluice_seen"
-	    " VALUES (?1, ?2)", &ti->seen, e) == -1))
-		return -1;
-	(void)sqlite3_bind_text(ti->seen, 1, t->name, (int)t->namelen,
-	    SQLITE_STATIC);
-	(void)sqlite3_bind_int64(ti->seen, 2, rowid);
-	return sqlout_step(o, ti->seen, "note a row as seen", e);
-}
-
-/* The version at rowid ends with this load. */
-static int
-retire_rowid(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
-    struct lib_err *e)
-{
-	struct table *ti = sqlout_tinfo(t);
-
-	if (ti->retire == NULL) {
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "UPDATE ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " SET _sluice_valid_to = ?1 WHERE rowid = ?2");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->retire, e) == -1)
-			return -1;
-	}
-	(void)sqlite3_bind_text(ti->retire, 1, o->started_at, -1, SQLITE_STATIC);
-	(void)sqlite3_bind_int64(ti->retire, 2, rowid);
-	return sqlout_step(o, ti->retire, "retire the current version", e);
-}
-
 int
 sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
     const struct jval *record, struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
-	sqlite3_int64 rowid = 0;
-	int rc, same = 0;
+	sqlite3_int64 rowid;
+	int same = 0;
 
-	load_time(o, ti);
 	row_hash(o, ti, record);
 	ti->vals[ti->scd2_cols[0]] = &ti->scd2_vals[0];
 	ti->vals[ti->scd2_cols[1]] = NULL;
 	ti->vals[ti->scd2_cols[2]] = &ti->scd2_vals[1];
-	if (keyed_stmt(o, t, &ti->current, "SELECT rowid, _sluice_row_hash FROM ",
-	    " AND _sluice_valid_to IS NULL", e) == -1 ||
-	    sqlout_bind_row(o, t, ti->current, e) == -1)
+	if (current_version(o, t, &rowid, &same, e) == -1)
 		return -1;
-	if ((rc = sqlite3_step(ti->current)) == SQLITE_ROW) {
-		rowid = sqlite3_column_int64(ti->current, 0);
-		same = sqlite3_column_type(ti->current, 1) == SQLITE_TEXT &&
-		    strcmp((const char *)sqlite3_column_text(ti->current, 1),
-		    ti->hash_text) == 0;
-	}
-	(void)sqlite3_reset(ti->current);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlout_fail(o, rc, "find the current version", e);
 	if (same) {
 		/*
 		 * The root is the same, but a list of it may not be (the
@@ -475,9 +478,7 @@ sqlmerge_scd2_retire_absent(struct sqlout *o, struct lib_err *e)
 		if (!ti->scd2 || !ti->exists)
 			continue;
 		/* A full snapshot: a key it does not hold is gone. */
-		if (sqlout_exec(o, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
-		    " (tbl TEXT, rid INTEGER, PRIMARY KEY (tbl, rid)) WITHOUT ROWID",
-		    e) == -1)
+		if (seen_table(o, e) == -1)
 			return -1;
 		if (absent_children(o, t, e) == -1)
 			return -1;
@@ -507,8 +508,6 @@ sqlmerge_finalize(struct table *ti)
 	(void)sqlite3_finalize(ti->del_key);
 	(void)sqlite3_finalize(ti->current);
 	(void)sqlite3_finalize(ti->retire);
-	(void)sqlite3_finalize(ti->retire_key);
 	(void)sqlite3_finalize(ti->seen);
-	ti->del_key = ti->current = ti->retire = ti->retire_key = ti->seen =
-	    NULL;
+	ti->del_key = ti->current = ti->retire = ti->seen = NULL;
 }
