@@ -80,18 +80,6 @@ help(void)
 	exit(0);
 }
 
-static int
-path_depth(const char *path)
-{
-	int d = 1;
-
-	if (path == NULL)
-		return 0;
-	for (path += *path == '.'; *path != '\0'; path++)
-		d += *path == '.';
-	return d;
-}
-
 /* A checked option value, or usage. */
 static void
 bad(struct cli *c, const char *opt, const char *msg)
@@ -235,8 +223,8 @@ main(int argc, char *argv[])
 		o.cursor = cursor_new(&co);
 
 	depth = dedup_keep_depth(&o);
-	if (1 + path_depth(co.path) > depth)
-		depth = 1 + path_depth(co.path);
+	if (1 + jval_path_depth(co.path) > depth)
+		depth = 1 + jval_path_depth(co.path);
 	c.keep_depth = depth;
 	c.workers = 2;
 	d = dedup_new(&c, &o);

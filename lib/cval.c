@@ -73,40 +73,6 @@ cval_instant(const char *s, size_t n, long long *sec, long *nsec)
 	return 0;
 }
 
-/* 1 if the n bytes at s are one JSON number. */
-static int
-is_number(const char *s, size_t n)
-{
-	size_t i = 0, d;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else {
-		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && s[i] == '.') {
-		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	return i == n && n > 0;
-}
-
 static void
 put_real(struct jbuf *out, long double d)
 {
@@ -204,7 +170,7 @@ cval_encode(struct jbuf *out, const struct jval *v)
 void
 cval_encode_text(struct jbuf *out, const char *s, size_t n)
 {
-	if (is_number(s, n))
+	if (jval_is_number(s, n))
 		encode_number(out, s, n);
 	else
 		encode_string(out, s, n);

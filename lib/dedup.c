@@ -272,18 +272,6 @@ split_paths(const char *csv, size_t *n)
 	return v;
 }
 
-static int
-path_depth(const char *path)
-{
-	int d = 1;
-
-	if (path == NULL)
-		return 0;
-	for (path += *path == '.'; *path != '\0'; path++)
-		d += *path == '.';
-	return d;
-}
-
 int
 dedup_keep_depth(const struct dedup_opts *o)
 {
@@ -298,8 +286,8 @@ dedup_keep_depth(const struct dedup_opts *o)
 				k++;
 			d = k > d ? k : d;
 		}
-	if (o->rule == DEDUP_LATEST && path_depth(o->latest_by) > d)
-		d = path_depth(o->latest_by);
+	if (o->rule == DEDUP_LATEST && jval_path_depth(o->latest_by) > d)
+		d = jval_path_depth(o->latest_by);
 	/* A RECORD message's record is one level down. */
 	return 1 + d;
 }

@@ -479,36 +479,6 @@ json_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 /* ---- CSV ----------------------------------------------------------- */
 
 static int
-is_number(const char *s, size_t n)
-{
-	size_t i = 0, digits;
-
-	if (i < n && s[i] == '-')
-		i++;
-	for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-		digits++;
-	/* JSON numbers have no leading zeros: "007" stays a string. */
-	if (digits == 0 || (digits > 1 && s[i - digits] == '0'))
-		return 0;
-	if (i < n && s[i] == '.') {
-		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-		if (digits == 0)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-		if (digits == 0)
-			return 0;
-	}
-	return i == n;
-}
-
-static int
 name_taken(const struct extract *x, const char *name)
 {
 	size_t i;
@@ -581,7 +551,7 @@ csv_field(void *s, size_t n, void *arg)
 		jbuf_str(&x->rec, f != NULL ? f : "", f != NULL ? n : 0);
 	else if (f == NULL || n == 0)
 		jbuf_puts(&x->rec, "null");
-	else if (is_number(f, n))
+	else if (jval_is_number(f, n))
 		jbuf_put(&x->rec, f, n);
 	else if ((n == 4 && (memcmp(f, "true", 4) == 0 || memcmp(f, "TRUE", 4) == 0)))
 		jbuf_puts(&x->rec, "true");

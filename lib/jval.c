@@ -458,6 +458,48 @@ jval_getn(const struct jval *obj, const char *key, size_t n)
 	return found;
 }
 
+int
+jval_is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits;
+
+	if (i < n && s[i] == '-')
+		i++;
+	for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	/* No leading zeros: "007" is a string. */
+	if (digits == 0 || (digits > 1 && s[i - digits] == '0'))
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits == 0)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+		if (digits == 0)
+			return 0;
+	}
+	return i == n;
+}
+
+int
+jval_path_depth(const char *dotted)
+{
+	int d = 1;
+
+	if (dotted == NULL)
+		return 0;
+	for (dotted += *dotted == '.'; *dotted != '\0'; dotted++)
+		d += *dotted == '.';
+	return d;
+}
+
 const struct jval *
 jval_path(const struct jval *v, const char *dotted)
 {

@@ -73,6 +73,10 @@ int	jval_streq(const struct jval *v, const char *lit);
  * index ("data.items", ".links.next", "a.0.b"); NULL when there is none.
  */
 const struct jval *jval_path(const struct jval *v, const char *dotted);
+/* 1 if the n bytes at s are exactly one JSON number ("007" is not). */
+int	jval_is_number(const char *s, size_t n);
+/* How many levels a dotted path goes down ("a.b": 2); 0 for NULL. */
+int	jval_path_depth(const char *dotted);
 /* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */
 int	jval_int64(const struct jval *v, long long *out);
 /* The number v as the nearest double (correctly rounded). */
