@@ -197,29 +197,25 @@ secret(const struct http *h, const char *name, size_t n)
 	return 0;
 }
 
+enum verdict { KEEP, MASK, DROP };
+
+/* What becomes of a query parameter: name is n bytes, before any '='. */
+typedef enum verdict (*judge_fn)(const void *arg, const char *name, size_t n,
+    int has_value);
+
 /*
- * url into out without its secrets: user information and the values of
- * secret parameters become *** (drop == 0), or go (drop == 1).
+ * The rest of a URL from p (its path, query and fragment) into out, each
+ * query parameter kept, its value masked as ***, or dropped as judge says;
+ * empty parameters go, and so does a "?" left with none.
  */
 static void
-scrub(const struct http *h, const char *url, struct jbuf *out, int drop)
+filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 {
-	const char *p = url, *scheme, *at, *slash, *q, *amp, *eq;
+	const char *q, *amp, *eq;
+	enum verdict v;
 	size_t mark;
 	int sep = 0;
 
-	if ((scheme = strstr(p, "://")) != NULL) {
-		scheme += 3;
-		jbuf_put(out, p, (size_t)(scheme - p));
-		slash = scheme + strcspn(scheme, "/?#");
-		at = memchr(scheme, '@', (size_t)(slash - scheme));
-		if (at != NULL) {
-			if (!drop)
-				jbuf_puts(out, "***@");
-			scheme = at + 1;
-		}
-		p = scheme;
-	}
 	if ((q = strchr(p, '?')) == NULL) {
 		jbuf_puts(out, p);
 		return;
@@ -227,41 +223,83 @@ scrub(const struct http *h, const char *url, struct jbuf *out, int drop)
 	jbuf_put(out, p, (size_t)(q - p));
 	mark = out->len;
 	jbuf_putc(out, '?');
-	amp = q + 1;
-	for (p = q + 1; *p != '\0'; p = amp + (*amp == '&')) {
+	for (p = amp = q + 1; *p != '\0' && *p != '#'; p = amp + (*amp == '&')) {
 		amp = p + strcspn(p, "&#");
+		if (amp == p)
+			continue;
 		eq = memchr(p, '=', (size_t)(amp - p));
-		if (eq != NULL && secret(h, p, (size_t)(eq - p))) {
-			if (!drop) {
-				if (sep++)
-					jbuf_putc(out, '&');
-				jbuf_put(out, p, (size_t)(eq - p) + 1);
-				jbuf_puts(out, "***");
-			}
-		} else if (amp > p) {
-			if (sep++)
-				jbuf_putc(out, '&');
+		v = judge(arg, p, (size_t)((eq != NULL ? eq : amp) - p), eq != NULL);
+		if (v == DROP)
+			continue;
+		if (sep++)
+			jbuf_putc(out, '&');
+		if (v == MASK) {
+			jbuf_put(out, p, (size_t)(eq - p) + 1);
+			jbuf_puts(out, "***");
+		} else
 			jbuf_put(out, p, (size_t)(amp - p));
-		}
-		if (*amp == '#')
-			break;
 	}
 	if (sep == 0)
 		out->len = mark;	/* no parameter left: no "?" either */
-	if (*amp == '#')
-		jbuf_puts(out, amp);
+	jbuf_puts(out, amp);
+}
+
+struct secrets {
+	const struct http *h;
+	enum verdict	 verdict;	/* for a secret's value */
+};
+
+static enum verdict
+judge_secret(const void *arg, const char *name, size_t n, int has_value)
+{
+	const struct secrets *s = arg;
+
+	return has_value && secret(s->h, name, n) ? s->verdict : KEEP;
+}
+
+static enum verdict
+judge_name(const void *arg, const char *name, size_t n, int has_value)
+{
+	(void)has_value;
+	return strlen(arg) == n && strncmp(arg, name, n) == 0 ? DROP : KEEP;
+}
+
+/*
+ * url into out without its secrets: user information and the values of
+ * secret parameters become *** (MASK), or go (DROP).
+ */
+static void
+scrub(const struct http *h, const char *url, struct jbuf *out,
+    enum verdict verdict)
+{
+	const struct secrets s = { h, verdict };
+	const char *p = url, *scheme, *at, *slash;
+
+	if ((scheme = strstr(p, "://")) != NULL) {
+		scheme += 3;
+		jbuf_put(out, p, (size_t)(scheme - p));
+		slash = scheme + strcspn(scheme, "/?#");
+		at = memchr(scheme, '@', (size_t)(slash - scheme));
+		if (at != NULL) {
+			if (verdict == MASK)
+				jbuf_puts(out, "***@");
+			scheme = at + 1;
+		}
+		p = scheme;
+	}
+	filter_query(p, out, judge_secret, &s);
 }
 
 void
 http_redact(const struct http *h, const char *url, struct jbuf *out)
 {
-	scrub(h, url, out, 0);
+	scrub(h, url, out, MASK);
 }
 
 void
 http_strip(const struct http *h, const char *url, struct jbuf *out)
 {
-	scrub(h, url, out, 1);
+	scrub(h, url, out, DROP);
 }
 
 int
@@ -287,33 +325,8 @@ http_secret_header(const char *h)
 void
 http_drop_param(const char *url, const char *name, struct jbuf *out)
 {
-	const char *q = strchr(url, '?'), *p, *amp;
-	size_t n = strlen(name), mark;
-	int sep = 0;
-
 	jbuf_reset(out);
-	if (q == NULL) {
-		jbuf_puts(out, url);
-		(void)jbuf_cstr(out);
-		return;
-	}
-	jbuf_put(out, url, (size_t)(q - url));
-	mark = out->len;
-	jbuf_putc(out, '?');
-	for (p = amp = q + 1; *p != '\0' && *p != '#'; p = amp + (*amp == '&')) {
-		amp = p + strcspn(p, "&#");
-		if ((size_t)(amp - p) >= n && strncmp(p, name, n) == 0 &&
-		    (p[n] == '=' || p + n == amp))
-			continue;
-		if (amp > p) {
-			if (sep++)
-				jbuf_putc(out, '&');
-			jbuf_put(out, p, (size_t)(amp - p));
-		}
-	}
-	if (sep == 0)
-		out->len = mark;
-	jbuf_puts(out, amp);
+	filter_query(url, out, judge_name, name);
 	(void)jbuf_cstr(out);
 }
 
