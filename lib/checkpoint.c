@@ -119,24 +119,17 @@ checkpoint_save(const char *path, const char *source,
     const struct page_mark *m, struct lib_err *e)
 {
 	struct jbuf text = JBUF_INIT, tmp = JBUF_INIT;
-	char num[32];
+	char num[160];
 	int fd, ok, saved, rc = -1;
 
 	jbuf_puts(&text, "{\"source\":");
 	jbuf_str(&text, source, strlen(source));
+	(void)snprintf(num, sizeof(num), ",\"pages\":%llu,\"records\":%llu,"
+	    "\"page\":%lld,\"offset\":%lld", m->pages, m->records, m->page,
+	    m->offset);
 	jbuf_puts(&text, ",\"paginate\":\"");
 	jbuf_puts(&text, paginate_mode_name(m->mode));
-	(void)snprintf(num, sizeof(num), "%llu", m->pages);
-	jbuf_puts(&text, "\",\"pages\":");
-	jbuf_puts(&text, num);
-	(void)snprintf(num, sizeof(num), "%llu", m->records);
-	jbuf_puts(&text, ",\"records\":");
-	jbuf_puts(&text, num);
-	(void)snprintf(num, sizeof(num), "%lld", m->page);
-	jbuf_puts(&text, ",\"page\":");
-	jbuf_puts(&text, num);
-	(void)snprintf(num, sizeof(num), "%lld", m->offset);
-	jbuf_puts(&text, ",\"offset\":");
+	jbuf_putc(&text, '"');
 	jbuf_puts(&text, num);
 	if (m->cursor != NULL) {
 		jbuf_puts(&text, ",\"cursor\":");
