@@ -12,117 +12,22 @@ bats_require_minimum_version 1.5.0
 # ?per= says otherwise; it counts every request per path+query (/state),
 # forgotten before each test (/reset-state).  Every pgfetch run is bounded
 # by `timeout 60`.
-#
-# Tests marked skip "BUG: ..." assert what pgfetch should do and does not
-# yet: remove the skip when the bug is fixed.
 
 load helper
-
-BIG=9007199254740993
-
-# mock_get PATH: GET $MOCK/PATH with Python (curl is not a dependency);
-# the body on stdout.
-mock_get() {
-	python3 -c '
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
-    sys.stdout.write(r.read().decode())' "$MOCK$1"
-}
+load mock
 
 setup_file() {
-	local i port='' dir=$BATS_FILE_TMPDIR
-	ROOT=$dir/root
+	ROOT=$BATS_FILE_TMPDIR/root
 	mkdir -p "$ROOT"
 	export ROOT
-	python3 "$BATS_TEST_DIRNAME/mockapi.py" --lifetime 1200 --root "$ROOT" \
-	    > "$dir/mock.port" 2> "$dir/mock.log" 3>&- &
-	MOCK_PID=$!
-	export MOCK_PID
-	for (( i = 0; i < 100; i++ )); do
-		port=$(head -n 1 "$dir/mock.port" 2>/dev/null)
-		[[ $port =~ ^[0-9]+$ ]] && break
-		kill -0 "$MOCK_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! [[ $port =~ ^[0-9]+$ ]]; then
-		echo "tests/mockapi.py did not start: $(cat "$dir/mock.log")" >&2
-		return 1
-	fi
-	PORT=$port
-	MOCK="http://127.0.0.1:$port"
-	export PORT MOCK
-	for (( i = 0; i < 50; i++ )); do
-		mock_get / >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "tests/mockapi.py does not answer at $MOCK" >&2
-	return 1
+	mock_start --root "$ROOT"
 }
 
-teardown_file() {
-	local i
-	[[ -n ${MOCK_PID:-} ]] || return 0
-	kill "$MOCK_PID" 2>/dev/null || return 0
-	for (( i = 0; i < 50; i++ )); do
-		kill -0 "$MOCK_PID" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$MOCK_PID" 2>/dev/null || true
-}
+teardown_file() { mock_stop; }
 
 setup() {
 	sluice_setup pgfetch
 	mock_get /reset-state >/dev/null || fail "cannot reset the mock API"
-}
-
-# fetch ARG...: `pgfetch ARG...` must exit 0; its standard output is left in
-# ./out and its standard error in ./err.
-fetch() {
-	local st=0
-	timeout 60 pgfetch "$@" > out 2> err || st=$?
-	[[ $st -eq 0 ]] || fail "pgfetch $* exited $st: $(head -c 2000 err)"
-}
-
-# fetch_ok ARG...: as fetch, and nothing at all on stderr.
-fetch_ok() {
-	fetch "$@"
-	[[ ! -s err ]] || fail "pgfetch $*: unexpected stderr: $(head -c 2000 err)"
-}
-
-# want_records FIRST LAST: the compact text of records FIRST..LAST, one a
-# line, as pgfetch must write them (bash arithmetic: 64 bits, exact).
-want_records() {
-	local i
-	for (( i = $1; i <= $2; i++ )); do
-		printf '{"id":%d,"name":"r%d","big":%d}\n' "$i" "$i" $(( BIG + i ))
-	done
-}
-
-# records_are FIRST LAST [FILE]: FILE (default ./out) holds records
-# FIRST..LAST, each exactly once, in order, byte for byte.
-records_are() {
-	local f=${3:-out}
-	assert_equal "$(jq -r .id "$f")" "$(seq "$1" "$2")"
-	want_records "$1" "$2" > want
-	assert_file_bytes "$f" want
-}
-
-# The mock's record of the requests it had since the last /reset-state, for
-# WHICH: a path ("/page": every query of /page, not /page-total), a whole
-# path+query ("/reset?n=3"), or nothing (all requests).
-MATCH='select($w == "" or .key == $w or (.key | sub("[?].*"; "")) == $w)'
-
-# requests [WHICH]: how many requests reached the mock.
-requests() {
-	mock_get /state | jq --arg w "${1-}" \
-	    "[to_entries[] | $MATCH | .value.count] | add // 0"
-}
-
-# attempts [WHICH]: the request count of each distinct path+query, sorted,
-# one a line.
-attempts() {
-	mock_get /state | jq -r --arg w "${1-}" \
-	    "to_entries[] | $MATCH | .value.count" | sort -n
 }
 
 # snapshot FILE: the mock's /state now, kept in FILE for new_requests.  (A
