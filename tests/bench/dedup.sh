@@ -21,20 +21,12 @@ LC_ALL=C
 export LC_ALL
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 bindir=${1:-$here/../../bin}
 rows=${BENCH_DEDUP_ROWS:-1000000}
 keys=${BENCH_DEDUP_KEYS:-5000000}
 runs=${BENCH_RUNS:-3}
 refruns=${BENCH_REF_RUNS:-1}
-
-say() {
-	printf 'bench: %s\n' "$*" >&2
-}
-
-die() {
-	say "$*"
-	exit 1
-}
 
 missing=
 command -v sqlite-utils >/dev/null 2>&1 || missing="$missing sqlite-utils"
@@ -58,30 +50,9 @@ trap 'exit 143' TERM
 log=$tmp/stderr.log
 : >"$log"
 
-fail() {
-	say "$*"
-	if [ -s "$log" ]; then
-		say "last lines of stderr:"
-		tail -n 20 "$log" >&2
-	fi
-	exit 1
-}
-
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 cc -O2 -o "$tmp/dedupgen" "$here/dedupgen.c" 2>>"$log" ||
     fail "cannot build dedupgen.c"
-
-calc() {
-	awk "BEGIN { printf \"$1\", $2 }"
-}
-
-now() {
-	date +%s%N
-}
-
-rmdb() {
-	rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
-}
 
 TIMEFMT='%U %S %M'
 
@@ -207,16 +178,6 @@ row() {
 	    "$(calc '%.2f' "$ns / 1e9")" \
 	    "$(calc '%.1f' "$bytes / 1e6 / ($ns / 1e9)")" \
 	    "$cpus" "$(calc '%.1f' "$rss / 1024")"
-}
-
-target() {
-	if awk "BEGIN { exit !($2 $3 $4) }"; then
-		verdict=OK
-	else
-		verdict="BELOW TARGET"
-	fi
-	printf '%s: %s%s (target %s %s%s) %s\n' "$1" "$2" "$5" "$3" "$4" "$5" \
-	    "$verdict"
 }
 
 echo

@@ -30,6 +30,7 @@ LC_ALL=C
 export LC_ALL
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 bindir=${1:-$here/../../bin}
 runs=${BENCH_RUNS:-3}
 httprows=${BENCH_HTTP_ROWS:-390000}
@@ -40,15 +41,6 @@ per=100
 latency=20
 par=8
 nrec=$((pages * per))
-
-say() {
-	printf 'bench: %s\n' "$*" >&2
-}
-
-die() {
-	say "$*"
-	exit 1
-}
 
 # Dependencies: name the Debian packages, do not install them.
 missing=
@@ -84,25 +76,7 @@ trap 'exit 143' TERM
 log=$tmp/stderr.log
 : >"$log"
 
-fail() {
-	say "$*"
-	if [ -s "$log" ]; then
-		say "last lines of stderr:"
-		tail -n 20 "$log" >&2
-	fi
-	exit 1
-}
-
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
-
-# Arithmetic in awk: sh has integers only.
-calc() {
-	awk "BEGIN { printf \"$1\", $2 }"
-}
-
-now() {
-	date +%s%N
-}
 
 # --- the mock API ------------------------------------------------------
 
@@ -298,17 +272,6 @@ row() {
 	    "$(calc '%.2f' "$ns / 1e9")" \
 	    "$(calc '%.1f' "$3 / ($ns / 1e9)")" \
 	    "$cpus" "$(calc '%.1f' "$rss / 1024")"
-}
-
-# target LABEL VALUE OP LIMIT UNIT: one check line.
-target() {
-	if awk "BEGIN { exit !($2 $3 $4) }"; then
-		verdict=OK
-	else
-		verdict="BELOW TARGET"
-	fi
-	printf '%s: %s%s (target %s %s%s) %s\n' "$1" "$2" "$5" "$3" "$4" "$5" \
-	    "$verdict"
 }
 
 echo

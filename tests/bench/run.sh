@@ -23,6 +23,7 @@ LC_ALL=C
 export LC_ALL
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 bindir=${1:-$here/../../bin}
 rows=${BENCH_ROWS:-200000}
 bigrows=${BENCH_BIG_ROWS:-2000000}
@@ -30,15 +31,6 @@ rides=${BENCH_RIDES:-200000}
 bigrides=${BENCH_BIG_RIDES:-1000000}
 runs=${BENCH_RUNS:-3}
 slack=${BENCH_RSS_SLACK_MB:-5}
-
-say() {
-	printf 'bench: %s\n' "$*" >&2
-}
-
-die() {
-	say "$*"
-	exit 1
-}
 
 # Dependencies: name the Debian packages, do not install them.
 missing=
@@ -72,15 +64,6 @@ trap 'exit 143' TERM
 log=$tmp/stderr.log
 : >"$log"
 
-fail() {
-	say "$*"
-	if [ -s "$log" ]; then
-		say "last lines of stderr:"
-		tail -n 20 "$log" >&2
-	fi
-	exit 1
-}
-
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 cc -O2 -o "$tmp/genrides" "$here/genrides.c" 2>>"$log" ||
     fail "cannot build genrides.c"
@@ -92,19 +75,6 @@ cc -O2 -o "$tmp/cloop" "$here/cloop.c" \
 cc -O2 -o "$tmp/yparse" "$here/yparse.c" \
     $(pkg-config --cflags --libs yajl) 2>>"$log" ||
     fail "cannot build yparse.c"
-
-# Arithmetic in awk: sh has integers only.
-calc() {
-	awk "BEGIN { printf \"$1\", $2 }"
-}
-
-now() {
-	date +%s%N
-}
-
-rmdb() {
-	rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
-}
 
 # /usr/bin/time writes "user sys maxrss" as its last line into $tmp/ru
 # (a line before it says so when the command failed).
@@ -388,17 +358,6 @@ rssrow() {
 	printf '  %-34s %10s %12s %+10.1f\n' "$1" \
 	    "$(calc '%.1f' "$a / 1024")" "$(calc '%.1f' "$b / 1024")" \
 	    "$(calc '%.1f' "($b - $a) / 1024")"
-}
-
-# target LABEL VALUE OP LIMIT UNIT: one check line.
-target() {
-	if awk "BEGIN { exit !($2 $3 $4) }"; then
-		verdict=OK
-	else
-		verdict="BELOW TARGET"
-	fi
-	printf '%s: %s%s (target %s %s%s) %s\n' "$1" "$2" "$5" "$3" "$4" "$5" \
-	    "$verdict"
 }
 
 echo
