@@ -132,9 +132,6 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
-		case 'V':
-			(void)printf("dedup-merge (sluice) %s\n", SLUICE_VERSION);
-			return 0;
 		case 'k':
 			if (*optarg == '\0' || strstr(optarg, ",,") != NULL ||
 			    optarg[strlen(optarg) - 1] == ',' || *optarg == ',')

@@ -224,9 +224,6 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
-		case 'V':
-			(void)printf("jsonl-normalize (sluice) %s\n", SLUICE_VERSION);
-			return 0;
 		case 'k':
 			keys = optarg;
 			break;

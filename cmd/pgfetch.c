@@ -520,9 +520,6 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
-		case 'V':
-			(void)printf("pgfetch (sluice) %s\n", SLUICE_VERSION);
-			return 0;
 		case 'm':
 			f.messages = 1;
 			break;

@@ -80,9 +80,6 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
-		case 'V':
-			(void)printf("schema-infer (sluice) %s\n", SLUICE_VERSION);
-			return 0;
 		case 'k':
 			opts.keys = optarg;
 			break;

@@ -128,9 +128,6 @@ main(int argc, char *argv[])
 		case 'h':
 			help();
 			break;
-		case 'V':
-			(void)printf("sqlite-load (sluice) %s\n", SLUICE_VERSION);
-			return 0;
 		case 'k':
 			opts.keys = optarg;
 			break;

@@ -129,6 +129,9 @@ cli_option(struct cli *c, int opt, const char *arg)
 	case 'q':
 		c->quiet = 1;
 		return 1;
+	case 'V':
+		(void)printf("%s (sluice) %s\n", c->prog, SLUICE_VERSION);
+		exit(0);
 	case CLI_OPT_RAW:
 		c->raw = 1;
 		return 1;

@@ -83,6 +83,7 @@ void	cli_init(struct cli *, const char *prog);
 /*
  * Handle a common option: 1 if it was one, 0 if it is the program's own,
  * -1 after printing why the argument is wrong (the caller shows usage).
+ * -V prints the version and exits.
  */
 int	cli_option(struct cli *, int opt, const char *arg);
 /* --on-type-conflict variant|fail into *fail; -1 after a message. */
