@@ -1,6 +1,7 @@
 # tests/bench/common.sh - what the benchmark scripts share: messages,
-# arithmetic, the clock and the target lines.  Sourced, after $log (the
-# file that collects the commands' stderr) is known to the caller.
+# arithmetic, the clock, timing a command, and the target lines.  Sourced;
+# the functions use the caller's $log (the commands' stderr), $tmp and
+# $runs.
 # shellcheck shell=sh
 
 say() {
@@ -45,4 +46,34 @@ target() {
 # rmdb DB: a database and its WAL, shm and journal files.
 rmdb() {
 	rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
+}
+
+# measure NAME [RUNS]: RUNS times (default $runs), prep_NAME, then do_NAME
+# timed, then check_NAME if the script has one; keep the fastest run's wall
+# time (NAME_ns), CPU seconds (NAME_cpu) and peak RSS in KiB (NAME_rss),
+# from the "user sys maxrss" line /usr/bin/time left in $tmp/ru.
+measure() {
+	measure_runs=${2:-$runs}
+	say "timing $1 ($measure_runs runs)"
+	best=
+	i=0
+	while [ "$i" -lt "$measure_runs" ]; do
+		"prep_$1"
+		t0=$(now)
+		"do_$1" || fail "$1 failed (run $((i + 1)))"
+		t1=$(now)
+		if command -v "check_$1" >/dev/null 2>&1; then
+			"check_$1"
+		fi
+		ns=$((t1 - t0))
+		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
+			best=$ns
+			last=$(tail -n 1 "$tmp/ru")
+			eval "$1_cpu=$(echo "$last" |
+			    awk '{ printf "%.2f", $1 + $2 }')"
+			eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
+		fi
+		i=$((i + 1))
+	done
+	eval "$1_ns=$best"
 }

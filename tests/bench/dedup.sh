@@ -92,30 +92,6 @@ prep_sqlite_utils() {
 	rmdb "$tmp/su.db"
 }
 
-# measure NAME RUNS: prep_NAME then do_NAME RUNS times; keep the fastest
-# run's wall time (NAME_ns), CPU seconds (NAME_cpu), peak RSS KiB (NAME_rss).
-measure() {
-	say "timing $1 ($2 runs)"
-	best=
-	i=0
-	while [ "$i" -lt "$2" ]; do
-		"prep_$1"
-		t0=$(now)
-		"do_$1" || fail "$1 failed (run $((i + 1)))"
-		t1=$(now)
-		ns=$((t1 - t0))
-		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
-			best=$ns
-			last=$(tail -n 1 "$tmp/ru")
-			eval "$1_cpu=$(echo "$last" |
-			    awk '{ printf "%.2f", $1 + $2 }')"
-			eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
-		fi
-		i=$((i + 1))
-	done
-	eval "$1_ns=$best"
-}
-
 # --- 1M records, 50% duplicate keys --------------------------------------
 
 data=$tmp/dup.ndjson

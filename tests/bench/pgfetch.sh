@@ -190,32 +190,6 @@ check_pglocal() {
 	:
 }
 
-# measure NAME: run prep_NAME, do_NAME and check_NAME $runs times; keep the
-# fastest run's wall time (NAME_ns), CPU seconds (NAME_cpu) and peak RSS in
-# KiB (NAME_rss).
-measure() {
-	say "timing $1 ($runs runs)"
-	best=
-	i=0
-	while [ "$i" -lt "$runs" ]; do
-		"prep_$1"
-		t0=$(now)
-		"do_$1" || fail "$1 failed (run $((i + 1)))"
-		t1=$(now)
-		"check_$1"
-		ns=$((t1 - t0))
-		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
-			best=$ns
-			last=$(tail -n 1 "$tmp/ru")
-			eval "$1_cpu=$(echo "$last" |
-			    awk '{ printf "%.2f", $1 + $2 }')"
-			eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
-		fi
-		i=$((i + 1))
-	done
-	eval "$1_ns=$best"
-}
-
 # --- a) and b): pages ----------------------------------------------------
 
 measure seq
