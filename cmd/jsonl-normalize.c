@@ -62,8 +62,8 @@ help(void)
 	    "      --extracted-at      add _sluice_extracted_at to root rows\n"
 	    "      --jq EXPR           transform each record with jq first\n"
 	    "      --drop PATH         remove a field (a.b.c)\n"
-	    "      --hash PATH         replace a field by a salted SHA-256 token\n"
-	    "      --salt-env VAR      the environment variable holding the salt\n"
+	    "      --hash PATH         replace a field by its HMAC-SHA256 token\n"
+	    "      --salt-env VAR      the environment variable holding the key\n"
 	    "      --max-record-bytes N  the same as --max-line-bytes\n"
 	    "%s", synopsis, CLI_USAGE_COMMON);
 	exit(0);
@@ -111,6 +111,8 @@ struct run {
 	struct jbuf		 out;
 	struct jbuf		 warn;
 	struct jbuf		 jqout;
+	struct jbuf		 redacted;	/* a rejected line, for --on-error */
+	int			 paths;		/* --drop or --hash given */
 };
 
 /* Normalize one record or a list of them; any failure rejects the line. */
@@ -167,6 +169,30 @@ transformed(struct run *r, const char *stream, size_t len,
 	return 0;
 }
 
+/*
+ * Reject a line that parsed: what --on-error keeps of it has the fields
+ * of --drop dropped and of --hash hashed, as the rows would have.
+ */
+static int
+reject(struct run *r, const struct cli_line *l, const char *reason)
+{
+	struct cli_line redacted;
+	struct lib_err e;
+
+	if (!r->paths)
+		return cli_reject(&r->cli, l, reason);
+	jbuf_reset(&r->redacted);
+	if (norm_redact(r->norm, l->msg.root, l->msg.record, &r->redacted,
+	    &e) == -1) {
+		cli_error(&r->cli, e.code, "%s", e.msg);
+		return -1;
+	}
+	redacted = *l;
+	redacted.text = r->redacted.p;
+	redacted.len = r->redacted.len;
+	return cli_reject(&r->cli, &redacted, reason);
+}
+
 static int
 on_line(struct run *r, const struct cli_line *l)
 {
@@ -189,8 +215,44 @@ on_line(struct run *r, const struct cli_line *l)
 		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
 	}
 	if (rc == -1)
-		return cli_reject(&r->cli, l, e.msg);
+		return reject(r, l, e.msg);
 	return cli_write(&r->cli, r->out.p, r->out.len);
+}
+
+/*
+ * The end of a run that read all its input.  A path of --drop or --hash
+ * that named no member is said even with -q: a misspelt path leaves
+ * personal data in clear.  Members hidden by a later one of the same name
+ * are counted.  Both go to --stats as well.
+ */
+static void
+report(struct run *r, const struct norm_opts *o, struct jbuf *extra)
+{
+	const struct norm_path *p;
+	unsigned long dups = norm_duplicates(r->norm);
+	size_t i, n = 0;
+	char num[24];
+
+	jbuf_puts(extra, "\"unmatched_paths\":[");
+	for (i = 0; i < o->ndrop + o->nhash; i++) {
+		if (norm_path_matched(r->norm, i))
+			continue;
+		p = i < o->ndrop ? &o->drop[i] : &o->hash[i - o->ndrop];
+		cli_error(&r->cli, 0, "%s %s matched no member",
+		    i < o->ndrop ? "--drop" : "--hash", p->dotted);
+		if (n++ > 0)
+			jbuf_putc(extra, ',');
+		jbuf_puts(extra, i < o->ndrop ? "{\"option\":\"--drop\",\"path\":" :
+		    "{\"option\":\"--hash\",\"path\":");
+		jbuf_str(extra, p->dotted, strlen(p->dotted));
+		jbuf_putc(extra, '}');
+	}
+	(void)snprintf(num, sizeof(num), "%lu", dups);
+	jbuf_puts(extra, "],\"duplicate_members\":");
+	jbuf_puts(extra, num);
+	if (dups > 0 && !r->cli.quiet)
+		cli_error(&r->cli, 0, "%lu duplicate member%s: the last of each "
+		    "name in its object was kept", dups, dups == 1 ? "" : "s");
 }
 
 int
@@ -198,6 +260,7 @@ main(int argc, char *argv[])
 {
 	struct run r;
 	struct norm_opts opts;
+	struct jbuf stats_extra = JBUF_INIT;
 	struct cli_line l;
 	struct lib_err e;
 	const char *salt_env = NULL, *load_id = NULL;
@@ -209,6 +272,7 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	memset(&opts, 0, sizeof(opts));
 	opts.max_nesting = -1;
+	liberr_clear(&e);
 	cli_init(&r.cli, "jsonl-normalize");
 	r.cli.filter = 1;
 	r.cli.arrays = 1;
@@ -294,8 +358,12 @@ main(int argc, char *argv[])
 		(void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		opts.extracted_at = now;
 	}
-	if ((r.norm = norm_new(&opts)) == NULL ||
-	    (r.jqparser = jval_parser_new((size_t)1 << 30)) == NULL) {
+	r.paths = opts.ndrop + opts.nhash > 0;
+	if ((r.norm = norm_new(&opts, &e)) == NULL) {
+		cli_error(&r.cli, e.code, "%s", e.msg);
+		goto out;
+	}
+	if ((r.jqparser = jval_parser_new((size_t)1 << 30)) == NULL) {
 		cli_error(&r.cli, EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -326,14 +394,19 @@ main(int argc, char *argv[])
 		if (rc == -1)
 			break;
 	}
+	if (r.cli.status == 0)
+		report(&r, &opts, &stats_extra);
 out:
-	rc = cli_finish(&r.cli, NULL);
+	rc = cli_finish(&r.cli, stats_extra.len > 0 ? jbuf_cstr(&stats_extra) :
+	    NULL);
+	jbuf_free(&stats_extra);
 	norm_free(r.norm);
 	transform_free(r.jq);
 	jval_parser_free(r.jqparser);
 	jbuf_free(&r.out);
 	jbuf_free(&r.warn);
 	jbuf_free(&r.jqout);
+	jbuf_free(&r.redacted);
 	for (i = 0; i < opts.ndrop; i++)
 		norm_path_free(&opts.drop[i]);
 	for (i = 0; i < opts.nhash; i++)

@@ -2,7 +2,7 @@
  * Fast non-cryptographic hashing: 64 bits for in-memory maps, 128 bits
  * for row ids that must be the same on every run and every machine (the
  * bytes are read little-endian whatever the host).  Not for secrets:
- * jsonl-normalize --hash uses SHA-256 (sha256.h).
+ * jsonl-normalize --hash uses HMAC-SHA256 (hmac.h).
  */
 #ifndef HASH_H
 #define HASH_H

@@ -11,7 +11,7 @@
 #include "normalize.h"
 #include "schema.h"
 #include "hash.h"
-#include "sha256.h"
+#include "hmac.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -62,6 +62,8 @@ struct nentry {
 	long		 next;		/* the entry that followed it last time */
 	unsigned long	 seen;		/* the object that last had it */
 	size_t		 last;		/* its last member position there */
+	signed char	 act;		/* enum action for its path; -1: not yet */
+	signed char	 below;		/* a --drop or --hash path goes deeper */
 };
 
 /* A row id: 128 bits, and the 22 characters that show them. */
@@ -72,9 +74,10 @@ struct rowid {
 
 struct cell {
 	size_t		 col;
-	const struct jval *v;		/* NULL: the token below */
+	const struct jval *v;		/* NULL: the text in tokens below */
 	size_t		 tokoff;
 	size_t		 toklen;
+	int		 quoted;	/* the text is a string's (a token) */
 };
 
 struct pending {
@@ -88,6 +91,18 @@ struct pending {
 struct pathkey {
 	const char	*key;
 	size_t		 len;
+};
+
+enum action { KEEP, DROP, HASH };
+
+/* A --drop or --hash path, and each part's name once normalized. */
+struct npath {
+	const struct norm_path *p;
+	enum action	 act;
+	size_t		*partlens;
+	char		**names;
+	size_t		*namelens;
+	int		 matched;	/* a member of some record had it */
 };
 
 struct normalizer {
@@ -107,6 +122,10 @@ struct normalizer {
 	size_t		 ncells;
 	size_t		 capcells;
 	struct jbuf	 tokens;	/* --hash values of the current row */
+	struct jbuf	 tokenin;	/* the bytes a token is made of */
+	struct jbuf	 redacted;	/* a JSON value with --drop, --hash applied */
+	struct jbuf	 pathname;	/* a source key's name, to match paths */
+	struct jbuf	 fold;		/* a name in lower case */
 	struct jbuf	 scratch;
 	struct jbuf	 keybuf;
 	struct jbuf	 keytext;	/* a root's key values, for its id */
@@ -116,6 +135,11 @@ struct normalizer {
 	struct pathkey	*path;		/* pool of source paths (--drop, --hash) */
 	size_t		 npath;
 	size_t		 cappath;
+	struct npath	*paths;		/* --drop paths, then --hash paths */
+	size_t		 npaths;
+	size_t		 maxdepth;	/* the most parts a path has */
+	struct hmac	*hmac;		/* keyed by the salt */
+	unsigned long	 dups;		/* members a later one of its name hid */
 
 	size_t		*eis;		/* entries of the objects being walked */
 	size_t		 neis;
@@ -139,17 +163,52 @@ name_of(const struct normalizer *n, const char *s, size_t len, struct jbuf *out)
 }
 
 /*
+ * SQL names ignore ASCII case (SQLite's do: "id" and "ID" are one
+ * column), so the maps of table, column and prefix names hold each name
+ * in lower case: a name is taken once any spelling of it is.
+ */
+static const char *
+folded(struct normalizer *n, const char *s, size_t len)
+{
+	size_t i;
+
+	jbuf_reset(&n->fold);
+	jbuf_reserve(&n->fold, len + 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		n->fold.p[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	n->fold.len = len;
+	return n->fold.p;
+}
+
+static long
+name_get(struct normalizer *n, const struct strmap *names, const char *s,
+    size_t len)
+{
+	return strmap_get(names, folded(n, s, len), len);
+}
+
+static void
+name_put(struct normalizer *n, struct strmap *names, const char *s, size_t len,
+    size_t val)
+{
+	strmap_put(names, folded(n, s, len), len, val);
+}
+
+/*
  * The first free name of a namespace: base, else base_2, base_3...  The
  * name is left in out.
  */
 static void
-unique_name(const struct strmap *names, struct jbuf *out)
+unique_name(struct normalizer *n, const struct strmap *names, struct jbuf *out)
 {
 	size_t base = out->len;
 	char num[24];
 	unsigned long i;
 
-	for (i = 2; strmap_get(names, out->p, out->len) >= 0; i++) {
+	for (i = 2; name_get(n, names, out->p, out->len) >= 0; i++) {
 		out->len = base;
 		(void)snprintf(num, sizeof(num), "_%lu", i);
 		jbuf_puts(out, num);
@@ -199,8 +258,8 @@ add_table(struct normalizer *n, struct jbuf *name, const char *src,
 	t->src = xalloc_memdup(src, srclen);
 	/* Source keys cannot take the names of the metadata columns. */
 	for (m = is_root ? root_meta : child_meta; *m != NULL; m++)
-		strmap_put(&t->colnames, *m, strlen(*m), MAX_COLUMNS + 1);
-	strmap_put(&n->tablenames, name->p, name->len, n->ntables);
+		name_put(n, &t->colnames, *m, strlen(*m), MAX_COLUMNS + 1);
+	name_put(n, &n->tablenames, name->p, name->len, n->ntables);
 	return (long)n->ntables++;
 }
 
@@ -208,14 +267,31 @@ static long
 root_table(struct normalizer *n, const char *stream, size_t len,
     struct lib_err *e)
 {
-	long t;
+	size_t baselen;
+	long t, owner;
 
 	if ((t = strmap_get(&n->streams, stream, len)) >= 0)
 		return t;
 	jbuf_reset(&n->keybuf);
 	name_of(n, stream, len, &n->keybuf);
 	/* Two streams may normalize alike, or like a child table. */
-	unique_name(&n->tablenames, &n->keybuf);
+	baselen = n->keybuf.len;
+	owner = name_get(n, &n->tablenames, n->keybuf.p, baselen);
+	unique_name(n, &n->tablenames, &n->keybuf);
+	if (owner >= 0 && n->warn != NULL) {
+		jbuf_puts(n->warn, "stream ");
+		jbuf_str(n->warn, stream, len);
+		jbuf_puts(n->warn, " normalizes to ");
+		jbuf_put(n->warn, n->keybuf.p, baselen);
+		jbuf_puts(n->warn, ", the name of table ");
+		jbuf_put(n->warn, n->tables[owner].name, n->tables[owner].namelen);
+		if (n->tables[owner].namelen == baselen &&
+		    memcmp(n->tables[owner].name, n->keybuf.p, baselen) != 0)
+			jbuf_puts(n->warn, " to SQL, which ignores case");
+		jbuf_puts(n->warn, "; its table is ");
+		jbuf_put(n->warn, n->keybuf.p, n->keybuf.len);
+		jbuf_putc(n->warn, '\n');
+	}
 	if ((t = add_table(n, &n->keybuf, stream, len, 1, e)) < 0)
 		return -1;
 	strmap_put(&n->streams, stream, len, (size_t)t);
@@ -248,6 +324,8 @@ entry(struct normalizer *n, size_t table, size_t prefix, const char *key,
 	en->key = xalloc_memdup(key, len);
 	en->keylen = len;
 	en->col = en->sub = en->child = en->next = -1;
+	en->act = -1;
+	en->below = 0;
 	strmap_put(&n->entries, n->keybuf.p, n->keybuf.len, n->nents);
 	return n->nents++;
 }
@@ -299,15 +377,26 @@ joined_name(struct normalizer *n, const struct ntable *t, size_t prefix,
  */
 static void
 warn_collision(struct normalizer *n, const struct ntable *t, const char *first,
-    const char *key, size_t len, const char *base, size_t baselen,
-    const char *got, size_t gotlen)
+    const char *owner, const char *key, size_t len, const char *base,
+    size_t baselen, const char *got, size_t gotlen)
 {
 	if (n->warn == NULL)
 		return;
 	jbuf_puts(n->warn, "table ");
 	jbuf_put(n->warn, t->name, t->namelen);
 	jbuf_puts(n->warn, ": ");
-	if (first != NULL) {
+	if (first != NULL && owner != NULL && strlen(owner) == baselen &&
+	    memcmp(owner, base, baselen) != 0) {
+		/* The names differ in case only. */
+		jbuf_str(n->warn, first, strlen(first));
+		jbuf_puts(n->warn, " and ");
+		jbuf_str(n->warn, key, len);
+		jbuf_puts(n->warn, " normalize to ");
+		jbuf_puts(n->warn, owner);
+		jbuf_puts(n->warn, " and ");
+		jbuf_put(n->warn, base, baselen);
+		jbuf_puts(n->warn, ", one name to SQL, which ignores case");
+	} else if (first != NULL) {
 		jbuf_str(n->warn, first, strlen(first));
 		jbuf_puts(n->warn, " and ");
 		jbuf_str(n->warn, key, len);
@@ -344,12 +433,15 @@ column(struct normalizer *n, size_t ei, struct lib_err *e)
 		    t->name, MAX_COLUMNS), -1;
 	joined_name(n, t, prefix, key, len, &n->scratch);
 	baselen = n->scratch.len;
-	owner = strmap_get(&t->colnames, n->scratch.p, baselen);
-	unique_name(&t->colnames, &n->scratch);
-	if (n->scratch.len != baselen)
-		warn_collision(n, t, owner >= 0 && (size_t)owner < t->ncols ?
-		    t->cols[owner].src : NULL, key, len, n->scratch.p, baselen,
-		    n->scratch.p, n->scratch.len);
+	owner = name_get(n, &t->colnames, n->scratch.p, baselen);
+	unique_name(n, &t->colnames, &n->scratch);
+	if (n->scratch.len != baselen) {
+		int user = owner >= 0 && (size_t)owner < t->ncols;
+
+		warn_collision(n, t, user ? t->cols[owner].src : NULL,
+		    user ? t->cols[owner].name : NULL, key, len, n->scratch.p,
+		    baselen, n->scratch.p, n->scratch.len);
+	}
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 32;
 		t->cols = xalloc_realloc(t->cols, t->capcols, sizeof(*t->cols));
@@ -359,7 +451,7 @@ column(struct normalizer *n, size_t ei, struct lib_err *e)
 	c->name = xalloc_memdup(n->scratch.p, n->scratch.len);
 	c->namelen = n->scratch.len;
 	c->src = xalloc_memdup(key, len);
-	strmap_put(&t->colnames, c->name, c->namelen, t->ncols);
+	name_put(n, &t->colnames, c->name, c->namelen, t->ncols);
 	jbuf_reset(&n->scratch);
 	jbuf_str(&n->scratch, c->name, c->namelen);
 	jbuf_putc(&n->scratch, ':');
@@ -383,11 +475,12 @@ subprefix(struct normalizer *n, size_t ei)
 		return en->sub;
 	joined_name(n, t, prefix, key, len, &n->scratch);
 	baselen = n->scratch.len;
-	owner = strmap_get(&t->prefixnames, n->scratch.p, baselen);
-	unique_name(&t->prefixnames, &n->scratch);
+	owner = name_get(n, &t->prefixnames, n->scratch.p, baselen);
+	unique_name(n, &t->prefixnames, &n->scratch);
 	if (n->scratch.len != baselen)
-		warn_collision(n, t, owner >= 0 ? t->prefixsrc[owner] : NULL, key,
-		    len, n->scratch.p, baselen, n->scratch.p, n->scratch.len);
+		warn_collision(n, t, owner >= 0 ? t->prefixsrc[owner] : NULL,
+		    owner >= 0 ? t->prefixes[owner] : NULL, key, len,
+		    n->scratch.p, baselen, n->scratch.p, n->scratch.len);
 	t->prefixes = xalloc_realloc(t->prefixes, t->nprefixes + 1,
 	    sizeof(*t->prefixes));
 	t->prefixlens = xalloc_realloc(t->prefixlens, t->nprefixes + 1,
@@ -399,7 +492,7 @@ subprefix(struct normalizer *n, size_t ei)
 	t->prefixes[t->nprefixes] = xalloc_memdup(n->scratch.p, n->scratch.len);
 	t->prefixlens[t->nprefixes] = n->scratch.len;
 	t->first[t->nprefixes] = -1;
-	strmap_put(&t->prefixnames, n->scratch.p, n->scratch.len, t->nprefixes);
+	name_put(n, &t->prefixnames, n->scratch.p, n->scratch.len, t->nprefixes);
 	en->sub = (long)t->nprefixes;
 	return (long)t->nprefixes++;
 }
@@ -420,11 +513,12 @@ child_table(struct normalizer *n, size_t ei, struct lib_err *e)
 	joined_name(n, &n->tables[ti], prefix, key, len, &n->scratch);
 	jbuf_put(&name, n->scratch.p, n->scratch.len);
 	baselen = name.len;
-	c = strmap_get(&n->tablenames, name.p, baselen);
-	unique_name(&n->tablenames, &name);
+	c = name_get(n, &n->tablenames, name.p, baselen);
+	unique_name(n, &n->tablenames, &name);
 	if (name.len != baselen)
 		warn_collision(n, &n->tables[ti], c >= 0 ? n->tables[c].src : NULL,
-		    key, len, name.p, baselen, name.p, name.len);
+		    c >= 0 ? n->tables[c].name : NULL, key, len, name.p, baselen,
+		    name.p, name.len);
 	c = add_table(n, &name, key, len, 0, e);
 	jbuf_free(&name);
 	if (c < 0)
@@ -433,10 +527,13 @@ child_table(struct normalizer *n, size_t ei, struct lib_err *e)
 	return c;
 }
 
-/* Put a value in the row: a later duplicate of a column wins. */
+/*
+ * Put a value in the row: v, or (v NULL) the text at tokoff in tokens, a
+ * string's when quoted, else JSON.  A later duplicate of a column wins.
+ */
 static void
 cell(struct normalizer *n, struct ntable *t, size_t col, const struct jval *v,
-    size_t tokoff, size_t toklen)
+    size_t tokoff, size_t toklen, int quoted)
 {
 	struct ncol *c = &t->cols[col];
 	struct cell *cl;
@@ -456,57 +553,146 @@ cell(struct normalizer *n, struct ntable *t, size_t col, const struct jval *v,
 	cl->v = v;
 	cl->tokoff = tokoff;
 	cl->toklen = toklen;
+	cl->quoted = quoted;
 }
 
-enum action { KEEP, DROP, HASH };
-
-/* What --drop and --hash say of the field at path[0..depth). */
-static enum action
-action(const struct normalizer *n, const struct pathkey *path, size_t depth)
+/* A cell's value as JSON text. */
+static void
+put_cell(const struct normalizer *n, const struct cell *cl, struct jbuf *out)
 {
+	if (cl->v != NULL)
+		jbuf_value(out, cl->v);
+	else if (cl->quoted) {
+		jbuf_putc(out, '"');
+		jbuf_put(out, n->tokens.p + cl->tokoff, cl->toklen);
+		jbuf_putc(out, '"');
+	} else
+		jbuf_put(out, n->tokens.p + cl->tokoff, cl->toklen);
+}
+
+/*
+ * Does part k of a path name this source key?  It does when it is the key
+ * or when both give the same name (under --naming): "payment" names the
+ * key "Payment", whose column is payment.
+ */
+static int
+part_names(struct normalizer *n, const struct npath *np, size_t k,
+    const struct pathkey *key)
+{
+	if (np->partlens[k] == key->len &&
+	    memcmp(np->p->keys[k], key->key, key->len) == 0)
+		return 1;
+	jbuf_reset(&n->pathname);
+	name_of(n, key->key, key->len, &n->pathname);
+	return n->pathname.len == np->namelens[k] &&
+	    memcmp(n->pathname.p, np->names[k], np->namelens[k]) == 0;
+}
+
+/*
+ * What --drop and --hash say of the member at source path path[0..depth):
+ * every path that names it is marked matched, and a drop wins over a
+ * hash.  With below, *below says whether a path names something deeper.
+ */
+static enum action
+path_action(struct normalizer *n, const struct pathkey *path, size_t depth,
+    int *below)
+{
+	enum action act = KEEP;
 	size_t i, k;
 
-	for (i = 0; i < n->opts.ndrop + n->opts.nhash; i++) {
-		const struct norm_path *p = i < n->opts.ndrop ?
-		    &n->opts.drop[i] : &n->opts.hash[i - n->opts.ndrop];
+	if (below != NULL)
+		*below = 0;
+	for (i = 0; i < n->npaths; i++) {
+		struct npath *np = &n->paths[i];
 
-		if (p->nkeys != depth)
+		if (np->p->nkeys < depth || (np->p->nkeys > depth &&
+		    (below == NULL || *below)))
 			continue;
-		for (k = 0; k < depth; k++)
-			if (strlen(p->keys[k]) != path[k].len ||
-			    memcmp(p->keys[k], path[k].key, path[k].len) != 0)
-				break;
-		if (k == depth)
-			return i < n->opts.ndrop ? DROP : HASH;
+		for (k = 0; k < depth && part_names(n, np, k, &path[k]); k++)
+			;
+		if (k < depth)
+			continue;
+		if (np->p->nkeys > depth) {
+			*below = 1;
+			continue;
+		}
+		np->matched = 1;
+		if (act == KEEP || np->act == DROP)
+			act = np->act;
 	}
-	return KEEP;
+	return act;
 }
 
-/* The salted SHA-256 of a value, in hex, kept in n->tokens. */
-static void
-token(struct normalizer *n, const struct jval *v, size_t *off, size_t *len)
+/*
+ * path_action for the member of entry ei, whose source path is
+ * path[0..depth): the path of an entry never changes, so it is worked out
+ * once per entry.
+ */
+static enum action
+entry_action(struct normalizer *n, size_t ei, const struct pathkey *path,
+    size_t depth)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char d[32];
-	struct sha256 s;
-	int i;
+	int below;
 
-	sha256_init(&s);
-	sha256_update(&s, n->opts.salt, n->opts.saltlen);
-	if (v->type == JV_STRING)
-		sha256_update(&s, v->str, v->len);
-	else {
-		jbuf_reset(&n->scratch);
-		jbuf_value(&n->scratch, v);
-		sha256_update(&s, n->scratch.p, n->scratch.len);
+	if (n->ents[ei].act < 0) {
+		n->ents[ei].act = (signed char)path_action(n, path, depth, &below);
+		n->ents[ei].below = (signed char)below;
 	}
-	sha256_final(&s, d);
-	*off = n->tokens.len;
-	for (i = 0; i < 32; i++) {
-		jbuf_putc(&n->tokens, hex[d[i] >> 4]);
-		jbuf_putc(&n->tokens, hex[d[i] & 15]);
+	return (enum action)n->ents[ei].act;
+}
+
+/*
+ * The token of a value: a persisted format (jsonl-normalize(1), HASHING),
+ * so that equal values join across runs.  HMAC-SHA256 keyed by the salt
+ * of one type byte and the value's bytes: 's' and a string's bytes
+ * (unescaped), 'n' and a number's text as it arrived, 'b' and true or
+ * false, 'o' or 'a' and an object's or array's JSON text as
+ * jsonl-normalize writes it.  A null has no token.
+ */
+static int
+token(struct normalizer *n, const struct jval *v, char hex[HMAC_HEX_LEN],
+    struct lib_err *e)
+{
+	unsigned char tag;
+
+	switch (v->type) {
+	case JV_STRING:
+		return hmac_tagged_hex(n->hmac, 's', v->str, v->len, hex, e);
+	case JV_NUMBER:
+		return hmac_tagged_hex(n->hmac, 'n', v->str, v->len, hex, e);
+	case JV_TRUE:
+	case JV_FALSE:
+		tag = 'b';
+		break;
+	case JV_OBJECT:
+		tag = 'o';
+		break;
+	default:
+		tag = 'a';
+		break;
 	}
-	*len = 64;
+	jbuf_reset(&n->tokenin);
+	jbuf_value(&n->tokenin, v);
+	return hmac_tagged_hex(n->hmac, tag, n->tokenin.p, n->tokenin.len, hex, e);
+}
+
+/* A cell holding the token of v (a null stays null). */
+static int
+token_cell(struct normalizer *n, size_t table, size_t col,
+    const struct jval *v, struct lib_err *e)
+{
+	size_t off = n->tokens.len;
+
+	if (v->type == JV_NULL) {
+		cell(n, &n->tables[table], col, v, 0, 0, 0);
+		return 0;
+	}
+	jbuf_reserve(&n->tokens, HMAC_HEX_LEN);
+	if (token(n, v, n->tokens.p + off, e) == -1)
+		return -1;
+	n->tokens.len += HMAC_HEX_LEN;
+	cell(n, &n->tables[table], col, NULL, off, HMAC_HEX_LEN, 1);
+	return 0;
 }
 
 static int
@@ -525,6 +711,92 @@ path_push(struct normalizer *n, const char *key, size_t len)
 	n->path[n->npath].key = key;
 	n->path[n->npath].len = len;
 	return n->npath++;
+}
+
+/* The path of a member: its object's (at pathoff), then its key. */
+static size_t
+member_path(struct normalizer *n, size_t pathoff, size_t pathlen,
+    const struct jval *m)
+{
+	size_t mypath = n->npath, i;
+
+	/* Copied, so that the member's path is contiguous. */
+	for (i = 0; i < pathlen; i++)
+		(void)path_push(n, n->path[pathoff + i].key,
+		    n->path[pathoff + i].len);
+	(void)path_push(n, m->key, m->keylen);
+	return mypath;
+}
+
+/*
+ * Write v, the value at source path n->path[pathoff .. pathoff + depth),
+ * as JSON with --drop and --hash applied inside it, arrays transparent as
+ * in the rows.
+ */
+static int
+redact_value(struct normalizer *n, const struct jval *v, size_t pathoff,
+    size_t depth, struct jbuf *out, struct lib_err *e)
+{
+	const struct jval *m;
+	char hex[HMAC_HEX_LEN];
+	size_t mypath;
+	int first = 1;
+
+	if (depth >= n->maxdepth || (v->type != JV_OBJECT &&
+	    v->type != JV_ARRAY)) {
+		jbuf_value(out, v);
+		return 0;
+	}
+	jbuf_putc(out, v->type == JV_OBJECT ? '{' : '[');
+	for (m = v->child; m != NULL; m = m->next) {
+		enum action act = KEEP;
+
+		mypath = pathoff;
+		if (v->type == JV_OBJECT) {
+			mypath = member_path(n, pathoff, depth, m);
+			if ((act = path_action(n, n->path + mypath, depth + 1,
+			    NULL)) == DROP)
+				continue;
+		}
+		if (!first)
+			jbuf_putc(out, ',');
+		first = 0;
+		if (v->type == JV_OBJECT) {
+			jbuf_str(out, m->key, m->keylen);
+			jbuf_putc(out, ':');
+		}
+		if (act == HASH && m->type != JV_NULL) {
+			if (token(n, m, hex, e) == -1)
+				return -1;
+			jbuf_putc(out, '"');
+			jbuf_put(out, hex, HMAC_HEX_LEN);
+			jbuf_putc(out, '"');
+		} else if (redact_value(n, m, mypath, v->type == JV_OBJECT ?
+		    depth + 1 : depth, out, e) == -1)
+			return -1;
+	}
+	jbuf_putc(out, v->type == JV_OBJECT ? '}' : ']');
+	return 0;
+}
+
+/*
+ * A cell holding a container kept as JSON (--max-nesting), at source path
+ * n->path[pathoff .. pathoff + depth): with the members that --drop and
+ * --hash name inside it dropped or hashed.
+ */
+static int
+json_cell(struct normalizer *n, size_t table, size_t col,
+    const struct jval *v, size_t pathoff, size_t depth, struct lib_err *e)
+{
+	size_t off;
+
+	jbuf_reset(&n->redacted);
+	if (redact_value(n, v, pathoff, depth, &n->redacted, e) == -1)
+		return -1;
+	off = n->tokens.len;
+	jbuf_put(&n->tokens, n->redacted.p, n->redacted.len);
+	cell(n, &n->tables[table], col, NULL, off, n->redacted.len, 0);
+	return 0;
 }
 
 struct walk {
@@ -563,7 +835,7 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
     struct lib_err *e)
 {
 	const struct jval *m;
-	size_t off = 0, len = 0, mypath = pathoff, ei, base = n->neis, j;
+	size_t mypath = pathoff, ei, base = n->neis, j;
 	unsigned long stamp = ++n->objstamp;
 	long c, prev = -1;
 	int dup = 0, rc = -1;
@@ -578,8 +850,10 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			ei = next_entry(n, w->table, prefix, prev, m->key,
 			    m->keylen);
 			prev = (long)ei;
-			if (n->ents[ei].seen == stamp)
+			if (n->ents[ei].seen == stamp) {
 				dup = 1;
+				n->dups++;
+			}
 			n->ents[ei].seen = stamp;
 			n->ents[ei].last = j;
 			if (n->neis == n->capeis) {
@@ -601,29 +875,15 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			prev = (long)ei;
 		}
 		if (w->paths) {
-			/* Copy the path so that this member's is contiguous. */
-			size_t i;
-
-			mypath = n->npath;
-			for (i = 0; i < pathlen; i++)
-				(void)path_push(n, n->path[pathoff + i].key,
-				    n->path[pathoff + i].len);
-			(void)path_push(n, m->key, m->keylen);
-			switch (action(n, n->path + mypath, pathlen + 1)) {
+			mypath = member_path(n, pathoff, pathlen, m);
+			switch (entry_action(n, ei, n->path + mypath,
+			    pathlen + 1)) {
 			case DROP:
 				continue;
 			case HASH:
-				if ((c = column(n, ei, e)) < 0)
+				if ((c = column(n, ei, e)) < 0 ||
+				    token_cell(n, w->table, (size_t)c, m, e) == -1)
 					goto out;
-				if (m->type == JV_NULL) {
-					/* Nothing to hide in a null. */
-					cell(n, &n->tables[w->table], (size_t)c, m,
-					    0, 0);
-					continue;
-				}
-				token(n, m, &off, &len);
-				cell(n, &n->tables[w->table], (size_t)c, NULL, off,
-				    len);
 				continue;
 			default:
 				break;
@@ -648,7 +908,15 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 		}
 		if ((c = column(n, ei, e)) < 0)
 			goto out;
-		cell(n, &n->tables[w->table], (size_t)c, m, 0, 0);
+		if (w->paths && n->ents[ei].below && (m->type == JV_OBJECT ||
+		    m->type == JV_ARRAY)) {
+			/* An object or array kept as JSON holds a path. */
+			if (json_cell(n, w->table, (size_t)c, m, mypath,
+			    pathlen + 1, e) == -1)
+				goto out;
+			continue;
+		}
+		cell(n, &n->tables[w->table], (size_t)c, m, 0, 0, 0);
 	}
 	rc = 0;
 out:
@@ -680,13 +948,7 @@ emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
 		const struct ncol *c = &t->cols[cl->col];
 
 		jbuf_put(out, c->member, c->memberlen);
-		if (cl->v != NULL)
-			jbuf_value(out, cl->v);
-		else {
-			jbuf_putc(out, '"');
-			jbuf_put(out, n->tokens.p + cl->tokoff, cl->toklen);
-			jbuf_putc(out, '"');
-		}
+		put_cell(n, cl, out);
 		jbuf_putc(out, ',');
 	}
 	jbuf_put(out, meta, metalen);
@@ -828,7 +1090,13 @@ emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
 		if ((c = column(n, entry(n, ti, 0, elem->type == JV_ARRAY ?
 		    "list" : "value", elem->type == JV_ARRAY ? 4 : 5), e)) < 0)
 			goto fail;
-		cell(n, &n->tables[ti], (size_t)c, elem, 0, 0);
+		if (w.paths && (elem->type == JV_OBJECT || elem->type == JV_ARRAY)) {
+			/* Kept as JSON: what the paths name inside it goes. */
+			if (json_cell(n, ti, (size_t)c, elem, pathoff, pathlen,
+			    e) == -1)
+				goto fail;
+		} else
+			cell(n, &n->tables[ti], (size_t)c, elem, 0, 0, 0);
 	}
 	announce(n, ti, out);
 	/* Built by hand: this runs for every child row. */
@@ -878,25 +1146,26 @@ key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 {
 	struct ntable *t = &n->tables[ti];
 	struct jbuf *keys = &n->keytext;
-	const struct jval *v;
+	const struct cell *cl;
 	uint64_t h[2];
 	size_t k;
 	long c;
 
 	jbuf_reset(keys);
 	for (k = 0; k < n->opts.nkeys; k++) {
-		c = strmap_get(&t->colnames, n->opts.keys[k],
+		c = name_get(n, &t->colnames, n->opts.keys[k],
 		    strlen(n->opts.keys[k]));
-		v = c >= 0 && (size_t)c < t->ncols &&
+		cl = c >= 0 && (size_t)c < t->ncols &&
 		    t->cols[c].stamp == n->rowstamp ?
-		    n->cells[t->cols[c].pos].v : NULL;
-		if (v == NULL || v->type == JV_NULL)
+		    &n->cells[t->cols[c].pos] : NULL;
+		/* A hashed key is its token (v NULL): ids follow the token. */
+		if (cl == NULL || (cl->v != NULL && cl->v->type == JV_NULL))
 			return liberr_set(e, EX_DATAERR,
 			    "table %s: record has no value for key \"%s\"",
 			    t->name, n->opts.keys[k]);
 		if (k > 0)
 			jbuf_putc(keys, '\x1f');
-		jbuf_value(keys, v);
+		put_cell(n, cl, keys);
 	}
 	hash128(keys->p, keys->len, h);
 	id_set(out, h[0], h[1]);
@@ -946,15 +1215,96 @@ fail:
 	return -1;
 }
 
+int
+norm_redact(struct normalizer *n, const struct jval *root,
+    const struct jval *record, struct jbuf *out, struct lib_err *e)
+{
+	const struct jval *m;
+	int rc = 0;
+
+	n->npath = 0;
+	if (root == record)
+		return redact_value(n, root, 0, 0, out, e);
+	if (root->type != JV_OBJECT) {
+		jbuf_value(out, root);
+		return 0;
+	}
+	/* A message: its record member is the record. */
+	jbuf_putc(out, '{');
+	for (m = root->child; m != NULL && rc == 0; m = m->next) {
+		if (m != root->child)
+			jbuf_putc(out, ',');
+		jbuf_str(out, m->key, m->keylen);
+		jbuf_putc(out, ':');
+		if (m == record)
+			rc = redact_value(n, m, 0, 0, out, e);
+		else
+			jbuf_value(out, m);
+	}
+	jbuf_putc(out, '}');
+	return rc;
+}
+
+int
+norm_path_matched(const struct normalizer *n, size_t i)
+{
+	return n->paths[i].matched;
+}
+
+unsigned long
+norm_duplicates(const struct normalizer *n)
+{
+	return n->dups;
+}
+
+/* The paths of --drop and --hash, each part's normalized name with it. */
+static void
+paths_new(struct normalizer *n, const struct norm_opts *o)
+{
+	size_t i, k;
+
+	n->npaths = o->ndrop + o->nhash;
+	n->paths = xalloc_realloc(NULL, n->npaths + 1, sizeof(*n->paths));
+	for (i = 0; i < n->npaths; i++) {
+		struct npath *np = &n->paths[i];
+
+		np->p = i < o->ndrop ? &o->drop[i] : &o->hash[i - o->ndrop];
+		np->act = i < o->ndrop ? DROP : HASH;
+		np->matched = 0;
+		np->partlens = xalloc_realloc(NULL, np->p->nkeys,
+		    sizeof(*np->partlens));
+		np->names = xalloc_realloc(NULL, np->p->nkeys, sizeof(*np->names));
+		np->namelens = xalloc_realloc(NULL, np->p->nkeys,
+		    sizeof(*np->namelens));
+		for (k = 0; k < np->p->nkeys; k++) {
+			np->partlens[k] = strlen(np->p->keys[k]);
+			jbuf_reset(&n->pathname);
+			name_of(n, np->p->keys[k], np->partlens[k], &n->pathname);
+			np->names[k] = xalloc_memdup(n->pathname.p,
+			    n->pathname.len);
+			np->namelens[k] = n->pathname.len;
+		}
+		if (np->p->nkeys > n->maxdepth)
+			n->maxdepth = np->p->nkeys;
+	}
+}
+
 struct normalizer *
-norm_new(const struct norm_opts *o)
+norm_new(const struct norm_opts *o, struct lib_err *e)
 {
 	struct normalizer *n;
 	struct timespec ts;
 
-	if ((n = calloc(1, sizeof(*n))) == NULL)
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		(void)liberr_set(e, EX_OSERR, "out of memory");
 		return NULL;
+	}
 	n->opts = *o;
+	paths_new(n, o);
+	if (o->nhash > 0 && (n->hmac = hmac_new(o->salt, o->saltlen, e)) == NULL) {
+		norm_free(n);
+		return NULL;
+	}
 	jbuf_puts(&n->meta, "\"_sluice_load_id\":");
 	jbuf_str(&n->meta, o->load_id, strlen(o->load_id));
 	if (o->extracted_at != NULL) {
@@ -981,6 +1331,15 @@ norm_free(struct normalizer *n)
 
 	if (n == NULL)
 		return;
+	for (i = 0; i < n->npaths; i++) {
+		for (j = 0; j < n->paths[i].p->nkeys; j++)
+			free(n->paths[i].names[j]);
+		free(n->paths[i].names);
+		free(n->paths[i].namelens);
+		free(n->paths[i].partlens);
+	}
+	free(n->paths);
+	hmac_free(n->hmac);
 	for (i = 0; i < n->ntables; i++) {
 		struct ntable *t = &n->tables[i];
 
@@ -1016,6 +1375,10 @@ norm_free(struct normalizer *n)
 	free(n->path);
 	free(n->announced);
 	jbuf_free(&n->tokens);
+	jbuf_free(&n->tokenin);
+	jbuf_free(&n->redacted);
+	jbuf_free(&n->pathname);
+	jbuf_free(&n->fold);
 	jbuf_free(&n->scratch);
 	jbuf_free(&n->keybuf);
 	jbuf_free(&n->keytext);
@@ -1029,6 +1392,7 @@ norm_path_parse(struct norm_path *p, const char *dotted)
 	const char *s = dotted, *dot;
 
 	memset(p, 0, sizeof(*p));
+	p->dotted = xalloc_memdup(dotted, strlen(dotted));
 	for (;;) {
 		dot = strchr(s, '.');
 		if ((dot ? (size_t)(dot - s) : strlen(s)) == 0) {
@@ -1052,6 +1416,8 @@ norm_path_free(struct norm_path *p)
 	for (i = 0; i < p->nkeys; i++)
 		free(p->keys[i]);
 	free(p->keys);
+	free(p->dotted);
+	p->dotted = NULL;
 	p->keys = NULL;
 	p->nkeys = 0;
 }

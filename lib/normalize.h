@@ -18,8 +18,13 @@
 #include "jval.h"
 #include "liberr.h"
 
-/* A field path given to --drop or --hash: source keys, arrays transparent. */
+/*
+ * A field path given to --drop or --hash: source keys, arrays transparent.
+ * A part names a key that it equals or that gives the same name (under
+ * --naming): "payment" names "Payment".
+ */
 struct norm_path {
+	char		*dotted;	/* as given */
 	char		**keys;
 	size_t		 nkeys;
 };
@@ -35,13 +40,14 @@ struct norm_opts {
 	size_t		 ndrop;
 	struct norm_path *hash;
 	size_t		 nhash;
-	const char	*salt;
+	const char	*salt;		/* the HMAC key of --hash */
 	size_t		 saltlen;
 };
 
 struct normalizer;
 
-struct normalizer *norm_new(const struct norm_opts *);
+/* NULL with e set (out of memory, no HMAC in libcrypto). */
+struct normalizer *norm_new(const struct norm_opts *, struct lib_err *e);
 void	norm_free(struct normalizer *);
 
 /* Split "a.b.c" into a path; the path owns copies.  -1 on an empty part. */
@@ -60,5 +66,19 @@ void	norm_path_free(struct norm_path *);
 int	norm_record(struct normalizer *, const char *stream, size_t len,
 	    const struct jval *record, struct jbuf *out, struct jbuf *warn,
 	    struct lib_err *e);
+
+/*
+ * Append root as JSON to out with --drop and --hash applied to its records:
+ * root itself when record is root (an object, or an array of them), else
+ * the member record of the message root.  For a rejected line, so that
+ * the quarantine keeps no more personal data than the rows would.
+ */
+int	norm_redact(struct normalizer *, const struct jval *root,
+	    const struct jval *record, struct jbuf *out, struct lib_err *e);
+
+/* Whether path i (the --drop paths, then the --hash paths) named a member. */
+int	norm_path_matched(const struct normalizer *, size_t i);
+/* How many members a later member of the same name in its object hid. */
+unsigned long norm_duplicates(const struct normalizer *);
 
 #endif

@@ -384,12 +384,12 @@ check_table() {
 }
 
 @test "duplicate keys inside one object: the last value wins, one column" {
-	jn -t t -- '{"id":1,"a":1,"a":2,"o":{"x":"old","x":"new"}}'
+	jn -q -t t -- '{"id":1,"a":1,"a":2,"o":{"x":"old","x":"new"}}'
 	assert_output '{"type":"RECORD","stream":"t","record":{"id":1,"a":2,"o__x":"new","_sluice_load_id":"L","_sluice_id":"#1"}}'
 }
 
 @test "duplicate keys: an earlier array or object value does not survive either" {
-	jn -t t -- '{"id":1,"p":[1,2],"p":[3],"a":{"b":1},"a":2}'
+	jn -q -t t -- '{"id":1,"p":[1,2],"p":[3],"a":{"b":1},"a":2}'
 	assert_output "$(printf '%s\n' \
 	    '{"type":"RECORD","stream":"t","record":{"id":1,"a":2,"_sluice_load_id":"L","_sluice_id":"#1"}}' \
 	    '{"type":"RECORD","stream":"t__p","record":{"value":3,"_sluice_parent_id":"#1","_sluice_list_idx":0,"_sluice_root_id":"#1","_sluice_id":"#2"}}')"
@@ -401,6 +401,33 @@ check_table() {
 	assert_equal "$(jq -r 'select(.type == "RECORD") | .record._sluice_id' out | sort | uniq -d)" ""
 	run -0 --separate-stderr bash -c 'schema-infer -q <out | sqlite-load -q db'
 	assert_equal "$(sql db 'SELECT value FROM t__p')" 3
+}
+
+@test "duplicate members are counted: a notice at the end and duplicate_members in --stats" {
+	printf '%s\n' '{"id":1,"a":1,"a":2,"o":{"x":"old","x":"new"}}' '{"id":2,"a":3}' > in.jsonl
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L --stats st.json in.jsonl
+	assert_stderr 'jsonl-normalize: 2 duplicate members: the last of each name in its object was kept'
+	assert_equal "$(jq -c .record.a <<<"$output" | tr '\n' ' ')" '2 3 '
+	assert_equal "$(jq .duplicate_members st.json)" 2
+	run -0 --separate-stderr jsonl-normalize -q -t t --load-id L --stats st.json in.jsonl
+	assert_stderr_empty
+}
+
+@test "names that differ only in case are one name to SQL: the second spelling gets _2, for columns, objects and child tables" {
+	printf '%s\n' '{"id":1,"ID":2,"O":{"x":3},"o":{"x":4},"Tags":["a"],"tags":["b"]}' > in.jsonl
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L --naming keep in.jsonl
+	assert_equal "$(jq -c '.record | del(._sluice_id, ._sluice_parent_id, ._sluice_root_id, ._sluice_list_idx, ._sluice_load_id)' <<<"$output" | tr '\n' ' ')" \
+	    '{"id":1,"ID_2":2,"O__x":3,"o_2__x":4} {"value":"a"} {"value":"b"} '
+	assert_equal "$(jq -r .stream <<<"$output" | tr '\n' ' ')" 't t__Tags t__tags_2 '
+	assert_stderr_line 'jsonl-normalize: in.jsonl:1: table t: "id" and "ID" normalize to id and ID, one name to SQL, which ignores case; "ID" becomes ID_2'
+	assert_stderr_line 'jsonl-normalize: in.jsonl:1: table t: "Tags" and "tags" normalize to t__Tags and t__tags, one name to SQL, which ignores case; "tags" becomes t__tags_2'
+	run -0 --separate-stderr bash -c 'jsonl-normalize -q -t t --naming keep in.jsonl | schema-infer -q | sqlite-load -q db'
+	assert_equal "$(sql db 'SELECT id, ID_2, O__x, o_2__x FROM t')" '1|2|3|4'
+	assert_equal "$(sql db 'SELECT value FROM t__tags_2')" b
+	# snake_case lower-cases: the same rule, the warning as before.
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L in.jsonl
+	assert_equal "$(jq -r .stream <<<"$output" | tr '\n' ' ')" 't t__tags t__tags_2 '
+	assert_stderr_line 'jsonl-normalize: in.jsonl:1: table t: "id" and "ID" both normalize to id; "ID" becomes id_2'
 }
 
 @test "source keys named like the metadata columns do not give duplicate keys" {
@@ -726,24 +753,66 @@ check_table() {
 	assert_equal "$(symids <<<"$output")" "$(jsonl-normalize -t rides --load-id L "$D/rides.jsonl" | symids)"
 }
 
-@test "--drop paths are source keys, not column names" {
+@test "--drop: a path part names a source key or its normalized name: payment.tip drops Payment.tip" {
 	run -0 --separate-stderr jsonl-normalize -t rides --drop payment.tip "$D/rides.jsonl"
-	assert_output --partial '"payment__tip":4.70'
+	assert_stderr_empty
+	refute_output --partial 'payment__tip'
+	refute_output --partial '4.70'
+	# The source spelling works as well; under --naming keep only it does.
+	run -0 --separate-stderr jsonl-normalize -t rides --drop Payment.tip "$D/rides.jsonl"
+	refute_output --partial 'payment__tip'
+	run -0 --separate-stderr jsonl-normalize -t rides --naming keep --drop Payment.tip "$D/rides.jsonl"
+	refute_output --partial 'Payment__tip'
+	assert_stderr_empty
 }
 
-@test "--hash: 64 hex chars of sha256(salt || value), strings and JSON text" {
+@test "--drop and --hash: a path that named no member is reported on stderr (also with -q) and in --stats" {
+	export SALT=s
+	run -0 --separate-stderr jsonl-normalize -q -t rides --drop paymnt.tip --drop Payment.tip \
+	    --hash passengers.mail --hash passengers.name --salt-env SALT --stats st.json "$D/rides.jsonl"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_stderr_line 'jsonl-normalize: --drop paymnt.tip matched no member'
+	assert_stderr_line 'jsonl-normalize: --hash passengers.mail matched no member'
+	assert_equal "$(jq -c .unmatched_paths st.json)" \
+	    '[{"option":"--drop","path":"paymnt.tip"},{"option":"--hash","path":"passengers.mail"}]'
+	# A path that some record has is not reported, however few have it.
+	printf '%s\n' '{"a":1}' '{"a":2,"b":{"c":3}}' > in.jsonl
+	run -0 --separate-stderr jsonl-normalize -t t --drop b.c --stats st.json in.jsonl
+	assert_stderr_empty
+	assert_equal "$(jq -c .unmatched_paths st.json)" '[]'
+	refute_output --partial '"b__c"'
+}
+
+# tok TAG VALUE: the token of --hash computed apart from sluice, with
+# python3's hmac module: HMAC-SHA256 keyed by $SALT of TAG then VALUE.
+tok() {
+	python3 -c 'import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), (sys.argv[2] + sys.argv[3]).encode(), hashlib.sha256).hexdigest())' "$SALT" "$1" "$2"
+}
+
+@test "--hash: HMAC-SHA256 keyed by the salt of a type byte and the value, pinned" {
 	export SALT='pepper:Zx9'
 	run -0 --separate-stderr jsonl-normalize -t rides --hash passengers.name --hash ride_id --hash Payment.amt --salt-env SALT "$D/rides.jsonl"
 	assert_stderr_empty
 	refute_output --partial '"Ana"'
 	refute_output --partial pepper
-	tok() { printf '%s' "$SALT$1" | sha256sum | cut -d' ' -f1; }
 	assert_equal "$(jq -r 'select(.stream == "rides__passengers") | .record.name' <<<"$output" | tr '\n' ' ')" \
-	    "$(tok Ana) $(tok Ben) $(tok Cy) "
-	# Numbers hash their JSON text, as it arrived.
+	    "$(tok s Ana) $(tok s Ben) $(tok s Cy) "
+	# Numbers hash their text, as it arrived.
 	assert_equal "$(jq -r 'select(.stream == "rides") | [.record.ride_id, .record.payment__amt] | join(" ")' <<<"$output")" \
-	    "$(printf '%s\n' "$(tok 1) $(tok 23.50)" "$(tok 2) $(tok 9)" "$(tok 3) $(tok 0)")"
-	[[ $(tok Ana) =~ ^[0-9a-f]{64}$ ]]
+	    "$(printf '%s\n' "$(tok n 1) $(tok n 23.50)" "$(tok n 2) $(tok n 9)" "$(tok n 3) $(tok n 0)")"
+	# The format is persisted: these tokens never change (computed once with
+	# `printf 'sAna' | openssl dgst -sha256 -mac HMAC -macopt key:pepper:Zx9`).
+	assert_equal "$(tok s Ana)" 30decd4722c83bc00830c24553d4ca86d3599b6b34edf36214eb7b5699702a4f
+	assert_equal "$(jq -r 'select(.stream == "rides__passengers") | .record.name' <<<"${lines[1]}")" \
+	    30decd4722c83bc00830c24553d4ca86d3599b6b34edf36214eb7b5699702a4f
+}
+
+@test "--hash: the string \"1\" and the number 1 get different tokens; each type has its tag" {
+	export SALT=s
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L --hash v --salt-env SALT <<<'[{"v":"1"},{"v":1},{"v":true},{"v":false},{"v":null},{"v":{"a":1,"b":[2]}},{"v":[1,"x"]},{"v":"caf\u00e9 \"q\""}]'
+	assert_equal "$(jq -c .record.v <<<"$output" | tr '\n' ' ')" \
+	    "\"$(tok s 1)\" \"$(tok n 1)\" \"$(tok b true)\" \"$(tok b false)\" null \"$(tok o '{"a":1,"b":[2]}')\" \"$(tok a '[1,"x"]')\" \"$(tok s 'café "q"')\" "
+	[[ $(tok s 1) != "$(tok n 1)" ]] || fail "string and number tokens are equal"
 }
 
 @test "--hash: equal values give equal tokens, so the column still joins" {
@@ -751,14 +820,63 @@ check_table() {
 	printf '%s\n' '{"user":{"email":"a@x.org"}}' '{"user":{"email":"b@x.org"}}' '{"user":{"email":"a@x.org"}}' > in.jsonl
 	run -0 --separate-stderr jsonl-normalize -t t --hash user.email --salt-env SALT in.jsonl
 	assert_equal "$(jq -r .record.user__email <<<"$output" | sort | uniq -c | awk '{print $1}' | sort | tr '\n' ' ')" "1 2 "
-	assert_equal "$(jq -r .record.user__email <<<"${lines[0]}")" "$(printf '%s' 'sa@x.org' | sha256sum | cut -d' ' -f1)"
+	assert_equal "$(jq -r .record.user__email <<<"${lines[0]}")" "$(tok s a@x.org)"
 }
 
 @test "--hash of an object hashes its JSON text and gives one column" {
 	export SALT=s
 	run -0 --separate-stderr jsonl-normalize -t t --load-id L --hash o --salt-env SALT <<<'{"o":{"a":1,"b":[2]},"k":1}'
-	assert_line -n 0 "{\"type\":\"RECORD\",\"stream\":\"t\",\"record\":{\"o\":\"$(printf '%s' 's{"a":1,"b":[2]}' | sha256sum | cut -d' ' -f1)\",\"k\":1,\"_sluice_load_id\":\"L\",\"_sluice_id\":\"$(jq -r .record._sluice_id <<<"${lines[0]}")\"}}"
+	assert_line -n 0 "{\"type\":\"RECORD\",\"stream\":\"t\",\"record\":{\"o\":\"$(tok o '{"a":1,"b":[2]}')\",\"k\":1,\"_sluice_load_id\":\"L\",\"_sluice_id\":\"$(jq -r .record._sluice_id <<<"${lines[0]}")\"}}"
 	assert_equal "${#lines[@]}" 1
+}
+
+@test "--hash of the key: -k email --hash email; ids and merges follow the token, the email is stored nowhere" {
+	export SALT=s
+	printf '%s\n' '{"email":"ann@x.org","n":1}' '{"email":"bo@x.org","n":2}' > a.jsonl
+	printf '%s\n' '{"email":"ann@x.org","n":3}' > b.jsonl
+	for f in a.jsonl a.jsonl b.jsonl; do
+		run -0 --separate-stderr bash -c "jsonl-normalize -t users -k email --hash email --salt-env SALT $f | schema-infer -q | sqlite-load -q db -m merge"
+	done
+	assert_equal "$(sql db 'SELECT email, n FROM users ORDER BY n')" \
+	    "$(printf '%s\n' "$(tok s bo@x.org)|2" "$(tok s ann@x.org)|3")"
+	run -0 sqlite3 db .dump
+	refute_output --partial 'ann@x.org'
+	refute_output --partial 'bo@x.org'
+	run -0 --separate-stderr jsonl-normalize -t users -k email --hash email --salt-env SALT a.jsonl
+	refute_output --partial '@x.org'
+}
+
+@test "--on-error quarantine keeps a rejected record with --drop and --hash applied, not its personal data" {
+	export SALT=s
+	printf '%s\n' '{"id":1,"user":{"email":"ok@x.org"}}' \
+	    '{"user":{"email":"ann@x.org","phone":"555-0100","Name":"Ann"},"p":[{"phone":"555-0101"}]}' \
+	    '{"type":"RECORD","stream":"t","record":{"user":{"email":"bo@x.org","phone":"555-0102"}}}' \
+	    '[{"id":4,"user":{"email":"cy@x.org"}},7]' > in.jsonl
+	run -0 --separate-stderr jsonl-normalize -q -t t -k id --drop user.phone --drop p.phone \
+	    --hash user.email --hash user.name --salt-env SALT --on-error quarantine=q.jsonl in.jsonl
+	assert_equal "$(jq -c .line q.jsonl | tr '\n' ' ')" '2 3 4 '
+	run -0 cat q.jsonl
+	refute_output --partial '@x.org'
+	refute_output --partial '555-01'
+	refute_output --partial 'Ann'
+	assert_equal "$(jq -r .input q.jsonl)" "$(printf '%s\n' \
+	    "{\"user\":{\"email\":\"$(tok s ann@x.org)\",\"Name\":\"$(tok s Ann)\"},\"p\":[{}]}" \
+	    "{\"type\":\"RECORD\",\"stream\":\"t\",\"record\":{\"user\":{\"email\":\"$(tok s bo@x.org)\"}}}" \
+	    "[{\"id\":4,\"user\":{\"email\":\"$(tok s cy@x.org)\"}},7]")"
+}
+
+@test "--drop and --hash reach into objects and arrays kept as JSON by --max-nesting" {
+	export SALT=s
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L --max-nesting 0 --drop user.phone \
+	    --hash user.emails --salt-env SALT <<<'{"user":{"phone":"555-0100","emails":["a@x.org"],"id":1},"l":[[{"user":2}]]}'
+	assert_stderr_empty
+	assert_equal "$(jq -c '.record | del(._sluice_id)' <<<"$output")" \
+	    "{\"user\":{\"emails\":\"$(tok a '["a@x.org"]')\",\"id\":1},\"l\":[[{\"user\":2}]],\"_sluice_load_id\":\"L\"}"
+	run -0 --separate-stderr jsonl-normalize -t t --load-id L --max-nesting 1 --drop p.phone --drop p.q.phone <<<'{"p":[{"q":{"phone":1,"x":2}},[{"phone":3,"y":4}]]}'
+	assert_stderr_empty
+	refute_output --partial phone
+	assert_output --partial '"q":{"x":2}'
+	assert_output --partial '"list":[{"y":4}]'
 }
 
 @test "--hash without a usable salt is a usage error (64), nothing written" {

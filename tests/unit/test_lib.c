@@ -13,13 +13,13 @@
 #include "cval.h"
 #include "detect.h"
 #include "gunzip.h"
+#include "hmac.h"
 #include "http.h"
 #include "jbuf.h"
 #include "jval.h"
 #include "message.h"
 #include "naming.h"
 #include "schema.h"
-#include "sha256.h"
 #include "strtonum.h"
 
 static int passed, failed;
@@ -408,33 +408,27 @@ test_naming(void)
 	jbuf_free(&b);
 }
 
+/* RFC 4231 test case 2, the tag byte being the message's first. */
 static void
-test_sha256(void)
+test_hmac(void)
 {
-	static const unsigned char abc[32] = {
-		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad
-	};
-	unsigned char d[32], d2[32];
-	struct sha256 s;
-	char big[1000];
-	size_t i;
+	static const char want[] =
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+	char hex[HMAC_HEX_LEN];
+	struct lib_err e;
+	struct hmac *h;
 
-	sha256_init(&s);
-	sha256_update(&s, "abc", 3);
-	sha256_final(&s, d);
-	CHECK(memcmp(d, abc, 32) == 0);
-	/* Fed in pieces or at once, the digest is the same. */
-	memset(big, 'q', sizeof(big));
-	sha256_init(&s);
-	sha256_update(&s, big, sizeof(big));
-	sha256_final(&s, d);
-	sha256_init(&s);
-	for (i = 0; i < sizeof(big); i += 7)
-		sha256_update(&s, big + i, i + 7 <= sizeof(big) ? 7 : sizeof(big) - i);
-	sha256_final(&s, d2);
-	CHECK(memcmp(d, d2, 32) == 0);
+	CHECK((h = hmac_new("Jefe", 4, &e)) != NULL);
+	if (h == NULL)
+		return;
+	CHECK(hmac_tagged_hex(h, 'w', "hat do ya want for nothing?", 27, hex,
+	    &e) == 0);
+	CHECK(memcmp(hex, want, HMAC_HEX_LEN) == 0);
+	/* The keyed state is not used up: the same token again. */
+	CHECK(hmac_tagged_hex(h, 'w', "hat do ya want for nothing?", 27, hex,
+	    &e) == 0);
+	CHECK(memcmp(hex, want, HMAC_HEX_LEN) == 0);
+	hmac_free(h);
 }
 
 /* The order of two option texts as cval sees them. */
@@ -515,7 +509,7 @@ main(void)
 	test_schema();
 	test_strtonum();
 	test_naming();
-	test_sha256();
+	test_hmac();
 	test_cval();
 	(void)printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
