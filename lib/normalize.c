@@ -1229,14 +1229,18 @@ norm_redact(struct normalizer *n, const struct jval *root,
 		jbuf_value(out, root);
 		return 0;
 	}
-	/* A message: its record member is the record. */
+	/*
+	 * A message: its record member is the record, and so is an earlier
+	 * "record" that the last one hid.
+	 */
 	jbuf_putc(out, '{');
 	for (m = root->child; m != NULL && rc == 0; m = m->next) {
 		if (m != root->child)
 			jbuf_putc(out, ',');
 		jbuf_str(out, m->key, m->keylen);
 		jbuf_putc(out, ':');
-		if (m == record)
+		if (m == record || (m->keylen == 6 &&
+		    memcmp(m->key, "record", 6) == 0))
 			rc = redact_value(n, m, 0, 0, out, e);
 		else
 			jbuf_value(out, m);

@@ -850,7 +850,7 @@ tok() {
 	export SALT=s
 	printf '%s\n' '{"id":1,"user":{"email":"ok@x.org"}}' \
 	    '{"user":{"email":"ann@x.org","phone":"555-0100","Name":"Ann"},"p":[{"phone":"555-0101"}]}' \
-	    '{"type":"RECORD","stream":"t","record":{"user":{"email":"bo@x.org","phone":"555-0102"}}}' \
+	    '{"type":"RECORD","stream":"t","record":{"id":9,"user":{"email":"dup@x.org"}},"record":{"user":{"email":"bo@x.org","phone":"555-0102"}}}' \
 	    '[{"id":4,"user":{"email":"cy@x.org"}},7]' > in.jsonl
 	run -0 --separate-stderr jsonl-normalize -q -t t -k id --drop user.phone --drop p.phone \
 	    --hash user.email --hash user.name --salt-env SALT --on-error quarantine=q.jsonl in.jsonl
@@ -861,7 +861,7 @@ tok() {
 	refute_output --partial 'Ann'
 	assert_equal "$(jq -r .input q.jsonl)" "$(printf '%s\n' \
 	    "{\"user\":{\"email\":\"$(tok s ann@x.org)\",\"Name\":\"$(tok s Ann)\"},\"p\":[{}]}" \
-	    "{\"type\":\"RECORD\",\"stream\":\"t\",\"record\":{\"user\":{\"email\":\"$(tok s bo@x.org)\"}}}" \
+	    "{\"type\":\"RECORD\",\"stream\":\"t\",\"record\":{\"id\":9,\"user\":{\"email\":\"$(tok s dup@x.org)\"}},\"record\":{\"user\":{\"email\":\"$(tok s bo@x.org)\"}}}" \
 	    "[{\"id\":4,\"user\":{\"email\":\"$(tok s cy@x.org)\"}},7]")"
 }
 
