@@ -118,7 +118,7 @@ main(int argc, char *argv[])
 	/* Opened before the first record: an unwritable path fails first. */
 	if (opts.events_path != NULL && sidefile_open(&in.opts.events,
 	    opts.events_path, SIDEFILE_APPEND, &e) == -1) {
-		cli_error(&c, e.code, "--events %s", e.msg);
+		cli_error(&c, e.code, "%s", e.msg);
 		goto out;
 	}
 	while ((rc = cli_next(&c, &l)) == 1)
@@ -129,7 +129,7 @@ main(int argc, char *argv[])
 out:
 	/* Durable before cli_finish ends the stream, or aborts it. */
 	if (sidefile_close(&in.opts.events, &e) == -1)
-		cli_error(&c, e.code, "--events %s", e.msg);
+		cli_error(&c, e.code, "%s", e.msg);
 	rc = cli_finish(&c, NULL);
 	infer_free(&in);
 	cli_die_by_signal();

@@ -233,11 +233,11 @@ cli_begin(struct cli *c)
 	if (c->stats_path != NULL && c->stats_file.fp == NULL &&
 	    sidefile_open(&c->stats_file, c->stats_path, SIDEFILE_REPLACE,
 	    &e) == -1) {
-		cli_error(c, e.code, "--stats %s", e.msg);
+		cli_error(c, e.code, "%s", e.msg);
 		return -1;
 	}
 	if (onerror_open(&c->onerr, &e) == -1) {
-		cli_error(c, e.code, "--on-error quarantine=%s", e.msg);
+		cli_error(c, e.code, "%s", e.msg);
 		return -1;
 	}
 	return 0;
@@ -286,7 +286,7 @@ bad_line(struct cli *c, const struct cli_line *l, const char *reason)
 		return 0;
 	}
 	if (e.code != 0) {
-		cli_error(c, e.code, "--on-error quarantine=%s", e.msg);
+		cli_error(c, e.code, "%s", e.msg);
 		return -1;
 	}
 	cli_warn_at(c, l, "%s", reason);
@@ -443,7 +443,7 @@ close_side_files(struct cli *c, const char *stats_extra)
 	char extra[512];
 
 	if (onerror_close(&c->onerr, &e) == -1)
-		cli_error(c, e.code, "--on-error quarantine=%s", e.msg);
+		cli_error(c, e.code, "%s", e.msg);
 	else if (c->onerr.rejected > 0 && !c->quiet)
 		cli_error(c, 0, "%lu bad line%s %s%s", c->onerr.rejected,
 		    c->onerr.rejected == 1 ? "" : "s",
@@ -458,7 +458,7 @@ close_side_files(struct cli *c, const char *stats_extra)
 	    stats_extra != NULL && *stats_extra ? "," : "",
 	    stats_extra != NULL ? stats_extra : "");
 	if (stats_write(&c->stats, &c->stats_file, extra, &e) == -1)
-		cli_error(c, e.code, "--stats %s", e.msg);
+		cli_error(c, e.code, "%s", e.msg);
 }
 
 int

@@ -54,7 +54,7 @@ report(struct infer *in, struct schema_table *t, const struct cli_line *l)
 			/* Flushed: a lost event stops the run at its line. */
 			if (sidefile_write(&in->opts.events, in->buf.p,
 			    in->buf.len, 1, &e) == -1) {
-				cli_error(in->cli, e.code, "--events %s", e.msg);
+				cli_error(in->cli, e.code, "%s", e.msg);
 				return -1;
 			}
 		}

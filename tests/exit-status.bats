@@ -125,7 +125,7 @@ table_statuses() {
 	local p
 	for p in $PROGRAMS; do
 		expect 73 "$p" --stats /nonexistent/dir/st.json "$(data "$p")"
-		assert_stderr_partial "--stats /nonexistent/dir/st.json: No such file or directory"
+		assert_stderr_partial "$p: /nonexistent/dir/st.json: No such file or directory"
 	done
 }
 

@@ -152,7 +152,7 @@ side_before_output() {
 		# shellcheck disable=SC2046
 		run --separate-stderr limited $(filter "$name") --on-error quarantine=q.jsonl in.jsonl
 		[[ $status -eq 74 ]] || fail "$name: exit $status, not 74: $stderr"
-		assert_stderr_partial "$name: --on-error quarantine=q.jsonl: File too large"
+		assert_stderr_partial "$name: q.jsonl: File too large"
 		[[ ${lines[-1]} == '{"type":"SLUICE_ABORT","program":"'"$name"'","status":74,'* ]] ||
 		    fail "$name: the last line is not an abort with status 74: ${lines[-1]}"
 	done
@@ -168,8 +168,8 @@ side_before_output() {
 		# shellcheck disable=SC2046
 		run --separate-stderr limited $(filter "$name") --on-error skip --stats st.json in.jsonl
 		[[ $status -eq 74 ]] || fail "$name: exit $status, not 74: $stderr"
-		assert_stderr "$name: --stats st.json: File too large"
-		assert_equal "${lines[-1]}" '{"type":"SLUICE_ABORT","program":"'"$name"'","status":74,"error":"--stats st.json: File too large"}'
+		assert_stderr "$name: st.json: File too large"
+		assert_equal "${lines[-1]}" '{"type":"SLUICE_ABORT","program":"'"$name"'","status":74,"error":"st.json: File too large"}'
 		assert_equal "$(cat st.json)" '{"previous":true}'
 		assert_equal "$(ls -A | grep -c tmp)" 0
 	done
