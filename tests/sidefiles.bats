@@ -232,3 +232,12 @@ signalled() {
 @test "dedup-merge stopped by SIGTERM: exit 143, SLUICE_ABORT, nothing loaded" {
 	signalled dedup-merge
 }
+
+# A run stopped before it began writes no --stats (issue 9, D20: it wrote
+# "program":"(null)" and the system's uptime as seconds).
+
+@test "pgfetch: a usage error after option parsing writes no --stats file" {
+	run -64 --separate-stderr env -u SLUICE_NO_SUCH_VAR pgfetch --stats st.json --bearer-env SLUICE_NO_SUCH_VAR http://127.0.0.1:1/x
+	assert_stderr_partial "SLUICE_NO_SUCH_VAR is not set"
+	[[ ! -e st.json ]] || fail "a --stats file was written: $(cat st.json)"
+}
