@@ -96,11 +96,10 @@ sidefile_close(struct sidefile *f, struct lib_err *e)
 		return 0;
 	}
 	errno = 0;
-	if (fflush(f->fp) != 0 || ferror(f->fp))
-		rc = write_error(f, errno, e);
 	/* fsync only means something for a file: a device or FIFO says EINVAL. */
-	else if (fstat(fileno(f->fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    fsync(fileno(f->fp)) != 0)
+	if (fflush(f->fp) != 0 || ferror(f->fp) ||
+	    (fstat(fileno(f->fp), &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    fsync(fileno(f->fp)) != 0))
 		rc = write_error(f, errno, e);
 	if (fclose(f->fp) != 0 && rc == 0)
 		rc = write_error(f, errno, e);

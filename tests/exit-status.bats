@@ -182,6 +182,23 @@ table_statuses() {
 	assert_equal "$(jq -c '[.line, .input]' q.jsonl)" '[2,"{\"id\":2,\"a\":"]'
 }
 
+@test "74: a closed standard input, in every program that reads it" {
+	local p i
+	printf '%s\n' '{"id":1,"a":"x"}' | sqlite-load -q -t t db
+	dump db > before.sql
+	for p in dedup-merge jsonl-normalize schema-infer sqlite-load; do
+		# sqlite-load's 0 or 74 was a race (issue 9, D13): try a few times.
+		for i in 1 2 3 4 5; do
+			# shellcheck disable=SC2046
+			run --separate-stderr bash -c '"$@" <&-' _ $(cmd "$p")
+			[[ $status -eq 74 ]] || fail "$p, try $i: exit $status, not 74: $stderr"
+			assert_stderr_partial "$p: stdin: read error: Bad file descriptor"
+		done
+	done
+	dump db > after.sql
+	assert_file_bytes after.sql before.sql
+}
+
 # 75: a full disk is temporary.
 
 @test "75: data to a full device, in every program" {
