@@ -86,6 +86,11 @@ table_statuses() {
 		    "$BATS_TEST_DIRNAME"/*.bats || true)
 		[[ -n $found ]] || fail "no test gives exit status $s"
 	done
+	# The rows that only HTTP gives are tested against the mock API.
+	for s in 69 77; do
+		grep -qE "run -$s " "$BATS_TEST_DIRNAME/pgfetch-http.bats" ||
+		    fail "no test of pgfetch-http.bats gives $s"
+	done
 }
 
 # ---------------------------------------------------------------------------
