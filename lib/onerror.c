@@ -27,7 +27,7 @@ onerror_open(struct onerror *o, struct lib_err *e)
 {
 	if (o->mode != ONERROR_QUARANTINE || o->file.fp != NULL)
 		return 0;
-	return sidefile_open(&o->file, o->path, SIDEFILE_APPEND, e);
+	return sidefile_open(&o->file, o->path, SIDEFILE_APPEND_SOME, e);
 }
 
 int

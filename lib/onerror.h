@@ -23,7 +23,8 @@ int	onerror_parse(struct onerror *, const char *spec, struct lib_err *);
 
 /*
  * Open the quarantine file, before the first line is read, so that a path
- * that cannot be written fails the run before any output.  0 for the other
+ * that cannot be written fails the run before any output.  A file that
+ * this run created is removed again at the close if no line was rejected.  0 for the other
  * policies; -1 with e set (EX_CANTCREAT, EX_TEMPFAIL).
  */
 int	onerror_open(struct onerror *, struct lib_err *);

@@ -43,6 +43,32 @@ create_temp(struct sidefile *f, struct lib_err *e)
 	return 0;
 }
 
+/* Append, knowing whether this open created the file. */
+static int
+open_append_some(struct sidefile *f, struct lib_err *e)
+{
+	int fd;
+
+	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0666);
+	if (fd != -1)
+		f->drop_empty = 1;
+	else if (errno == EEXIST)
+		fd = open(f->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd == -1)
+		return liberr_set(e, liberr_errno_status(errno, EX_CANTCREAT),
+		    "%s: %s", f->path, strerror(errno));
+	if ((f->fp = fdopen(fd, "a")) == NULL) {
+		(void)liberr_set(e, EX_OSERR, "%s: %s", f->path,
+		    strerror(errno));
+		(void)close(fd);
+		if (f->drop_empty)
+			(void)unlink(f->path);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sidefile_open(struct sidefile *f, const char *path, enum sidefile_mode mode,
     struct lib_err *e)
@@ -54,6 +80,8 @@ sidefile_open(struct sidefile *f, const char *path, enum sidefile_mode mode,
 	if (mode == SIDEFILE_REPLACE &&
 	    (stat(path, &sb) == -1 ? errno == ENOENT : S_ISREG(sb.st_mode)))
 		return create_temp(f, e);
+	if (mode == SIDEFILE_APPEND_SOME)
+		return open_append_some(f, e);
 	if ((f->fp = fopen(path, mode == SIDEFILE_APPEND ? "a" : "w")) == NULL)
 		return liberr_set(e, liberr_errno_status(errno, EX_CANTCREAT),
 		    "%s: %s", path, strerror(errno));
@@ -72,6 +100,7 @@ int
 sidefile_write(struct sidefile *f, const void *p, size_t n, int flush,
     struct lib_err *e)
 {
+	f->written |= n > 0;
 	errno = 0;
 	if (fwrite(p, 1, n, f->fp) != n || (flush && fflush(f->fp) != 0))
 		return write_error(f, errno, e);
@@ -104,6 +133,8 @@ sidefile_close(struct sidefile *f, struct lib_err *e)
 	if (fclose(f->fp) != 0 && rc == 0)
 		rc = write_error(f, errno, e);
 	f->fp = NULL;
+	if (rc == 0 && f->drop_empty && !f->written)
+		(void)unlink(f->path);
 	if (f->tmp != NULL) {
 		if (rc == 0 && rename(f->tmp, f->path) != 0)
 			rc = liberr_set(e, liberr_errno_status(errno,

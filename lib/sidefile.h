@@ -16,6 +16,9 @@
 
 enum sidefile_mode {
 	SIDEFILE_APPEND,	/* lines added to what the file holds */
+	SIDEFILE_APPEND_SOME,	/* the same, but a file that this open created
+				   and nothing was written to is removed at the
+				   close: it exists only when it has lines */
 	SIDEFILE_REPLACE	/* the whole file, replaced at once at the end */
 };
 
@@ -24,6 +27,8 @@ struct sidefile {
 	char		*tmp;		/* SIDEFILE_REPLACE: written here, renamed */
 	FILE		*fp;		/* NULL when not open */
 	int		 failed;	/* a write failed and said so */
+	int		 drop_empty;	/* SIDEFILE_APPEND_SOME, and we created it */
+	int		 written;	/* something was written */
 };
 
 /*

@@ -198,6 +198,16 @@ side_before_output() {
 	done
 }
 
+@test "no rejected line, no quarantine file; an unwritable one still fails first" {
+	local name
+	printf '%s\n' '{"id":2,"a":"y"}' > ok.jsonl
+	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
+		# shellcheck disable=SC2046
+		run -0 --separate-stderr $(filter "$name") --on-error quarantine=q.jsonl ok.jsonl
+		[[ ! -e q.jsonl ]] || fail "$name: an empty quarantine file was left"
+	done
+}
+
 # Signals that a filter catches end its output with SLUICE_ABORT too.
 
 # signalled NAME: start filter NAME reading a FIFO into sqlite-load, feed it

@@ -109,6 +109,35 @@ test_append(const char *dir)
 	CHECK(strcmp(content(path), "a\nb\n") == 0);
 }
 
+/* A quarantine exists only when it has lines, unless it was there before. */
+static void
+test_append_some(const char *dir)
+{
+	struct sidefile f;
+	struct lib_err e;
+	char path[512];
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "%s/dead.jsonl", dir);
+	CHECK(sidefile_open(&f, path, SIDEFILE_APPEND_SOME, &e) == 0);
+	CHECK(access(path, F_OK) == 0);
+	CHECK(sidefile_close(&f, &e) == 0);
+	CHECK(access(path, F_OK) == -1 && errno == ENOENT);
+
+	CHECK(sidefile_open(&f, path, SIDEFILE_APPEND_SOME, &e) == 0);
+	CHECK(sidefile_write(&f, "a\n", 2, 1, &e) == 0);
+	CHECK(sidefile_close(&f, &e) == 0);
+	CHECK(strcmp(content(path), "a\n") == 0);
+
+	/* There before, empty: kept. */
+	(void)unlink(path);
+	if ((fp = fopen(path, "w")) != NULL)
+		(void)fclose(fp);
+	CHECK(sidefile_open(&f, path, SIDEFILE_APPEND_SOME, &e) == 0);
+	CHECK(sidefile_close(&f, &e) == 0);
+	CHECK(access(path, F_OK) == 0);
+}
+
 static void
 test_full(void)
 {
@@ -148,6 +177,7 @@ main(void)
 	test_errno_status();
 	test_replace(dir);
 	test_append(dir);
+	test_append_some(dir);
 	test_full();
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
