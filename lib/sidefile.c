@@ -77,8 +77,9 @@ sidefile_open(struct sidefile *f, const char *path, enum sidefile_mode mode,
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
+	/* A symbolic link is written through, not replaced by a file. */
 	if (mode == SIDEFILE_REPLACE &&
-	    (stat(path, &sb) == -1 ? errno == ENOENT : S_ISREG(sb.st_mode)))
+	    (lstat(path, &sb) == -1 ? errno == ENOENT : S_ISREG(sb.st_mode)))
 		return create_temp(f, e);
 	if (mode == SIDEFILE_APPEND_SOME)
 		return open_append_some(f, e);

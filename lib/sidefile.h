@@ -34,8 +34,8 @@ struct sidefile {
 /*
  * Open path.  SIDEFILE_REPLACE writes a temporary file beside it that
  * sidefile_close renames over it, so readers never see half a file; a
- * path that exists and is no regular file (a device, a FIFO) is written
- * in place.  -1 with e set: EX_CANTCREAT, or EX_TEMPFAIL for a full disk.
+ * path that exists and is no regular file (a device, a FIFO, a symbolic
+ * link) is written in place.  -1 with e set: EX_CANTCREAT, or EX_TEMPFAIL for a full disk.
  */
 int	sidefile_open(struct sidefile *, const char *path, enum sidefile_mode,
 	    struct lib_err *);

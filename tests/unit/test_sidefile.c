@@ -83,6 +83,21 @@ test_replace(const char *dir)
 	/* Closing again is harmless. */
 	CHECK(sidefile_close(&f, &e) == 0);
 
+	/* A symbolic link is written through and stays a link. */
+	{
+		char link[512];
+		struct stat sb;
+
+		(void)snprintf(link, sizeof(link), "%s/link.json", dir);
+		CHECK(symlink("st.json", link) == 0);
+		CHECK(sidefile_open(&f, link, SIDEFILE_REPLACE, &e) == 0);
+		CHECK(f.tmp == NULL);
+		CHECK(sidefile_write(&f, "via\n", 4, 0, &e) == 0);
+		CHECK(sidefile_close(&f, &e) == 0);
+		CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+		CHECK(strcmp(content(path), "via\n") == 0);
+	}
+
 	/* A directory that does not exist: EX_CANTCREAT at the open. */
 	(void)snprintf(path, sizeof(path), "%s/no/such/st.json", dir);
 	liberr_clear(&e);
