@@ -800,7 +800,8 @@ main(int argc, char *argv[])
 	f.http.trace = trace;
 	f.http.trace_arg = &f;
 	f.http.max_body = (size_t)f.cli.max_line;
-	cli_begin(&f.cli);
+	if (cli_begin(&f.cli) == -1)
+		goto out;
 	stats_utc_now(f.extracted, sizeof(f.extracted));
 	if (!file) {
 		fetch_url(&f, src, xo.records);

@@ -63,6 +63,7 @@ main(int argc, char *argv[])
 	struct cli_line l;
 	struct infer in;
 	struct infer_opts opts;
+	struct lib_err e;
 	char *schema_path = NULL;
 	int ch, rc;
 
@@ -70,6 +71,7 @@ main(int argc, char *argv[])
 	opts.schema.detect = 1;
 	cli_init(&c, "schema-infer");
 	c.filter = 1;
+	cli_catch_signals();
 	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
 	    NULL)) != -1) {
 		if ((rc = cli_option(&c, ch, optarg)) == 1)
@@ -113,10 +115,10 @@ main(int argc, char *argv[])
 		goto out;
 	if (schema_path != NULL && infer_seed_file(&in, schema_path) == -1)
 		goto out;
-	if (opts.events_path != NULL &&
-	    (in.opts.events = fopen(opts.events_path, "a")) == NULL) {
-		cli_error(&c, EX_CANTCREAT, "%s: %s", opts.events_path,
-		    strerror(errno));
+	/* Opened before the first record: an unwritable path fails first. */
+	if (opts.events_path != NULL && sidefile_open(&in.opts.events,
+	    opts.events_path, SIDEFILE_APPEND, &e) == -1) {
+		cli_error(&c, e.code, "%s", e.msg);
 		goto out;
 	}
 	while ((rc = cli_next(&c, &l)) == 1)
@@ -125,9 +127,9 @@ main(int argc, char *argv[])
 	if (rc == 0 && c.status == 0)
 		(void)infer_finish(&in);
 out:
-	if (in.opts.events != NULL && fclose(in.opts.events) != 0)
-		cli_error(&c, EX_IOERR, "%s: %s", opts.events_path,
-		    strerror(errno));
+	/* Durable before cli_finish ends the stream, or aborts it. */
+	if (sidefile_close(&in.opts.events, &e) == -1)
+		cli_error(&c, e.code, "%s", e.msg);
 	rc = cli_finish(&c, NULL);
 	infer_free(&in);
 	cli_die_by_signal();

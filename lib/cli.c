@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@
 
 static volatile sig_atomic_t caught;
 static volatile int stop_reading;
+
+/* For the exit handler: who we are, and the status cli_finish chose. */
+static const char *exit_prog;
+static int finish_status;
 
 static void
 on_signal(int sig)
@@ -71,9 +76,57 @@ cli_die_by_signal(void)
 	(void)raise(sig);
 }
 
+/*
+ * At exit: stdio's stdout (--help, --version, anything printed) flushed
+ * and closed, checked, so that output lost on a full or closed device is
+ * an error and not a success.
+ */
+static void
+close_stdout(void)
+{
+	int code;
+
+	errno = 0;
+	if (fclose(stdout) == 0)
+		return;
+	if (errno == EPIPE) {
+		/* The reader left: die quietly, as write_all does. */
+		(void)signal(SIGPIPE, SIG_DFL);
+		(void)raise(SIGPIPE);
+	}
+	code = liberr_errno_status(errno, EX_IOERR);
+	(void)fprintf(stderr, "%s: stdout: %s\n", exit_prog,
+	    errno != 0 ? strerror(errno) : "write error");
+	_exit(finish_status != 0 ? finish_status : code);
+}
+
+/*
+ * A closed standard descriptor would be taken by the next open(2), and
+ * the data meant for stdout would land in the quarantine or the input
+ * would be read from the database.  Hold each closed one with /dev/null
+ * opened the wrong way round, so that using it fails with EBADF.
+ */
+static void
+hold_closed_std_fds(void)
+{
+	int fd, held;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		held = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (held != -1 && held != fd)
+			(void)close(held);
+	}
+}
+
 void
 cli_init(struct cli *c, const char *prog)
 {
+	hold_closed_std_fds();
+	if (exit_prog == NULL)
+		(void)atexit(close_stdout);
+	exit_prog = prog;
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
 	c->table = "data";
@@ -170,12 +223,24 @@ cli_type_conflict(struct cli *c, const char *arg, int *fail)
 	return 0;
 }
 
-void
+int
 cli_begin(struct cli *c)
 {
 	int show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
+	struct lib_err e;
 
 	stats_init(&c->stats, c->prog, show ? stderr : NULL);
+	if (c->stats_path != NULL && c->stats_file.fp == NULL &&
+	    sidefile_open(&c->stats_file, c->stats_path, SIDEFILE_REPLACE,
+	    &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	if (onerror_open(&c->onerr, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -184,7 +249,8 @@ cli_start(struct cli *c, char **files, int nfiles)
 	struct lines_opts lo;
 	struct lib_err e;
 
-	cli_begin(c);
+	if (cli_begin(c) == -1)
+		return -1;
 	/* A record may take several times its text in nodes; bound that too. */
 	c->parser = jval_parser_new(c->max_line * 8 + ((size_t)1 << 20));
 	if (c->parser == NULL) {
@@ -334,7 +400,9 @@ write_all(struct cli *c, const char *p, size_t n)
 				(void)signal(SIGPIPE, SIG_DFL);
 				(void)raise(SIGPIPE);
 			}
-			cli_error(c, EX_IOERR, "stdout: %s", strerror(errno));
+			c->out_failed = 1;
+			cli_error(c, liberr_errno_status(errno, EX_IOERR),
+			    "stdout: %s", strerror(errno));
 			return -1;
 		}
 		p += w;
@@ -348,7 +416,8 @@ cli_flush(struct cli *c)
 {
 	int rc;
 
-	rc = write_all(c, c->out.p, c->out.len);
+	/* After a failed write, the stream is broken: no more of it. */
+	rc = c->out_failed ? -1 : write_all(c, c->out.p, c->out.len);
 	jbuf_reset(&c->out);
 	return rc;
 }
@@ -356,6 +425,8 @@ cli_flush(struct cli *c)
 int
 cli_write(struct cli *c, const void *p, size_t n)
 {
+	if (c->out_failed)
+		return -1;
 	if (c->out.len + n > OUT_BLOCK && c->out.len > 0 && cli_flush(c) == -1)
 		return -1;
 	if (n >= OUT_BLOCK)
@@ -364,41 +435,62 @@ cli_write(struct cli *c, const void *p, size_t n)
 	return 0;
 }
 
-int
-cli_finish(struct cli *c, const char *stats_extra)
+/* Make the quarantine durable and write --stats; failures set c->status. */
+static void
+close_side_files(struct cli *c, const char *stats_extra)
 {
 	struct lib_err e;
+	char extra[512];
 
-	/* Not for a usage error: nothing was started, so nothing is half. */
-	if (c->filter && c->status != 0 && c->status < 128 && !c->aborted &&
-	    c->status != EX_IOERR && c->status != EX_USAGE)
-		message_write_abort(&c->out, c->prog, c->status, c->last_error);
-	if (c->out.len > 0)
-		(void)cli_flush(c);
-	jbuf_free(&c->out);
-	lines_free(c->lines);
-	c->lines = NULL;
-	stats_progress_done(&c->stats);
 	if (onerror_close(&c->onerr, &e) == -1)
 		cli_error(c, e.code, "%s", e.msg);
-	if (c->onerr.rejected > 0 && !c->quiet)
+	else if (c->onerr.rejected > 0 && !c->quiet)
 		cli_error(c, 0, "%lu bad line%s %s%s", c->onerr.rejected,
 		    c->onerr.rejected == 1 ? "" : "s",
 		    c->onerr.mode == ONERROR_SKIP ? "skipped" : "quarantined in ",
 		    c->onerr.mode == ONERROR_SKIP ? "" : c->onerr.path);
-	if (c->stats_path != NULL) {
-		char extra[512];
+	if (c->stats_file.fp == NULL)
+		return;
+	(void)snprintf(extra, sizeof(extra),
+	    "\"skipped\":%lu,\"quarantined\":%lu%s%s",
+	    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
+	    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0,
+	    stats_extra != NULL && *stats_extra ? "," : "",
+	    stats_extra != NULL ? stats_extra : "");
+	if (stats_write(&c->stats, &c->stats_file, extra, &e) == -1)
+		cli_error(c, e.code, "%s", e.msg);
+}
 
-		(void)snprintf(extra, sizeof(extra),
-		    "\"skipped\":%lu,\"quarantined\":%lu%s%s",
-		    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
-		    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0,
-		    stats_extra != NULL && *stats_extra ? "," : "",
-		    stats_extra != NULL ? stats_extra : "");
-		if (stats_write(&c->stats, c->stats_path, extra, &e) == -1)
-			cli_error(c, e.code, "%s", e.msg);
+int
+cli_finish(struct cli *c, const char *stats_extra)
+{
+	lines_free(c->lines);
+	c->lines = NULL;
+	stats_progress_done(&c->stats);
+	/* Before the end of the stream: their failure must still abort it. */
+	close_side_files(c, stats_extra);
+	/*
+	 * Every failure ends the stream with an abort, so that the loader
+	 * rolls back; not a usage error (nothing was started, so nothing is
+	 * half), not after stdout itself failed.  A caught signal aborts with
+	 * 75: the run was stopped, not wrong, and a retry may succeed.
+	 */
+	if (c->filter && c->status != 0 && c->status != EX_USAGE &&
+	    !c->aborted && !c->out_failed) {
+		if (c->status >= 128)
+			message_write_abort(&c->out, c->prog, EX_TEMPFAIL,
+			    c->status - 128 == SIGINT ? "interrupted by SIGINT" :
+			    c->status - 128 == SIGHUP ? "interrupted by SIGHUP" :
+			    "interrupted by SIGTERM");
+		else
+			message_write_abort(&c->out, c->prog, c->status,
+			    c->last_error);
 	}
+	if (c->out.len > 0)
+		(void)cli_flush(c);
+	jbuf_free(&c->out);
 	jval_parser_free(c->parser);
 	c->parser = NULL;
+	finish_status = c->status;
 	return c->status;
 }

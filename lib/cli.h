@@ -16,6 +16,7 @@
 #include "message.h"
 #include "lines.h"
 #include "onerror.h"
+#include "sidefile.h"
 #include "stats.h"
 
 enum {
@@ -68,6 +69,7 @@ struct cli {
 	int		 status;	/* exit status once something failed */
 	int		 filter;	/* writes a stream: end it with an abort on failure */
 	int		 aborted;	/* an upstream abort was passed on */
+	int		 out_failed;	/* a write to stdout failed: write no more */
 	char		 last_error[512];
 
 	int		 keep_depth;	/* of the documents cli_next gives */
@@ -76,9 +78,17 @@ struct cli {
 	struct lines	*lines;
 	struct jval_parser *parser;	/* for cli_reparse */
 	struct stats	 stats;
+	struct sidefile	 stats_file;	/* --stats, open from cli_begin on */
 	struct jbuf	 out;		/* pending stdout bytes */
 };
 
+/*
+ * Before anything else.  A closed standard descriptor is held with
+ * /dev/null opened the wrong way round, so that no file the program opens
+ * takes its number and using it fails.  At exit, stdio's stdout (--help,
+ * --version) is flushed and closed, checked: a failed write exits 74, or
+ * 75 for a full disk (liberr_errno_status), never 0.
+ */
 void	cli_init(struct cli *, const char *prog);
 /*
  * Handle a common option: 1 if it was one, 0 if it is the program's own,
@@ -89,9 +99,14 @@ int	cli_option(struct cli *, int opt, const char *arg);
 /* --on-type-conflict variant|fail into *fail; -1 after a message. */
 int	cli_type_conflict(struct cli *, const char *arg, int *fail);
 
-/* After option parsing, for a program that reads no NDJSON: stats, progress. */
-void	cli_begin(struct cli *);
-/* After option parsing: the inputs (none means stdin).  -1 on failure. */
+/*
+ * After option parsing, for a program that reads no NDJSON: stats,
+ * progress, and the side files (--stats, the quarantine) opened, so that
+ * one that cannot be written fails before any output.  -1 on failure
+ * (c->status).
+ */
+int	cli_begin(struct cli *);
+/* After option parsing: cli_begin, the inputs (none means stdin).  -1 on failure. */
 int	cli_start(struct cli *, char **files, int nfiles);
 
 /*
@@ -122,14 +137,19 @@ void	cli_warn_at(struct cli *, const struct cli_line *, const char *fmt, ...)
  */
 void	cli_upstream_failed(struct cli *, const struct cli_line *);
 
-/* Queue bytes for stdout; written in large blocks.  -1 on a write error. */
+/*
+ * Queue bytes for stdout; written in large blocks.  -1 on a write error,
+ * after a message and c->status set (74, or 75 for a full disk).
+ */
 int	cli_write(struct cli *, const void *, size_t);
 int	cli_flush(struct cli *);
 
 /*
- * The end: flush stdout (a filter that failed ends it with an abort
- * message), close the quarantine, write --stats (extra as in stats_write),
- * free everything; returns the exit status to use.
+ * The end: make the quarantine durable and write --stats (extra as in
+ * stats_write), then flush stdout: a filter that failed for any reason,
+ * a side file that could not be kept or a caught signal included, ends it
+ * with an abort message (unless stdout itself failed, or for a usage
+ * error); free everything; returns the exit status to use.
  */
 int	cli_finish(struct cli *, const char *stats_extra);
 

@@ -689,8 +689,9 @@ hold_message(struct dedup *d, const struct cli_line *l)
 				w = 0;
 				continue;
 			}
-			cli_error(d->cli, EX_IOERR, "%s: temporary file: %s",
-			    d->opts.tmpdir, strerror(errno));
+			cli_error(d->cli, liberr_errno_status(errno, EX_IOERR),
+			    "%s: temporary file: %s", d->opts.tmpdir,
+			    strerror(errno));
 			return -1;
 		}
 	jbuf_reset(&d->msgbuf);
@@ -1034,8 +1035,8 @@ write_messages(struct dedup *d)
 	}
 	return cli_write(d->cli, d->msgbuf.p, d->msgbuf.len);
 fail:
-	cli_error(d->cli, EX_IOERR, "%s: temporary file: %s", d->opts.tmpdir,
-	    strerror(errno));
+	cli_error(d->cli, liberr_errno_status(errno, EX_IOERR),
+	    "%s: temporary file: %s", d->opts.tmpdir, strerror(errno));
 	return -1;
 }
 

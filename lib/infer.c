@@ -45,14 +45,16 @@ report(struct infer *in, struct schema_table *t, const struct cli_line *l)
 	for (i = 0; i < in->changes.n; i++) {
 		const struct schema_change *ch = &in->changes.v[i];
 
-		if (in->opts.events != NULL) {
+		if (in->opts.events.fp != NULL) {
+			struct lib_err e;
+
 			jbuf_reset(&in->buf);
 			schema_change_event(t, ch, l->lineno, &in->buf);
 			jbuf_putc(&in->buf, '\n');
-			if (fwrite(in->buf.p, 1, in->buf.len, in->opts.events) !=
-			    in->buf.len) {
-				cli_error(in->cli, EX_IOERR, "%s: %s",
-				    in->opts.events_path, strerror(errno));
+			/* Flushed: a lost event stops the run at its line. */
+			if (sidefile_write(&in->opts.events, in->buf.p,
+			    in->buf.len, 1, &e) == -1) {
+				cli_error(in->cli, e.code, "%s", e.msg);
 				return -1;
 			}
 		}

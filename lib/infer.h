@@ -17,8 +17,8 @@ struct infer_opts {
 	const char		*keys;		/* -k: key_properties to announce */
 	int			 final;		/* only the final schemas, at the end */
 	struct schema_opts	 schema;
-	FILE			*events;	/* schema-change events, or NULL */
-	const char		*events_path;
+	const char		*events_path;	/* --events, or NULL */
+	struct sidefile		 events;	/* open when events_path is set */
 };
 
 struct infer {

@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "exitcodes.h"
 #include "liberr.h"
 
 int
@@ -37,4 +39,16 @@ liberr_clear(struct lib_err *e)
 {
 	e->code = 0;
 	e->msg[0] = '\0';
+}
+
+int
+liberr_errno_status(int errnum, int otherwise)
+{
+	if (errnum == ENOSPC)
+		return EX_TEMPFAIL;
+#ifdef EDQUOT
+	if (errnum == EDQUOT)
+		return EX_TEMPFAIL;
+#endif
+	return otherwise;
 }

@@ -18,5 +18,12 @@ int	liberr_set(struct lib_err *, int code, const char *fmt, ...)
 int	liberr_prefix(struct lib_err *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	liberr_clear(struct lib_err *);
+/*
+ * The exit status of a failed system call on an output: a disk that is
+ * full for now (ENOSPC, EDQUOT) is EX_TEMPFAIL, worth a retry once space
+ * is freed; any other errno gives otherwise (EX_IOERR for a write,
+ * EX_CANTCREAT for a create).  The one place that makes this choice.
+ */
+int	liberr_errno_status(int errnum, int otherwise);
 
 #endif

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <string.h>
 
 #include "exitcodes.h"
@@ -24,6 +23,14 @@ onerror_parse(struct onerror *o, const char *spec, struct lib_err *e)
 }
 
 int
+onerror_open(struct onerror *o, struct lib_err *e)
+{
+	if (o->mode != ONERROR_QUARANTINE || o->file.fp != NULL)
+		return 0;
+	return sidefile_open(&o->file, o->path, SIDEFILE_APPEND_SOME, e);
+}
+
+int
 onerror_reject(struct onerror *o, const char *file, unsigned long line,
     const char *reason, const char *text, size_t len, struct lib_err *e)
 {
@@ -37,9 +44,8 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 		o->rejected++;
 		return 0;
 	}
-	if (o->fp == NULL && (o->fp = fopen(o->path, "a")) == NULL)
-		return liberr_set(e, EX_CANTCREAT, "%s: %s", o->path,
-		    strerror(errno));
+	if (onerror_open(o, e) == -1)
+		return -1;
 	(void)snprintf(num, sizeof(num), "%lu", line);
 	jbuf_puts(&b, "{\"line\":");
 	jbuf_puts(&b, num);
@@ -56,9 +62,7 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 		jbuf_putc(&b, '"');
 	}
 	jbuf_puts(&b, "}\n");
-	if (fwrite(b.p, 1, b.len, o->fp) != b.len)
-		rc = liberr_set(e, EX_IOERR, "%s: %s", o->path, strerror(errno));
-	else
+	if ((rc = sidefile_write(&o->file, b.p, b.len, 1, e)) == 0)
 		o->rejected++;
 	jbuf_free(&b);
 	return rc;
@@ -67,12 +71,5 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 int
 onerror_close(struct onerror *o, struct lib_err *e)
 {
-	int rc = 0;
-
-	if (o->fp == NULL)
-		return 0;
-	if (fclose(o->fp) != 0)
-		rc = liberr_set(e, EX_IOERR, "%s: %s", o->path, strerror(errno));
-	o->fp = NULL;
-	return rc;
+	return sidefile_close(&o->file, e);
 }

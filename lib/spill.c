@@ -46,8 +46,8 @@ spill_tmpfd(const char *dir, struct lib_err *e)
 	jbuf_puts(&path, "/sluice-dedup.XXXXXX");
 	if ((fd = mkstemp(jbuf_cstr(&path))) == -1) {
 		saved = errno;
-		(void)liberr_set(e, EX_CANTCREAT, "%s: %s", path.p,
-		    strerror(saved));
+		(void)liberr_set(e, liberr_errno_status(saved, EX_CANTCREAT),
+		    "%s: %s", path.p, strerror(saved));
 		jbuf_free(&path);
 		return -1;
 	}
@@ -123,8 +123,8 @@ write_all(struct spill *s, int fd, struct lib_err *e)
 		if ((w = write(fd, p, n)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return liberr_set(e, EX_IOERR, "%s: temporary file: %s",
-			    s->dir, strerror(errno));
+			return liberr_set(e, liberr_errno_status(errno, EX_IOERR),
+			    "%s: temporary file: %s", s->dir, strerror(errno));
 		}
 		p += w;
 		n -= (size_t)w;

@@ -1,8 +1,7 @@
-#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "exitcodes.h"
 #include "stats.h"
 
 double
@@ -64,23 +63,27 @@ stats_progress_done(struct stats *s)
 }
 
 int
-stats_write(const struct stats *s, const char *path, const char *extra,
+stats_write(const struct stats *s, struct sidefile *f, const char *extra,
     struct lib_err *e)
 {
-	FILE *fp;
-	int rc = 0;
+	struct jbuf b = JBUF_INIT;
+	char head[512];
+	int rc;
 
-	if ((fp = fopen(path, "w")) == NULL)
-		return liberr_set(e, EX_CANTCREAT, "%s: %s", path,
-		    strerror(errno));
-	(void)fprintf(fp, "{\"program\":\"%s\",\"lines\":%lu,\"records\":%lu,"
-	    "\"messages\":%lu,\"errors\":%lu,\"bytes\":%llu,\"seconds\":%.3f%s%s}\n",
-	    s->program, s->lines, s->records, s->messages, s->errors, s->bytes,
-	    stats_now() - s->started, extra != NULL && *extra ? "," : "",
-	    extra != NULL ? extra : "");
-	if (ferror(fp))
-		rc = liberr_set(e, EX_IOERR, "%s: write error", path);
-	if (fclose(fp) != 0 && rc == 0)
-		rc = liberr_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+	(void)snprintf(head, sizeof(head), "{\"program\":\"%s\",\"lines\":%lu,"
+	    "\"records\":%lu,\"messages\":%lu,\"errors\":%lu,\"bytes\":%llu,"
+	    "\"seconds\":%.3f", s->program, s->lines, s->records, s->messages,
+	    s->errors, s->bytes, stats_now() - s->started);
+	jbuf_puts(&b, head);
+	if (extra != NULL && *extra != '\0') {
+		jbuf_putc(&b, ',');
+		jbuf_puts(&b, extra);
+	}
+	jbuf_puts(&b, "}\n");
+	rc = sidefile_write(f, b.p, b.len, 0, e);
+	jbuf_free(&b);
+	/* After a failed write, this drops the file without a new error. */
+	if (sidefile_close(f, e) == -1)
+		rc = -1;
 	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "jbuf.h"
 #include "liberr.h"
+#include "sidefile.h"
 
 struct stats {
 	const char	*program;
@@ -31,10 +32,12 @@ void	stats_tick(struct stats *);
 /* Clear the progress line before other output on the terminal. */
 void	stats_progress_done(struct stats *);
 /*
- * Write the summary to path: the counters, seconds, and extra (a string of
- * further "key":value members, or NULL).
+ * Write the summary to the side file that --stats opened (sidefile_open,
+ * SIDEFILE_REPLACE, before the run) and close it, which puts the whole
+ * file in place at once: the counters, seconds, and extra (a string of
+ * further "key":value members, or NULL).  -1 with e set.
  */
-int	stats_write(const struct stats *, const char *path, const char *extra,
+int	stats_write(const struct stats *, struct sidefile *, const char *extra,
 	    struct lib_err *);
 
 #endif

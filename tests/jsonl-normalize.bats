@@ -1046,9 +1046,9 @@ tok() {
 	assert_stderr_partial "no-such-dir/q.jsonl"
 }
 
-@test "writing to /dev/full exits 74" {
+@test "writing to /dev/full exits 75: a full disk is temporary" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
-	run -74 --separate-stderr bash -c 'jsonl-normalize -t rides "$1" >/dev/full' _ "$D/rides.jsonl"
+	run -75 --separate-stderr bash -c 'jsonl-normalize -t rides "$1" >/dev/full' _ "$D/rides.jsonl"
 	assert_stderr_regex '^jsonl-normalize: '
 }
 

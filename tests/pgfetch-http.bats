@@ -660,9 +660,9 @@ no_secrets() {
 	    "1234|1234|$(( 1234 * 1235 / 2 ))"
 }
 
-@test "writing to /dev/full exits 74" {
+@test "writing to /dev/full exits 75: a full disk is temporary" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
-	run -74 --separate-stderr bash -c 'timeout 60 pgfetch --paginate page "$1/page" >/dev/full' _ "$MOCK"
+	run -75 --separate-stderr bash -c 'timeout 60 pgfetch --paginate page "$1/page" >/dev/full' _ "$MOCK"
 	assert_stderr_regex '^pgfetch: '
 }
 

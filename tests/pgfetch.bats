@@ -778,12 +778,12 @@ PY
 # ---------------------------------------------------------------------------
 # Output errors and SIGPIPE.
 
-@test "writing to /dev/full exits 74" {
+@test "writing to /dev/full exits 75: a full disk is temporary" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
-	run -74 --separate-stderr bash -c 'pgfetch "$1" >/dev/full' _ "$ISSUES"
+	run -75 --separate-stderr bash -c 'pgfetch "$1" >/dev/full' _ "$ISSUES"
 	assert_stderr_regex '^pgfetch: '
 	# Output small enough to sit in the buffer until exit.
-	run -74 --separate-stderr bash -c 'pgfetch "$1" >/dev/full' _ "$D/records.jsonl"
+	run -75 --separate-stderr bash -c 'pgfetch "$1" >/dev/full' _ "$D/records.jsonl"
 	assert_stderr_regex '^pgfetch: '
 }
 

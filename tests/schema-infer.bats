@@ -618,9 +618,9 @@ check_infer() {
 # ---------------------------------------------------------------------------
 # Output errors and SIGPIPE.
 
-@test "writing to /dev/full exits 74" {
+@test "writing to /dev/full exits 75: a full disk is temporary" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
-	run -74 --separate-stderr bash -c 'schema-infer -t t "$1" >/dev/full' _ "$D/basic.jsonl"
+	run -75 --separate-stderr bash -c 'schema-infer -t t "$1" >/dev/full' _ "$D/basic.jsonl"
 	assert_stderr_regex '^schema-infer: '
 }
 

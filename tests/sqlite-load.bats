@@ -527,9 +527,9 @@ setup() {
 	assert_output ""
 }
 
-@test "STATE to /dev/full exits 74" {
+@test "STATE to /dev/full exits 75: a full disk is temporary" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
-	run -74 --separate-stderr bash -c 'sqlite-load -q db "$1" >/dev/full' _ "$D/state.singer"
+	run -75 --separate-stderr bash -c 'sqlite-load -q db "$1" >/dev/full' _ "$D/state.singer"
 	assert_stderr_regex '^sqlite-load: '
 }
 
