@@ -376,7 +376,7 @@ filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 struct judged {
 	const struct http_opts *o;
 	enum verdict	 verdict;	/* for a secret's value */
-	struct secrets	*collect;	/* or NULL: the values go in here */
+	struct secrets	*collect;	/* not NULL: the secret values go here */
 };
 
 static enum verdict
@@ -1053,6 +1053,9 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 		/* No retry mends a URL that cannot be asked for. */
 		set_err(h, &x->err, EX_UNAVAILABLE, "%s: %s", jbuf_cstr(&shown),
 		    what);
+	else if (cc == CURLE_PEER_FAILED_VERIFICATION)
+		/* A certificate refused, like an SSH host key: no retry either. */
+		set_err(h, &x->err, EX_NOPERM, "%s: %s", jbuf_cstr(&shown), what);
 	else if (x->attempt > (unsigned long)h->o.retries) {
 		/* Refused, timed out, 5xx, 408, 429: worth a run later. */
 		if (cc == CURLE_OK)

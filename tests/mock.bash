@@ -14,11 +14,15 @@
 BIG=9007199254740993
 
 # http_get URL: GET URL with Python (curl is not a dependency); the body
-# on stdout.  mock_get PATH: GET $MOCK/PATH; other_get PATH: $OTHER/PATH.
+# on stdout; an https URL's certificate is not checked.  mock_get PATH:
+# GET $MOCK/PATH; other_get PATH: $OTHER/PATH.
 http_get() {
 	python3 -c '
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with urllib.request.urlopen(sys.argv[1], timeout=10, context=ctx) as r:
     sys.stdout.write(r.read().decode())' "$1"
 }
 mock_get() { http_get "$MOCK$1"; }
@@ -26,7 +30,8 @@ other_get() { http_get "$OTHER$1"; }
 
 # mock_launch NAME [OPTION...]: start tests/mockapi.py with these options
 # (its port in $BATS_FILE_TMPDIR/NAME.port), and wait (bounded) until it
-# answers; its pid in $launched_pid, its port in $launched_port.
+# answers; its pid in $launched_pid, its port in $launched_port, http or
+# https (with --cert) in $launched_scheme.
 mock_launch() {
 	local i port='' dir=$BATS_FILE_TMPDIR name=$1
 	shift
@@ -44,11 +49,14 @@ mock_launch() {
 		return 1
 	fi
 	launched_port=$port
+	launched_scheme=http
+	[[ " $* " == *" --cert "* ]] && launched_scheme=https
 	for (( i = 0; i < 50; i++ )); do
-		http_get "http://127.0.0.1:$port/" >/dev/null 2>&1 && return 0
+		http_get "$launched_scheme://127.0.0.1:$port/" >/dev/null 2>&1 &&
+		    return 0
 		sleep 0.1
 	done
-	echo "tests/mockapi.py does not answer at http://127.0.0.1:$port" >&2
+	echo "tests/mockapi.py does not answer at $launched_scheme://127.0.0.1:$port" >&2
 	return 1
 }
 

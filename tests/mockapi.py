@@ -111,6 +111,7 @@ Additions for tests/pgfetch-parallel.bats (--parallel, --checkpoint,
 
 Additions for tests/pgfetch-security.bats:
 
+    --cert PEM --key PEM   HTTPS instead of HTTP, with that certificate.
     /status?code=C         C, always, with a JSON error body.
     /leak?p=N&pages=P&code=C
                            echoes the credentials it got: ECHO is the
@@ -221,7 +222,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- helpers ----------------------------------------------------------
 
     def base(self):
-        return "http://127.0.0.1:%d" % self.server.server_address[1]
+        return "%s://127.0.0.1:%d" % (self.server.scheme,
+                                      self.server.server_address[1])
 
     def note(self, key, **extra):
         """Count this request for KEY; return its attempt number (from 1)."""
@@ -642,6 +644,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    scheme = "http"         # https with --cert
     daemon_threads = True
     allow_reuse_address = True
     # listen(2)'s backlog: socketserver's default of 5 drops the SYNs of a
@@ -665,6 +668,9 @@ def main():
                     help="exit after this many seconds (default 300)")
     ap.add_argument("--root", metavar="DIR",
                     help="serve the files of DIR as /files/NAME")
+    ap.add_argument("--cert", metavar="PEM",
+                    help="serve HTTPS with this certificate (and --key)")
+    ap.add_argument("--key", metavar="PEM", help="the certificate's key")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args()
@@ -675,6 +681,12 @@ def main():
             ap.error("--root %s: not a directory" % args.root)
         Handler.root = os.path.abspath(args.root)
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.scheme = "https"
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
 

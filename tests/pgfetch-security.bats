@@ -351,3 +351,23 @@ status_is() {
 	jq -e '.program == "pgfetch" and .records == 0 and .seconds >= 0 and .seconds < 30' \
 	    st.json >/dev/null || fail "stats: $(cat st.json)"
 }
+
+# ---------------------------------------------------------------------------
+# D24: a TLS certificate refused, like a host key: 77 at once.
+
+teardown() { mock_kill "${TLS_PID:-}"; }
+
+@test "D24: a TLS certificate that does not verify: 77 at once, no retry; --insecure reads it" {
+	command -v openssl >/dev/null || skip "no openssl to make a certificate"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem \
+	    -days 1 -subj /CN=127.0.0.1 2>/dev/null || fail "openssl req failed"
+	mock_launch tls --cert cert.pem --key key.pem
+	TLS_PID=$launched_pid
+	local tls=https://127.0.0.1:$launched_port
+	# One attempt (a TLS failure never reaches /state: -v counts them).
+	status_is 77 -v --retries 3 "$tls/page?n=5"
+	assert_equal "$(grep -c '^pgfetch: GET ' <<<"$stderr")" 1
+	assert_stderr_partial 'SSL certificate'
+	fetch --paginate page --insecure "$tls/page?n=5"
+	records_are 1 5
+}
