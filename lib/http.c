@@ -671,9 +671,11 @@ static void
 excerpt(const struct http *h, const struct xfer *x, char *out, size_t size)
 {
 	struct jbuf masked = JBUF_INIT;
-	size_t i, n;
+	size_t i, n = x->body.len < EXCERPT_BYTES ? x->body.len : EXCERPT_BYTES;
 
-	secrets_mask(h->secrets, x->body.p, x->body.len, x->body_cut, &masked);
+	/* Its start is enough for the bytes shown, and bounds the work. */
+	secrets_mask(h->secrets, x->body.p, n, x->body_cut || n < x->body.len,
+	    &masked);
 	n = masked.len < size - 1 ? masked.len : size - 1;
 	if (n > 0)
 		memcpy(out, masked.p, n);
