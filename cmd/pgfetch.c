@@ -200,22 +200,13 @@ masked(const struct fetch *f, const char *text, size_t n, struct jbuf *out)
 static void __attribute__((format(printf, 3, 4)))
 say(struct fetch *f, int code, const char *fmt, ...)
 {
-	struct jbuf text = JBUF_INIT, out = JBUF_INIT;
+	struct jbuf out = JBUF_INIT;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	secrets_vformat(f->known, &out, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	jbuf_reserve(&text, (size_t)n + 1);
-	va_start(ap, fmt);
-	(void)vsnprintf(text.p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	(void)masked(f, text.p, (size_t)n, &out);
-	cli_error(&f->cli, code, "%s", out.p);
-	jbuf_free(&text);
+	cli_error(&f->cli, code, "%s", jbuf_cstr(&out));
 	jbuf_free(&out);
 }
 

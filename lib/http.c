@@ -610,27 +610,17 @@ backoff(const struct http *h, unsigned long attempt)
  * e = code and the message fmt says, with the secrets masked: formatted
  * whole first, so that no cut can leave a part of one.
  */
-static void
+static void __attribute__((format(printf, 4, 5)))
 set_err(const struct http *h, struct lib_err *e, int code, const char *fmt,
     ...)
 {
-	struct jbuf text = JBUF_INIT, masked = JBUF_INIT;
+	struct jbuf masked = JBUF_INIT;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	secrets_vformat(h->secrets, &masked, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	jbuf_reserve(&text, (size_t)n + 1);
-	va_start(ap, fmt);
-	(void)vsnprintf(text.p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	text.len = (size_t)n;
-	secrets_mask(h->secrets, text.p, text.len, 0, &masked);
 	(void)liberr_set(e, code, "%s", jbuf_cstr(&masked));
-	jbuf_free(&text);
 	jbuf_free(&masked);
 }
 

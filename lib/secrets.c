@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,4 +204,23 @@ secrets_mask(const struct secrets *s, const char *text, size_t n, int prefix,
 		from = i;
 	}
 	jbuf_put(out, text + from, n - from);
+}
+
+void
+secrets_vformat(const struct secrets *s, struct jbuf *out, const char *fmt,
+    va_list ap)
+{
+	struct jbuf text = JBUF_INIT;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	if ((n = vsnprintf(NULL, 0, fmt, ap)) < 0)
+		n = 0;
+	jbuf_reserve(&text, (size_t)n + 1);
+	(void)vsnprintf(text.p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	text.len = (size_t)n;
+	secrets_mask(s, text.p, text.len, 0, out);
+	jbuf_free(&text);
 }

@@ -9,6 +9,7 @@
 #ifndef SECRETS_H
 #define SECRETS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "jbuf.h"
@@ -45,5 +46,11 @@ int	secrets_in(const struct secrets *, const char *text, size_t n);
  */
 void	secrets_mask(const struct secrets *s, const char *text, size_t n,
 	    int prefix, struct jbuf *out);
+/*
+ * A message as vprintf(3) makes it, formatted whole and then masked (so
+ * that no cut to length leaves a part of a secret), appended to out.
+ */
+void	secrets_vformat(const struct secrets *s, struct jbuf *out,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
