@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "extract.h"
 #include "http.h"
 #include "paginate.h"
+#include "secrets.h"
 #include "source.h"
 #include "strtonum.h"
 #include "xalloc.h"
@@ -175,7 +177,38 @@ struct fetch {
 	int		 verbose;
 	char		*file_type;	/* an API URL that answered with a file */
 	char		*since;		/* NAME=VALUE of --since */
+	/* Every secret value known: masked in all that is printed or written. */
+	struct secrets	*known;
+	struct jbuf	 masked;
+	struct jbuf	 masked2;
+	struct jbuf	 masked3;
 };
+
+/* text with the secrets masked, in out (until its next use). */
+static const char *
+masked(const struct fetch *f, const char *text, size_t n, struct jbuf *out)
+{
+	jbuf_reset(out);
+	secrets_mask(f->known, text, n, 0, out);
+	return jbuf_cstr(out);
+}
+
+/*
+ * Every message of pgfetch goes through here, to stderr and to the abort
+ * line: formatted whole, then its secrets masked, then cut to length.
+ */
+static void __attribute__((format(printf, 3, 4)))
+say(struct fetch *f, int code, const char *fmt, ...)
+{
+	struct jbuf out = JBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	secrets_vformat(f->known, &out, fmt, ap);
+	va_end(ap);
+	cli_error(&f->cli, code, "%s", jbuf_cstr(&out));
+	jbuf_free(&out);
+}
 
 static int
 on_record(void *arg, const char *json, size_t len, unsigned long line)
@@ -215,12 +248,14 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 	struct fetch *f = arg;
 	struct cli_line l;
 
+	/* Into the quarantine file and the messages: the secrets masked. */
 	memset(&l, 0, sizeof(l));
-	l.text = text;
-	l.len = len;
-	l.file = f->name;
+	l.text = masked(f, text, len, &f->masked);
+	l.len = f->masked.len;
+	l.file = masked(f, f->name, strlen(f->name), &f->masked2);
 	l.lineno = line;
-	return cli_reject(&f->cli, &l, why);
+	return cli_reject(&f->cli, &l, masked(f, why, strlen(why),
+	    &f->masked3));
 }
 
 /* --stats: what went over the wire. */
@@ -245,17 +280,17 @@ run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 
 	if (url == NULL) {
 		if (source_fd(xo, fd, f->name, &f->cli.stats.bytes, &e) == -1)
-			cli_error(&f->cli, e.code, "%s", e.msg);
+			say(f, e.code, "%s", e.msg);
 		return;
 	}
 	if ((h = http_new(&f->http, &e)) == NULL) {
-		cli_error(&f->cli, e.code, "%s", e.msg);
+		say(f, e.code, "%s", e.msg);
 		return;
 	}
 	http_redact(h, url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
 	if (source_url(xo, h, url, &e) == -1)
-		cli_error(&f->cli, e.code, "%s", e.msg);
+		say(f, e.code, "%s", e.msg);
 	http_counts_stats(f, h);
 	http_free(h);
 }
@@ -278,7 +313,7 @@ secret_env(struct fetch *f, const char *var, const char *opt)
 	const char *v = getenv(var);
 
 	if (v == NULL || *v == '\0') {
-		cli_error(&f->cli, EX_USAGE, "%s: $%s is not set", opt, var);
+		say(f, EX_USAGE, "%s: $%s is not set", opt, var);
 		return NULL;
 	}
 	return v;
@@ -308,7 +343,7 @@ note(void *arg, const char *msg)
 	struct fetch *f = arg;
 
 	if (!f->cli.quiet)
-		cli_error(&f->cli, 0, "%s", msg);
+		say(f, 0, "%s", msg);
 }
 
 static void
@@ -317,7 +352,7 @@ trace(void *arg, const char *line)
 	struct fetch *f = arg;
 
 	if (f->verbose)
-		cli_error(&f->cli, 0, "%s", line);
+		say(f, 0, "%s", line);
 }
 
 /* --header-file: one header a line; blank lines and # comments skipped. */
@@ -330,7 +365,7 @@ header_file(struct fetch *f, const char *path)
 	ssize_t n;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		cli_error(&f->cli, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		say(f, EX_NOINPUT, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((n = getline(&line, &cap, fp)) != -1) {
@@ -374,12 +409,21 @@ page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 	/* "Written" means handed to the kernel, not held in our buffer. */
 	if (cli_flush(&f->cli) == -1)
 		return liberr_set(e, 0, "stdout"), -1;
-	/* An API that echoes the key into its next URL: not into the file. */
+	/*
+	 * An API that echoes the key into its next URL: not into the file, as
+	 * the key goes with the request anyway; any other secret is masked.
+	 */
 	if (kept.next != NULL && f->http.key_param != NULL) {
 		http_drop_param(kept.next, f->http.key_param, &f->mark_next);
 		kept.next = f->mark_next.p;
 	}
-	return checkpoint_save(f->checkpoint, jbuf_cstr(&f->source), &kept, e);
+	if (kept.next != NULL)
+		kept.next = masked(f, kept.next, strlen(kept.next), &f->masked);
+	if (kept.cursor != NULL)
+		kept.cursor = masked(f, kept.cursor, strlen(kept.cursor),
+		    &f->masked2);
+	return checkpoint_save(f->checkpoint, masked(f, f->source.p,
+	    f->source.len, &f->masked3), &kept, e);
 }
 
 /* The first answer is a file: remember its type, stream it after. */
@@ -391,7 +435,7 @@ page_file(void *arg, const char *content_type)
 	free(f->file_type);
 	f->file_type = xalloc_memdup(content_type, strlen(content_type));
 	if (!f->cli.quiet)
-		cli_error(&f->cli, 0, "%s is a file (Content-Type %s): streaming "
+		say(f, 0, "%s is a file (Content-Type %s): streaming "
 		    "it", f->name, content_type);
 }
 
@@ -416,7 +460,7 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 	f->page.note = note;
 	f->page.arg = f;
 	if ((h = http_new(&f->http, &e)) == NULL) {
-		cli_error(&f->cli, e.code, "%s", e.msg);
+		say(f, e.code, "%s", e.msg);
 		return;
 	}
 	http_redact(h, url, &f->shown);
@@ -426,14 +470,14 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 		paginate_base(url, f->params, f->nparams, &f->buf);
 		http_strip(h, jbuf_cstr(&f->buf), &f->source);
 		(void)jbuf_cstr(&f->source);
-		if (checkpoint_load(f->checkpoint, f->source.p, &cp, &found,
-		    &e) == -1) {
-			cli_error(&f->cli, e.code, "%s", e.msg);
+		if (checkpoint_load(f->checkpoint, masked(f, f->source.p,
+		    f->source.len, &f->masked3), &cp, &found, &e) == -1) {
+			say(f, e.code, "%s", e.msg);
 			goto out;
 		}
 		if (found && f->page.mode != PAGE_AUTO &&
 		    f->page.mode != cp.mark.mode) {
-			cli_error(&f->cli, EX_USAGE, "--checkpoint %s was written for "
+			say(f, EX_USAGE, "--checkpoint %s was written for "
 			    "--paginate %s; remove it to start over", f->checkpoint,
 			    paginate_mode_name(cp.mark.mode));
 			goto out;
@@ -445,10 +489,10 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 	}
 	if (paginate(h, url, &f->page, &e) == -1) {
 		if (e.code != 0)
-			cli_error(&f->cli, e.code, "%s", e.msg);
+			say(f, e.code, "%s", e.msg);
 	} else if (f->checkpoint != NULL && f->cli.status == 0 &&
 	    checkpoint_remove(f->checkpoint, &e) == -1)
-		cli_error(&f->cli, e.code, "%s", e.msg);
+		say(f, e.code, "%s", e.msg);
 out:
 	http_counts_stats(f, h);
 	checkpoint_free(&cp);
@@ -464,7 +508,7 @@ file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
 	if (xo->format == EXTRACT_AUTO && xo->records != NULL)
 		xo->format = EXTRACT_JSON;
 	if (xo->records != NULL && xo->format != EXTRACT_JSON) {
-		cli_error(&f->cli, EX_USAGE, "--records applies to JSON documents, "
+		say(f, EX_USAGE, "--records applies to JSON documents, "
 		    "and %s is not one", f->name);
 		return -1;
 	}
@@ -484,6 +528,7 @@ main(int argc, char *argv[])
 	struct fetch f;
 	struct extract_opts xo;
 	struct lib_err e;
+	struct jbuf withparams = JBUF_INIT;
 	struct stat sb;
 	const char *src, *path, *v;
 	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
@@ -491,9 +536,10 @@ main(int argc, char *argv[])
 	const char *since = NULL, *since_param = NULL, *records_jq = NULL;
 	char *end;
 	long long ll;
-	int ch, fd, rc, http, file;
+	int ch, fd, rc, http, file, begun = 0;
 
 	memset(&f, 0, sizeof(f));
+	f.known = secrets_new();
 	memset(&xo, 0, sizeof(xo));
 	xo.header = 1;
 	f.page.mode = PAGE_AUTO;
@@ -536,7 +582,7 @@ main(int argc, char *argv[])
 			else if (strcmp(optarg, "auto") == 0)
 				xo.format = EXTRACT_AUTO;
 			else {
-				cli_error(&f.cli, EX_USAGE, "--format: '%s': expected "
+				say(&f, EX_USAGE, "--format: '%s': expected "
 				    "jsonl, json, csv or auto", optarg);
 				usage();
 			}
@@ -550,7 +596,7 @@ main(int argc, char *argv[])
 			else if (strlen(optarg) == 1)
 				xo.delimiter = optarg[0];
 			else {
-				cli_error(&f.cli, EX_USAGE, "--delimiter: '%s': one "
+				say(&f, EX_USAGE, "--delimiter: '%s': one "
 				    "character, or \\t", optarg);
 				usage();
 			}
@@ -563,14 +609,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_MAX_RECORDS:
 			if (strtonum_ll(optarg, 1, (1LL << 62), &ll, &e) == -1) {
-				cli_error(&f.cli, EX_USAGE, "--max-records: %s", e.msg);
+				say(&f, EX_USAGE, "--max-records: %s", e.msg);
 				usage();
 			}
 			f.max_records = (unsigned long long)ll;
 			break;
 		case OPT_PAGINATE:
 			if (paginate_mode(optarg, &f.page.mode) == -1) {
-				cli_error(&f.cli, EX_USAGE, "--paginate: '%s'", optarg);
+				say(&f, EX_USAGE, "--paginate: '%s'", optarg);
 				usage();
 			}
 			break;
@@ -585,7 +631,7 @@ main(int argc, char *argv[])
 		case OPT_CONNECT_TIMEOUT:
 			if (strtonum_ll(optarg, ch == OPT_START || ch == OPT_RETRIES ?
 			    0 : 1, 1LL << 40, &ll, &e) == -1) {
-				cli_error(&f.cli, EX_USAGE, "%s: %s", argv[optind - 1],
+				say(&f, EX_USAGE, "%s: %s", argv[optind - 1],
 				    e.msg);
 				usage();
 			}
@@ -606,7 +652,7 @@ main(int argc, char *argv[])
 			f.http.backoff_base = strtod(optarg, &end);
 			if (*end != '\0' || f.http.backoff_base < 0 ||
 			    f.http.backoff_base > 60) {
-				cli_error(&f.cli, EX_USAGE, "--backoff-base: '%s'", optarg);
+				say(&f, EX_USAGE, "--backoff-base: '%s'", optarg);
 				usage();
 			}
 			break;
@@ -630,7 +676,7 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				cli_error(&f.cli, EX_USAGE, "-p: '%s': NAME=VALUE",
+				say(&f, EX_USAGE, "-p: '%s': NAME=VALUE",
 				    optarg);
 				usage();
 			}
@@ -638,7 +684,7 @@ main(int argc, char *argv[])
 			break;
 		case 'H':
 			if (strchr(optarg, ':') == NULL) {
-				cli_error(&f.cli, EX_USAGE, "-H: 'Name: value'");
+				say(&f, EX_USAGE, "-H: 'Name: value'");
 				usage();
 			}
 			if (http_secret_header(optarg))
@@ -678,14 +724,14 @@ main(int argc, char *argv[])
 		case OPT_RATE:
 			f.http.rate = strtod(optarg, &end);
 			if (*end != '\0' || !(f.http.rate > 0) || f.http.rate > 1e6) {
-				cli_error(&f.cli, EX_USAGE, "--rate: '%s': requests a "
+				say(&f, EX_USAGE, "--rate: '%s': requests a "
 				    "second, more than 0", optarg);
 				usage();
 			}
 			break;
 		case OPT_PARALLEL:
 			if (strtonum_ll(optarg, 1, 64, &ll, &e) == -1) {
-				cli_error(&f.cli, EX_USAGE, "--parallel: %s", e.msg);
+				say(&f, EX_USAGE, "--parallel: %s", e.msg);
 				usage();
 			}
 			f.page.parallel = (unsigned int)ll;
@@ -706,7 +752,7 @@ main(int argc, char *argv[])
 	if (argc - optind != 1)
 		usage();
 	if ((since != NULL) != (since_param != NULL)) {
-		cli_error(&f.cli, EX_USAGE, "--since and --since-param go together");
+		say(&f, EX_USAGE, "--since and --since-param go together");
 		usage();
 	}
 	/* The first run has no cursor yet: an empty value adds nothing. */
@@ -716,17 +762,17 @@ main(int argc, char *argv[])
 	}
 	if (f.page.parallel > 1 && f.page.mode != PAGE_PAGE &&
 	    f.page.mode != PAGE_OFFSET) {
-		cli_error(&f.cli, EX_USAGE, "--parallel needs --paginate page or "
+		say(&f, EX_USAGE, "--parallel needs --paginate page or "
 		    "offset: other pages are known only from the one before");
 		usage();
 	}
 	if (records_jq != NULL && xo.records != NULL) {
-		cli_error(&f.cli, EX_USAGE, "--records and --records-jq: one or "
+		say(&f, EX_USAGE, "--records and --records-jq: one or "
 		    "the other");
 		usage();
 	}
 	if (f.page.mode == PAGE_CURSOR && f.page.cursor_path == NULL) {
-		cli_error(&f.cli, EX_USAGE, "--paginate cursor needs --cursor-path");
+		say(&f, EX_USAGE, "--paginate cursor needs --cursor-path");
 		usage();
 	}
 	/* Secrets come from the environment, never from the command line. */
@@ -743,7 +789,7 @@ main(int argc, char *argv[])
 		if ((f.secrets[1] = strdup(basic_env)) == NULL)
 			abort();
 		if ((colon = strchr(f.secrets[1], ':')) == NULL) {
-			cli_error(&f.cli, EX_USAGE, "--basic-env: USERVAR:PASSVAR");
+			say(&f, EX_USAGE, "--basic-env: USERVAR:PASSVAR");
 			goto out;
 		}
 		*colon = '\0';
@@ -754,7 +800,7 @@ main(int argc, char *argv[])
 	}
 	if (key_env != NULL) {
 		if ((key_header == NULL) == (key_param == NULL)) {
-			cli_error(&f.cli, EX_USAGE, "--api-key-env needs one of "
+			say(&f, EX_USAGE, "--api-key-env needs one of "
 			    "--api-key-header or --api-key-param");
 			goto out;
 		}
@@ -769,37 +815,47 @@ main(int argc, char *argv[])
 			f.http.key_value = v;
 		}
 	}
-	if (f.messages && (f.stream == NULL || *f.stream == '\0')) {
-		cli_error(&f.cli, EX_USAGE, "-m needs -s STREAM");
-		usage();
-	}
 	src = argv[optind];
 	http = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
+	/*
+	 * The credentials are for the origin of the URL given; every secret
+	 * the options and that URL hold is masked in all pgfetch writes.
+	 */
+	f.http.origin = src;
+	f.http.headers = f.headers;
+	f.http.nheaders = f.nheaders;
+	f.http.secret_headers = f.secret_headers;
+	f.http.nsecret_headers = f.nsecret_headers;
+	if (http)
+		paginate_base(src, f.params, f.nparams, &withparams);
+	http_secrets(&f.http, http ? jbuf_cstr(&withparams) : NULL, f.known);
+	f.http.secrets = f.known;
+	if (f.messages && (f.stream == NULL || *f.stream == '\0')) {
+		say(&f, EX_USAGE, "-m needs -s STREAM");
+		usage();
+	}
 	/* f.buf: the URL's path, for the file options. */
 	file = !http || source_format_of_url(src, &f.buf) != EXTRACT_AUTO ||
 	    xo.format != EXTRACT_AUTO;
 	if (records_jq != NULL && file) {
-		cli_error(&f.cli, EX_USAGE, "--records-jq applies to the pages of "
+		say(&f, EX_USAGE, "--records-jq applies to the pages of "
 		    "an API, and %s is a file", src);
 		goto out;
 	}
 	if (f.checkpoint != NULL && file) {
-		cli_error(&f.cli, EX_USAGE, "--checkpoint applies to the pages of "
+		say(&f, EX_USAGE, "--checkpoint applies to the pages of "
 		    "an API, and %s is a file", src);
 		goto out;
 	}
 	if (records_jq != NULL &&
 	    (f.page.records_jq = transform_new(records_jq, &e)) == NULL) {
-		cli_error(&f.cli, e.code, "--records-jq: %s", e.msg);
+		say(&f, e.code, "--records-jq: %s", e.msg);
 		goto out;
 	}
-	f.http.headers = f.headers;
-	f.http.nheaders = f.nheaders;
-	f.http.secret_headers = f.secret_headers;
-	f.http.nsecret_headers = f.nsecret_headers;
 	f.http.trace = trace;
 	f.http.trace_arg = &f;
 	f.http.max_body = (size_t)f.cli.max_line;
+	begun = 1;
 	if (cli_begin(&f.cli) == -1)
 		goto out;
 	stats_utc_now(f.extracted, sizeof(f.extracted));
@@ -808,7 +864,7 @@ main(int argc, char *argv[])
 		if (f.file_type == NULL)
 			goto out;
 		if (f.checkpoint != NULL && !f.cli.quiet)
-			cli_error(&f.cli, 0, "--checkpoint does not apply to a file: "
+			say(&f, 0, "--checkpoint does not apply to a file: "
 			    "it is read from the start");
 		/* Its Content-Type said file: the other way, then. */
 		if (xo.format == EXTRACT_AUTO)
@@ -834,10 +890,10 @@ main(int argc, char *argv[])
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		cli_error(&f.cli, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		say(&f, EX_NOINPUT, "%s: %s", path, strerror(errno));
 		goto out;
 	} else if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		cli_error(&f.cli, EX_NOINPUT, "%s: is a directory", path);
+		say(&f, EX_NOINPUT, "%s: is a directory", path);
 		(void)close(fd);
 		goto out;
 	}
@@ -847,6 +903,17 @@ main(int argc, char *argv[])
 		goto out;
 	run(&f, fd, NULL, &xo);
 out:
+	/*
+	 * Stopped before the run began: a usage error writes no --stats (as
+	 * usage() does not), any other error (an unreadable --header-file) a
+	 * summary of nothing done.
+	 */
+	if (!begun) {
+		if (f.cli.status == EX_USAGE)
+			f.cli.stats_path = NULL;
+		else
+			cli_begin(&f.cli);
+	}
 	rc = cli_finish(&f.cli, f.statsx[0] ? f.statsx : NULL);
 	jbuf_free(&f.buf);
 	for (ch = 0; ch < 4; ch++)
@@ -863,5 +930,10 @@ out:
 	while (f.nowned > 0)
 		free(f.owned[--f.nowned]);
 	free(f.owned);
+	jbuf_free(&withparams);
+	jbuf_free(&f.masked);
+	jbuf_free(&f.masked2);
+	jbuf_free(&f.masked3);
+	secrets_free(f.known);
 	return rc;
 }

@@ -30,7 +30,8 @@ struct xfer {
 	size_t		 tag;
 	unsigned long	 attempt;
 	unsigned int	 redirects;
-	int		 foreign;	/* redirected off the first host */
+	int		 foreign;	/* not at the origin: no credentials */
+	int		 told;		/* -v said so */
 	int		 running;	/* in the multi handle */
 	long		 not_before;	/* ms: backoff, a redirect */
 	long		 started;
@@ -42,6 +43,7 @@ struct xfer {
 	int		 stopped;	/* the sink said stop */
 	int		 probe;		/* stop at a file's headers */
 	char		 ctype[128];	/* Content-Type, when it names a file */
+	int		 body_cut;	/* the error body held is its start */
 	struct jbuf	 body;
 	struct jbuf	 link;
 	struct jbuf	 scratch;
@@ -62,6 +64,13 @@ struct http {
 	CURLM		*multi;
 	struct curl_slist *headers;	/* all of them */
 	struct curl_slist *public_headers;	/* the secret ones left out */
+	struct jbuf	 origin;	/* scheme://host:port, lower case */
+	struct jbuf	 there;		/* another URL's, to compare */
+	int		 have_origin;
+	char		*url_user;	/* the origin URL's user information */
+	char		*url_password;
+	const struct secrets *secrets;	/* masked in messages and -v lines */
+	struct secrets	*own_secrets;
 	struct xfer	*active;	/* waiting or running, in the order added */
 	struct xfer	*done;		/* over, in the order they ended */
 	unsigned long	 requests;
@@ -83,6 +92,113 @@ static const char *const secret_names[] = {
 	"token", "key", "api_key", "apikey", "access_token", "password",
 	"secret", "signature", "client_secret", "auth"
 };
+
+/*
+ * url's origin, "scheme://host:port" in lower case with the port always
+ * given, into out; -1 if url is not one curl can parse.
+ */
+static int
+origin_of(const char *url, struct jbuf *out)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK) {
+		jbuf_reset(out);
+		jbuf_puts(out, scheme);
+		jbuf_puts(out, "://");
+		jbuf_puts(out, host);
+		jbuf_putc(out, ':');
+		jbuf_puts(out, port);
+		for (i = 0; i < out->len; i++)
+			out->p[i] = (char)tolower((unsigned char)out->p[i]);
+		(void)jbuf_cstr(out);
+		rc = 0;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int
+http_same_origin(const char *a, const char *b)
+{
+	struct jbuf oa = JBUF_INIT, ob = JBUF_INIT;
+	int same;
+
+	same = origin_of(a, &oa) == 0 && origin_of(b, &ob) == 0 &&
+	    oa.len == ob.len && memcmp(oa.p, ob.p, oa.len) == 0;
+	jbuf_free(&oa);
+	jbuf_free(&ob);
+	return same;
+}
+
+/* The user information of url, decoded, into *user and *password. */
+static void
+userinfo(const char *url, char **user, char **password)
+{
+	CURLU *u = curl_url();
+
+	*user = *password = NULL;
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_USER, user, CURLU_URLDECODE) !=
+	    CURLUE_OK)
+		*user = NULL;
+	if (*user != NULL && curl_url_get(u, CURLUPART_PASSWORD, password,
+	    CURLU_URLDECODE) != CURLUE_OK)
+		*password = NULL;
+	curl_url_cleanup(u);
+}
+
+/* The credentials go to url's origin, its user information with them. */
+static void
+set_origin(struct http *h, const char *url)
+{
+	char *user, *password;
+
+	h->have_origin = 1;
+	if (origin_of(url, &h->origin) == -1)
+		jbuf_reset(&h->origin);	/* no URL is at it */
+	userinfo(url, &user, &password);
+	if (user != NULL) {
+		h->url_user = xalloc_memdup(user, strlen(user));
+		if (password != NULL)
+			h->url_password = xalloc_memdup(password, strlen(password));
+	}
+	curl_free(user);
+	curl_free(password);
+	if (h->o.secrets == NULL) {
+		secrets_free(h->own_secrets);
+		h->own_secrets = secrets_new();
+		http_secrets(&h->o, url, h->own_secrets);
+		h->secrets = h->own_secrets;
+	}
+}
+
+/* 1 if url is at the origin the credentials are for. */
+static int
+at_origin(struct http *h, const char *url)
+{
+	return h->origin.len > 0 && origin_of(url, &h->there) == 0 &&
+	    h->there.len == h->origin.len &&
+	    memcmp(h->there.p, h->origin.p, h->origin.len) == 0;
+}
+
+/* 1 if there are credentials to keep from another origin. */
+static int
+credentials(const struct http *h)
+{
+	return h->o.nsecret_headers > 0 || h->o.user != NULL ||
+	    h->o.key_param != NULL || h->url_user != NULL;
+}
 
 struct http *
 http_new(const struct http_opts *o, struct lib_err *e)
@@ -108,6 +224,9 @@ http_new(const struct http_opts *o, struct lib_err *e)
 	}
 	for (i = 0; i < o->nsecret_headers; i++)
 		h->headers = curl_slist_append(h->headers, o->secret_headers[i]);
+	h->secrets = o->secrets;
+	if (o->origin != NULL)
+		set_origin(h, o->origin);
 	return h;
 }
 
@@ -150,6 +269,11 @@ http_free(struct http *h)
 	curl_slist_free_all(h->headers);
 	curl_slist_free_all(h->public_headers);
 	jbuf_free(&h->scratch);
+	jbuf_free(&h->origin);
+	jbuf_free(&h->there);
+	free(h->url_user);
+	free(h->url_password);
+	secrets_free(h->own_secrets);
 	free(h);
 	curl_global_cleanup();
 }
@@ -179,7 +303,7 @@ http_counts(const struct http *h, unsigned long *requests,
 }
 
 static int
-secret(const struct http *h, const char *name, size_t n)
+secret(const struct http_opts *o, const char *name, size_t n)
 {
 	size_t i;
 
@@ -187,21 +311,24 @@ secret(const struct http *h, const char *name, size_t n)
 		if (strlen(secret_names[i]) == n &&
 		    strncasecmp(secret_names[i], name, n) == 0)
 			return 1;
-	for (i = 0; h != NULL && i < h->o.nsecret_params; i++)
-		if (strlen(h->o.secret_params[i]) == n &&
-		    strncmp(h->o.secret_params[i], name, n) == 0)
+	for (i = 0; o != NULL && i < o->nsecret_params; i++)
+		if (strlen(o->secret_params[i]) == n &&
+		    strncmp(o->secret_params[i], name, n) == 0)
 			return 1;
-	if (h != NULL && h->o.key_param != NULL &&
-	    strlen(h->o.key_param) == n && strncmp(h->o.key_param, name, n) == 0)
+	if (o != NULL && o->key_param != NULL &&
+	    strlen(o->key_param) == n && strncmp(o->key_param, name, n) == 0)
 		return 1;
 	return 0;
 }
 
 enum verdict { KEEP, MASK, DROP };
 
-/* What becomes of a query parameter: name is n bytes, before any '='. */
+/*
+ * What becomes of a query parameter: its name is n bytes; its value (after
+ * the '=') vn bytes at value, or value is NULL when it has no '='.
+ */
 typedef enum verdict (*judge_fn)(const void *arg, const char *name, size_t n,
-    int has_value);
+    const char *value, size_t vn);
 
 /*
  * The rest of a URL from p (its path, query and fragment) into out, each
@@ -228,14 +355,16 @@ filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 		if (amp == p)
 			continue;
 		eq = memchr(p, '=', (size_t)(amp - p));
-		v = judge(arg, p, (size_t)((eq != NULL ? eq : amp) - p), eq != NULL);
+		v = judge(arg, p, (size_t)((eq != NULL ? eq : amp) - p),
+		    eq != NULL ? eq + 1 : NULL, eq != NULL ? (size_t)(amp - eq -
+		    1) : 0);
 		if (v == DROP)
 			continue;
 		if (sep++)
 			jbuf_putc(out, '&');
 		if (v == MASK) {
 			jbuf_put(out, p, (size_t)(eq - p) + 1);
-			jbuf_puts(out, "***");
+			jbuf_puts(out, SECRETS_MASK);
 		} else
 			jbuf_put(out, p, (size_t)(amp - p));
 	}
@@ -244,24 +373,81 @@ filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 	jbuf_puts(out, amp);
 }
 
-struct secrets {
-	const struct http *h;
+struct judged {
+	const struct http_opts *o;
 	enum verdict	 verdict;	/* for a secret's value */
+	struct secrets	*collect;	/* not NULL: the secret values go here */
 };
 
 static enum verdict
-judge_secret(const void *arg, const char *name, size_t n, int has_value)
+judge_secret(const void *arg, const char *name, size_t n, const char *value,
+    size_t vn)
 {
-	const struct secrets *s = arg;
+	const struct judged *j = arg;
+	char *plain;
+	int len = 0;
 
-	return has_value && secret(s->h, name, n) ? s->verdict : KEEP;
+	if (value == NULL || !secret(j->o, name, n))
+		return KEEP;
+	if (j->collect != NULL) {
+		/* As it is in the URL, and as it is sent. */
+		secrets_add(j->collect, value, vn);
+		if ((plain = curl_easy_unescape(NULL, value, (int)vn, &len)) !=
+		    NULL)
+			secrets_add(j->collect, plain, (size_t)len);
+		curl_free(plain);
+	}
+	return j->verdict;
 }
 
 static enum verdict
-judge_name(const void *arg, const char *name, size_t n, int has_value)
+judge_name(const void *arg, const char *name, size_t n, const char *value,
+    size_t vn)
 {
-	(void)has_value;
+	(void)value;
+	(void)vn;
 	return strlen(arg) == n && strncmp(arg, name, n) == 0 ? DROP : KEEP;
+}
+
+/* A parameter that carries a known secret goes. */
+static enum verdict
+judge_known(const void *arg, const char *name, size_t n, const char *value,
+    size_t vn)
+{
+	const struct secrets *known = arg;
+	char *plain;
+	int len = 0, in;
+
+	(void)name;
+	(void)n;
+	if (value == NULL)
+		return KEEP;
+	in = secrets_in(known, value, vn);
+	if (!in && (plain = curl_easy_unescape(NULL, value, (int)vn, &len)) !=
+	    NULL) {
+		in = secrets_in(known, plain, (size_t)len);
+		curl_free(plain);
+	}
+	return in ? DROP : KEEP;
+}
+
+/*
+ * The user information of url: where it begins (after "://") and how long
+ * it is, its '@' included; 0 when it has none.
+ */
+static size_t
+userinfo_at(const char *url, size_t *at)
+{
+	const char *auth = strstr(url, "://"), *slash, *sign;
+
+	if (auth == NULL)
+		return 0;
+	auth += 3;
+	slash = auth + strcspn(auth, "/?#");
+	if ((sign = memchr(auth, '@', (size_t)(slash - auth))) == NULL)
+		return 0;
+	*at = (size_t)(auth - url);
+	return (size_t)(sign - auth) + 1;
 }
 
 /*
@@ -269,37 +455,62 @@ judge_name(const void *arg, const char *name, size_t n, int has_value)
  * secret parameters become *** (MASK), or go (DROP).
  */
 static void
-scrub(const struct http *h, const char *url, struct jbuf *out,
+scrub(const struct http_opts *o, const char *url, struct jbuf *out,
     enum verdict verdict)
 {
-	const struct secrets s = { h, verdict };
-	const char *p = url, *scheme, *at, *slash;
+	const struct judged j = { o, verdict, NULL };
+	size_t at = 0, n = userinfo_at(url, &at);
 
-	if ((scheme = strstr(p, "://")) != NULL) {
-		scheme += 3;
-		jbuf_put(out, p, (size_t)(scheme - p));
-		slash = scheme + strcspn(scheme, "/?#");
-		at = memchr(scheme, '@', (size_t)(slash - scheme));
-		if (at != NULL) {
-			if (verdict == MASK)
-				jbuf_puts(out, "***@");
-			scheme = at + 1;
-		}
-		p = scheme;
+	if (n > 0) {
+		jbuf_put(out, url, at);
+		if (verdict == MASK)
+			jbuf_puts(out, SECRETS_MASK "@");
+		url += at + n;
 	}
-	filter_query(p, out, judge_secret, &s);
+	filter_query(url, out, judge_secret, &j);
 }
 
 void
 http_redact(const struct http *h, const char *url, struct jbuf *out)
 {
-	scrub(h, url, out, MASK);
+	scrub(h != NULL ? &h->o : NULL, url, out, MASK);
 }
 
 void
 http_strip(const struct http *h, const char *url, struct jbuf *out)
 {
-	scrub(h, url, out, DROP);
+	scrub(h != NULL ? &h->o : NULL, url, out, DROP);
+}
+
+void
+http_secrets(const struct http_opts *o, const char *url, struct secrets *s)
+{
+	const struct judged j = { o, KEEP, s };
+	struct jbuf ignored = JBUF_INIT;
+	char *user, *password;
+	size_t i;
+
+	for (i = 0; i < o->nsecret_headers; i++)
+		secrets_add_header(s, o->secret_headers[i]);
+	if (o->user != NULL && o->password != NULL)
+		secrets_add_basic(s, o->user, strlen(o->user), o->password,
+		    strlen(o->password));
+	if (o->key_value != NULL)
+		secrets_add(s, o->key_value, strlen(o->key_value));
+	if (url == NULL)
+		return;
+	userinfo(url, &user, &password);
+	if (user != NULL) {
+		/* A token may stand where the user name does. */
+		if (password == NULL || *password == '\0')
+			secrets_add(s, user, strlen(user));
+		secrets_add_basic(s, user, strlen(user), password != NULL ?
+		    password : "", password != NULL ? strlen(password) : 0);
+	}
+	curl_free(user);
+	curl_free(password);
+	filter_query(url, &ignored, judge_secret, &j);
+	jbuf_free(&ignored);
 }
 
 int
@@ -395,11 +606,29 @@ backoff(const struct http *h, unsigned long attempt)
 	return cap * ((double)r / 4294967295.0);
 }
 
+/*
+ * e = code and the message fmt says, with the secrets masked: formatted
+ * whole first, so that no cut can leave a part of one.
+ */
+static void __attribute__((format(printf, 4, 5)))
+set_err(const struct http *h, struct lib_err *e, int code, const char *fmt,
+    ...)
+{
+	struct jbuf masked = JBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	secrets_vformat(h->secrets, &masked, fmt, ap);
+	va_end(ap);
+	(void)liberr_set(e, code, "%s", jbuf_cstr(&masked));
+	jbuf_free(&masked);
+}
+
 /* A -v line; the key parameter shows (as ***) where it was sent. */
 static void
 trace(struct http *h, const char *url, int foreign, const char *what)
 {
-	struct jbuf sent = JBUF_INIT;
+	struct jbuf sent = JBUF_INIT, masked = JBUF_INIT;
 
 	if (h->o.trace == NULL)
 		return;
@@ -413,23 +642,34 @@ trace(struct http *h, const char *url, int foreign, const char *what)
 	jbuf_free(&sent);
 	jbuf_puts(&h->scratch, " -> ");
 	jbuf_puts(&h->scratch, what);
-	h->o.trace(h->o.trace_arg, jbuf_cstr(&h->scratch));
+	secrets_mask(h->secrets, h->scratch.p, h->scratch.len, 0, &masked);
+	h->o.trace(h->o.trace_arg, jbuf_cstr(&masked));
+	jbuf_free(&masked);
 }
 
 void
 http_trace(struct http *h, const char *url, const char *what)
 {
-	trace(h, url, 0, what);
+	trace(h, url, !at_origin(h, url), what);
 }
 
-/* The first bytes of a body, on one line, for an error message. */
+/*
+ * The first bytes of an error body, on one line, for a message: masked
+ * before it is cut, so that the cut leaves no part of a secret.
+ */
 static void
-excerpt(const struct jbuf *body, char *out, size_t size)
+excerpt(const struct http *h, const struct xfer *x, char *out, size_t size)
 {
-	size_t i, n = body->len < size - 1 ? body->len : size - 1;
+	struct jbuf masked = JBUF_INIT;
+	size_t i, n = x->body.len < EXCERPT_BYTES ? x->body.len : EXCERPT_BYTES;
 
+	/* Its start is enough for the bytes shown, and bounds the work. */
+	secrets_mask(h->secrets, x->body.p, n, x->body_cut || n < x->body.len,
+	    &masked);
+	n = masked.len < size - 1 ? masked.len : size - 1;
 	if (n > 0)
-		memcpy(out, body->p, n);
+		memcpy(out, masked.p, n);
+	jbuf_free(&masked);
 	for (i = 0; i < n; i++)
 		if (out[i] == '\n' || out[i] == '\r' || out[i] == '\t')
 			out[i] = ' ';
@@ -451,8 +691,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		if (status < 200 || status >= 300) {
 			/* An error page: keep its start for the message. */
 			if (x->body.len < EXCERPT_BYTES)
-				jbuf_put(&x->body, p, len < EXCERPT_BYTES ? len :
-				    EXCERPT_BYTES);
+				jbuf_put(&x->body, p, len < EXCERPT_BYTES -
+				    x->body.len ? len : EXCERPT_BYTES - x->body.len);
+			if (x->body.len >= EXCERPT_BYTES)
+				x->body_cut = 1;
 			return len;
 		}
 		/* A retry sends the body again: skip what the sink took. */
@@ -566,30 +808,55 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* 1 if url is on the host of the request as asked (no https downgrade). */
-static int
-same_host(const char *asked, const char *url)
+/* -v: once a request, that it goes without credentials, and why. */
+static void
+withheld(struct http *h, struct xfer *x)
 {
-	CURLU *a = curl_url(), *b = curl_url();
-	char *ha = NULL, *hb = NULL, *sa = NULL, *sb = NULL;
-	int same = 0;
+	struct jbuf what = JBUF_INIT, other = JBUF_INIT;
 
-	if (a != NULL && b != NULL &&
-	    curl_url_set(a, CURLUPART_URL, asked, 0) == CURLUE_OK &&
-	    curl_url_set(b, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(a, CURLUPART_HOST, &ha, 0) == CURLUE_OK &&
-	    curl_url_get(b, CURLUPART_HOST, &hb, 0) == CURLUE_OK &&
-	    curl_url_get(a, CURLUPART_SCHEME, &sa, 0) == CURLUE_OK &&
-	    curl_url_get(b, CURLUPART_SCHEME, &sb, 0) == CURLUE_OK)
-		same = strcasecmp(ha, hb) == 0 &&
-		    !(strcmp(sa, "https") == 0 && strcmp(sb, "https") != 0);
-	curl_free(ha);
-	curl_free(hb);
-	curl_free(sa);
-	curl_free(sb);
-	curl_url_cleanup(a);
-	curl_url_cleanup(b);
-	return same;
+	if (x->told || !credentials(h))
+		return;
+	x->told = 1;
+	jbuf_puts(&what, "sent without credentials: its origin ");
+	if (origin_of(x->at, &other) == 0)
+		jbuf_put(&what, other.p, other.len);
+	else
+		jbuf_puts(&what, "(none)");
+	jbuf_puts(&what, " is not ");
+	jbuf_puts(&what, h->origin.len > 0 ? jbuf_cstr(&h->origin) : "(none)");
+	trace(h, x->at, 1, jbuf_cstr(&what));
+	jbuf_free(&what);
+	jbuf_free(&other);
+}
+
+/*
+ * The URL an attempt asks for, into out.  Never its user information:
+ * credentials go by the options, to the origin only.  At the origin, the
+ * key parameter once (even when the server echoed it into a next URL);
+ * elsewhere, no parameter that carries a known secret.
+ */
+static void
+request_url(struct http *h, const struct xfer *x, struct jbuf *out)
+{
+	const char *url = x->at;
+	size_t at = 0, n = userinfo_at(url, &at);
+
+	jbuf_reset(&h->scratch);
+	jbuf_put(&h->scratch, url, at);
+	jbuf_puts(&h->scratch, url + at + n);
+	url = jbuf_cstr(&h->scratch);
+	jbuf_reset(out);
+	if (!x->foreign && h->o.key_param != NULL) {
+		struct jbuf without = JBUF_INIT;
+
+		http_drop_param(url, h->o.key_param, &without);
+		http_add_param(without.p, h->o.key_param, h->o.key_value, out);
+		jbuf_free(&without);
+	} else if (x->foreign && h->secrets != NULL)
+		filter_query(url, out, judge_known, h->secrets);
+	else
+		jbuf_puts(out, url);
+	(void)jbuf_cstr(out);
 }
 
 /* Begin an attempt: every option anew, the body emptied. */
@@ -597,9 +864,9 @@ static void
 start(struct http *h, struct xfer *x)
 {
 	CURL *c = x->easy;
-	const char *url = x->at;
 
 	jbuf_reset(&x->body);
+	x->body_cut = 0;
 	jbuf_reset(&x->link);
 	x->retry_after = -1;
 	x->too_long = 0;
@@ -607,15 +874,10 @@ start(struct http *h, struct xfer *x)
 	x->pos = 0;
 	x->errbuf[0] = '\0';
 	curl_easy_reset(c);
-	/* The key goes to the first host only, and never into a message. */
-	if (h->o.key_param != NULL && !x->foreign) {
-		/* Once, even when the server echoed it into a next URL. */
-		http_drop_param(x->at, h->o.key_param, &h->scratch);
-		http_add_param(h->scratch.p, h->o.key_param, h->o.key_value,
-		    &x->scratch);
-		url = jbuf_cstr(&x->scratch);
-	}
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	if (x->foreign)
+		withheld(h, x);
+	request_url(h, x, &x->scratch);
+	(void)curl_easy_setopt(c, CURLOPT_URL, x->scratch.p);
 	(void)curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	(void)curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
 	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->foreign ?
@@ -641,9 +903,12 @@ start(struct http *h, struct xfer *x)
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (h->o.user != NULL && !x->foreign) {
+	if (!x->foreign && h->o.user != NULL) {
 		(void)curl_easy_setopt(c, CURLOPT_USERNAME, h->o.user);
 		(void)curl_easy_setopt(c, CURLOPT_PASSWORD, h->o.password);
+	} else if (!x->foreign && h->url_user != NULL) {
+		(void)curl_easy_setopt(c, CURLOPT_USERNAME, h->url_user);
+		(void)curl_easy_setopt(c, CURLOPT_PASSWORD, h->url_password);
 	}
 	h->requests++;
 	x->started = h->last_start = now_ms();
@@ -728,8 +993,8 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 		goto out;
 	}
 	if (x->too_long) {
-		(void)liberr_set(&x->err, EX_DATAERR, "%s: body longer than %zu "
-		    "bytes", jbuf_cstr(&shown), h->o.max_body);
+		set_err(h, &x->err, EX_DATAERR, "%s: body longer than %zu bytes",
+		    jbuf_cstr(&shown), h->o.max_body);
 		give_up(h, x);
 		goto out;
 	}
@@ -741,9 +1006,10 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 			retire(h, x);
 			goto out;
 		}
-		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: the body is shorter "
-		    "than on an earlier attempt (%llu of %llu bytes)",
-		    jbuf_cstr(&shown), x->pos, x->taken);
+		/* A file that changed, or a server in trouble: later, then. */
+		set_err(h, &x->err, EX_TEMPFAIL, "%s: the body is shorter than on "
+		    "an earlier attempt (%llu of %llu bytes)", jbuf_cstr(&shown),
+		    x->pos, x->taken);
 		give_up(h, x);
 		goto out;
 	}
@@ -751,37 +1017,45 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
 	    CURLE_OK && loc != NULL) {
 		if (++x->redirects > MAX_REDIRECTS) {
-			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: more than %d "
+			set_err(h, &x->err, EX_UNAVAILABLE, "%s: more than %d "
 			    "redirects", jbuf_cstr(&shown), MAX_REDIRECTS);
 			give_up(h, x);
 			goto out;
 		}
-		/* Secrets stay with the host they were meant for. */
-		if (!same_host(x->url, loc))
+		/* Credentials stay with their origin, the way back included. */
+		if (!at_origin(h, loc))
 			x->foreign = 1;
 		free(x->at);
 		x->at = xalloc_memdup(loc, strlen(loc));
 		x->not_before = 0;
 		goto out;
 	}
-	excerpt(&x->body, first, sizeof(first));
+	excerpt(h, x, first, sizeof(first));
 	if (cc == CURLE_OK && (status == 401 || status == 403))
-		(void)liberr_set(&x->err, EX_NOPERM, "%s: HTTP %ld: %s",
+		set_err(h, &x->err, EX_NOPERM, "%s: HTTP %ld: %s",
 		    jbuf_cstr(&shown), status, first);
 	else if (cc == CURLE_OK && status >= 400 && status < 500 &&
 	    status != 408 && status != 429)
-		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld: %s",
+		set_err(h, &x->err, EX_UNAVAILABLE, "%s: HTTP %ld: %s",
 		    jbuf_cstr(&shown), status, first);
 	else if (cc == CURLE_OK && status < 400)
-		(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld",
+		set_err(h, &x->err, EX_UNAVAILABLE, "%s: HTTP %ld",
 		    jbuf_cstr(&shown), status);
+	else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
+		/* No retry mends a URL that cannot be asked for. */
+		set_err(h, &x->err, EX_UNAVAILABLE, "%s: %s", jbuf_cstr(&shown),
+		    what);
+	else if (cc == CURLE_PEER_FAILED_VERIFICATION)
+		/* A certificate refused, like an SSH host key: no retry either. */
+		set_err(h, &x->err, EX_NOPERM, "%s: %s", jbuf_cstr(&shown), what);
 	else if (x->attempt > (unsigned long)h->o.retries) {
+		/* Refused, timed out, 5xx, 408, 429: worth a run later. */
 		if (cc == CURLE_OK)
-			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: HTTP %ld after "
-			    "%lu attempt%s: %s", jbuf_cstr(&shown), status,
-			    x->attempt, x->attempt == 1 ? "" : "s", first);
+			set_err(h, &x->err, EX_TEMPFAIL, "%s: HTTP %ld after %lu "
+			    "attempt%s: %s", jbuf_cstr(&shown), status, x->attempt,
+			    x->attempt == 1 ? "" : "s", first);
 		else
-			(void)liberr_set(&x->err, EX_UNAVAILABLE, "%s: %s after %lu "
+			set_err(h, &x->err, EX_TEMPFAIL, "%s: %s after %lu "
 			    "attempt%s", jbuf_cstr(&shown), what, x->attempt,
 			    x->attempt == 1 ? "" : "s");
 	} else {
@@ -818,6 +1092,9 @@ add(struct http *h, const char *url, size_t tag)
 	x->tag = tag;
 	x->attempt = 1;
 	x->probe = h->probe;
+	if (!h->have_origin)
+		set_origin(h, url);
+	x->foreign = !at_origin(h, url);
 	for (tail = &h->active; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = x;

@@ -13,6 +13,7 @@
 
 #include "jbuf.h"
 #include "liberr.h"
+#include "secrets.h"
 
 struct http_opts {
 	long		 timeout;	/* seconds for a whole request; 0: none */
@@ -22,18 +23,31 @@ struct http_opts {
 	double		 backoff_base;	/* seconds; doubles each retry, cap 30 s */
 	const char	*const *headers;	/* "Name: value" */
 	size_t		 nheaders;
-	/* Headers that carry a secret: never sent to another host. */
+	/*
+	 * The credentials (these headers, user and password, the key
+	 * parameter, the user information of origin) go to the origin of
+	 * origin only: its scheme, host and port, default ports made explicit
+	 * and the host in any case.  Any other URL, reached by a redirect or
+	 * asked for as a next page, is asked without them, and stays so
+	 * through later redirects.  origin NULL: the first URL asked.
+	 */
+	const char	*origin;
 	const char	*const *secret_headers;
 	size_t		 nsecret_headers;
 	size_t		 max_body;	/* longest body held; 0: no limit */
 	double		 rate;		/* requests a second at most; 0: no cap */
 	const char	*user;		/* basic auth, or NULL */
 	const char	*password;
-	/* A query parameter added to every request to the first host. */
+	/* A query parameter added to every request to the origin. */
 	const char	*key_param;
 	const char	*key_value;
 	const char	*const *secret_params;	/* redacted in messages */
 	size_t		 nsecret_params;
+	/*
+	 * Masked in every message and -v line (borrowed); NULL: the secrets
+	 * these options and origin hold (http_secrets).
+	 */
+	const struct secrets *secrets;
 	/* One line per attempt (already redacted), for -v; may be NULL. */
 	void		(*trace)(void *arg, const char *line);
 	void		*trace_arg;
@@ -63,8 +77,10 @@ void		 http_free(struct http *);
 /*
  * GET url into r (whose previous contents are replaced), with nothing else
  * in flight.  -1 with e set: EX_NOPERM for 401/403, EX_UNAVAILABLE for
- * other 4xx and for retries spent; the message names the redacted URL, the
- * status and the first bytes of the body.
+ * other 4xx and what no retry can mend, EX_TEMPFAIL when the retries of a
+ * connection error, a timeout, 5xx, 408 or 429 are spent; the message
+ * names the redacted URL, the status and the first bytes of the body,
+ * secrets masked.
  */
 int	http_get(struct http *, const char *url, struct http_response *r,
 	    struct lib_err *e);
@@ -111,6 +127,20 @@ void	http_counts(const struct http *, unsigned long *requests,
 void	http_redact(const struct http *, const char *url, struct jbuf *out);
 /* url without its user information and secret query parameters. */
 void	http_strip(const struct http *, const char *url, struct jbuf *out);
+
+/*
+ * Every secret o and url hold, into s: the values of the secret headers,
+ * the password and base64 credentials of basic auth, the key value, and
+ * url's user information and secret query parameters' values.
+ */
+void	http_secrets(const struct http_opts *o, const char *url,
+	    struct secrets *s);
+
+/*
+ * 1 if a and b have one origin: scheme, host (in any case) and port (a
+ * default port or none being the same).
+ */
+int	http_same_origin(const char *a, const char *b);
 
 /*
  * 1 if a "Name: value" header looks like a credential: Authorization,

@@ -9,57 +9,90 @@
 # The server listens on 127.0.0.1 only, on a port the system picks, for at
 # most 20 minutes.  $MOCK is its base URL and $PORT its port.  Its records
 # are {"id":i,"name":"r<i>","big":9007199254740993+i} for i in 1..n.
+# mock_start_other starts a second one, another origin: $OTHER, $OTHER_PORT.
 
 BIG=9007199254740993
 
-# mock_get PATH: GET $MOCK/PATH with Python (curl is not a dependency);
-# the body on stdout.
-mock_get() {
+# http_get URL: GET URL with Python (curl is not a dependency); the body
+# on stdout; an https URL's certificate is not checked.  mock_get PATH:
+# GET $MOCK/PATH; other_get PATH: $OTHER/PATH.
+http_get() {
 	python3 -c '
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
-    sys.stdout.write(r.read().decode())' "$MOCK$1"
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with urllib.request.urlopen(sys.argv[1], timeout=10, context=ctx) as r:
+    sys.stdout.write(r.read().decode())' "$1"
 }
+mock_get() { http_get "$MOCK$1"; }
+other_get() { http_get "$OTHER$1"; }
 
-# mock_start [OPTION...]: start tests/mockapi.py with these options, and
-# wait (bounded) until it answers.
-mock_start() {
-	local i port='' dir=$BATS_FILE_TMPDIR
+# mock_launch NAME [OPTION...]: start tests/mockapi.py with these options
+# (its port in $BATS_FILE_TMPDIR/NAME.port), and wait (bounded) until it
+# answers; its pid in $launched_pid, its port in $launched_port, http or
+# https (with --cert) in $launched_scheme.
+mock_launch() {
+	local i port='' dir=$BATS_FILE_TMPDIR name=$1
+	shift
 	python3 "$BATS_TEST_DIRNAME/mockapi.py" --lifetime 1200 "$@" \
-	    > "$dir/mock.port" 2> "$dir/mock.log" 3>&- &
-	MOCK_PID=$!
-	export MOCK_PID
+	    > "$dir/$name.port" 2> "$dir/$name.log" 3>&- &
+	launched_pid=$!
 	for (( i = 0; i < 100; i++ )); do
-		port=$(head -n 1 "$dir/mock.port" 2>/dev/null)
+		port=$(head -n 1 "$dir/$name.port" 2>/dev/null)
 		[[ $port =~ ^[0-9]+$ ]] && break
-		kill -0 "$MOCK_PID" 2>/dev/null || break
+		kill -0 "$launched_pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if ! [[ $port =~ ^[0-9]+$ ]]; then
-		echo "tests/mockapi.py did not start: $(cat "$dir/mock.log")" >&2
+		echo "tests/mockapi.py did not start: $(cat "$dir/$name.log")" >&2
 		return 1
 	fi
-	PORT=$port
-	MOCK="http://127.0.0.1:$port"
-	export PORT MOCK
+	launched_port=$port
+	launched_scheme=http
+	[[ " $* " == *" --cert "* ]] && launched_scheme=https
 	for (( i = 0; i < 50; i++ )); do
-		mock_get / >/dev/null 2>&1 && return 0
+		http_get "$launched_scheme://127.0.0.1:$port/" >/dev/null 2>&1 &&
+		    return 0
 		sleep 0.1
 	done
-	echo "tests/mockapi.py does not answer at $MOCK" >&2
+	echo "tests/mockapi.py does not answer at $launched_scheme://127.0.0.1:$port" >&2
 	return 1
 }
 
-# mock_stop: end the server, by SIGKILL if it does not go within 5 s.
-mock_stop() {
+# mock_start [OPTION...]: the server, at $MOCK.
+mock_start() {
+	mock_launch mock "$@" || return 1
+	MOCK_PID=$launched_pid PORT=$launched_port
+	MOCK="http://127.0.0.1:$PORT"
+	export MOCK_PID PORT MOCK
+}
+
+# mock_start_other [OPTION...]: a second server, at $OTHER: the same host,
+# another port, so another origin.
+mock_start_other() {
+	mock_launch other "$@" || return 1
+	OTHER_PID=$launched_pid OTHER_PORT=$launched_port
+	OTHER="http://127.0.0.1:$OTHER_PORT"
+	export OTHER_PID OTHER_PORT OTHER
+}
+
+# mock_kill PID: end a server, by SIGKILL if it does not go within 5 s.
+mock_kill() {
 	local i
-	[[ -n ${MOCK_PID:-} ]] || return 0
-	kill "$MOCK_PID" 2>/dev/null || return 0
+	[[ -n $1 ]] || return 0
+	kill "$1" 2>/dev/null || return 0
 	for (( i = 0; i < 50; i++ )); do
-		kill -0 "$MOCK_PID" 2>/dev/null || return 0
+		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	kill -9 "$MOCK_PID" 2>/dev/null || true
+	kill -9 "$1" 2>/dev/null || true
+}
+
+# mock_stop: end the servers.
+mock_stop() {
+	mock_kill "${MOCK_PID:-}"
+	mock_kill "${OTHER_PID:-}"
 }
 
 # fetch ARG...: `pgfetch ARG...` must exit 0; its standard output is left in

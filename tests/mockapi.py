@@ -104,6 +104,28 @@ Additions for tests/pgfetch-parallel.bats (--parallel, --checkpoint,
                            of an object, when K is on the page asked for.
     /redirect-to?url=U     302 to U, an absolute URL taken as it is (for
                            redirects to another host, e.g. localhost).
+    ?next_base=URL         on /next and /link: the next URLs are absolute,
+                           on URL (scheme://host:port) instead of this
+                           server: a page that sends the client to
+                           another origin.
+
+Additions for tests/pgfetch-security.bats:
+
+    --cert PEM --key PEM   HTTPS instead of HTTP, with that certificate.
+    /status?code=C         C, always, with a JSON error body.
+    /leak?p=N&pages=P&code=C
+                           echoes the credentials it got: ECHO is the
+                           Authorization header (and, for Basic, its
+                           decoded user:password), X-Api-Key,
+                           X-Custom-Token, X-Auth-Token and ?api_key=,
+                           space-separated.  Pages N < P (default 2) are
+                           {"data":[{"id":N},"ECHO"],"next":URL}, URL
+                           being /leak?...&p=N+1&echo=ECHO; page P answers
+                           C (default 401) with the body
+                           {"error":"...","pad":"xxx...","echo":"ECHO"}
+                           (?pad=K: K x's before the echo) and the header
+                           X-Echo: ECHO; with ?redirect=1, a 302 to
+                           /status?code=C&echo=ECHO instead.
     PATH.json              any endpoint but /files/ and the control ones,
                            with ".json" added to its path, is that endpoint
                            (/page-total.json is /page-total), for URLs
@@ -113,8 +135,10 @@ Control:
 
     /                      {"ok":true}
     /state                 {"PATH?QUERY":{"count":k,"times":[...],
-                           "gzip":[...]},...}: what was asked, and when
-                           (seconds since the epoch, as floats).
+                           "gzip":[...],"headers":[{...}]},...}: what was
+                           asked, and when (seconds since the epoch, as
+                           floats), with each request's headers (names
+                           lower-cased).
     /reset-state           forget all of it.
 """
 
@@ -198,7 +222,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- helpers ----------------------------------------------------------
 
     def base(self):
-        return "http://127.0.0.1:%d" % self.server.server_address[1]
+        return "%s://127.0.0.1:%d" % (self.server.scheme,
+                                      self.server.server_address[1])
 
     def note(self, key, **extra):
         """Count this request for KEY; return its attempt number (from 1)."""
@@ -313,6 +338,47 @@ class Handler(BaseHTTPRequestHandler):
             return intarg(q, "p", 1)
         return intarg(q, q.get("pname", "page"), 1)
 
+    def echo_credentials(self, q):
+        """/leak's ECHO: every credential the request carried."""
+        got = []
+        auth = self.headers.get("Authorization")
+        if auth:
+            got.append(auth)
+            if auth.startswith("Basic "):
+                try:
+                    got.append(base64.b64decode(auth[6:]).decode())
+                except ValueError:
+                    pass
+        for name in ("X-Api-Key", "X-Custom-Token", "X-Auth-Token"):
+            if self.headers.get(name):
+                got.append(self.headers[name])
+        if q.get("api_key"):
+            got.append(q["api_key"])
+        return " ".join(got)
+
+    def leak(self, q):
+        """/leak: a server that echoes credentials (see the docstring)."""
+        echo = self.echo_credentials(q)
+        p, pages = intarg(q, "p", 1), intarg(q, "pages", 2)
+        code = intarg(q, "code", 401)
+        if p < pages:
+            q2 = dict(q)
+            q2["p"] = str(p + 1)
+            q2["echo"] = echo
+            body = '{"data": [{"id": %d}, %s], "next": %s}\n' % (
+                p, json.dumps(echo), json.dumps("/leak?" + urlencode(q2)))
+            return self.send(200, body)
+        if q.get("redirect") == "1":
+            self.send_response(302)
+            self.send_header("Location", "/status?" + urlencode(
+                {"code": code, "echo": echo}))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        body = json.dumps({"error": "bad credentials",
+                           "pad": "x" * intarg(q, "pad", 0), "echo": echo})
+        return self.send(code, body + "\n", headers=[("X-Echo", echo)])
+
     # -- dispatch ---------------------------------------------------------
 
     def do_GET(self):
@@ -340,10 +406,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, '{"ok": true}\n')
 
         accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        headers = {k.lower(): v for k, v in self.headers.items()}
         if path == "/gzip":
-            attempt = self.note(key, gzip=accepts_gzip)
+            attempt = self.note(key, gzip=accepts_gzip, headers=headers)
         else:
-            attempt = self.note(key)
+            attempt = self.note(key, headers=headers)
 
         # PATH.json is PATH (not for /files/, which has names of its own).
         if path.endswith(".json") and not path.startswith("/files/"):
@@ -421,6 +488,8 @@ class Handler(BaseHTTPRequestHandler):
                     url = url[1:]
                 if q.get("abs") == "1":
                     url = self.base() + url
+                if q.get("next_base"):
+                    url = q["next_base"] + url
                 nxt = json.dumps(url)
             else:
                 nxt = "null"
@@ -438,7 +507,8 @@ class Handler(BaseHTTPRequestHandler):
             def url(k):
                 q2 = dict(q)
                 q2["page"] = str(k)
-                return "<%s/link?%s>" % (self.base(), urlencode(q2))
+                return "<%s/link?%s>" % (q.get("next_base", self.base()),
+                                         urlencode(q2))
             links = []
             if page > 1:
                 links.append('%s; rel="prev"' % url(page - 1))
@@ -514,6 +584,13 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/badjson":
             return self.send(200, '[{"id": 1, "name": "r1"}, {"id": 2,, }]\n')
 
+        if path == "/status":
+            code = intarg(q, "code", 500)
+            return self.error_json(code, "status %d, always" % code)
+
+        if path == "/leak":
+            return self.leak(q)
+
         if path == "/always500":
             return self.error_json(500, "internal error, always")
 
@@ -567,6 +644,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    scheme = "http"         # https with --cert
     daemon_threads = True
     allow_reuse_address = True
     # listen(2)'s backlog: socketserver's default of 5 drops the SYNs of a
@@ -590,6 +668,9 @@ def main():
                     help="exit after this many seconds (default 300)")
     ap.add_argument("--root", metavar="DIR",
                     help="serve the files of DIR as /files/NAME")
+    ap.add_argument("--cert", metavar="PEM",
+                    help="serve HTTPS with this certificate (and --key)")
+    ap.add_argument("--key", metavar="PEM", help="the certificate's key")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args()
@@ -600,6 +681,12 @@ def main():
             ap.error("--root %s: not a directory" % args.root)
         Handler.root = os.path.abspath(args.root)
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.scheme = "https"
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
 

@@ -461,42 +461,42 @@ no_secrets() {
 	assert_equal "$(attempts /slow)" 2
 }
 
-@test "retries: always too slow: exit 69 after --retries 1, with the attempts" {
+@test "retries: always too slow: exit 75 after --retries 1, with the attempts" {
 	local t0 t1
 	t0=$(date +%s)
-	run -69 --separate-stderr timeout 60 pgfetch --paginate none --timeout 1 \
+	run -75 --separate-stderr timeout 60 pgfetch --paginate none --timeout 1 \
 	    --retries 1 --backoff-base 0.05 "$MOCK/slow?ms=4000"
 	t1=$(date +%s)
-	aborted 69 1 0
+	aborted 75 1 0
 	assert_stderr_partial 'after 2 attempts'
 	assert_equal "$(attempts /slow)" 2
 	(( t1 - t0 < 8 )) || fail "took $(( t1 - t0 )) s: --timeout 1 not honoured"
 }
 
-@test "retries: always 500: exit 69 after --retries 2, HTTP 500 after 3 attempts" {
-	run -69 --separate-stderr timeout 60 pgfetch --retries 2 --backoff-base 0.05 \
+@test "retries: always 500: exit 75 after --retries 2, HTTP 500 after 3 attempts" {
+	run -75 --separate-stderr timeout 60 pgfetch --retries 2 --backoff-base 0.05 \
 	    "$MOCK/always500"
-	aborted 69 1 0
+	aborted 75 1 0
 	grep -Eq '^pgfetch: http://127\.0\.0\.1:[0-9]+/always500: HTTP 500 after 3 attempts(: .*)?$' \
 	    <<<"$stderr" || fail "stderr: $stderr"
 	assert_equal "$(attempts /always500)" 3
 	# --retries 0: one attempt.
 	mock_get /reset-state >/dev/null
-	run -69 --separate-stderr timeout 60 pgfetch --retries 0 "$MOCK/always500"
+	run -75 --separate-stderr timeout 60 pgfetch --retries 0 "$MOCK/always500"
 	assert_stderr_partial 'HTTP 500 after 1 attempt'
 	assert_equal "$(attempts /always500)" 1
 }
 
 @test "retries: the default is 5 retries" {
-	run -69 --separate-stderr timeout 60 pgfetch --backoff-base 0.01 "$MOCK/always500"
+	run -75 --separate-stderr timeout 60 pgfetch --backoff-base 0.01 "$MOCK/always500"
 	assert_stderr_partial 'HTTP 500 after 6 attempts'
 	assert_equal "$(attempts /always500)" 6
 }
 
-@test "retries: a refused connection is retried, then exit 69" {
-	run -69 --separate-stderr timeout 60 pgfetch --retries 1 --backoff-base 0.05 \
+@test "retries: a refused connection is retried, then exit 75" {
+	run -75 --separate-stderr timeout 60 pgfetch --retries 1 --backoff-base 0.05 \
 	    http://127.0.0.1:1/x.json
-	aborted 69 1 0
+	aborted 75 1 0
 	assert_stderr_partial 'after 2 attempts'
 }
 
@@ -509,16 +509,16 @@ no_secrets() {
 	assert_stderr_partial '404'
 	assert_stderr_partial 'no such thing here'
 	assert_equal "$(attempts /notfound)" 1
-	# Other 4xx too; but 408 is retried.
+	# Other 4xx too; but 408 is retried, then 75.
 	mock_get /reset-state >/dev/null
 	run -69 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --retries 1 \
 	    "$MOCK/page?fail_page=1&fail_code=400"
 	aborted 69 1 0
 	assert_equal "$(requests /page)" 1
 	mock_get /reset-state >/dev/null
-	run -69 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --retries 1 \
+	run -75 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --retries 1 \
 	    "$MOCK/page?fail_page=1&fail_code=408"
-	aborted 69 1 0
+	aborted 75 1 0
 	assert_stderr_partial 'HTTP 408 after 2 attempts'
 	assert_equal "$(requests /page)" 2
 	# The body's newline does not become trailing white space.
@@ -548,7 +548,7 @@ no_secrets() {
 	        "$1/page?fail_page=3&fail_code=500" |
 	    jsonl-normalize -t r | schema-infer -q | sqlite-load db
 	    echo "${PIPESTATUS[*]}"' _ "$MOCK"
-	assert_output --regexp '^69 [0-9]+ [0-9]+ [1-9][0-9]*$'
+	assert_output --regexp '^75 [0-9]+ [0-9]+ [1-9][0-9]*$'
 	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = 'r'")" 0
 }
 

@@ -180,10 +180,10 @@ ms_now() {
 	records_are 1 45
 	fetch_ok --paginate page --parallel 3 --backoff-base 0.05 "$MOCK/reset?n=45"
 	records_are 1 45
-	# Retries spent on page 2 of 5: 69 after page 1.
-	run -69 --separate-stderr timeout 60 pgfetch --paginate page --parallel 4 \
+	# Retries spent on page 2 of 5: 75 after page 1.
+	run -75 --separate-stderr timeout 60 pgfetch --paginate page --parallel 4 \
 	    --retries 1 --backoff-base 0.05 "$MOCK/page?n=45&fail_page=2&fail_code=500"
-	aborted 69 1 10
+	aborted 75 1 10
 	assert_stderr_partial 'HTTP 500 after 2 attempts'
 }
 
@@ -257,8 +257,8 @@ ms_now() {
 	local cmd=(timeout 60 pgfetch --paginate page --retries 0 --checkpoint cp
 	    "$MOCK/page?n=45&die_page=3")
 	# Run 1: page 3 answers 500 once; --retries 0 gives up there.
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 20
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 20
 	mv got run1
 	[[ -f cp ]] || fail "no checkpoint file after the failed run"
 	assert_equal "$(jq -c '[.paginate, .page, .pages, .records]' cp)" '["page",3,2,20]'
@@ -284,17 +284,17 @@ ms_now() {
 	records_are 1 25
 	[[ ! -e cp ]] || fail "checkpoint left after a full run"
 	umask 000
-	run -69 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
+	run -75 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
 	    --checkpoint cp2 "$MOCK/page?n=45&die_page=2"
-	aborted 69 1 10
+	aborted 75 1 10
 	assert_equal "$(stat -c %a cp2)" 600
 }
 
 @test "checkpoint offset and --parallel: resumes at the page that failed" {
 	local cmd=(timeout 60 pgfetch --paginate offset --limit 10 --retries 0
 	    --checkpoint cp "$MOCK/offset?n=45&die_page=3")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 20
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 20
 	mv got run1
 	assert_equal "$(jq -c '[.paginate, .offset]' cp)" '["offset",20]'
 	snapshot before
@@ -309,8 +309,8 @@ ms_now() {
 	mock_get /reset-state >/dev/null
 	cmd=(timeout 60 pgfetch --paginate page --parallel 4 --retries 0
 	    --checkpoint cp "$MOCK/page?n=95&die_page=4")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 30
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 30
 	mv got run1
 	assert_equal "$(jq .page cp)" 4
 	snapshot before
@@ -326,8 +326,8 @@ ms_now() {
 @test "checkpoint cursor: resumes with the saved cursor" {
 	local cmd=(timeout 60 pgfetch --paginate cursor --cursor-path next_cursor
 	    --retries 0 --checkpoint cp "$MOCK/cursor?n=45&die_page=3")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 20
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 20
 	mv got run1
 	assert_equal "$(jq -c '[.paginate, .cursor]' cp)" '["cursor","c~20"]'
 	snapshot before
@@ -346,8 +346,8 @@ ms_now() {
 @test "checkpoint next: resumes with the saved next URL" {
 	local cmd=(timeout 60 pgfetch --paginate next --retries 0 --checkpoint cp
 	    "$MOCK/next?n=45&die_page=3")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 20
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 20
 	mv got run1
 	assert_equal "$(jq -r .paginate cp)" next
 	[[ $(jq -r .next cp) == *'p=3'* ]] || fail "checkpoint: $(cat cp)"
@@ -362,8 +362,8 @@ ms_now() {
 	mock_get /reset-state >/dev/null
 	cmd=(timeout 60 pgfetch --paginate link --retries 0 --checkpoint cp
 	    "$MOCK/link?n=45&die_page=4")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 30
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 30
 	mv got run1
 	snapshot before
 	run -0 --separate-stderr "${cmd[@]}"
@@ -374,7 +374,7 @@ ms_now() {
 }
 
 @test "checkpoint written for another source: 64, remove it, nothing fetched" {
-	run -69 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
+	run -75 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
 	    --checkpoint cp "$MOCK/page?n=45&die_page=3"
 	cp cp saved
 	local args
@@ -415,8 +415,8 @@ ms_now() {
 	local cmd=(timeout 60 pgfetch --paginate page --retries 0
 	    --api-key-env SLUICE_TEST_KEY --api-key-param api_key
 	    --checkpoint cp "$MOCK/apikey?n=45&die_page=3")
-	run -69 --separate-stderr "${cmd[@]}"
-	aborted 69 1 20
+	run -75 --separate-stderr "${cmd[@]}"
+	aborted 75 1 20
 	mv got run1
 	[[ -f cp ]] || fail "no checkpoint"
 	no_secrets cp
@@ -428,7 +428,7 @@ ms_now() {
 	records_are 1 45 all
 	# A key in a header is not there either.
 	mock_get /reset-state >/dev/null
-	run -69 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
+	run -75 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
 	    --api-key-env SLUICE_TEST_KEY --api-key-header X-Api-Key \
 	    --checkpoint cp3 "$MOCK/apikey?n=45&die_page=2"
 	no_secrets cp3
@@ -439,7 +439,7 @@ ms_now() {
 	local mode
 	for mode in next link; do
 		rm -f cp
-		run -69 --separate-stderr timeout 60 pgfetch --paginate "$mode" \
+		run -75 --separate-stderr timeout 60 pgfetch --paginate "$mode" \
 		    --retries 0 --api-key-env SLUICE_TEST_KEY --api-key-param api_key \
 		    --checkpoint cp "$MOCK/$mode?n=45&die_page=3"
 		[[ -f cp ]] || fail "no checkpoint"

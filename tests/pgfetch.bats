@@ -662,19 +662,19 @@ PY
 	assert_stderr_regex '^pgfetch: no-such-file\.jsonl: '
 }
 
-@test "http(s): a server that cannot be reached: exit 69 after the retries" {
+@test "http(s): a server that cannot be reached: exit 75 after the retries" {
 	local u
 	for u in http://127.0.0.1:1/ https://127.0.0.1:1/issues.json; do
-		run -69 --separate-stderr timeout 60 pgfetch --retries 1 --backoff-base 0.1 "$u"
-		aborted 69
+		run -75 --separate-stderr timeout 60 pgfetch --retries 1 --backoff-base 0.1 "$u"
+		aborted 75
 		assert_stderr_regex '^pgfetch: .*127\.0\.0\.1:1/.*after 2 attempts'
 	done
 }
 
 @test "http(s): credentials in the URL never reach stderr" {
-	run -69 --separate-stderr timeout 60 pgfetch -v --retries 1 --backoff-base 0.1 \
+	run -75 --separate-stderr timeout 60 pgfetch -v --retries 1 --backoff-base 0.1 \
 	    'https://user:s3cret@127.0.0.1:1/x.json?page=1&token=t0ken'
-	aborted 69
+	aborted 75
 	[[ $stderr != *s3cret* && $stderr != *t0ken* ]] ||
 	    fail "a secret is on stderr: $stderr"
 	assert_stderr_regex 'https://\*\*\*@127\.0\.0\.1:1/x\.json\?page=1&token=\*\*\*'

@@ -20,6 +20,7 @@
 #include "message.h"
 #include "naming.h"
 #include "schema.h"
+#include "secrets.h"
 #include "strtonum.h"
 
 static int passed, failed;
@@ -80,6 +81,89 @@ test_urls(void)
 	CHECK(!http_secret_header("Accept: application/json"));
 	CHECK(!http_secret_header("X-Request-Id: 7"));
 	jbuf_free(&b);
+}
+
+/* text through secrets_mask equals want. */
+static void
+mask_case(const struct secrets *s, const char *text, int prefix,
+    const char *want)
+{
+	struct jbuf b = JBUF_INIT;
+
+	secrets_mask(s, text, strlen(text), prefix, &b);
+	CHECK(strcmp(jbuf_cstr(&b), want) == 0);
+	if (strcmp(b.p, want) != 0)
+		(void)fprintf(stderr, "  mask '%s': '%s', want '%s'\n", text, b.p,
+		    want);
+	jbuf_free(&b);
+}
+
+/* Credentials go to one origin: scheme, host in any case, port. */
+static void
+test_origins(void)
+{
+	CHECK(http_same_origin("http://h/a", "http://h:80/b?c=1"));
+	CHECK(http_same_origin("https://h/a", "https://h:443/"));
+	CHECK(http_same_origin("http://Api.Example.COM/x", "HTTP://api.example.com/y"));
+	CHECK(http_same_origin("http://u:pw@h:8080/a", "http://h:8080/b"));
+	CHECK(http_same_origin("http://[::1]:9/a", "http://[::1]:9/b"));
+	CHECK(!http_same_origin("http://h/a", "https://h/a"));
+	CHECK(!http_same_origin("https://h/a", "http://h:443/a"));
+	CHECK(!http_same_origin("http://127.0.0.1:8001/x", "http://127.0.0.1:8002/x"));
+	CHECK(!http_same_origin("http://h/a", "http://h:8080/a"));
+	CHECK(!http_same_origin("http://h/a", "http://h.evil/a"));
+	CHECK(!http_same_origin("http://h/a", "/relative"));
+	CHECK(!http_same_origin("not a url", "not a url"));
+}
+
+/* Secret values masked wherever they are, in each form they travel in. */
+static void
+test_secrets(void)
+{
+	struct secrets *s = secrets_new();
+	struct http_opts o;
+	const char *const headers[] = {
+		"Authorization: Bearer tok/en+1", "X-Custom-Token: hf-9 "
+	};
+
+	mask_case(s, "nothing known", 0, "nothing known");
+	memset(&o, 0, sizeof(o));
+	o.secret_headers = headers;
+	o.nsecret_headers = 2;
+	o.user = "alice";
+	o.password = "pw-1";
+	o.key_value = "k y";
+	http_secrets(&o, "http://bob:s%40cret@h/p?a=1&token=t0k&x=plain", s);
+	/* The header's value, its token, %-escaped, JSON-escaped with \/. */
+	mask_case(s, "got Authorization: Bearer tok/en+1.", 0,
+	    "got Authorization: ***.");
+	mask_case(s, "token tok/en+1 and tok%2Fen%2B1 and tok\\/en+1", 0,
+	    "token *** and *** and ***");
+	mask_case(s, "hf-9", 0, "***");
+	/* Basic: the password and base64("alice:pw-1"), padded or not. */
+	mask_case(s, "Basic YWxpY2U6cHctMQ== / YWxpY2U6cHctMQ / pw-1", 0,
+	    "Basic *** / *** / ***");
+	mask_case(s, "key k y, k%20y, k+y", 0, "key ***, ***, ***");
+	/* The URL's: the user information's password, decoded and not. */
+	mask_case(s, "s@cret s%40cret", 0, "*** ***");
+	mask_case(s, "Ym9iOnNAY3JldA==", 0, "***");
+	mask_case(s, "?token=t0k&x=plain", 0, "?token=***&x=plain");
+	/* Cut text: an end that may begin a secret is masked too. */
+	mask_case(s, "body: Bearer tok/e", 1, "body: ***");
+	mask_case(s, "body: tok/e", 1, "body: ***");
+	mask_case(s, "body: Bearer tok/e", 0, "body: Bearer tok/e");
+	mask_case(s, "ends in p", 1, "ends in ***");
+	CHECK(secrets_in(s, "a t0k b", 7));
+	CHECK(!secrets_in(s, "a t0 b", 6));
+	CHECK(!secrets_in(NULL, "t0k", 3));
+	mask_case(NULL, "t0k", 0, "t0k");
+	secrets_free(s);
+	/* A user name alone, as a token: that is the secret. */
+	s = secrets_new();
+	memset(&o, 0, sizeof(o));
+	http_secrets(&o, "https://ghp_abc@h/", s);
+	mask_case(s, "user ghp_abc", 0, "user ***");
+	secrets_free(s);
 }
 
 static int
@@ -500,6 +584,8 @@ main(void)
 {
 	test_detect();
 	test_urls();
+	test_origins();
+	test_secrets();
 	test_gunzip();
 	test_utf8();
 	test_escape();
