@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "xalloc.h"
 
 #define CHUNK_MIN	((size_t)64 * 1024)
 
@@ -41,8 +42,6 @@ struct jval_parser {
 	size_t		 buflen;
 	const char	*key;		/* pending member name */
 	size_t		 keylen;
-	struct jval	**slots;	/* a hash set of a large object's names */
-	size_t		 nslots;
 };
 
 static void *
@@ -153,7 +152,6 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	v->elided = 0;
 	v->plain = 0;
 	v->dups = 0;
-	v->shadowed = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
@@ -226,18 +224,24 @@ ascii(const unsigned char *s, size_t n)
 	return (acc & 0x8080808080808080ULL) == 0;
 }
 
+/* ASCII strings, nearly all of them, skip the full check. */
+static inline int
+valid_utf8(const unsigned char *s, size_t n)
+{
+	return ascii(s, n) || jbuf_utf8_valid((const char *)s, n);
+}
+
 int
 jval_utf8_ok(const char *s, size_t n)
 {
-	/* ASCII strings, nearly all of them, skip the full check. */
-	return ascii((const unsigned char *)s, n) || jbuf_utf8_valid(s, n);
+	return valid_utf8((const unsigned char *)s, n);
 }
 
 /* yajl lets overlong forms and UTF-8-encoded surrogates (CESU-8) through. */
 static int
 utf8_ok(struct jval_parser *p, const unsigned char *s, size_t n)
 {
-	if (jval_utf8_ok((const char *)s, n))
+	if (valid_utf8(s, n))
 		return 1;
 	p->bad_utf8 = 1;
 	return 0;
@@ -273,57 +277,25 @@ open_container(void *ctx, unsigned char type)
 }
 
 /*
- * Mark the members of obj that a later member of the same name overrides;
- * 1 if there is one.  Small objects compare their names pair by pair,
- * larger ones go through a hash set, so that a wide record costs time in
- * proportion to its width.
+ * Whether an object may hold a name twice: checked here, in the parsing
+ * thread, for small objects; larger ones are marked as maybe, and
+ * jval_members_first sorts them out for the programs that walk members.
  */
 static int
-mark_repeats(struct jval_parser *p, struct jval *obj)
+may_repeat(const struct jval *obj)
 {
-	struct jval *a, *b, **slot;
-	size_t need, mask, i;
-	int any = 0;
+	const struct jval *a, *b;
 
 	if (obj->len < 2)
 		return 0;
-	if (obj->len <= 16) {
-		for (a = obj->child; a != NULL; a = a->next)
-			for (b = a->next; b != NULL; b = b->next)
-				if (a->keylen == b->keylen &&
-				    memcmp(a->key, b->key, a->keylen) == 0) {
-					a->shadowed = 1;
-					any = 1;
-					break;
-				}
-		return any;
-	}
-	for (need = 64; need < obj->len * 2; need *= 2)
-		;
-	if (need > p->nslots) {
-		free(p->slots);
-		if ((p->slots = malloc(need * sizeof(*p->slots))) == NULL) {
-			p->nslots = 0;
-			p->oom = 1;
-			return -1;
-		}
-		p->nslots = need;
-	}
-	memset(p->slots, 0, need * sizeof(*p->slots));
-	mask = need - 1;
-	for (b = obj->child; b != NULL; b = b->next) {
-		i = (size_t)hash64(b->key, b->keylen) & mask;
-		for (slot = &p->slots[i]; *slot != NULL;
-		    slot = &p->slots[i = (i + 1) & mask])
-			if ((*slot)->keylen == b->keylen &&
-			    memcmp((*slot)->key, b->key, b->keylen) == 0) {
-				(*slot)->shadowed = 1;
-				any = 1;
-				break;
-			}
-		*slot = b;
-	}
-	return any;
+	if (obj->len > 16)
+		return 1;
+	for (a = obj->child; a != NULL; a = a->next)
+		for (b = a->next; b != NULL; b = b->next)
+			if (a->keylen == b->keylen &&
+			    memcmp(a->key, b->key, a->keylen) == 0)
+				return 1;
+	return 0;
 }
 
 static int
@@ -331,13 +303,9 @@ close_container(void *ctx)
 {
 	struct jval_parser *p = ctx;
 	struct jval *v = p->depth > 0 ? p->stack[p->depth - 1] : NULL;
-	int rep;
 
-	if (v != NULL && v->type == JV_OBJECT) {
-		if ((rep = mark_repeats(p, v)) == -1)
-			return 0;
-		v->dups = (unsigned char)rep;
-	}
+	if (v != NULL && v->type == JV_OBJECT)
+		v->dups = (unsigned char)may_repeat(v);
 	p->depth--;
 	if (p->depth == 0)
 		p->done = 1;
@@ -413,7 +381,6 @@ jval_parser_free(struct jval_parser *p)
 		yajl_free(p->yajl);
 	chunks_free(p->chunks);
 	chunks_free(p->spare);
-	free(p->slots);
 	free(p);
 }
 
@@ -424,6 +391,18 @@ hexval(unsigned char c)
 		return c - '0';
 	c |= 0x20;
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The value of four hex digits, or -1. */
+static int
+hex4(const unsigned char *s)
+{
+	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
+	    d = hexval(s[3]);
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return a << 12 | b << 8 | c << 4 | d;
 }
 
 /* The states of jval_text_check: where in an escape the text is. */
@@ -442,13 +421,13 @@ jval_text_check(struct jval_text *t, const char *str, size_t n,
 {
 	const unsigned char *s = (const unsigned char *)str;
 	const unsigned char *bs;
-	size_t i = 0;
+	size_t i = 0, start;
 	int h;
 
 	if ((bs = memchr(s, '\f', n)) != NULL || (bs = memchr(s, '\v', n)) !=
 	    NULL) {
-		*why = bs[0] == '\f' ? "a form feed: not JSON whitespace" :
-		    "a vertical tab: not JSON whitespace";
+		*why = bs[0] == '\f' ? "a form feed (JSON has none outside "
+		    "an escape)" : "a vertical tab (JSON has none outside an escape)";
 		*at = (size_t)(bs - s);
 		return -1;
 	}
@@ -469,28 +448,37 @@ jval_text_check(struct jval_text *t, const char *str, size_t n,
 			continue;
 		case TX_LOW_BACKSLASH:
 		case TX_LOW_U:
-			if (s[i] != (t->state == TX_LOW_BACKSLASH ? '\\' : 'u')) {
-				*why = "a high surrogate escape without a low one after it";
-				/* Where the high one began, in this piece. */
-				h = t->state == TX_LOW_BACKSLASH ? 6 : 7;
-				*at = i >= (size_t)h ? i - (size_t)h : 0;
-				t->state = TX_TEXT;
-				return -1;
+			if (s[i] == (t->state == TX_LOW_BACKSLASH ? '\\' : 'u')) {
+				i++;
+				t->state++;
+				t->digits = 0;
+				t->unit = 0;
+				continue;
 			}
-			i++;
-			t->state++;
-			t->digits = 0;
-			t->unit = 0;
-			continue;
-		default:	/* TX_HEX, TX_LOW_HEX */
-			if ((h = hexval(s[i])) < 0) {
+			*why = "a high surrogate escape without a low one after it";
+			/* Where the high one began, in this piece. */
+			start = t->state == TX_LOW_BACKSLASH ? 6 : 7;
+			*at = i >= start ? i - start : 0;
+			t->state = TX_TEXT;
+			return -1;
+		default:	/* TX_HEX, TX_LOW_HEX: four digits */
+			if (t->digits == 0 && n - i >= 4) {
+				/* The common case: all four are here. */
+				h = hex4(s + i);
+				i += 4;
+				t->digits = 4;
+			} else if ((h = hexval(s[i])) >= 0) {
+				i++;
+				h |= (int)(t->unit << 4);
+				t->digits++;
+			}
+			if (h < 0) {
 				/* Not an escape: yajl says so. */
 				t->state = TX_TEXT;
 				continue;
 			}
-			i++;
-			t->unit = t->unit << 4 | (unsigned int)h;
-			if (++t->digits < 4)
+			t->unit = (unsigned int)h;
+			if (t->digits < 4)
 				continue;
 			if (t->state == TX_LOW_HEX) {
 				t->state = TX_TEXT;
@@ -597,15 +585,91 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	return NULL;
 }
 
-const struct jval *
-jval_member(const struct jval *obj, const struct jval *m)
+/*
+ * For an object that may repeat a name: over[i] = 1 for each member i that
+ * a later one of its name overrides.  A hash set of member indexes keeps
+ * the time linear in the object's width.
+ */
+static void
+find_overridden(struct jval_members *it, const struct jval *obj)
 {
+	const struct jval *m, *o;
+	size_t need, mask, i, h;
+
+	if (obj->len > it->cap) {
+		it->cap = obj->len;
+		it->over = xalloc_realloc(it->over, it->cap, sizeof(*it->over));
+		it->mem = xalloc_realloc(it->mem, it->cap, sizeof(*it->mem));
+	}
+	for (need = 64; need < obj->len * 2; need *= 2)
+		;
+	if (need > it->nslots) {
+		it->nslots = need;
+		it->slots = xalloc_realloc(it->slots, need, sizeof(*it->slots));
+	}
+	memset(it->slots, 0, need * sizeof(*it->slots));
+	memset(it->over, 0, obj->len);
+	mask = need - 1;
+	for (m = obj->child, i = 0; m != NULL; m = m->next, i++) {
+		it->mem[i] = m;
+		for (h = (size_t)hash64(m->key, m->keylen) & mask;
+		    it->slots[h] != 0; h = (h + 1) & mask) {
+			o = it->mem[it->slots[h] - 1];
+			if (o->keylen == m->keylen &&
+			    memcmp(o->key, m->key, m->keylen) == 0) {
+				it->over[it->slots[h] - 1] = 1;
+				break;
+			}
+		}
+		it->slots[h] = i + 1;
+	}
+}
+
+/* From it->m on, the first member not overridden. */
+static const struct jval *
+members_skip(struct jval_members *it)
+{
+	if (it->check)
+		while (it->m != NULL && it->over[it->i]) {
+			it->m = it->m->next;
+			it->i++;
+		}
+	return it->m;
+}
+
+const struct jval *
+jval_members_first(struct jval_members *it, const struct jval *obj)
+{
+	it->m = NULL;
+	it->i = 0;
+	it->check = 0;
 	if (obj == NULL || obj->type != JV_OBJECT)
 		return NULL;
-	m = m == NULL ? obj->child : m->next;
-	while (m != NULL && m->shadowed)
-		m = m->next;
-	return m;
+	it->m = obj->child;
+	if (obj->dups) {
+		find_overridden(it, obj);
+		it->check = 1;
+	}
+	return members_skip(it);
+}
+
+const struct jval *
+jval_members_next(struct jval_members *it)
+{
+	if (it->m == NULL)
+		return NULL;
+	it->m = it->m->next;
+	it->i++;
+	return members_skip(it);
+}
+
+void
+jval_members_free(struct jval_members *it)
+{
+	free(it->over);
+	free(it->mem);
+	free(it->slots);
+	memset(it, 0, sizeof(*it));
 }
 
 const struct jval *
