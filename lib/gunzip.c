@@ -53,6 +53,7 @@ inflate_in(struct gunzip *g, const unsigned char *p, size_t n, size_t *used,
 {
 	int zrc;
 
+	*used = 0;
 	g->z.next_in = p;
 	g->z.avail_in = (uInt)n;
 	do {

@@ -599,7 +599,8 @@ find_overridden(struct jval_members *it, const struct jval *obj)
 	if (obj->len > it->cap) {
 		it->cap = obj->len;
 		it->over = xalloc_realloc(it->over, it->cap, sizeof(*it->over));
-		it->mem = xalloc_realloc(it->mem, it->cap, sizeof(*it->mem));
+		it->mem = xalloc_realloc(it->mem, it->cap,
+		    sizeof(const struct jval *));
 	}
 	for (need = 64; need < obj->len * 2; need *= 2)
 		;
