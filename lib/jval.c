@@ -9,7 +9,6 @@
 #include "hash.h"
 #include "jbuf.h"
 #include "jval.h"
-#include "xalloc.h"
 
 #define CHUNK_MIN	((size_t)64 * 1024)
 
@@ -42,6 +41,19 @@ struct jval_parser {
 	size_t		 buflen;
 	const char	*key;		/* pending member name */
 	size_t		 keylen;
+
+	/* Repeated names in a wide object: a hash set of its members. */
+	struct jval	**slots;
+	size_t		 nslots;
+	/*
+	 * The names of the last wide object found without a repeat: records
+	 * of a stream mostly have the same ones, and comparing them is
+	 * cheaper than hashing.
+	 */
+	struct jbuf	 names;
+	size_t		*namelen;
+	size_t		 nnames;
+	size_t		 namecap;
 };
 
 static void *
@@ -152,6 +164,7 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	v->elided = 0;
 	v->plain = 0;
 	v->dups = 0;
+	v->shadowed = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
@@ -276,26 +289,103 @@ open_container(void *ctx, unsigned char type)
 	return 1;
 }
 
+/* 1 if the names of obj are those remembered, in the same order. */
+static int
+same_names(const struct jval_parser *p, const struct jval *obj)
+{
+	const struct jval *m;
+	const char *at = p->names.p;
+	size_t i = 0;
+
+	if (obj->len != p->nnames)
+		return 0;
+	for (m = obj->child; m != NULL; m = m->next, i++) {
+		if (m->keylen != p->namelen[i] || memcmp(m->key, at, m->keylen) != 0)
+			return 0;
+		at += m->keylen;
+	}
+	return 1;
+}
+
+static void
+remember_names(struct jval_parser *p, const struct jval *obj)
+{
+	const struct jval *m;
+	size_t i = 0;
+
+	if (obj->len > p->namecap) {
+		free(p->namelen);
+		p->namecap = obj->len;
+		if ((p->namelen = malloc(p->namecap * sizeof(*p->namelen))) ==
+		    NULL) {
+			p->namecap = p->nnames = 0;
+			return;
+		}
+	}
+	jbuf_reset(&p->names);
+	for (m = obj->child; m != NULL; m = m->next) {
+		jbuf_put(&p->names, m->key, m->keylen);
+		p->namelen[i++] = m->keylen;
+	}
+	p->nnames = i;
+}
+
 /*
- * Whether an object may hold a name twice: checked here, in the parsing
- * thread, for small objects; larger ones are marked as maybe, and
- * jval_members_first sorts them out for the programs that walk members.
+ * Mark the members of obj that a later member of the same name overrides;
+ * 1 if there is one, -1 out of memory.  Small objects compare names pair
+ * by pair; wide ones are compared with the last wide object's names, and
+ * only when they differ go through a hash set: time in proportion to the
+ * width either way.
  */
 static int
-may_repeat(const struct jval *obj)
+mark_repeats(struct jval_parser *p, struct jval *obj)
 {
-	const struct jval *a, *b;
+	struct jval *a, *b, **slot;
+	size_t need, mask, i;
+	int any = 0;
 
 	if (obj->len < 2)
 		return 0;
-	if (obj->len > 16)
-		return 1;
-	for (a = obj->child; a != NULL; a = a->next)
-		for (b = a->next; b != NULL; b = b->next)
-			if (a->keylen == b->keylen &&
-			    memcmp(a->key, b->key, a->keylen) == 0)
-				return 1;
-	return 0;
+	if (obj->len <= 16) {
+		for (a = obj->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (a->keylen == b->keylen &&
+				    memcmp(a->key, b->key, a->keylen) == 0) {
+					a->shadowed = 1;
+					any = 1;
+					break;
+				}
+		return any;
+	}
+	if (same_names(p, obj))
+		return 0;
+	for (need = 64; need < obj->len * 2; need *= 2)
+		;
+	if (need > p->nslots) {
+		free(p->slots);
+		if ((p->slots = malloc(need * sizeof(*p->slots))) == NULL) {
+			p->nslots = 0;
+			return -1;
+		}
+		p->nslots = need;
+	}
+	memset(p->slots, 0, need * sizeof(*p->slots));
+	mask = need - 1;
+	for (b = obj->child; b != NULL; b = b->next) {
+		i = (size_t)hash64(b->key, b->keylen) & mask;
+		for (slot = &p->slots[i]; *slot != NULL;
+		    slot = &p->slots[i = (i + 1) & mask])
+			if ((*slot)->keylen == b->keylen &&
+			    memcmp((*slot)->key, b->key, b->keylen) == 0) {
+				(*slot)->shadowed = 1;
+				any = 1;
+				break;
+			}
+		*slot = b;
+	}
+	if (!any)
+		remember_names(p, obj);
+	return any;
 }
 
 static int
@@ -303,9 +393,15 @@ close_container(void *ctx)
 {
 	struct jval_parser *p = ctx;
 	struct jval *v = p->depth > 0 ? p->stack[p->depth - 1] : NULL;
+	int rep;
 
-	if (v != NULL && v->type == JV_OBJECT)
-		v->dups = (unsigned char)may_repeat(v);
+	if (v != NULL && v->type == JV_OBJECT) {
+		if ((rep = mark_repeats(p, v)) == -1) {
+			p->oom = 1;
+			return 0;
+		}
+		v->dups = (unsigned char)rep;
+	}
 	p->depth--;
 	if (p->depth == 0)
 		p->done = 1;
@@ -381,6 +477,9 @@ jval_parser_free(struct jval_parser *p)
 		yajl_free(p->yajl);
 	chunks_free(p->chunks);
 	chunks_free(p->spare);
+	free(p->slots);
+	free(p->namelen);
+	jbuf_free(&p->names);
 	free(p);
 }
 
@@ -585,92 +684,15 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	return NULL;
 }
 
-/*
- * For an object that may repeat a name: over[i] = 1 for each member i that
- * a later one of its name overrides.  A hash set of member indexes keeps
- * the time linear in the object's width.
- */
-static void
-find_overridden(struct jval_members *it, const struct jval *obj)
-{
-	const struct jval *m, *o;
-	size_t need, mask, i, h;
-
-	if (obj->len > it->cap) {
-		it->cap = obj->len;
-		it->over = xalloc_realloc(it->over, it->cap, sizeof(*it->over));
-		it->mem = xalloc_realloc(it->mem, it->cap,
-		    sizeof(const struct jval *));
-	}
-	for (need = 64; need < obj->len * 2; need *= 2)
-		;
-	if (need > it->nslots) {
-		it->nslots = need;
-		it->slots = xalloc_realloc(it->slots, need, sizeof(*it->slots));
-	}
-	memset(it->slots, 0, need * sizeof(*it->slots));
-	memset(it->over, 0, obj->len);
-	mask = need - 1;
-	for (m = obj->child, i = 0; m != NULL; m = m->next, i++) {
-		it->mem[i] = m;
-		for (h = (size_t)hash64(m->key, m->keylen) & mask;
-		    it->slots[h] != 0; h = (h + 1) & mask) {
-			o = it->mem[it->slots[h] - 1];
-			if (o->keylen == m->keylen &&
-			    memcmp(o->key, m->key, m->keylen) == 0) {
-				it->over[it->slots[h] - 1] = 1;
-				break;
-			}
-		}
-		it->slots[h] = i + 1;
-	}
-}
-
-/* From it->m on, the first member not overridden. */
-static const struct jval *
-members_skip(struct jval_members *it)
-{
-	if (it->check)
-		while (it->m != NULL && it->over[it->i]) {
-			it->m = it->m->next;
-			it->i++;
-		}
-	return it->m;
-}
-
 const struct jval *
-jval_members_first(struct jval_members *it, const struct jval *obj)
+jval_member(const struct jval *obj, const struct jval *m)
 {
-	it->m = NULL;
-	it->i = 0;
-	it->check = 0;
 	if (obj == NULL || obj->type != JV_OBJECT)
 		return NULL;
-	it->m = obj->child;
-	if (obj->dups) {
-		find_overridden(it, obj);
-		it->check = 1;
-	}
-	return members_skip(it);
-}
-
-const struct jval *
-jval_members_next(struct jval_members *it)
-{
-	if (it->m == NULL)
-		return NULL;
-	it->m = it->m->next;
-	it->i++;
-	return members_skip(it);
-}
-
-void
-jval_members_free(struct jval_members *it)
-{
-	free(it->over);
-	free(it->mem);
-	free(it->slots);
-	memset(it, 0, sizeof(*it));
+	m = m == NULL ? obj->child : m->next;
+	while (m != NULL && m->shadowed)
+		m = m->next;
+	return m;
 }
 
 const struct jval *

@@ -8,7 +8,7 @@
  * rewound for every document, so memory depends on the largest record,
  * never on the input size.  Strings are unescaped; numbers keep the text
  * they arrived as.  Members keep their order, and duplicate keys are all
- * kept: the last of a name wins (jval_get returns it, jval_members_* skip
+ * kept: the last of a name wins (jval_get returns it, jval_member skips
  * the others).
  *
  * The text is JSON as RFC 8259 says, checked where yajl is looser: strings
@@ -38,7 +38,8 @@ struct jval {
 	unsigned char	 type;		/* enum jval_type */
 	unsigned char	 elided;	/* container whose members were not kept */
 	unsigned char	 plain;		/* a string as it was written: no escapes */
-	unsigned char	 dups;		/* an object that may repeat a key */
+	unsigned char	 dups;		/* an object that repeats a key */
+	unsigned char	 shadowed;	/* a member a later one of its name overrides */
 };
 
 /* Nesting deeper than this is rejected as bad data (no stack overflow). */
@@ -82,38 +83,14 @@ int	jval_streq(const struct jval *v, const char *lit);
  */
 const struct jval *jval_path(const struct jval *v, const char *dotted);
 /*
- * The members of an object that count, in order: a name that occurs more
- * than once counts once, at its last place, with its last value (last one
- * wins), the rule of every program.
- *
- *	struct jval_members it = JVAL_MEMBERS_INIT;
- *
- *	for (m = jval_members_first(&it, obj); m != NULL;
- *	    m = jval_members_next(&it))
- *		...;
- *	jval_members_free(&it);
- *
- * An object without a repeated name costs no more than its list; one that
- * may repeat one (dups) is sorted out when it is started, in time linear
- * in its width, with memory the iterator keeps for the next object.  One
- * iterator walks one object at a time: nested walks take one each.
- * jval_members_first(NULL or no object) is NULL.
+ * The members of obj that count, in order: the first is jval_member(obj,
+ * NULL), the next jval_member(obj, m).  A name that occurs more than once
+ * counts once, at its last place, with its last value (last one wins), the
+ * rule of every program; NULL at the end or when obj is no object.  The
+ * parser marks the members overridden, so this costs no more than the
+ * member list.
  */
-struct jval_members {
-	const struct jval *m;		/* the member returned last */
-	size_t		 i;		/* its place */
-	int		 check;		/* the object may repeat a name */
-	unsigned char	*over;		/* over[i]: a later member overrides i */
-	const struct jval **mem;	/* the members by place */
-	size_t		 cap;		/* of over and mem */
-	size_t		*slots;		/* a hash set of places + 1 */
-	size_t		 nslots;
-};
-#define JVAL_MEMBERS_INIT	{ NULL, 0, 0, NULL, NULL, 0, NULL, 0 }
-const struct jval *jval_members_first(struct jval_members *,
-	    const struct jval *obj);
-const struct jval *jval_members_next(struct jval_members *);
-void	jval_members_free(struct jval_members *);
+const struct jval *jval_member(const struct jval *obj, const struct jval *m);
 
 /*
  * 1 if the n bytes of a decoded string (or a CSV field) are UTF-8 without

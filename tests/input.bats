@@ -161,7 +161,7 @@ bad_line_everywhere() {
 	assert_stderr_regex '^schema-infer: c\.jsonl:2: '
 }
 
-@test "a name twice in one object: the last wins in dedup-merge and jsonl-normalize" {
+@test "a name twice in one object: the last wins in dedup-merge, jsonl-normalize and schema-infer" {
 	printf '%s\n' '{"id":1,"id":2,"v":"x"}' '{"id":2,"v":"y"}' '{"id":1,"v":"z"}' > d.jsonl
 	run -0 --separate-stderr dedup-merge -k id d.jsonl
 	assert_output "$(printf '%s\n' '{"id":2,"v":"y"}' '{"id":1,"v":"z"}')"
@@ -169,4 +169,17 @@ bad_line_everywhere() {
 	run -0 --separate-stderr jsonl-normalize -t t n.jsonl
 	assert_equal "$(jq -c '.record | del(._sluice_load_id, ._sluice_id)' <<<"$output" | tr -d '\n')" \
 	    '{"a__b":2}{"a":1}{"a":null}'
+	# The first value's type is no part of the schema: no variant column.
+	printf '%s\n' '{"a":1,"a":"x"}' > s.jsonl
+	run -0 --separate-stderr schema-infer -q s.jsonl
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | .schema.properties' <<<"$output")" \
+	    '{"a":{"type":["string"]}}'
+	# A wide record (the parser checks those another way), twice.
+	jq -nc '[range(40) | {key: "k\(.)", value: .}] | from_entries | .k3 = "x" |
+	    to_entries | map("\"\(.key)\":\(.value | tojson)") | "{\(join(",")),\"k3\":7}"' -r > w.jsonl
+	cat w.jsonl w.jsonl > ww.jsonl
+	run -0 --separate-stderr schema-infer -q ww.jsonl
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | .schema.properties.k3' <<<"$output")" \
+	    '{"type":["integer"]}'
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | .schema.properties | keys | length' <<<"$output")" 40
 }

@@ -263,7 +263,6 @@ test_members(void)
 {
 	struct jval_parser *p = jval_parser_new(1 << 22);
 	struct jbuf doc = JBUF_INIT, seen = JBUF_INIT;
-	struct jval_members it = JVAL_MEMBERS_INIT;
 	const struct jval *v, *m;
 	struct lib_err e;
 	char num[32];
@@ -271,7 +270,7 @@ test_members(void)
 
 	v = jval_parse(p, "{\"a\":1,\"b\":2,\"a\":3}", 19, JVAL_KEEP_ALL, &e);
 	CHECK(v != NULL && v->dups);
-	for (m = jval_members_first(&it, v); m != NULL; m = jval_members_next(&it))
+	for (m = jval_member(v, NULL); m != NULL; m = jval_member(v, m))
 		jbuf_put(&seen, m->key, m->keylen), jbuf_put(&seen, m->str, m->len);
 	CHECK(strcmp(jbuf_cstr(&seen), "b2a3") == 0);
 	v = jval_parse(p, "{\"a\":1,\"b\":2}", 13, JVAL_KEEP_ALL, &e);
@@ -286,8 +285,8 @@ test_members(void)
 	jbuf_putc(&doc, '}');
 	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
 	CHECK(v != NULL && v->dups);
-	for (i = 0, m = jval_members_first(&it, v); m != NULL;
-	    m = jval_members_next(&it))
+	for (i = 0, m = jval_member(v, NULL); m != NULL;
+	    m = jval_member(v, m))
 		i += m->len == 4 && m->str[0] >= '2';
 	CHECK(i == 2500);
 	/* Wide, no name twice: every member, in order. */
@@ -299,23 +298,25 @@ test_members(void)
 	}
 	jbuf_putc(&doc, '}');
 	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
-	for (i = 0, m = jval_members_first(&it, v); m != NULL;
-	    m = jval_members_next(&it), i++)
+	for (i = 0, m = jval_member(v, NULL); m != NULL;
+	    m = jval_member(v, m), i++)
 		if (m->keylen < 2 || strtol(m->key + 1, NULL, 10) != i)
 			break;
 	CHECK(i == 100);
-	CHECK(jval_members_first(&it, NULL) == NULL);
-	jval_members_free(&it);
+	CHECK(v != NULL && !v->dups);
+	/* The same names again: known to be without a repeat. */
+	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && !v->dups);
+	CHECK(jval_member(NULL, NULL) == NULL);
 	jbuf_reset(&doc);
 	jbuf_puts(&doc, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,"
 	    "\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,\"m\":13,"
 	    "\"n\":14,\"o\":15,\"p\":16,\"q\":17}");
 	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
 	CHECK(v != NULL && v->len == 17);
-	for (i = 0, m = jval_members_first(&it, v); m != NULL; m = jval_members_next(&it))
+	for (i = 0, m = jval_member(v, NULL); m != NULL; m = jval_member(v, m))
 		i++;
-	CHECK(i == 17);
-	jval_members_free(&it);
+	CHECK(i == 17 && !v->dups);
 	jbuf_free(&doc);
 	jbuf_free(&seen);
 	jval_parser_free(p);
