@@ -363,13 +363,13 @@ mark_repeats(struct jval_parser *p, struct jval *obj)
 		;
 	if (need > p->nslots) {
 		free(p->slots);
-		if ((p->slots = malloc(need * sizeof(*p->slots))) == NULL) {
+		if ((p->slots = malloc(need * sizeof(struct jval *))) == NULL) {
 			p->nslots = 0;
 			return -1;
 		}
 		p->nslots = need;
 	}
-	memset(p->slots, 0, need * sizeof(*p->slots));
+	memset(p->slots, 0, need * sizeof(struct jval *));
 	mask = need - 1;
 	for (b = obj->child; b != NULL; b = b->next) {
 		i = (size_t)hash64(b->key, b->keylen) & mask;
