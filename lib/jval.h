@@ -90,7 +90,17 @@ const struct jval *jval_path(const struct jval *v, const char *dotted);
  * parser marks the members overridden, so this costs no more than the
  * member list.
  */
-const struct jval *jval_member(const struct jval *obj, const struct jval *m);
+static inline const struct jval *
+jval_member(const struct jval *obj, const struct jval *m)
+{
+	if (m != NULL)
+		m = m->next;
+	else if (obj != NULL && obj->type == JV_OBJECT)
+		m = obj->child;
+	while (m != NULL && m->shadowed)
+		m = m->next;
+	return m;
+}
 
 /*
  * 1 if the n bytes of a decoded string (or a CSV field) are UTF-8 without
