@@ -9,6 +9,7 @@
 #include "extract.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "strmap.h"
 
 #define MAX_PATH	64
 #define MAX_DEPTH	JVAL_MAX_DEPTH
@@ -26,7 +27,10 @@ struct extract {
 	enum extract_format format;
 	unsigned long	 line;		/* of the bytes being fed */
 	int		 stopped;	/* a callback said stop */
-	int		 started;	/* bytes have come: no byte-order mark now */
+	int		 started;	/* past a byte-order mark, or sure there is none */
+	size_t		 bom_held;	/* bytes of one that came so far */
+	int		 last_nl;	/* the last byte fed was a newline */
+	const char	*broken;	/* why the data cannot be read on */
 
 	/* JSON Lines: the line being assembled. */
 	struct jbuf	 partial;
@@ -51,12 +55,15 @@ struct extract {
 	unsigned long	 rec_line;
 	struct jbuf	 rec;
 	const char	*why;		/* of a skipped element */
+	struct jval_text text;		/* the escapes and whitespace so far */
 
 	/* CSV. */
 	struct csv_parser csv;
 	int		 csv_ready;
 	char		**names;	/* the header */
 	size_t		 nnames;
+	struct strmap	 taken;		/* the names given so far */
+	struct strmap	 suffix;	/* a repeated name: the next _N to try */
 	size_t		 field;		/* index in the current row */
 	unsigned long	 row;
 	unsigned long	 row_line;	/* where the current row began */
@@ -263,6 +270,10 @@ element_start(struct extract *x, int container_object)
 static int
 on_scalar(struct extract *x, const char *text, size_t n, int string)
 {
+	if (x->depth == 0 && x->mode == SEEK) {
+		x->broken = "the document is neither an object nor an array";
+		return 0;
+	}
 	element_start(x, 0);
 	if (x->capturing) {
 		cap_before(x);
@@ -297,9 +308,21 @@ y_number(void *ctx, const char *s, size_t n)
 	return on_scalar(ctx, s, n, 0);
 }
 
+/* yajl lets overlong forms and CESU-8 through: the one rule of jval. */
+static int
+utf8_ok(struct extract *x, const unsigned char *s, size_t n)
+{
+	if (jval_utf8_ok((const char *)s, n))
+		return 1;
+	x->broken = "invalid UTF-8 in a string";
+	return 0;
+}
+
 static int
 y_string(void *ctx, const unsigned char *s, size_t n)
 {
+	if (!utf8_ok(ctx, s, n))
+		return 0;
 	return on_scalar(ctx, (const char *)s, n, 1);
 }
 
@@ -309,7 +332,7 @@ open_container(struct extract *x, int object)
 	int d = x->depth;
 
 	if (d >= MAX_DEPTH) {
-		x->why = "nesting deeper than the limit";
+		x->broken = "nesting deeper than the limit";
 		return 0;
 	}
 	if (x->mode == SEEK) {
@@ -406,6 +429,8 @@ y_map_key(void *ctx, const unsigned char *key, size_t n)
 	struct extract *x = ctx;
 	int d = x->depth;
 
+	if (!utf8_ok(x, key, n))
+		return 0;
 	if (d <= (int)x->npath && d >= 1)
 		x->keyok[d] = (d == 1 || x->keyok[d - 1]) &&
 		    strlen(x->path[d - 1]) == n && memcmp(x->path[d - 1], key, n) == 0;
@@ -433,15 +458,16 @@ json_error(struct extract *x, const unsigned char *s, size_t n,
     struct lib_err *e)
 {
 	unsigned char *m;
-	unsigned long line;
+	unsigned long line = x->line;
 	size_t len;
 
 	if (x->stopped)
 		return liberr_set(e, 0, "stopped");
-	/* The line a broken record starts on says more than where it broke. */
-	line = x->capturing && x->mode == ARRAY ? x->rec_line : x->line;
-	if (x->why != NULL && !x->skipping)
-		return liberr_set(e, EX_DATAERR, "%lu: %s", line, x->why);
+	/* The line of the bad token; at the end, the last line there is. */
+	if (s == NULL && x->last_nl && line > 1)
+		line--;
+	if (x->broken != NULL)
+		return liberr_set(e, EX_DATAERR, "%lu: %s", line, x->broken);
 	m = yajl_get_error(x->yajl, 0, s, n);
 	len = m != NULL ? strlen((char *)m) : 0;
 	while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
@@ -457,12 +483,16 @@ json_error(struct extract *x, const unsigned char *s, size_t n,
 static int
 json_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 {
-	const char *nl;
-	size_t take;
+	const char *nl, *why;
+	size_t take, at;
 
 	while (n > 0) {
 		nl = memchr(s, '\n', n);
 		take = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (jval_text_check(&x->text, s, take, &why, &at) == -1) {
+			x->broken = why;
+			return json_error(x, (const unsigned char *)s, take, e);
+		}
 		if (yajl_parse(x->yajl, (const unsigned char *)s, take) !=
 		    yajl_status_ok)
 			return json_error(x, (const unsigned char *)s, take, e);
@@ -478,24 +508,17 @@ json_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 
 /* ---- CSV ----------------------------------------------------------- */
 
-static int
-name_taken(const struct extract *x, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < x->nnames; i++)
-		if (strcmp(x->names[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-/* A header name: empty ones are col_N, a repeated one gets _2, _3... */
+/*
+ * A header name: empty ones are col_N, a repeated one gets _2, _3...  Each
+ * name remembers the suffix it got to, so that a header of thousands of
+ * equal names takes time in proportion to its length.
+ */
 static void
 csv_name(struct extract *x, const char *s, size_t n)
 {
 	struct jbuf base = JBUF_INIT, name = JBUF_INIT;
 	char num[32];
-	size_t k;
+	long k;
 
 	if (n == 0) {
 		(void)snprintf(num, sizeof(num), "col_%zu", x->nnames + 1);
@@ -503,12 +526,19 @@ csv_name(struct extract *x, const char *s, size_t n)
 	} else
 		jbuf_put(&base, s, n);
 	jbuf_put(&name, base.p, base.len);
-	for (k = 2; name_taken(x, jbuf_cstr(&name)); k++) {
-		jbuf_reset(&name);
-		jbuf_put(&name, base.p, base.len);
-		(void)snprintf(num, sizeof(num), "_%zu", k);
-		jbuf_puts(&name, num);
+	if (strmap_get(&x->taken, name.p, name.len) != -1) {
+		k = strmap_get(&x->suffix, base.p, base.len);
+		for (k = k < 2 ? 2 : k;; k++) {
+			jbuf_reset(&name);
+			jbuf_put(&name, base.p, base.len);
+			(void)snprintf(num, sizeof(num), "_%ld", k);
+			jbuf_puts(&name, num);
+			if (strmap_get(&x->taken, name.p, name.len) == -1)
+				break;
+		}
+		strmap_put(&x->suffix, base.p, base.len, (size_t)k + 1);
 	}
+	strmap_put(&x->taken, name.p, name.len, x->nnames);
 	jbuf_free(&base);
 	x->names = realloc(x->names, (x->nnames + 1) * sizeof(*x->names));
 	if (x->names == NULL)
@@ -529,9 +559,18 @@ csv_field(void *s, size_t n, void *arg)
 		x->row_line = x->line;
 		x->row_bad = 0;
 	}
-	if (f != NULL && !jbuf_utf8_valid(f, n))
+	if (f != NULL && !jval_utf8_ok(f, n))
 		x->row_bad = 1;
 	if (x->o.header && !x->header_done) {
+		/* A key is text: without its bytes whole, no record is right. */
+		if (x->row_bad)
+			x->broken = "invalid UTF-8 in a header name";
+		else if (f != NULL && memchr(f, '\0', n) != NULL)
+			x->broken = "a NUL byte in a header name";
+		if (x->broken != NULL) {
+			x->stopped = 1;
+			return;
+		}
 		csv_name(x, f != NULL ? f : "", f != NULL ? n : 0);
 		return;
 	}
@@ -603,6 +642,9 @@ csv_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
 			    x->row_line ? x->row_line : x->line,
 			    csv_strerror(csv_error(&x->csv)));
+		if (x->broken != NULL)
+			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s", x->line,
+			    x->broken);
 		if (x->stopped)
 			return liberr_set(e, 0, "stopped");
 		if (nl != NULL)
@@ -676,6 +718,8 @@ extract_free(struct extract *x)
 	for (i = 0; i < x->nnames; i++)
 		free(x->names[i]);
 	free(x->names);
+	strmap_free(&x->taken);
+	strmap_free(&x->suffix);
 	if (x->yajl != NULL)
 		yajl_free(x->yajl);
 	if (x->csv_ready)
@@ -687,19 +731,15 @@ extract_free(struct extract *x)
 	free(x);
 }
 
-int
-extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
+/* The bytes after any byte-order mark, to the format's reader. */
+static int
+feed_body(struct extract *x, const char *s, size_t n, struct lib_err *e)
 {
 	size_t i;
 
-	/* A UTF-8 byte-order mark (Excel writes one) is not data. */
-	if (!x->started && n > 0) {
-		if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-			s += 3;
-			n -= 3;
-		}
-		x->started = 1;
-	}
+	if (n == 0)
+		return 0;
+	x->last_nl = s[n - 1] == '\n';
 	if (x->format == EXTRACT_AUTO) {
 		for (i = 0; i < n && strchr(" \t\r\n", s[i]) != NULL; i++)
 			;
@@ -719,9 +759,39 @@ extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 	}
 }
 
+static const char bom[] = "\xef\xbb\xbf";
+
+int
+extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
+{
+	/*
+	 * A UTF-8 byte-order mark (Excel writes one) is not data; it may
+	 * come a byte at a time (a pipe, gunzip's first two bytes).
+	 */
+	while (!x->started && n > 0) {
+		if (*s != bom[x->bom_held]) {
+			x->started = 1;
+			/* What began like a mark is data after all. */
+			if (feed_body(x, bom, x->bom_held, e) == -1)
+				return -1;
+			break;
+		}
+		s++;
+		n--;
+		x->started = ++x->bom_held == 3;
+	}
+	return feed_body(x, s, n, e);
+}
+
 int
 extract_finish(struct extract *x, struct lib_err *e)
 {
+	/* The input was the start of a byte-order mark and no more. */
+	if (!x->started) {
+		x->started = 1;
+		if (feed_body(x, bom, x->bom_held, e) == -1)
+			return -1;
+	}
 	switch (x->format) {
 	case EXTRACT_JSONL:
 		if (x->partial.len > 0 && !x->overlong &&
@@ -737,13 +807,17 @@ extract_finish(struct extract *x, struct lib_err *e)
 		if (x->mode == SEEK)
 			return liberr_set(e, EX_DATAERR,
 			    "%lu: the document is neither an object nor an array",
-			    x->line);
+			    x->last_nl && x->line > 1 ? x->line - 1 : x->line);
 		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
 	case EXTRACT_CSV:
 		if (csv_fini(&x->csv, csv_field, csv_row, x) != 0)
 			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
 			    x->field > 0 || x->row_line ? x->row_line : x->line,
 			    csv_strerror(csv_error(&x->csv)));
+		if (x->broken != NULL)
+			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
+			    x->last_nl && x->line > 1 ? x->line - 1 : x->line,
+			    x->broken);
 		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
 	default:
 		return 0;	/* empty input */

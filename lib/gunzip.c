@@ -16,6 +16,8 @@ struct gunzip {
 	int		 decided;	/* the first two bytes were seen */
 	int		 gzip;		/* they were gzip's magic */
 	int		 in_member;	/* inside a gzip member */
+	size_t		 nmagic;	/* bytes of the next member's magic seen */
+	int		 trailing;	/* past the last member: ignored */
 	unsigned char	 head[2];
 	size_t		 nhead;
 	z_stream	 z;
@@ -44,34 +46,71 @@ gunzip_free(struct gunzip *g)
 	free(g);
 }
 
+/* Inflate until the input is used up or the member ends: *used bytes. */
 static int
-inflate_some(struct gunzip *g, const unsigned char *p, size_t n,
+inflate_in(struct gunzip *g, const unsigned char *p, size_t n, size_t *used,
     struct lib_err *e)
 {
 	int zrc;
 
+	*used = 0;
 	g->z.next_in = p;
 	g->z.avail_in = (uInt)n;
-	while (g->z.avail_in > 0) {
-		if (!g->in_member) {
-			/* The next member of a multi-member file. */
-			if (inflateReset(&g->z) != Z_OK)
-				return liberr_set(e, EX_SOFTWARE, "zlib: reset");
-			g->in_member = 1;
-		}
+	do {
 		g->z.next_out = (unsigned char *)g->buf;
 		g->z.avail_out = (uInt)GUNZIP_CHUNK;
 		zrc = inflate(&g->z, Z_NO_FLUSH);
 		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
 			return liberr_set(e, EX_DATAERR, "gzip: %s",
 			    g->z.msg != NULL ? g->z.msg : "corrupt data");
-		if (zrc == Z_STREAM_END)
-			g->in_member = 0;
 		if (GUNZIP_CHUNK - g->z.avail_out > 0 && g->out(g->arg, g->buf,
 		    GUNZIP_CHUNK - g->z.avail_out) == -1)
 			return -1;
-		if (zrc == Z_BUF_ERROR)
+		if (zrc == Z_STREAM_END) {
+			g->in_member = 0;
 			break;
+		}
+	} while (zrc != Z_BUF_ERROR && (g->z.avail_in > 0 ||
+	    g->z.avail_out == 0));
+	*used = n - g->z.avail_in;
+	return 0;
+}
+
+/*
+ * gzip data: members one after the other.  After a complete member,
+ * anything that does not start with gzip's magic (zero padding, as tape
+ * and some writers leave) is ignored, as zlib's gzread(3) and zcat do;
+ * a member cut short stays an error (gunzip_finish).
+ */
+static int
+inflate_some(struct gunzip *g, const unsigned char *p, size_t n,
+    struct lib_err *e)
+{
+	static const unsigned char magic[2] = { 0x1f, 0x8b };
+	size_t used;
+
+	while (n > 0 && !g->trailing) {
+		if (g->in_member) {
+			if (inflate_in(g, p, n, &used, e) == -1)
+				return -1;
+			p += used;
+			n -= used;
+			continue;
+		}
+		if (*p != magic[g->nmagic]) {
+			g->trailing = 1;
+			break;
+		}
+		p++;
+		n--;
+		if (++g->nmagic < 2)
+			continue;
+		g->nmagic = 0;
+		if (inflateReset(&g->z) != Z_OK)
+			return liberr_set(e, EX_SOFTWARE, "zlib: reset");
+		g->in_member = 1;
+		if (inflate_in(g, magic, 2, &used, e) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -96,7 +135,6 @@ gunzip_feed(struct gunzip *g, const char *p, size_t n, struct lib_err *e)
 			/* 16 + MAX_WBITS: a gzip header and trailer. */
 			if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK)
 				return liberr_set(e, EX_OSERR, "zlib: out of memory");
-			g->in_member = 1;
 			if (inflate_some(g, g->head, 2, e) == -1)
 				return -1;
 		} else if (g->out(g->arg, (const char *)g->head, 2) == -1)

@@ -1,7 +1,8 @@
 /*
  * Bytes as they come, gzip undone: a stream that starts with gzip's magic
  * is inflated (several members one after the other too, as gzip(1)
- * writes them), any other passes through as it is.  For pgfetch's files,
+ * writes them; what follows the last complete member and is no member is
+ * ignored, as zcat(1) does), any other passes through as it is.  For pgfetch's files,
  * read from disk or streamed over HTTP alike.
  */
 #ifndef GUNZIP_H

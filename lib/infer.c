@@ -110,7 +110,9 @@ on_record(struct infer *in, const struct cli_line *l)
 	if (t == NULL)
 		return -1;
 	schema_record_begin(t);
-	for (v = m->record->child; v != NULL; v = v->next)
+	/* A name twice: the last one wins, as everywhere. */
+	for (v = jval_member(m->record, NULL); v != NULL;
+	    v = jval_member(m->record, v))
 		if (schema_observe(t, v->key, v->keylen, v, &in->opts.schema,
 		    &in->changes, &e) == -2) {
 			in->changes.n = 0;

@@ -6,6 +6,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "exitcodes.h"
+#include "hash.h"
 #include "jbuf.h"
 #include "jval.h"
 
@@ -40,6 +41,19 @@ struct jval_parser {
 	size_t		 buflen;
 	const char	*key;		/* pending member name */
 	size_t		 keylen;
+
+	/* Repeated names in a wide object: a hash set of its members. */
+	struct jval	**slots;
+	size_t		 nslots;
+	/*
+	 * The names of the last wide object found without a repeat: records
+	 * of a stream mostly have the same ones, and comparing them is
+	 * cheaper than hashing.
+	 */
+	struct jbuf	 names;
+	size_t		*namelen;
+	size_t		 nnames;
+	size_t		 namecap;
 };
 
 static void *
@@ -150,6 +164,7 @@ add(struct jval_parser *p, unsigned char type, const unsigned char *s,
 	v->elided = 0;
 	v->plain = 0;
 	v->dups = 0;
+	v->shadowed = 0;
 	if (s != NULL) {
 		if ((v->str = arena_strdup(p, s, n)) == NULL)
 			return NULL;
@@ -222,14 +237,24 @@ ascii(const unsigned char *s, size_t n)
 	return (acc & 0x8080808080808080ULL) == 0;
 }
 
-/*
- * yajl lets overlong forms and UTF-8-encoded surrogates (CESU-8) through;
- * they are not UTF-8.  ASCII strings, nearly all of them, skip the check.
- */
+/* ASCII strings, nearly all of them, skip the full check. */
+static inline int
+valid_utf8(const unsigned char *s, size_t n)
+{
+	return ascii(s, n) || jbuf_utf8_valid((const char *)s, n);
+}
+
+int
+jval_utf8_ok(const char *s, size_t n)
+{
+	return valid_utf8((const unsigned char *)s, n);
+}
+
+/* yajl lets overlong forms and UTF-8-encoded surrogates (CESU-8) through. */
 static int
 utf8_ok(struct jval_parser *p, const unsigned char *s, size_t n)
 {
-	if (ascii(s, n) || jbuf_utf8_valid((const char *)s, n))
+	if (valid_utf8(s, n))
 		return 1;
 	p->bad_utf8 = 1;
 	return 0;
@@ -265,24 +290,132 @@ open_container(void *ctx, unsigned char type)
 }
 
 /*
- * Whether an object may hold a key twice: checked here, in the parsing
- * thread, for small objects; larger ones are marked as maybe.
+ * memcmp(a, b, n) == 0 without a call for the short names of records:
+ * two overlapping loads from each side cover 4 to 16 bytes.
+ */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t a8, b8, c8, d8;
+	uint32_t a4, b4, c4, d4;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a8, a, 8);
+		memcpy(&b8, b, 8);
+		memcpy(&c8, a + n - 8, 8);
+		memcpy(&d8, b + n - 8, 8);
+		return ((a8 ^ b8) | (c8 ^ d8)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&a4, a, 4);
+		memcpy(&b4, b, 4);
+		memcpy(&c4, a + n - 4, 4);
+		memcpy(&d4, b + n - 4, 4);
+		return ((a4 ^ b4) | (c4 ^ d4)) == 0;
+	}
+	if (n < 4)
+		return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] &&
+		    a[n - 1] == b[n - 1]);
+	return memcmp(a, b, n) == 0;
+}
+
+/* 1 if the names of obj are those remembered, in the same order. */
+static int
+same_names(const struct jval_parser *p, const struct jval *obj)
+{
+	const struct jval *m;
+	const char *at = p->names.p;
+	size_t i = 0;
+
+	if (obj->len != p->nnames)
+		return 0;
+	for (m = obj->child; m != NULL; m = m->next, i++) {
+		if (m->keylen != p->namelen[i] || !same_bytes(m->key, at, m->keylen))
+			return 0;
+		at += m->keylen;
+	}
+	return 1;
+}
+
+static void
+remember_names(struct jval_parser *p, const struct jval *obj)
+{
+	const struct jval *m;
+	size_t i = 0;
+
+	if (obj->len > p->namecap) {
+		free(p->namelen);
+		p->namecap = obj->len;
+		if ((p->namelen = malloc(p->namecap * sizeof(*p->namelen))) ==
+		    NULL) {
+			p->namecap = p->nnames = 0;
+			return;
+		}
+	}
+	jbuf_reset(&p->names);
+	for (m = obj->child; m != NULL; m = m->next) {
+		jbuf_put(&p->names, m->key, m->keylen);
+		p->namelen[i++] = m->keylen;
+	}
+	p->nnames = i;
+}
+
+/*
+ * Mark the members of obj that a later member of the same name overrides;
+ * 1 if there is one, -1 out of memory.  Small objects compare names pair
+ * by pair; wide ones are compared with the last wide object's names, and
+ * only when they differ go through a hash set: time in proportion to the
+ * width either way.
  */
 static int
-may_repeat(const struct jval *obj)
+mark_repeats(struct jval_parser *p, struct jval *obj)
 {
-	const struct jval *a, *b;
+	struct jval *a, *b, **slot;
+	size_t need, mask, i;
+	int any = 0;
 
 	if (obj->len < 2)
 		return 0;
-	if (obj->len > 16)
-		return 1;
-	for (a = obj->child; a != NULL; a = a->next)
-		for (b = a->next; b != NULL; b = b->next)
-			if (a->keylen == b->keylen &&
-			    memcmp(a->key, b->key, a->keylen) == 0)
-				return 1;
-	return 0;
+	if (obj->len <= 16) {
+		for (a = obj->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (a->keylen == b->keylen &&
+				    memcmp(a->key, b->key, a->keylen) == 0) {
+					a->shadowed = 1;
+					any = 1;
+					break;
+				}
+		return any;
+	}
+	if (same_names(p, obj))
+		return 0;
+	for (need = 64; need < obj->len * 2; need *= 2)
+		;
+	if (need > p->nslots) {
+		free(p->slots);
+		if ((p->slots = malloc(need * sizeof(struct jval *))) == NULL) {
+			p->nslots = 0;
+			return -1;
+		}
+		p->nslots = need;
+	}
+	memset(p->slots, 0, need * sizeof(struct jval *));
+	mask = need - 1;
+	for (b = obj->child; b != NULL; b = b->next) {
+		i = (size_t)hash64(b->key, b->keylen) & mask;
+		for (slot = &p->slots[i]; *slot != NULL;
+		    slot = &p->slots[i = (i + 1) & mask])
+			if ((*slot)->keylen == b->keylen &&
+			    memcmp((*slot)->key, b->key, b->keylen) == 0) {
+				(*slot)->shadowed = 1;
+				any = 1;
+				break;
+			}
+		*slot = b;
+	}
+	if (!any)
+		remember_names(p, obj);
+	return any;
 }
 
 static int
@@ -290,9 +423,15 @@ close_container(void *ctx)
 {
 	struct jval_parser *p = ctx;
 	struct jval *v = p->depth > 0 ? p->stack[p->depth - 1] : NULL;
+	int rep;
 
-	if (v != NULL && v->type == JV_OBJECT)
-		v->dups = (unsigned char)may_repeat(v);
+	if (v != NULL && v->type == JV_OBJECT) {
+		if ((rep = mark_repeats(p, v)) == -1) {
+			p->oom = 1;
+			return 0;
+		}
+		v->dups = (unsigned char)rep;
+	}
 	p->depth--;
 	if (p->depth == 0)
 		p->done = 1;
@@ -368,7 +507,128 @@ jval_parser_free(struct jval_parser *p)
 		yajl_free(p->yajl);
 	chunks_free(p->chunks);
 	chunks_free(p->spare);
+	free(p->slots);
+	free(p->namelen);
+	jbuf_free(&p->names);
 	free(p);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The value of four hex digits, or -1. */
+static int
+hex4(const unsigned char *s)
+{
+	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
+	    d = hexval(s[3]);
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return a << 12 | b << 8 | c << 4 | d;
+}
+
+/* The states of jval_text_check: where in an escape the text is. */
+enum {
+	TX_TEXT,	/* not in an escape */
+	TX_BACKSLASH,	/* after a backslash */
+	TX_HEX,		/* in the digits of \uXXXX */
+	TX_LOW_BACKSLASH,	/* after a high surrogate: "\" must come */
+	TX_LOW_U,	/* then "u" */
+	TX_LOW_HEX	/* then the digits of a low surrogate */
+};
+
+int
+jval_text_check(struct jval_text *t, const char *str, size_t n,
+    const char **why, size_t *at)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *bs;
+	size_t i = 0, start;
+	int h;
+
+	if ((bs = memchr(s, '\f', n)) != NULL || (bs = memchr(s, '\v', n)) !=
+	    NULL) {
+		*why = bs[0] == '\f' ? "a form feed (JSON has none outside "
+		    "an escape)" : "a vertical tab (JSON has none outside an escape)";
+		*at = (size_t)(bs - s);
+		return -1;
+	}
+	while (i < n) {
+		switch (t->state) {
+		case TX_TEXT:
+			/* Outside escapes only a backslash matters. */
+			if ((bs = memchr(s + i, '\\', n - i)) == NULL)
+				return 0;
+			i = (size_t)(bs - s) + 1;
+			t->state = TX_BACKSLASH;
+			continue;
+		case TX_BACKSLASH:
+			/* Any other escape is yajl's to judge. */
+			t->state = s[i++] == 'u' ? TX_HEX : TX_TEXT;
+			t->digits = 0;
+			t->unit = 0;
+			continue;
+		case TX_LOW_BACKSLASH:
+		case TX_LOW_U:
+			if (s[i] == (t->state == TX_LOW_BACKSLASH ? '\\' : 'u')) {
+				i++;
+				t->state++;
+				t->digits = 0;
+				t->unit = 0;
+				continue;
+			}
+			*why = "a high surrogate escape without a low one after it";
+			/* Where the high one began, in this piece. */
+			start = t->state == TX_LOW_BACKSLASH ? 6 : 7;
+			*at = i >= start ? i - start : 0;
+			t->state = TX_TEXT;
+			return -1;
+		default:	/* TX_HEX, TX_LOW_HEX: four digits */
+			if (t->digits == 0 && n - i >= 4) {
+				/* The common case: all four are here. */
+				h = hex4(s + i);
+				i += 4;
+				t->digits = 4;
+			} else if ((h = hexval(s[i])) >= 0) {
+				i++;
+				h |= (int)(t->unit << 4);
+				t->digits++;
+			}
+			if (h < 0) {
+				/* Not an escape: yajl says so. */
+				t->state = TX_TEXT;
+				continue;
+			}
+			t->unit = (unsigned int)h;
+			if (t->digits < 4)
+				continue;
+			if (t->state == TX_LOW_HEX) {
+				t->state = TX_TEXT;
+				if (t->unit >= 0xdc00 && t->unit <= 0xdfff)
+					continue;
+				*why = "a high surrogate escape without a low one after it";
+				*at = i >= 12 ? i - 12 : 0;
+				return -1;
+			}
+			if (t->unit >= 0xdc00 && t->unit <= 0xdfff) {
+				*why = "a low surrogate escape without a high one before it";
+				*at = i >= 6 ? i - 6 : 0;
+				t->state = TX_TEXT;
+				return -1;
+			}
+			t->state = t->unit >= 0xd800 && t->unit <= 0xdbff ?
+			    TX_LOW_BACKSLASH : TX_TEXT;
+			continue;
+		}
+	}
+	return 0;
 }
 
 /* yajl's message, on one line, without its trailing newline. */
@@ -401,8 +661,17 @@ const struct jval *
 jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
     struct lib_err *e)
 {
+	struct jval_text text = JVAL_TEXT_INIT;
+	const char *why;
+	size_t at;
 	yajl_status st;
 
+	/* A line that ends inside an escape is yajl's to reject. */
+	if (jval_text_check(&text, buf, len, &why, &at) == -1) {
+		(void)liberr_set(e, EX_DATAERR, "invalid JSON at byte %zu: %s",
+		    at + 1, why);
+		return NULL;
+	}
 	p->doc_base = p->arena_used;
 	p->keep_depth = keep_depth;
 	p->depth = p->done = p->oom = p->too_deep = p->extra = 0;

@@ -6,8 +6,16 @@
  *
  * The parser is yajl's SAX interface building nodes in an arena that is
  * rewound for every document, so memory depends on the largest record,
- * never on the input size.  Strings are unescaped; numbers keep the text they arrived as.  Members keep their order, and
- * duplicate keys are all kept (jval_get returns the last: last one wins).
+ * never on the input size.  Strings are unescaped; numbers keep the text
+ * they arrived as.  Members keep their order, and duplicate keys are all
+ * kept: the last of a name wins (jval_get returns it, jval_member skips
+ * the others).
+ *
+ * The text is JSON as RFC 8259 says, checked where yajl is looser: strings
+ * are UTF-8 without overlong forms, surrogates or code points past
+ * U+10FFFF (jval_utf8_ok), a \u escape of a surrogate is a high one
+ * followed by a low one, and whitespace is space, tab, LF and CR only
+ * (jval_text_check).  "\u0000" is kept: a string's length counts it.
  */
 #ifndef JVAL_H
 #define JVAL_H
@@ -30,7 +38,8 @@ struct jval {
 	unsigned char	 type;		/* enum jval_type */
 	unsigned char	 elided;	/* container whose members were not kept */
 	unsigned char	 plain;		/* a string as it was written: no escapes */
-	unsigned char	 dups;		/* an object that may repeat a key */
+	unsigned char	 dups;		/* an object that repeats a key */
+	unsigned char	 shadowed;	/* a member a later one of its name overrides */
 };
 
 /* Nesting deeper than this is rejected as bad data (no stack overflow). */
@@ -73,6 +82,52 @@ int	jval_streq(const struct jval *v, const char *lit);
  * index ("data.items", ".links.next", "a.0.b"); NULL when there is none.
  */
 const struct jval *jval_path(const struct jval *v, const char *dotted);
+/*
+ * The members of obj that count, in order: the first is jval_member(obj,
+ * NULL), the next jval_member(obj, m).  A name that occurs more than once
+ * counts once, at its last place, with its last value (last one wins), the
+ * rule of every program; NULL at the end or when obj is no object.  The
+ * parser marks the members overridden, so this costs no more than the
+ * member list.
+ */
+static inline const struct jval *
+jval_member(const struct jval *obj, const struct jval *m)
+{
+	if (m != NULL)
+		m = m->next;
+	else if (obj != NULL && obj->type == JV_OBJECT)
+		m = obj->child;
+	while (m != NULL && m->shadowed)
+		m = m->next;
+	return m;
+}
+
+/*
+ * 1 if the n bytes of a decoded string (or a CSV field) are UTF-8 without
+ * overlong forms, surrogates or code points past U+10FFFF: the one rule of
+ * every reader.  ASCII is checked eight bytes at a time.
+ */
+int	jval_utf8_ok(const char *s, size_t n);
+
+/*
+ * The rules of JSON text that yajl does not apply, checked on the raw text
+ * (which may come in pieces: state carries an escape cut between them):
+ * no form feed or vertical tab (yajl takes them as whitespace, and inside
+ * a string they are control characters JSON forbids), and every \u escape
+ * of a UTF-16 surrogate is a high one directly followed by a low one (yajl
+ * would turn the others into '?' or a wrong character).  Only backslashes
+ * are looked at closely, so the check costs little.  0, or -1 with *why
+ * and *at (the offset in this piece of the offending byte).
+ */
+struct jval_text {
+	unsigned char	 state;
+	unsigned char	 digits;	/* hex digits of the escape read */
+	unsigned int	 unit;		/* their value */
+};
+#define JVAL_TEXT_INIT	{ 0, 0, 0 }
+int	jval_text_check(struct jval_text *, const char *s, size_t n,
+	    const char **why, size_t *at);
+
 /* 1 if the n bytes at s are exactly one JSON number ("007" is not). */
 int	jval_is_number(const char *s, size_t n);
 /* How many levels a dotted path goes down ("a.b": 2); 0 for NULL. */

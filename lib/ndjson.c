@@ -156,6 +156,12 @@ ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
 		r->start = nl < r->buf + r->end ? (size_t)(nl - r->buf) + 1 : r->end;
 		if (line->len > 0 && line->text[line->len - 1] == '\r')
 			line->len--;
+		/* A UTF-8 byte-order mark before the first line is not data. */
+		if (r->lineno == 1 && line->len >= 3 &&
+		    memcmp(line->text, "\xef\xbb\xbf", 3) == 0) {
+			line->text += 3;
+			line->len -= 3;
+		}
 		if (line->len > r->max_line) {
 			line->len = r->max_line;
 			return liberr_set(e, EX_DATAERR,

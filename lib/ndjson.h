@@ -1,8 +1,9 @@
 /*
  * The NDJSON line reader: one line at a time from a file descriptor, with a
  * buffer that grows to the longest line seen and never past max_line, so
- * memory is bounded whatever the input size.  "\r\n" is accepted and blank
- * lines are skipped.
+ * memory is bounded whatever the input size.  "\r\n" is accepted, blank
+ * lines are skipped, and a UTF-8 byte-order mark before the first line is
+ * dropped.
  */
 #ifndef NDJSON_H
 #define NDJSON_H

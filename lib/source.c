@@ -13,6 +13,7 @@ struct source {
 	struct gunzip	*gz;
 	struct lib_err	 err;		/* the extractor's or gunzip's */
 	int		 stopped;	/* an error, or a callback said stop */
+	int		 at_line;	/* err is the extractor's: "LINE: why" */
 };
 
 static int
@@ -20,7 +21,11 @@ to_extract(void *arg, const char *p, size_t n)
 {
 	struct source *s = arg;
 
-	return extract_feed(s->x, p, n, &s->err);
+	if (extract_feed(s->x, p, n, &s->err) == -1) {
+		s->at_line = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -50,12 +55,14 @@ static int
 end(struct source *s, int complete, const char *name, struct lib_err *e)
 {
 	if (complete && !s->stopped && gunzip_finish(s->gz, &s->err) == 0)
-		(void)extract_finish(s->x, &s->err);
+		s->at_line = extract_finish(s->x, &s->err) == -1;
 	gunzip_free(s->gz);
 	extract_free(s->x);
 	if (s->err.code == 0)
 		return 0;
-	return liberr_set(e, s->err.code, "%s:%s", name, s->err.msg);
+	/* "name:LINE: why" for bad data at a line, else "name: why". */
+	return liberr_set(e, s->err.code, "%s:%s%s", name,
+	    s->at_line ? "" : " ", s->err.msg);
 }
 
 int

@@ -323,19 +323,64 @@ big_array() {
 	out_is '{"a":1}' '{"b":[{"c":2}]}'
 }
 
-@test "json: malformed JSON exits 65 with the line where its record starts" {
+@test "json: malformed JSON exits 65 with the line of the bad token" {
 	cp "$D/bad.json" bad.json
 	run -65 --separate-stderr pgfetch bad.json
 	aborted 65 '{"a":1}'
-	assert_stderr_regex '^pgfetch: bad\.json:3: '
+	assert_stderr_regex '^pgfetch: bad\.json:4: '
 	# A document cut short.
 	printf '[\n{"a":1},\n{"a":2,\n"b":3' > cut.json
 	run -65 --separate-stderr pgfetch cut.json
 	aborted 65 '{"a":1}'
-	assert_stderr_regex '^pgfetch: cut\.json:3: '
+	assert_stderr_regex '^pgfetch: cut\.json:4: '
 	printf '[{"a":1},\n\n{"a":2} {"a":3}]\n' > comma.json
 	run -65 --separate-stderr pgfetch comma.json
 	assert_stderr_regex '^pgfetch: comma\.json:3: '
+}
+
+@test "json: a top-level value that is no object or array: its own line" {
+	local doc
+	for doc in '42' '"text"' 'null' '\n\n  true  \n'; do
+		# shellcheck disable=SC2059
+		printf "$doc\n" > s.json
+		run -65 --separate-stderr pgfetch --format json s.json
+		aborted 65
+		assert_stderr_regex '^pgfetch: s\.json:[0-9]+: the document is neither'
+		assert_equal "$(sed -n 's/^pgfetch: s\.json:\([0-9]*\):.*/\1/p' <<<"$stderr")" \
+		    "$(grep -n '[a-z0-9"]' s.json | cut -d: -f1)"
+	done
+	# Without a final newline, and at the end of a truncated document.
+	printf '42' > n.json
+	run -65 --separate-stderr pgfetch --format json n.json
+	assert_stderr_regex '^pgfetch: n\.json:1: '
+	printf '[{"a":1},\n{"a":\n' > cut.json
+	run -65 --separate-stderr pgfetch cut.json
+	assert_stderr_regex '^pgfetch: cut\.json:2: '
+}
+
+@test "json: strings follow the JSON Lines rules: UTF-8, surrogate escapes, whitespace" {
+	local bad form
+	for bad in '"\\udc00"' '"\\ud800"' '"\\ud800\\ud800"' '"\\ud888\\u1234"' \
+	    '"\300\257"' '"\355\240\200"' '"\364\220\200\200"' '[\f]' '\v1'; do
+		for form in '[{"a":1},\n{"s":%s}]\n' '{"data":[{"a":1},\n{"s":%s}]}\n' \
+		    '[{"a":1},\n{%s:1}]\n'; do
+			[[ $form == *'{%s:1}'* && $bad != '"'* ]] && continue
+			# shellcheck disable=SC2059
+			printf "$(printf "$form" "$bad")" > doc.json
+			run --separate-stderr pgfetch --format json doc.json
+			[[ $status -eq 65 ]] || fail "$(cat doc.json): exit $status: $output"
+			aborted 65 '{"a":1}'
+			assert_stderr_regex '^pgfetch: doc\.json:2: '
+			# The same bytes as JSON Lines: the same verdict.
+			tr -d '\n' < doc.json | sed 's/^\[\(.*\)\]$/\1/; s/},{/}\n{/' > doc.jsonl
+			run --separate-stderr pgfetch --format jsonl doc.jsonl
+			[[ $status -eq 65 ]] || fail "$(cat doc.jsonl): exit $status: $output"
+		done
+	done
+	# A pair is one character, four bytes of UTF-8.
+	printf '[{"s":"\\ud83d\\ude00"}]' > ok.json
+	fetch_ok ok.json
+	out_is '{"s":"😀"}'
 }
 
 @test "json: --records PATH that holds no array exits 65" {
@@ -473,6 +518,68 @@ big_array() {
 	out_is '{"id":"1","name":"Ana","col_3":"x","name_2":"Ann","id_2":"2","col_6":"y","name_3":"An"}'
 }
 
+@test "csv: a NUL byte or invalid UTF-8 in a header name is bad data, not a hang" {
+	printf 'a\0x,a\0y\n1,2\n' > nul.csv
+	run -65 --separate-stderr timeout 10 pgfetch nul.csv
+	aborted 65
+	assert_stderr_regex '^pgfetch: nul\.csv:1: CSV: a NUL byte in a header name'
+	printf 'a,\300\257\n1,2\n' > bad.csv
+	run -65 --separate-stderr timeout 10 pgfetch bad.csv
+	aborted 65
+	assert_stderr_regex '^pgfetch: bad\.csv:1: CSV: invalid UTF-8 in a header name'
+	# NUL in a value is data: escaped, kept whole.
+	printf 'a,b\n1\0002,x\n' > v.csv
+	fetch_ok v.csv
+	out_is '{"a":"1\u00002","b":"x"}'
+}
+
+@test "csv: 20,000 equal header names are renamed in time linear in their number" {
+	local t1 t2
+	awk 'BEGIN { for (i = 1; i <= 2000; i++) printf "%sa", (i > 1 ? "," : ""); print ""
+	    for (i = 1; i <= 2000; i++) printf "%s%d", (i > 1 ? "," : ""), i; print "" }' > s.csv
+	awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "%sa", (i > 1 ? "," : ""); print ",a_3"
+	    for (i = 1; i <= 20001; i++) printf "%s%d", (i > 1 ? "," : ""), i; print "" }' > b.csv
+	t1=$(date +%s%N)
+	fetch_ok s.csv
+	t2=$(date +%s%N)
+	t1=$((t2 - t1))
+	timeout 120 pgfetch b.csv > out || fail "20,000 names: exit $?"
+	t2=$(($(date +%s%N) - t2))
+	assert_equal "$(jq -c '[.a, .a_2, .a_3, .a_20000, .a_3_2, (keys | length)]' out)" \
+	    '["1","2","3","20000","20001",20001]'
+	# Ten times the names: within fifty times the time (it was cubic).
+	[[ $t2 -lt $((t1 * 50 + 500000000)) ]] || fail "2,000 names: $t1 ns, 20,000: $t2 ns"
+}
+
+@test "a UTF-8 byte-order mark is dropped for CSV, JSON and JSON Lines, however it comes" {
+	printf '\357\273\277id,x\n1,2\n' > b.csv
+	fetch_ok b.csv
+	out_is '{"id":"1","x":"2"}'
+	gzip -c b.csv > b.csv.gz
+	fetch_ok b.csv.gz
+	out_is '{"id":"1","x":"2"}'
+	printf '\357\273\277[{"a":1}]\n' > b.json
+	fetch_ok b.json
+	out_is '{"a":1}'
+	gzip -c b.json | fetch_ok -
+	out_is '{"a":1}'
+	printf '\357\273\277{"a":1}\n' > b.jsonl
+	gzip -c b.jsonl > b.jsonl.gz
+	fetch_ok b.jsonl.gz
+	out_is '{"a":1}'
+	# Through a pipe, a byte at a time: the first read is short.
+	(printf '\357'; sleep 0.2; printf '\273'; sleep 0.2; printf '\277{"a":1}\n') | fetch_ok -
+	out_is '{"a":1}'
+	(printf '\357'; sleep 0.2; printf '\273\277[{"a":1}]\n') | fetch_ok -
+	out_is '{"a":1}'
+	(printf '\357\273'; sleep 0.2; printf '\277id\n1\n') | fetch_ok --format csv -
+	out_is '{"id":"1"}'
+	# Bytes that only begin like a mark are data (and no JSON).
+	printf '\357\273{"a":1}\n' > half.jsonl
+	run -65 --separate-stderr pgfetch half.jsonl
+	assert_stderr_regex '^pgfetch: half\.jsonl:1: '
+}
+
 @test "csv: keys and values are JSON-escaped" {
 	printf '"a ""q""",b\\c,"tab\there"\n"x\\y","1\n2",\n' > e.csv
 	fetch_ok e.csv
@@ -600,6 +707,25 @@ PY
 	[[ $status -eq 65 || $status -eq 74 ]] || fail "exit $status: $stderr"
 	aborted "$status"
 	assert_stderr_regex '^pgfetch: bad\.jsonl\.gz'
+}
+
+@test ".gz: zero padding after the last member is ignored, as zcat does" {
+	printf '{"a":1}\n{"a":2}\n' | gzip -c > p.jsonl.gz
+	head -c 1024 /dev/zero >> p.jsonl.gz
+	zcat p.jsonl.gz > /dev/null
+	fetch_ok p.jsonl.gz
+	out_is '{"a":1}' '{"a":2}'
+	gzip -c p.jsonl.gz | zcat | fetch_ok -
+	out_is '{"a":1}' '{"a":2}'
+	# A member cut short is still an error, its message "name: gzip: ...".
+	printf '{"a":1}\n' | gzip -c > two.jsonl.gz
+	printf '{"a":2}\n' | gzip -c | head -c 12 >> two.jsonl.gz
+	run -65 --separate-stderr pgfetch two.jsonl.gz
+	aborted 65 '{"a":1}'
+	assert_stderr_regex '^pgfetch: two\.jsonl\.gz: gzip: '
+	printf '\037\213garbage' > bad.jsonl.gz
+	run -65 --separate-stderr pgfetch bad.jsonl.gz
+	assert_stderr_regex '^pgfetch: bad\.jsonl\.gz: gzip: '
 }
 
 # ---------------------------------------------------------------------------

@@ -228,6 +228,18 @@ test_gunzip(void)
 	CHECK(gunzip_finish(g, &e) == -1 && strstr(e.msg, "gzip") != NULL);
 	gunzip_free(g);
 
+	/* Zero padding after the last member is ignored, as zcat does. */
+	jbuf_reset(&in);
+	gzipped("padded\n", &in);
+	jbuf_put(&in, "\0\0\0\0\0\0\0\0", 8);
+	jbuf_reset(&out);
+	g = gunzip_new(collect, &out);
+	for (i = 0; i < in.len; i++)
+		CHECK(gunzip_feed(g, in.p + i, 1, &e) == 0);
+	CHECK(gunzip_finish(g, &e) == 0);
+	CHECK(out.len == 7 && memcmp(out.p, "padded\n", 7) == 0);
+	gunzip_free(g);
+
 	/* A single byte is no gzip magic: it passes at the end. */
 	jbuf_reset(&out);
 	g = gunzip_new(collect, &out);
@@ -278,6 +290,120 @@ test_utf8(void)
 	CHECK(!jbuf_utf8_valid("\xc0\xaf", 2));			/* overlong */
 	CHECK(!jbuf_utf8_valid("\xe2\x82", 2));			/* truncated */
 	CHECK(!jbuf_utf8_valid("\xf4\x90\x80\x80", 4));		/* > U+10FFFF */
+}
+
+/* The JSON text rules yajl lacks: surrogate escapes, \f and \v. */
+static void
+test_jval_text(void)
+{
+	static const struct {
+		const char	*doc;
+		int		 ok;
+	} cases[] = {
+		{ "{\"s\":\"\\ud83d\\ude00\"}", 1 },
+		{ "{\"s\":\"\\\\ud800\"}", 1 },	/* an escaped backslash */
+		{ "{\"s\":\"\\u00e9\\n\\\"\"}", 1 },
+		{ "{\"s\":\"\\ud800\"}", 0 },
+		{ "{\"s\":\"\\ud800\\ud800\"}", 0 },
+		{ "{\"s\":\"\\ud888\\u1234\"}", 0 },
+		{ "{\"s\":\"\\udc00\"}", 0 },
+		{ "{\"s\":\"\\uDBFFx\"}", 0 },
+		{ "{\"\\ud800\":1}", 0 },
+		{ "{\"v\": [\f]}", 0 },
+		{ "{\"v\":\v1}", 0 },
+	};
+	struct jval_parser *p = jval_parser_new(1 << 20);
+	struct jval_text t;
+	struct lib_err e;
+	const struct jval *v;
+	const char *why;
+	size_t i, k, n, at;
+	int bad;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = strlen(cases[i].doc);
+		v = jval_parse(p, cases[i].doc, n, JVAL_KEEP_ALL, &e);
+		CHECK((v != NULL) == cases[i].ok);
+		/* The same verdict when the text comes a byte at a time. */
+		memset(&t, 0, sizeof(t));
+		for (k = 0, bad = 0; k < n && !bad; k++)
+			bad = jval_text_check(&t, cases[i].doc + k, 1, &why,
+			    &at) == -1;
+		CHECK(bad == !cases[i].ok);
+	}
+	/* A valid pair decodes to its four bytes; U+0000 keeps its place. */
+	v = jval_parse(p, "[\"\\ud83d\\ude00\",\"a\\u0000b\"]",
+	    strlen("[\"\\ud83d\\ude00\",\"a\\u0000b\"]"), JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && v->child->len == 4 &&
+	    memcmp(v->child->str, "\xf0\x9f\x98\x80", 4) == 0);
+	CHECK(v != NULL && v->child->next->len == 3 &&
+	    memcmp(v->child->next->str, "a\0b", 3) == 0);
+	jval_parser_free(p);
+}
+
+/* Repeated names: the last wins, for small and for wide objects. */
+static void
+test_members(void)
+{
+	struct jval_parser *p = jval_parser_new(1 << 22);
+	struct jbuf doc = JBUF_INIT, seen = JBUF_INIT;
+	const struct jval *v, *m;
+	struct lib_err e;
+	char num[32];
+	int i;
+
+	v = jval_parse(p, "{\"a\":1,\"b\":2,\"a\":3}", 19, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && v->dups);
+	for (m = jval_member(v, NULL); m != NULL; m = jval_member(v, m))
+		jbuf_put(&seen, m->key, m->keylen), jbuf_put(&seen, m->str, m->len);
+	CHECK(strcmp(jbuf_cstr(&seen), "b2a3") == 0);
+	v = jval_parse(p, "{\"a\":1,\"b\":2}", 13, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && !v->dups);
+	/* 5,000 members, every name twice: linear, the second of each kept. */
+	jbuf_putc(&doc, '{');
+	for (i = 0; i < 5000; i++) {
+		(void)snprintf(num, sizeof(num), "%s\"k%d\":%d", i ? "," : "",
+		    i % 2500, i);
+		jbuf_puts(&doc, num);
+	}
+	jbuf_putc(&doc, '}');
+	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && v->dups);
+	for (i = 0, m = jval_member(v, NULL); m != NULL;
+	    m = jval_member(v, m))
+		i += m->len == 4 && m->str[0] >= '2';
+	CHECK(i == 2500);
+	/* Wide, no name twice: every member, in order. */
+	jbuf_reset(&doc);
+	jbuf_putc(&doc, '{');
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(num, sizeof(num), "%s\"k%d\":%d", i ? "," : "", i, i);
+		jbuf_puts(&doc, num);
+	}
+	jbuf_putc(&doc, '}');
+	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
+	for (i = 0, m = jval_member(v, NULL); m != NULL;
+	    m = jval_member(v, m), i++)
+		if (m->keylen < 2 || strtol(m->key + 1, NULL, 10) != i)
+			break;
+	CHECK(i == 100);
+	CHECK(v != NULL && !v->dups);
+	/* The same names again: known to be without a repeat. */
+	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && !v->dups);
+	CHECK(jval_member(NULL, NULL) == NULL);
+	jbuf_reset(&doc);
+	jbuf_puts(&doc, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,"
+	    "\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12,\"m\":13,"
+	    "\"n\":14,\"o\":15,\"p\":16,\"q\":17}");
+	v = jval_parse(p, doc.p, doc.len, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL && v->len == 17);
+	for (i = 0, m = jval_member(v, NULL); m != NULL; m = jval_member(v, m))
+		i++;
+	CHECK(i == 17 && !v->dups);
+	jbuf_free(&doc);
+	jbuf_free(&seen);
+	jval_parser_free(p);
 }
 
 static void
@@ -588,6 +714,8 @@ main(void)
 	test_secrets();
 	test_gunzip();
 	test_utf8();
+	test_jval_text();
+	test_members();
 	test_escape();
 	test_numbers();
 	test_deep();
