@@ -296,6 +296,61 @@ adopt_primary_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	return rc == SQLITE_DONE ? 0 : sqlout_fail(o, rc, "table_info", e);
 }
 
+/* Whether a name starts with prefix, ignoring ASCII case. */
+static int
+has_prefix_nocase(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+/*
+ * A stream's name must be a table of its own: not sluice's bookkeeping
+ * (_sluice_*) or SQLite's (sqlite_*), in any case, since SQLite's names
+ * ignore ASCII case; and not another spelling of a table the load or the
+ * database already has, which SQLite would take for the same table.
+ */
+static int
+check_stream_name(struct sqlout *o, const char *stream, size_t len,
+    struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if (len == 0)
+		return liberr_set(e, EX_DATAERR, "stream name is empty");
+	if (memchr(stream, '\0', len) != NULL)
+		return liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+	if (has_prefix_nocase(stream, len, "_sluice_") ||
+	    has_prefix_nocase(stream, len, "sqlite_"))
+		return liberr_set(e, EX_DATAERR, "stream %.*s: names starting "
+		    "with _sluice_ or sqlite_ are reserved", (int)len, stream);
+	for (i = 0; i < o->set.n; i++) {
+		const struct schema_table *t = o->set.tables[i];
+
+		if (t->namelen == len && strncasecmp(t->name, stream, len) == 0)
+			return liberr_set(e, EX_DATAERR, "stream %.*s: differs "
+			    "only in case from stream %s (SQLite names ignore "
+			    "case)", (int)len, stream, t->name);
+	}
+	if (sqlout_prepare(o, "SELECT name FROM sqlite_master WHERE name = ?1"
+	    " COLLATE NOCASE AND name <> ?1 COLLATE BINARY LIMIT 1", &st,
+	    e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		(void)liberr_set(e, EX_DATAERR, "stream %.*s: differs only in "
+		    "case from table %s (SQLite names ignore case)", (int)len,
+		    stream, (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		(void)sqlout_fail(o, rc, "sqlite_master", e);
+	(void)sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
@@ -313,10 +368,8 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 
 	if ((t = schema_set_get(&o->set, stream, len, 0, e)) != NULL)
 		return t;
-	if (memchr(stream, '\0', len) != NULL) {
-		(void)liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+	if (check_stream_name(o, stream, len, e) == -1)
 		return NULL;
-	}
 	if ((t = schema_set_get(&o->set, stream, len, 1, e)) == NULL)
 		return NULL;
 	if ((ti = calloc(1, sizeof(*ti))) == NULL)
