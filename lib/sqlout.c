@@ -432,6 +432,8 @@ merges(const struct sqlout *o, const struct table *ti)
 	    (o->opts.mode == SQLOUT_SCD2 && !ti->scd2);
 }
 
+static int	find_keys(struct schema_table *);
+
 static void
 finalize_stmts(struct table *ti)
 {
@@ -470,7 +472,8 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
 		return -1;
 	ti->stmt_ncols = t->ncols;
-	if (!merges(o, ti))
+	/* An update needs every key column; a record brings them later. */
+	if (!merges(o, ti) || t->nkeys == 0 || find_keys(t) == -1)
 		return 0;
 
 	/* The whole row is replaced, as a Singer target's upsert does. */
@@ -732,6 +735,41 @@ vals_reserve(struct table *ti, size_t n)
 }
 
 /*
+ * Whether the record holds a value for every key of its table: checked
+ * before the record changes anything, schema included.
+ */
+static int
+key_values(const struct schema_table *t, const struct jval *record,
+    const char *what, struct lib_err *e)
+{
+	const struct jval *v;
+	size_t k;
+
+	for (k = 0; k < t->nkeys; k++) {
+		v = jval_getn(record, t->keys[k], strlen(t->keys[k]));
+		if (v == NULL || v->type == JV_NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: %s has no "
+			    "value for key \"%s\"", t->name, what, t->keys[k]);
+	}
+	return 0;
+}
+
+/*
+ * Whether a record needs every key value: in every mode but append; and
+ * in append mode when the key comes from -k or is, or will become, the
+ * table's PRIMARY KEY.  Only key_properties on an existing table without
+ * that constraint are a Singer stream's hint, not a requirement.
+ */
+static int
+needs_key(const struct sqlout *o, const struct schema_table *t)
+{
+	const struct table *ti = t->user;
+
+	return t->nkeys > 0 && (o->opts.mode != SQLOUT_APPEND || ti->keyed ||
+	    !ti->exists || (o->opts.keys != NULL && !ti->schema_keys));
+}
+
+/*
  * A tombstone ("_sluice_deleted": true): merge deletes the row its key
  * names, with its child rows; SCD2 retires the current version; replace
  * leaves it out.  Only append mode stores it as a row.
@@ -741,27 +779,25 @@ tombstone(struct sqlout *o, struct schema_table *t, const struct jval *record,
     struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
-	const struct jval *v;
 	size_t k;
 
+	if (t->nkeys == 0)
+		return liberr_set(e, EX_USAGE, "stream %s: a tombstone needs a "
+		    "key: give -k or a SCHEMA with key_properties", t->name);
+	/* Without its key a tombstone names nothing: bad data, never a no-op. */
+	if (key_values(t, record, "tombstone", e) == -1)
+		return -1;
 	if (o->opts.mode == SQLOUT_REPLACE)
 		return 0;
 	if (sync_table(o, t, e) == -1)
 		return -1;
-	if (t->nkeys == 0)
-		return liberr_set(e, EX_USAGE, "stream %s: a tombstone needs a "
-		    "key: give -k or a SCHEMA with key_properties", t->name);
 	if (!ti->exists || find_keys(t) == -1)
 		return 0;	/* nothing stored can have that key */
 	vals_reserve(ti, t->ncols);
 	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
-	for (k = 0; k < t->nkeys; k++) {
-		v = jval_getn(record, t->keys[k], strlen(t->keys[k]));
-		if (v == NULL || v->type == JV_NULL)
-			return liberr_set(e, EX_DATAERR, "stream %s: tombstone has "
-			    "no value for key \"%s\"", t->name, t->keys[k]);
-		ti->vals[ti->keycols[k]] = v;
-	}
+	for (k = 0; k < t->nkeys; k++)
+		ti->vals[ti->keycols[k]] = jval_getn(record, t->keys[k],
+		    strlen(t->keys[k]));
 	return sqlmerge_delete(o, t, e);
 }
 
@@ -777,7 +813,14 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	o->changes.n = 0;
 	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
 		return -1;
-	if (o->opts.keys != NULL)
+	/*
+	 * A stream that names its key keeps it (a child table its
+	 * _sluice_id); -k is the key of the others.
+	 */
+	if (key_properties != NULL && key_properties->type == JV_ARRAY &&
+	    key_properties->child != NULL)
+		sqlout_tinfo(t)->schema_keys = 1;
+	else if (o->opts.keys != NULL)
 		schema_table_set_keys_csv(t, o->opts.keys);
 	/* A stream that names no key keeps the one its table declares. */
 	else if (t->nkeys == 0 && sqlout_tinfo(t)->exists &&
@@ -856,10 +899,12 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	ti = sqlout_tinfo(t);
 	fresh = t->records == 0;
-	if (fresh && o->opts.keys != NULL)
+	if (fresh && o->opts.keys != NULL && !ti->schema_keys)
 		schema_table_set_keys_csv(t, o->opts.keys);
 	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
 		return tombstone(o, t, record, e);
+	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
+		return -1;
 	schema_record_begin(t);
 	o->changes.n = 0;
 	vals_reserve(ti, t->ncols + 1);

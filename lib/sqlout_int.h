@@ -19,6 +19,7 @@ struct table {
 	size_t		 ncols_db;	/* columns that exist in SQLite */
 	int		 exists;
 	int		 keyed;		/* the merge key's unique index exists */
+	int		 schema_keys;	/* a SCHEMA's key_properties name the key */
 	unsigned long	 synced;	/* schema version the SQL matches */
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*update;

@@ -77,3 +77,99 @@ IN
 	run -0 sqlite-load db --state-get bookmark
 	assert_output "real"
 }
+
+# ---------------------------------------------------------------------------
+# D1: a key the record or the table lacks.
+
+@test "D1: a record without its key value exits 65 naming the line, in every mode" {
+	local m
+	for m in append replace merge scd2; do
+		rm -f db
+		seed db
+		# missing
+		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<$'{"id":2,"v":"b"}\n{"v":"c"}'
+		assert_stderr_partial 'stdin:2: stream t: record has no value for key "id"'
+		# null
+		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"id":null,"v":"c"}'
+		assert_stderr_partial 'stdin:1: stream t: record has no value for key "id"'
+		unchanged db
+	done
+}
+
+@test "D1: a key the new table lacks exits 65 in every mode, never 70 or a signal" {
+	local m
+	for m in append replace merge scd2; do
+		rm -f k.db
+		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" k.db <<<'{"x":1}'
+		assert_stderr_partial 'stdin:1: stream t: record has no value for key "id"'
+		run -65 --separate-stderr sqlite-load -t t -k id,missing -m "$m" k.db <<<'{"id":1,"x":1}'
+		assert_stderr_partial 'stdin:1: stream t: record has no value for key "missing"'
+		run -65 --separate-stderr sqlite-load -t t -k id,missing -m "$m" k.db <<<'{"id":1,"x":1,"missing":null}'
+		assert_stderr_partial 'no value for key "missing"'
+		run -0 sqlite-load -q -t t -k id,k2 -m "$m" k.db <<<'{"id":1,"k2":2,"x":1}'
+		run -0 sql k.db "SELECT id, k2, x FROM t"
+		assert_output "1|2|1"
+	done
+}
+
+@test "D1: a SCHEMA without the key column, then records without it: 65, not 70" {
+	run -65 --separate-stderr sqlite-load -m merge -k id db <<'IN'
+{"type":"SCHEMA","stream":"s","schema":{"properties":{"x":{"type":"integer"}}},"key_properties":[]}
+{"type":"RECORD","stream":"s","record":{"x":1}}
+IN
+	assert_stderr_partial 'stdin:2: stream s: record has no value for key "id"'
+	run -0 sqlite-load -q -m merge -k id db <<'IN'
+{"type":"SCHEMA","stream":"s","schema":{"properties":{"x":{"type":"integer"}}},"key_properties":[]}
+{"type":"RECORD","stream":"s","record":{"id":1,"x":1}}
+{"type":"RECORD","stream":"s","record":{"id":1,"x":2}}
+IN
+	run -0 sql db "SELECT id, x FROM s"
+	assert_output "1|2"
+}
+
+@test "D1: -k names the default stream's key; child streams keep their _sluice_id key" {
+	sluice_setup sqlite-load jsonl-normalize schema-infer
+	printf '%s\n' '{"record_hash":"h1","v":1,"stops":[{"n":1},{"n":2}]}' \
+	    '{"record_hash":"h2","v":2,"stops":[{"n":3}]}' >rides.jsonl
+	jsonl-normalize -t rides -k record_hash rides.jsonl | schema-infer -q >in.jsonl
+	run -0 sqlite-load -q db -m merge -k record_hash in.jsonl
+	run -0 sqlite-load -q db -m merge -k record_hash in.jsonl
+	run -0 sql db "SELECT count(*) FROM rides"
+	assert_output 2
+	run -0 sql db "SELECT group_concat(n) FROM (SELECT n FROM rides__stops ORDER BY n)"
+	assert_output "1,2,3"
+	run -0 sql db "SELECT name FROM pragma_table_info('rides__stops') WHERE pk > 0"
+	assert_output "_sluice_id"
+}
+
+@test "D1: a SCHEMA's key_properties win over -k for its stream" {
+	run -0 sqlite-load -q -m merge -k other db <<'IN'
+{"type":"SCHEMA","stream":"s","schema":{"properties":{"id":{"type":"integer"},"x":{"type":"integer"}}},"key_properties":["id"]}
+{"type":"RECORD","stream":"s","record":{"id":1,"x":1}}
+{"type":"RECORD","stream":"s","record":{"id":1,"x":2}}
+IN
+	run -0 sql db "SELECT id, x FROM s"
+	assert_output "1|2"
+}
+
+# ---------------------------------------------------------------------------
+# D16: a tombstone without its key value.
+
+@test "D16: a tombstone without its key value exits 65 in merge, scd2 and replace" {
+	local m
+	for m in merge scd2 replace; do
+		rm -f db
+		printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id -m "$m" db
+		dump db >db.before
+		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"_sluice_deleted":true}'
+		assert_stderr_partial 'stdin:1: stream t: tombstone has no value for key "id"'
+		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"id":null,"_sluice_deleted":true}'
+		assert_stderr_partial 'stdin:1: stream t: tombstone has no value for key "id"'
+		unchanged db
+	done
+}
+
+@test "D16: a tombstone without its key into a new table is bad data too" {
+	run -65 --separate-stderr sqlite-load -t t -k id -m merge db <<<'{"_sluice_deleted":true}'
+	assert_stderr_partial 'tombstone has no value for key "id"'
+}
