@@ -352,6 +352,30 @@ check_stream_name(struct sqlout *o, const char *stream, size_t len,
 }
 
 /*
+ * Replace mode: a table's old rows go, and with them those of its child
+ * tables, which the load may not mention at all.  Each child is attached
+ * (and so emptied) once: rows this load already wrote into it stay.
+ */
+static int
+replace_family(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct jbuf names = JBUF_INIT;
+	const char *name;
+	size_t k, n;
+	int ret = 0;
+
+	if (count_rows_deleted(o, t, "", NULL, e) == -1 ||
+	    sqlmerge_child_names(o, t, &names, &n, e) == -1)
+		ret = -1;
+	for (k = 0, name = names.p; ret == 0 && k < n;
+	    k++, name += strlen(name) + 1)
+		if (sqlout_table_for(o, name, strlen(name), e) == NULL)
+			ret = -1;
+	jbuf_free(&names);
+	return ret;
+}
+
+/*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
  */
@@ -416,7 +440,7 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 		return NULL;
 	ti->synced = t->version;
 	if (ti->exists && o->opts.mode == SQLOUT_REPLACE &&
-	    count_rows_deleted(o, t, "", NULL, e) == -1)
+	    replace_family(o, t, e) == -1)
 		return NULL;
 	return t;
 fail:

@@ -80,6 +80,12 @@ struct schema_table *sqlout_table_for(struct sqlout *, const char *stream,
 	    size_t len, struct lib_err *);
 
 /* sqlmerge.c */
+/*
+ * The child tables of t in the database (T__... with _sluice_root_id), as
+ * n NUL-terminated names one after the other in names.
+ */
+int	sqlmerge_child_names(struct sqlout *, const struct schema_table *,
+	    struct jbuf *names, size_t *n, struct lib_err *);
 /* " WHERE k1=?i AND k2=?j" for the key columns, appended to b. */
 void	sqlmerge_key_where(const struct schema_table *, struct jbuf *b);
 /* Merge: a root row about to be replaced loses its stored child rows. */

@@ -173,3 +173,41 @@ IN
 	run -65 --separate-stderr sqlite-load -t t -k id -m merge db <<<'{"_sluice_deleted":true}'
 	assert_stderr_partial 'tombstone has no value for key "id"'
 }
+
+# ---------------------------------------------------------------------------
+# D2: replace swaps a root stream's whole family of tables.
+
+@test "D2: replace empties a child table the new load gives no rows" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"tags":["a","b"],"stops":[{"n":1,"legs":[{"k":1}]}]}' >old.jsonl
+	printf '%s\n' '{"id":2,"stops":[]}' >new.jsonl
+	jsonl-normalize -t r old.jsonl | sqlite-load -q -m replace db
+	run -0 sql db "SELECT (SELECT count(*) FROM r__tags), (SELECT count(*) FROM r__stops), (SELECT count(*) FROM r__stops__legs)"
+	assert_output "2|1|1"
+	run -0 --separate-stderr sh -c 'jsonl-normalize -t r new.jsonl | sqlite-load -m replace db'
+	run -0 sql db "SELECT (SELECT group_concat(id) FROM r), (SELECT count(*) FROM r__tags), (SELECT count(*) FROM r__stops), (SELECT count(*) FROM r__stops__legs)"
+	assert_output "2|0|0|0"
+}
+
+@test "D2: replace keeps child rows the load writes before its root's, and other streams' tables" {
+	sqlite-load -q -m replace db <<'IN'
+{"type":"RECORD","stream":"r","record":{"id":1,"_sluice_id":"a"}}
+{"type":"RECORD","stream":"r__c","record":{"v":1,"_sluice_id":"c1","_sluice_parent_id":"a","_sluice_root_id":"a"}}
+{"type":"RECORD","stream":"other","record":{"v":1}}
+{"type":"RECORD","stream":"r__plain","record":{"v":1}}
+IN
+	sqlite-load -q -m replace db <<'IN'
+{"type":"RECORD","stream":"r__c","record":{"v":2,"_sluice_id":"c2","_sluice_parent_id":"b","_sluice_root_id":"b"}}
+{"type":"RECORD","stream":"r","record":{"id":2,"_sluice_id":"b"}}
+IN
+	run -0 sql db "SELECT (SELECT group_concat(id) FROM r), (SELECT group_concat(v) FROM r__c), (SELECT count(*) FROM other), (SELECT count(*) FROM r__plain)"
+	assert_output "2|2|1|1"
+}
+
+@test "D2: a failed replace keeps the old child rows" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"tags":["a","b"]}' | jsonl-normalize -t r | sqlite-load -q -m replace db
+	dump db >db.before
+	run -65 sh -c 'printf "%s\n" "{\"id\":2}" "{bad" | jsonl-normalize -t r --on-error skip | { cat; echo "{bad"; } | sqlite-load -m replace db'
+	unchanged db
+}
