@@ -187,6 +187,7 @@ main(int argc, char *argv[])
 		usage();
 	}
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
+	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 
 	cli_catch_signals();
 	if (cli_start(&c, argv + optind, argc - optind) == -1)

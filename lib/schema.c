@@ -271,6 +271,48 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
 }
 
 void
+schema_mark_take(const struct schema_table *t, struct schema_mark *m)
+{
+	if (m->cap < t->ncols) {
+		m->cap = t->ncols + 64;
+		m->cols = xalloc_realloc(m->cols, m->cap, sizeof(*m->cols));
+	}
+	if (t->ncols > 0)
+		memcpy(m->cols, t->cols, t->ncols * sizeof(*m->cols));
+	m->ncols = t->ncols;
+	m->records = t->records;
+	m->cursor = t->cursor;
+}
+
+void
+schema_mark_restore(struct schema_table *t, const struct schema_mark *m)
+{
+	size_t i;
+
+	if (t->ncols > m->ncols) {
+		for (i = m->ncols; i < t->ncols; i++)
+			free(t->cols[i].name);
+		t->ncols = m->ncols;
+		memset(t->index, 0, t->indexcap * sizeof(*t->index));
+		for (i = 0; i < t->ncols; i++)
+			index_insert(t->index, t->indexcap, t->cols[i].name,
+			    t->cols[i].namelen, i);
+	}
+	if (m->ncols > 0)
+		memcpy(t->cols, m->cols, m->ncols * sizeof(*m->cols));
+	t->records = m->records;
+	t->cursor = m->cursor;
+	t->version++;
+}
+
+void
+schema_mark_free(struct schema_mark *m)
+{
+	free(m->cols);
+	memset(m, 0, sizeof(*m));
+}
+
+void
 schema_record_begin(struct schema_table *t)
 {
 	t->records++;

@@ -101,6 +101,25 @@ long		 schema_table_add(struct schema_table *, const char *, size_t,
 void		 schema_changes_free(struct schema_changes *);
 
 /*
+ * What a record can change in a table, taken before it and put back if
+ * the record is rejected, so that a rejected record leaves no trace:
+ * columns it added go, types and nullability return.  The version is
+ * bumped on restore, so that whoever follows it sees a change.
+ */
+struct schema_mark {
+	size_t		 ncols;
+	unsigned long	 records;
+	size_t		 cursor;
+	struct schema_column *cols;	/* copies; names are not owned */
+	size_t		 cap;
+};
+void		 schema_mark_take(const struct schema_table *,
+		    struct schema_mark *);
+void		 schema_mark_restore(struct schema_table *,
+		    const struct schema_mark *);
+void		 schema_mark_free(struct schema_mark *);
+
+/*
  * Observing records: call record_begin, observe for each member, then
  * record_end.  observe returns the index of the column the value belongs
  * in (the member's own column, or its variant column on a type conflict),

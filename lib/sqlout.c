@@ -908,20 +908,16 @@ sqlout_step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err
 	return 0;
 }
 
-int
-sqlout_record(struct sqlout *o, const char *stream, size_t len,
+static int
+load_record(struct sqlout *o, struct schema_table *t,
     const struct jval *record, const struct jval *version, struct lib_err *e)
 {
-	struct schema_table *t;
-	struct table *ti;
+	struct table *ti = sqlout_tinfo(t);
 	const struct jval *m;
 	size_t k;
 	long col;
 	int fresh;
 
-	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
-		return -1;
-	ti = sqlout_tinfo(t);
 	fresh = t->records == 0;
 	if (fresh && o->opts.keys != NULL && !ti->schema_keys)
 		schema_table_set_keys_csv(t, o->opts.keys);
@@ -988,6 +984,74 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	ti->inserted++;
 	return 0;
+}
+
+/* Step one of the savepoint statements; SQLite's word on failure. */
+static int
+savepoint_step(struct sqlout *o, sqlite3_stmt **st, const char *sql,
+    struct lib_err *e)
+{
+	if (*st == NULL && sqlout_prepare(o, sql, st, e) == -1)
+		return -1;
+	return sqlout_step(o, *st, sql, e);
+}
+
+/*
+ * A record in its own savepoint: when it fails, the database and the
+ * table's schema are as they were before it (columns it added, rows of
+ * children a merge deleted, all of it).
+ */
+static int
+load_record_atomic(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	struct table before = *ti;
+	struct lib_err e2;
+
+	if (savepoint_step(o, &o->sp_begin, "SAVEPOINT sluice_record", e) == -1)
+		return -1;
+	schema_mark_take(t, &o->mark);
+	if (load_record(o, t, record, version, e) == 0)
+		return savepoint_step(o, &o->sp_release,
+		    "RELEASE sluice_record", e);
+	if (savepoint_step(o, &o->sp_rollback,
+	    "ROLLBACK TO sluice_record", &e2) == -1 ||
+	    savepoint_step(o, &o->sp_release, "RELEASE sluice_record",
+	    &e2) == -1) {
+		/* Not the record's fault: the load cannot go on. */
+		if (e2.code == EX_DATAERR)
+			e2.code = EX_SOFTWARE;
+		*e = e2;
+		return -1;
+	}
+	schema_mark_restore(t, &o->mark);
+	/* The statements may cover columns that are gone again. */
+	finalize_stmts(ti);
+	ti->stmt_ncols = 0;
+	ti->exists = before.exists;
+	ti->ncols_db = before.ncols_db;
+	ti->keyed = before.keyed;
+	ti->scd2_known = before.scd2_known;
+	ti->scd2 = before.scd2;
+	ti->inserted = before.inserted;
+	ti->updated = before.updated;
+	ti->deleted = before.deleted;
+	o->ddl_gen++;
+	return -1;
+}
+
+int
+sqlout_record(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct schema_table *t;
+
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+		return -1;
+	if (o->opts.atomic_records)
+		return load_record_atomic(o, t, record, version, e);
+	return load_record(o, t, record, version, e);
 }
 
 int
@@ -1149,6 +1213,10 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	}
 	for (i = 0; i < o->set.n; i++)
 		finalize_stmts(sqlout_tinfo(o->set.tables[i]));
+	(void)sqlite3_finalize(o->sp_begin);
+	(void)sqlite3_finalize(o->sp_release);
+	(void)sqlite3_finalize(o->sp_rollback);
+	o->sp_begin = o->sp_release = o->sp_rollback = NULL;
 	if (sqlout_exec(o, "COMMIT", e) == -1)
 		goto fail;
 	o->in_txn = 0;
@@ -1177,6 +1245,10 @@ sqlout_close(struct sqlout *o)
 		free(ti->children);
 		free(ti);
 	}
+	(void)sqlite3_finalize(o->sp_begin);
+	(void)sqlite3_finalize(o->sp_release);
+	(void)sqlite3_finalize(o->sp_rollback);
+	schema_mark_free(&o->mark);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
 	if (o->db != NULL)

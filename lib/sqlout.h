@@ -20,6 +20,12 @@ struct sqlout_opts {
 	const char	*load_id;
 	int		 busy_timeout_ms;
 	int		 scd2_retire_absent;	/* a full snapshot: absent keys end */
+	/*
+	 * A rejected record is skipped and the load goes on (--on-error
+	 * skip or quarantine): each record runs in a SAVEPOINT so that one
+	 * that fails leaves no trace.  Off, a failure ends the load anyway.
+	 */
+	int		 atomic_records;
 	struct schema_opts infer;	/* for records that come without a schema */
 };
 

@@ -57,6 +57,9 @@ struct sqlout {
 	struct jbuf		 tmp;
 	long long		 state_rowid;	/* this load's state row, or 0 */
 	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
+	/* opts.atomic_records: a savepoint a record, and what to restore. */
+	sqlite3_stmt		*sp_begin, *sp_release, *sp_rollback;
+	struct schema_mark	 mark;
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);

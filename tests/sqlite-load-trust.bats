@@ -211,3 +211,62 @@ IN
 	run -65 sh -c 'printf "%s\n" "{\"id\":2}" "{bad" | jsonl-normalize -t r --on-error skip | { cat; echo "{bad"; } | sqlite-load -m replace db'
 	unchanged db
 }
+
+# ---------------------------------------------------------------------------
+# D3: a rejected record changes nothing.
+
+@test "D3: a record skipped for a constraint adds no column (append, skip and quarantine)" {
+	local p
+	for p in skip quarantine=q.jsonl; do
+		rm -f db q.jsonl
+		printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id db
+		dump db >db.before
+		run -0 --separate-stderr sqlite-load --on-error "$p" -t t -k id db <<<'{"id":1,"v":"b","leak":1}'
+		run -0 sql db "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'leak'"
+		assert_output 0
+		run -0 sql db "SELECT id, v FROM t"
+		assert_output "1|a"
+	done
+	run -0 grep -c leak q.jsonl
+	assert_output 1
+}
+
+@test "D3: a record rejected in merge mode keeps the stored child rows" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"email":"a@x","tags":["t1","t2"]}' '{"id":2,"email":"b@x","tags":["t3"]}' |
+	    jsonl-normalize -t u -k id | sqlite-load -q -m merge db
+	sql db 'CREATE UNIQUE INDEX u_email ON u(email)'
+	dump db >db.before
+	# id 1 takes id 2's email and has no tags any more: the UNIQUE index
+	# rejects it after its children were replaced; it also brings a new
+	# column.
+	printf '%s\n' '{"id":1,"email":"b@x","leak":1}' |
+	    jsonl-normalize -t u -k id >in.jsonl
+	run -0 --separate-stderr sqlite-load --on-error skip -m merge db in.jsonl
+	assert_stderr_partial "UNIQUE"
+	dump db >db.after
+	# The load itself is recorded; the tables are as they were.
+	run -0 sql db "SELECT group_concat(value) FROM (SELECT value FROM u__tags ORDER BY value)"
+	assert_output "t1,t2,t3"
+	run -0 sql db "SELECT count(*) FROM pragma_table_info('u') WHERE name = 'leak'"
+	assert_output 0
+	run -0 sql db "SELECT id, email FROM u ORDER BY id"
+	assert_output $'1|a@x\n2|b@x'
+}
+
+@test "D3: after a rejected record, the next records load into the restored schema" {
+	printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id db
+	run -0 --separate-stderr sqlite-load --on-error skip -t t -k id db <<'IN'
+{"id":1,"v":"dup","leak":1}
+{"id":2,"v":"b","leak":2}
+{"id":2,"v":"dup again","other":3}
+{"id":3,"v":"c"}
+IN
+	run -0 sql db "SELECT group_concat(id || ':' || v || ':' || coalesce(leak, '-'), ' ') FROM (SELECT * FROM t ORDER BY id)"
+	assert_output "1:a:- 2:b:2 3:c:-"
+	run -0 sql db "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'other'"
+	assert_output 0
+	# The stored schema has no trace of the rejected columns either.
+	run -0 sql db "SELECT count(*) FROM _sluice_schemas WHERE schema LIKE '%other%'"
+	assert_output 0
+}
