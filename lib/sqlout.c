@@ -759,6 +759,23 @@ vals_reserve(struct table *ti, size_t n)
 }
 
 /*
+ * SQL text ends at a NUL, so a column name holding U+0000 cannot be
+ * quoted whole: the columns from index from on (new ones) must not.
+ */
+static int
+check_column_names(const struct schema_table *t, size_t from,
+    struct lib_err *e)
+{
+	size_t i;
+
+	for (i = from; i < t->ncols; i++)
+		if (memchr(t->cols[i].name, '\0', t->cols[i].namelen) != NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: column name "
+			    "contains U+0000", t->name);
+	return 0;
+}
+
+/*
  * Whether the record holds a value for every key of its table: checked
  * before the record changes anything, schema included.
  */
@@ -831,12 +848,27 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
     struct lib_err *e)
 {
 	struct schema_table *t;
+	const struct jval *k;
+	size_t ncols;
 
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
+	if (key_properties != NULL && key_properties->type == JV_ARRAY)
+		for (k = key_properties->child; k != NULL; k = k->next)
+			if (k->type == JV_STRING &&
+			    memchr(k->str, '\0', k->len) != NULL)
+				return liberr_set(e, EX_DATAERR, "stream %s: "
+				    "key_properties: a name contains U+0000",
+				    t->name);
 	o->changes.n = 0;
-	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
+	ncols = t->ncols;
+	schema_mark_take(t, &o->mark);
+	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1 ||
+	    check_column_names(t, ncols, e) == -1) {
+		/* A rejected SCHEMA leaves the table's schema as it was. */
+		schema_mark_restore(t, &o->mark);
 		return -1;
+	}
 	/*
 	 * A stream that names its key keeps it (a child table its
 	 * _sluice_id); -k is the key of the others.
@@ -914,7 +946,7 @@ load_record(struct sqlout *o, struct schema_table *t,
 {
 	struct table *ti = sqlout_tinfo(t);
 	const struct jval *m;
-	size_t k;
+	size_t k, ncols;
 	long col;
 	int fresh;
 
@@ -925,6 +957,7 @@ load_record(struct sqlout *o, struct schema_table *t,
 		return tombstone(o, t, record, e);
 	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
 		return -1;
+	ncols = t->ncols;
 	schema_record_begin(t);
 	o->changes.n = 0;
 	vals_reserve(ti, t->ncols + 1);
@@ -948,6 +981,8 @@ load_record(struct sqlout *o, struct schema_table *t,
 			ti->vals[col] = version;
 	}
 	schema_record_end(t, &o->changes);
+	if (t->ncols > ncols && check_column_names(t, ncols, e) == -1)
+		return -1;
 	if (sync_table(o, t, e) == -1)
 		return -1;
 	if (t->ncols == 0)

@@ -270,3 +270,35 @@ IN
 	run -0 sql db "SELECT count(*) FROM _sluice_schemas WHERE schema LIKE '%other%'"
 	assert_output 0
 }
+
+# ---------------------------------------------------------------------------
+# D9: U+0000 in names and values.
+
+@test "D9: a member name holding U+0000 is bad data (65), not 70" {
+	run -65 --separate-stderr sqlite-load -t t db <<<'{"k\u0000x":1}'
+	assert_stderr_partial 'stdin:1: stream t: column name contains U+0000'
+	run -65 --separate-stderr sqlite-load db <<<'{"type":"SCHEMA","stream":"s","schema":{"properties":{"a\u0000b":{"type":"integer"}}},"key_properties":[]}'
+	assert_stderr_partial 'stdin:1: stream s: column name contains U+0000'
+	run -65 --separate-stderr sqlite-load db <<<'{"type":"SCHEMA","stream":"s","schema":{"properties":{"a":{"type":"integer"}}},"key_properties":["a\u0000b"]}'
+	assert_stderr_partial 'U+0000'
+	run -65 --separate-stderr sqlite-load db <<<'{"type":"RECORD","stream":"s\u0000t","record":{"a":1}}'
+	assert_stderr_partial 'stream name contains U+0000'
+}
+
+@test "D9: skipped records and schemas with U+0000 names leave the rest loadable" {
+	run -0 --separate-stderr sqlite-load --on-error skip db <<'IN'
+{"type":"SCHEMA","stream":"s","schema":{"properties":{"a\u0000b":{"type":"integer"}}},"key_properties":[]}
+{"type":"RECORD","stream":"s","record":{"a":1,"k\u0000x":2}}
+{"type":"RECORD","stream":"s","record":{"a":2}}
+IN
+	run -0 sql db "SELECT group_concat(name) FROM pragma_table_info('s')"
+	assert_output "a"
+	run -0 sql db "SELECT a FROM s"
+	assert_output 2
+}
+
+@test "D9: a value holding U+0000 is stored whole as TEXT" {
+	run -0 sqlite-load -q -t t db <<<'{"v":"a\u0000b"}'
+	run -0 sql db "SELECT hex(v), typeof(v), length(CAST(v AS BLOB)) FROM t"
+	assert_output "610062|text|3"
+}
