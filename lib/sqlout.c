@@ -676,6 +676,47 @@ scd2_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	return 0;
 }
 
+/* Forget the folded names: the columns they were taken from are gone. */
+static void
+folded_reset(struct table *ti)
+{
+	strmap_free(&ti->folded);
+	memset(&ti->folded, 0, sizeof(ti->folded));
+	ti->nfolded = 0;
+}
+
+/*
+ * The columns not checked yet must be names SQL can hold: SQL text ends
+ * at a NUL, so U+0000 cannot be quoted whole; and SQLite's names ignore
+ * ASCII case, so "ID" next to "id" would be the same column.
+ */
+static int
+check_column_names(struct sqlout *o, struct schema_table *t,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct schema_column *c;
+	size_t j;
+	long other;
+
+	for (; ti->nfolded < t->ncols; ti->nfolded++) {
+		c = &t->cols[ti->nfolded];
+		if (memchr(c->name, '\0', c->namelen) != NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: column name "
+			    "contains U+0000", t->name);
+		jbuf_reset(&o->tmp);
+		for (j = 0; j < c->namelen; j++)
+			jbuf_putc(&o->tmp, c->name[j] >= 'A' && c->name[j] <= 'Z' ?
+			    (char)(c->name[j] - 'A' + 'a') : c->name[j]);
+		if ((other = strmap_get(&ti->folded, o->tmp.p, o->tmp.len)) >= 0)
+			return liberr_set(e, EX_DATAERR, "stream %s: columns \"%s\" "
+			    "and \"%s\" differ only in case (SQLite names ignore "
+			    "case)", t->name, t->cols[other].name, c->name);
+		strmap_put(&ti->folded, o->tmp.p, o->tmp.len, ti->nfolded);
+	}
+	return 0;
+}
+
 /* Make the SQL table match the schema: CREATE, then ALTER for new columns. */
 static int
 sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -687,6 +728,8 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return 0;
 	if (o->opts.mode == SQLOUT_SCD2 && !ti->scd2_known && t->ncols > 0 &&
 	    sqlmerge_scd2_columns(o, t, e) == -1)
+		return -1;
+	if (check_column_names(o, t, e) == -1)
 		return -1;
 	if (!ti->exists && t->ncols > 0) {
 		int pk = declare_key(t) && !ti->scd2;
@@ -756,23 +799,6 @@ vals_reserve(struct table *ti, size_t n)
 		abort();
 	memset(ti->vals + old, 0, (ti->valscap - old) *
 	    sizeof(const struct jval *));
-}
-
-/*
- * SQL text ends at a NUL, so a column name holding U+0000 cannot be
- * quoted whole: the columns from index from on (new ones) must not.
- */
-static int
-check_column_names(const struct schema_table *t, size_t from,
-    struct lib_err *e)
-{
-	size_t i;
-
-	for (i = from; i < t->ncols; i++)
-		if (memchr(t->cols[i].name, '\0', t->cols[i].namelen) != NULL)
-			return liberr_set(e, EX_DATAERR, "stream %s: column name "
-			    "contains U+0000", t->name);
-	return 0;
 }
 
 /*
@@ -864,8 +890,10 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	ncols = t->ncols;
 	schema_mark_take(t, &o->mark);
 	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1 ||
-	    check_column_names(t, ncols, e) == -1) {
+	    check_column_names(o, t, e) == -1) {
 		/* A rejected SCHEMA leaves the table's schema as it was. */
+		if (t->ncols > ncols)
+			folded_reset(sqlout_tinfo(t));
 		schema_mark_restore(t, &o->mark);
 		return -1;
 	}
@@ -946,7 +974,7 @@ load_record(struct sqlout *o, struct schema_table *t,
 {
 	struct table *ti = sqlout_tinfo(t);
 	const struct jval *m;
-	size_t k, ncols;
+	size_t k;
 	long col;
 	int fresh;
 
@@ -957,7 +985,6 @@ load_record(struct sqlout *o, struct schema_table *t,
 		return tombstone(o, t, record, e);
 	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
 		return -1;
-	ncols = t->ncols;
 	schema_record_begin(t);
 	o->changes.n = 0;
 	vals_reserve(ti, t->ncols + 1);
@@ -981,8 +1008,6 @@ load_record(struct sqlout *o, struct schema_table *t,
 			ti->vals[col] = version;
 	}
 	schema_record_end(t, &o->changes);
-	if (t->ncols > ncols && check_column_names(t, ncols, e) == -1)
-		return -1;
 	if (sync_table(o, t, e) == -1)
 		return -1;
 	if (t->ncols == 0)
@@ -1060,6 +1085,8 @@ load_record_atomic(struct sqlout *o, struct schema_table *t,
 		*e = e2;
 		return -1;
 	}
+	if (t->ncols > o->mark.ncols)
+		folded_reset(ti);
 	schema_mark_restore(t, &o->mark);
 	/* The statements may cover columns that are gone again. */
 	finalize_stmts(ti);
@@ -1275,6 +1302,7 @@ sqlout_close(struct sqlout *o)
 		if (ti == NULL)
 			continue;
 		finalize_stmts(ti);
+		strmap_free(&ti->folded);
 		free(ti->keycols);
 		free(ti->vals);
 		free(ti->children);

@@ -13,6 +13,7 @@
 #include "liberr.h"
 #include "schema.h"
 #include "sqlout.h"
+#include "strmap.h"
 
 /* What sqlite-load knows of one table during a load. */
 struct table {
@@ -20,6 +21,9 @@ struct table {
 	int		 exists;
 	int		 keyed;		/* the merge key's unique index exists */
 	int		 schema_keys;	/* a SCHEMA's key_properties name the key */
+	/* Column names folded to ASCII lower case, as SQLite compares them. */
+	struct strmap	 folded;
+	size_t		 nfolded;	/* the columns folded so far */
 	unsigned long	 synced;	/* schema version the SQL matches */
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*update;

@@ -302,3 +302,40 @@ IN
 	run -0 sql db "SELECT hex(v), typeof(v), length(CAST(v AS BLOB)) FROM t"
 	assert_output "610062|text|3"
 }
+
+# ---------------------------------------------------------------------------
+# D6: names that differ only in case.
+
+@test "D6: members that differ only in case are bad data (65), not 70" {
+	run -65 --separate-stderr sqlite-load -t t db <<<'{"id":1,"ID":2}'
+	assert_stderr_partial 'stdin:1: stream t: columns "id" and "ID" differ only in case'
+	run -0 --separate-stderr sqlite-load --on-error skip -t t db <<<$'{"id":1}\n{"Id":2}\n{"id":3}'
+	assert_stderr_partial 'stdin:2: stream t: columns "id" and "Id" differ only in case'
+	run -0 sql db "SELECT group_concat(id) FROM t"
+	assert_output "1,3"
+	dump db >db.before
+	# A later load meets the stored column.
+	run -65 --separate-stderr sqlite-load -t t db <<<'{"ID":4}'
+	assert_stderr_partial 'columns "id" and "ID" differ only in case'
+	unchanged db
+	run -65 sqlite-load db <<<'{"type":"SCHEMA","stream":"s","schema":{"properties":{"a":{"type":"integer"},"A":{"type":"string"}}},"key_properties":[]}'
+}
+
+@test "D6: streams that differ only in case are bad data and never delete each other's rows" {
+	sqlite-load -q db <<<'{"type":"RECORD","stream":"issues","record":{"id":1}}'
+	dump db >db.before
+	run -65 --separate-stderr sqlite-load -m replace db <<<'{"type":"RECORD","stream":"Issues","record":{"id":2}}'
+	assert_stderr_partial 'stream Issues: differs only in case from table issues'
+	unchanged db
+	run -65 --separate-stderr sqlite-load -m replace db2 <<'IN'
+{"type":"RECORD","stream":"Issues","record":{"id":1}}
+{"type":"RECORD","stream":"issues","record":{"id":2}}
+IN
+	assert_stderr_partial 'stdin:2: stream issues: differs only in case from stream Issues'
+	run -0 sqlite-load -q --on-error skip db3 <<'IN'
+{"type":"RECORD","stream":"Issues","record":{"id":1}}
+{"type":"RECORD","stream":"issues","record":{"id":2}}
+IN
+	run -0 sql db3 "SELECT id FROM Issues"
+	assert_output 1
+}
