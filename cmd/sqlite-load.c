@@ -109,7 +109,8 @@ main(int argc, char *argv[])
 	struct lib_err e;
 	struct jbuf state = JBUF_INIT, summary = JBUF_INIT;
 	const char *state_path = NULL, *db;
-	char load_id[64];
+	char load_id[64], extra[64];
+	unsigned long dups;
 	long long ms;
 	int ch, rc;
 
@@ -250,10 +251,15 @@ main(int argc, char *argv[])
 	} else if (c.status != 0 && c.status < 128)
 		cli_error(&c, 0, "%s: load rolled back", db);
 out:
+	/* A repeated member: the last one is the value (sluice(5)). */
+	if ((dups = sqlout_duplicate_members(out)) > 0 && !c.quiet)
+		cli_error(&c, 0, "%lu repeated member%s left out: the last "
+		    "of each name is the value", dups, dups == 1 ? "" : "s");
+	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu", dups);
 	sqlout_close(out);
 	if (cli_signalled() && c.status == 0)
 		c.status = 128 + cli_signalled();
-	rc = cli_finish(&c, NULL);
+	rc = cli_finish(&c, extra);
 	jbuf_free(&state);
 	jbuf_free(&summary);
 	cli_die_by_signal();

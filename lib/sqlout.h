@@ -68,6 +68,11 @@ int	sqlout_state(struct sqlout *, const struct jval *value, struct lib_err *);
 
 /* Record the load and commit.  A summary of what was written goes to b. */
 int	sqlout_commit(struct sqlout *, struct jbuf *summary, struct lib_err *);
+/*
+ * Members left out because a later member of the same record had the same
+ * name (the last one wins, sluice(5)).
+ */
+unsigned long sqlout_duplicate_members(const struct sqlout *);
 /* Roll back (if a transaction is open) and close.  NULL is a no-op. */
 void	sqlout_close(struct sqlout *);
 

@@ -64,6 +64,10 @@ struct sqlout {
 	/* opts.atomic_records: a savepoint a record, and what to restore. */
 	sqlite3_stmt		*sp_begin, *sp_release, *sp_rollback;
 	struct schema_mark	 mark;
+	/* Objects that repeat a member: the last of each is the value. */
+	const struct jval	**live;		/* the members that count */
+	size_t			 livecap;
+	unsigned long		 dup_members;	/* earlier ones left out */
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);

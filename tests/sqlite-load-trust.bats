@@ -339,3 +339,27 @@ IN
 	run -0 sql db3 "SELECT id FROM Issues"
 	assert_output 1
 }
+
+# ---------------------------------------------------------------------------
+# D11: a member that occurs twice: the last wins, counted and reported.
+
+@test "D11: the last of repeated members is stored, no variant column, and it is reported" {
+	run -0 --separate-stderr sqlite-load --stats st.json -t t db <<<'{"a":1,"a":"x","b":2}'
+	assert_stderr_partial "1 repeated member left out"
+	run -0 sql db "SELECT a, b, typeof(a) FROM t"
+	assert_output "x|2|text"
+	run -0 columns db t
+	assert_output "a,b"
+	run -0 grep -c '"duplicate_members":1' st.json
+}
+
+@test "D11: the last repeated key is the merge key, also in a wide record" {
+	local wide
+	wide=$(awk 'BEGIN { for (i = 0; i < 20; i++) printf "\"c%d\":%d,", i, i }')
+	run -0 sqlite-load -q -t t -k id -m merge db <<<"{${wide}\"id\":\"one\",\"v\":\"first\",\"id\":2}"
+	run -0 sqlite-load -q -t t -k id -m merge db <<<'{"id":2,"v":"second"}'
+	run -0 sql db "SELECT id, v, c19 FROM t"
+	assert_output "2|second|"
+	run -0 sql db "SELECT typeof(id) FROM t"
+	assert_output integer
+}
