@@ -9,7 +9,8 @@
 #include "xalloc.h"
 
 static const char *const type_names[] = {
-	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json"
+	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json",
+	"decimal"
 };
 
 const char *
@@ -120,7 +121,14 @@ schema_value_type(const struct jval *v, int detect)
 	case JV_FALSE:
 		return ST_BOOL;
 	case JV_NUMBER:
-		return jval_fits_int64(v) ? ST_BIGINT : ST_DOUBLE;
+		if (jval_fits_int64(v))
+			return ST_BIGINT;
+		/* An integer too wide for 64 bits stays exact, as its digits. */
+		if (memchr(v->str, '.', v->len) == NULL &&
+		    memchr(v->str, 'e', v->len) == NULL &&
+		    memchr(v->str, 'E', v->len) == NULL)
+			return ST_DECIMAL;
+		return ST_DOUBLE;
 	case JV_STRING:
 		if (!detect || v->len < 10 || v->str[0] < '0' || v->str[0] > '9')
 			return ST_TEXT;
@@ -144,7 +152,13 @@ widen(enum stype have, enum stype got, enum stype *to)
 	*to = have;
 	if (have == got)
 		return 0;
-	if ((have == ST_DOUBLE && got == ST_BIGINT) ||
+	/*
+	 * A decimal column holds any number exactly; a double column takes
+	 * a wide integer as the double it is closest to.  A bigint column
+	 * cannot hold one (a database would round it): a conflict.
+	 */
+	if ((have == ST_DOUBLE && (got == ST_BIGINT || got == ST_DECIMAL)) ||
+	    (have == ST_DECIMAL && (got == ST_BIGINT || got == ST_DOUBLE)) ||
 	    (have == ST_TIMESTAMP && got == ST_DATE) ||
 	    (have == ST_TEXT && (got == ST_TIMESTAMP || got == ST_DATE)))
 		return 0;
@@ -460,7 +474,8 @@ json_schema_type(const struct jval *s, int *nullable)
 		if (jval_streq(m, "integer"))
 			one = ST_BIGINT;
 		else if (jval_streq(m, "number"))
-			one = ST_DOUBLE;
+			one = format != NULL && jval_streq(format, "decimal") ?
+			    ST_DECIMAL : ST_DOUBLE;
 		else if (jval_streq(m, "boolean"))
 			one = ST_BOOL;
 		else if (jval_streq(m, "string")) {
@@ -547,7 +562,7 @@ write_column_type(struct jbuf *b, const struct schema_column *c)
 {
 	static const char *const json_types[] = {
 		"null", "integer", "number", "boolean", "string", "string",
-		"string", NULL
+		"string", NULL, "number"
 	};
 
 	jbuf_puts(b, "{\"type\":[");
@@ -564,6 +579,8 @@ write_column_type(struct jbuf *b, const struct schema_column *c)
 		jbuf_puts(b, ",\"format\":\"date-time\"");
 	else if (c->type == ST_DATE)
 		jbuf_puts(b, ",\"format\":\"date\"");
+	else if (c->type == ST_DECIMAL)
+		jbuf_puts(b, ",\"format\":\"decimal\"");
 	jbuf_putc(b, '}');
 }
 

@@ -15,7 +15,12 @@
 
 enum stype {
 	ST_NONE,	/* only nulls seen: no type yet */
-	ST_BIGINT, ST_DOUBLE, ST_BOOL, ST_TEXT, ST_TIMESTAMP, ST_DATE, ST_JSON
+	ST_BIGINT, ST_DOUBLE, ST_BOOL, ST_TEXT, ST_TIMESTAMP, ST_DATE, ST_JSON,
+	/*
+	 * Exact numbers as their decimal text: integers beyond 64 bits, and
+	 * whatever number a column of them receives later.
+	 */
+	ST_DECIMAL
 };
 
 /* SQLite allows 2000 columns a table by default; so do we. */

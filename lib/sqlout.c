@@ -86,9 +86,10 @@ sqlout_ident(struct jbuf *b, const char *s, size_t n)
 static const char *
 sql_type(enum stype t)
 {
+	/* DECIMAL TEXT: TEXT affinity, so SQLite never makes it a REAL. */
 	static const char *const names[] = {
 		"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TIMESTAMP",
-		"DATE", "JSON"
+		"DATE", "JSON", "DECIMAL TEXT"
 	};
 
 	return names[t];
@@ -112,6 +113,8 @@ type_of_decl(const char *decl)
 {
 	if (decl == NULL || *decl == '\0')
 		return ST_TEXT;
+	if (has_word(decl, "DECIMAL TEXT"))
+		return ST_DECIMAL;
 	if (has_word(decl, "BOOL"))
 		return ST_BOOL;
 	if (has_word(decl, "TIMESTAMP") ||
@@ -914,7 +917,8 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 }
 
 static int
-bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
+bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v,
+    enum stype type)
 {
 	long long ll;
 
@@ -928,6 +932,10 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
 	case JV_FALSE:
 		return sqlite3_bind_int(st, idx, 0);
 	case JV_NUMBER:
+		/* Exact: the number's text, which the column keeps as it is. */
+		if (type == ST_DECIMAL)
+			return sqlite3_bind_text(st, idx, v->str, (int)v->len,
+			    SQLITE_STATIC);
 		if (jval_int64(v, &ll))
 			return sqlite3_bind_int64(st, idx, ll);
 		return sqlite3_bind_double(st, idx, jval_double(v));
@@ -952,7 +960,8 @@ sqlout_bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
 
 	n = sqlite3_bind_parameter_count(st);
 	for (i = 0; i < n && (size_t)i < t->ncols; i++)
-		if ((rc = bind_value(o, st, i + 1, ti->vals[i])) != SQLITE_OK)
+		if ((rc = bind_value(o, st, i + 1, ti->vals[i],
+		    t->cols[i].type)) != SQLITE_OK)
 			return sqlout_fail(o, rc, "bind", e);
 	return 0;
 }

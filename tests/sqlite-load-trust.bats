@@ -363,3 +363,40 @@ IN
 	run -0 sql db "SELECT typeof(id) FROM t"
 	assert_output integer
 }
+
+# ---------------------------------------------------------------------------
+# D7: integers beyond 64 bits stay exact.
+
+@test "D7: integers beyond 64 bits are two keys in merge, exact digits as values" {
+	printf '%s\n' '{"id":18446744073709551617,"v":1}' '{"id":18446744073709551618,"v":2}' \
+	    '{"id":18446744073709551617,"v":3}' >big.jsonl
+	run -0 sqlite-load -q -t t -k id -m merge db big.jsonl
+	run -0 sql db "SELECT id || ':' || typeof(id) || ':' || v FROM t ORDER BY id"
+	assert_output $'18446744073709551617:text:3\n18446744073709551618:text:2'
+}
+
+@test "D7: integers beyond 64 bits do not collide in append" {
+	printf '%s\n' '{"id":18446744073709551617}' '{"id":18446744073709551618}' >big.jsonl
+	run -0 sqlite-load -q -t t -k id db big.jsonl
+	run -0 sql db "SELECT group_concat(id, ',') FROM (SELECT id FROM t ORDER BY id)"
+	assert_output "18446744073709551617,18446744073709551618"
+	run -0 coltype db t id
+	assert_output "DECIMAL TEXT"
+}
+
+@test "D7: a wide integer after small ones goes to an exact variant column" {
+	printf '%s\n' '{"n":1}' '{"n":-99999999999999999999999}' >big.jsonl
+	run -0 sqlite-load -q -t t db big.jsonl
+	run -0 sql db "SELECT coalesce(n, '-') || '|' || coalesce(n__v_decimal, '-') FROM t ORDER BY rowid"
+	assert_output $'1|-\n-|-99999999999999999999999'
+}
+
+@test "D7: schema-infer types a wide integer as decimal and sqlite-load keeps it" {
+	sluice_setup sqlite-load schema-infer
+	printf '%s\n' '{"id":18446744073709551617,"x":1.5}' '{"id":3,"x":2}' >big.jsonl
+	run -0 schema-infer -q -t t -k id big.jsonl
+	assert_line --index 0 '{"type":"SCHEMA","stream":"t","schema":{"type":"object","properties":{"id":{"type":["number"],"format":"decimal"},"x":{"type":["number"]}}},"key_properties":["id"]}'
+	schema-infer -q -t t -k id big.jsonl | sqlite-load -q -m merge db
+	run -0 sql db "SELECT id || ':' || typeof(id) FROM t ORDER BY rowid"
+	assert_output $'18446744073709551617:text\n3:text'
+}
