@@ -2,10 +2,13 @@
  * sqlite-load: load records and Singer messages into a SQLite database,
  * in one transaction, with the load's state and bookkeeping.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "exitcodes.h"
@@ -87,6 +90,40 @@ state_get(const char *db, const char *path, int quiet)
 	return rc;
 }
 
+/*
+ * A standard descriptor that is closed is filled with /dev/null before
+ * anything opens a file, so that neither the database nor SQLite's own
+ * /dev/null lands on it (a reader of fd 0 would then read the database,
+ * or an empty input).  Returns the closed ones as bits 1 << fd.
+ */
+static int
+fill_closed_fds(void)
+{
+	int fd, closed = 0;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			closed |= 1 << fd;
+			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+				_exit(EX_OSERR);
+		}
+	return closed;
+}
+
+/* Whether the input list reads the standard input. */
+static int
+reads_stdin(char **files, int n)
+{
+	int i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (strcmp(files[i], "-") == 0)
+			return 1;
+	return 0;
+}
+
 /* A failed step: the line is bad data (policy decides) or the load stops. */
 static int
 failed(struct cli *c, const struct cli_line *l, const struct lib_err *e)
@@ -112,8 +149,9 @@ main(int argc, char *argv[])
 	char load_id[64], extra[64];
 	unsigned long dups;
 	long long ms;
-	int ch, rc;
+	int ch, rc, closed;
 
+	closed = fill_closed_fds();
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_APPEND;
 	opts.busy_timeout_ms = 5000;
@@ -190,6 +228,11 @@ main(int argc, char *argv[])
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 
+	if ((closed & 1) && reads_stdin(argv + optind, argc - optind)) {
+		/* Not an empty input: nothing to load is not a load. */
+		cli_error(&c, EX_IOERR, "stdin: %s", strerror(EBADF));
+		goto out;
+	}
 	cli_catch_signals();
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
@@ -245,7 +288,11 @@ main(int argc, char *argv[])
 				cli_error(&c, 0, "load %s: %s committed",
 				    opts.load_id, summary.len ? jbuf_cstr(&summary) :
 				    "no rows,");
-			if (state.len > 0)
+			if (state.len > 0 && (closed & 2))
+				cli_error(&c, EX_IOERR, "stdout: %s: the STATE "
+				    "is committed but not written",
+				    strerror(EBADF));
+			else if (state.len > 0)
 				(void)cli_write(&c, state.p, state.len);
 		}
 	} else if (c.status != 0 && c.status < 128)

@@ -400,3 +400,32 @@ IN
 	run -0 sql db "SELECT id || ':' || typeof(id) FROM t ORDER BY rowid"
 	assert_output $'18446744073709551617:text\n3:text'
 }
+
+# ---------------------------------------------------------------------------
+# D13: closed standard descriptors.
+
+@test "D13: stdin closed exits 74 every time and commits nothing" {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		run -74 --separate-stderr sh -c 'exec sqlite-load -t t db <&-'
+		assert_stderr_partial "stdin: Bad file descriptor"
+	done
+	[[ ! -e db ]] || fail "a database was created"
+	seed db2
+	run -74 sh -c 'exec sqlite-load -t t db2 - <&-'
+	unchanged db2
+}
+
+@test "D13: stdin closed does not matter when the input is a file" {
+	printf '{"a":1}\n' >one.jsonl
+	run -0 sh -c 'exec sqlite-load -q -t t db one.jsonl <&-'
+	run -0 sql db "SELECT a FROM t"
+	assert_output 1
+}
+
+@test "D13: stdout closed: the load commits, the lost STATE is an error" {
+	run -74 --separate-stderr sh -c 'exec sqlite-load db >&-' <<<'{"type":"STATE","value":{"b":1}}'
+	assert_stderr_partial "stdout: Bad file descriptor"
+	run -0 sqlite-load db --state-get b
+	assert_output 1
+}
