@@ -412,17 +412,24 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 	    e) == -1)
 		goto fail;
 	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
+	/*
+	 * The table's columns are in the schema's order when the ones it
+	 * has come first, in that order: those it lacks are appended.
+	 */
+	ti->same_order = 1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
-		ndb++;
 		if ((col = schema_table_find(t, name, n)) < 0 &&
 		    (col = schema_table_add(t, name, n, type_of_decl(
 		    (const char *)sqlite3_column_text(st, 1)), 1, e)) < 0) {
 			(void)sqlite3_finalize(st);
 			goto fail;
 		}
+		if ((size_t)col != ndb)
+			ti->same_order = 0;
+		ndb++;
 		indb[col] = 1;
 	}
 	(void)sqlite3_finalize(st);
@@ -472,29 +479,36 @@ finalize_stmts(struct table *ti)
 	sqlmerge_finalize(ti);
 }
 
+/*
+ * Statements name their parameters "?" in order, never "?N", and the
+ * INSERT lists no columns when the table's match the schema's order:
+ * SQLite resolves each "?N" and each listed column by a linear search,
+ * which made preparing them quadratic in the columns, and a load that
+ * adds a column a record cubic.
+ */
 static int
 prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
-	char num[24];
-	size_t i, k;
-	int first;
+	size_t i, k, n;
 
 	finalize_stmts(ti);
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "INSERT INTO ");
 	sqlout_ident(&o->sql, t->name, t->namelen);
-	jbuf_puts(&o->sql, " (");
-	for (i = 0; i < t->ncols; i++) {
-		if (i > 0)
-			jbuf_putc(&o->sql, ',');
-		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+	if (!ti->same_order) {
+		jbuf_puts(&o->sql, " (");
+		for (i = 0; i < t->ncols; i++) {
+			if (i > 0)
+				jbuf_putc(&o->sql, ',');
+			sqlout_ident(&o->sql, t->cols[i].name,
+			    t->cols[i].namelen);
+		}
+		jbuf_putc(&o->sql, ')');
 	}
-	jbuf_puts(&o->sql, ") VALUES (");
-	for (i = 0; i < t->ncols; i++) {
-		(void)snprintf(num, sizeof(num), "%s?%zu", i ? "," : "", i + 1);
-		jbuf_puts(&o->sql, num);
-	}
+	jbuf_puts(&o->sql, " VALUES (");
+	for (i = 0; i < t->ncols; i++)
+		jbuf_puts(&o->sql, i > 0 ? ",?" : "?");
 	jbuf_putc(&o->sql, ')');
 	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
 		return -1;
@@ -503,26 +517,38 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	if (!merges(o, ti) || t->nkeys == 0 || find_keys(t) == -1)
 		return 0;
 
-	/* The whole row is replaced, as a Singer target's upsert does. */
+	/*
+	 * The whole row is replaced, as a Singer target's upsert does: the
+	 * other columns, then the key's; update_cols maps the parameters.
+	 */
+	ti->update_cols = xalloc_realloc(ti->update_cols, t->ncols + t->nkeys,
+	    sizeof(*ti->update_cols));
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "UPDATE ");
 	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, " SET ");
-	first = 1;
-	for (i = 0; i < t->ncols; i++) {
+	for (i = n = 0; i < t->ncols; i++) {
 		for (k = 0; k < t->nkeys; k++)
 			if (ti->keycols[k] == (long)i)
 				break;
 		if (k < t->nkeys && t->ncols > t->nkeys)
 			continue;
-		if (!first)
+		if (n > 0)
 			jbuf_putc(&o->sql, ',');
-		first = 0;
 		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
-		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
-		jbuf_puts(&o->sql, num);
+		jbuf_puts(&o->sql, "=?");
+		ti->update_cols[n++] = i;
 	}
-	sqlmerge_key_where(t, &o->sql);
+	jbuf_puts(&o->sql, " WHERE ");
+	for (k = 0; k < t->nkeys; k++) {
+		i = (size_t)ti->keycols[k];
+		if (k > 0)
+			jbuf_puts(&o->sql, " AND ");
+		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		jbuf_puts(&o->sql, "=?");
+		ti->update_cols[n++] = i;
+	}
+	ti->update_nparams = n;
 	return sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
 }
 
@@ -951,6 +977,23 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v,
 	}
 }
 
+/* Bind the current row to the UPDATE, whose parameters update_cols maps. */
+static int
+bind_update(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	size_t j, col;
+	int rc;
+
+	for (j = 0; j < ti->update_nparams; j++) {
+		col = ti->update_cols[j];
+		if ((rc = bind_value(o, ti->update, (int)j + 1, ti->vals[col],
+		    t->cols[col].type)) != SQLITE_OK)
+			return sqlout_fail(o, rc, "bind", e);
+	}
+	return 0;
+}
+
 int
 sqlout_bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
     struct lib_err *e)
@@ -1113,7 +1156,7 @@ load_record(struct sqlout *o, struct schema_table *t,
 	if (merges(o, ti)) {
 		if (sqlmerge_replace_children(o, t, e) == -1)
 			return -1;
-		if (sqlout_bind_row(o, t, ti->update, e) == -1 ||
+		if (bind_update(o, t, e) == -1 ||
 		    sqlout_step(o, ti->update, "update", e) == -1)
 			return -1;
 		if (sqlite3_changes(o->db) > 0) {
@@ -1385,6 +1428,7 @@ sqlout_close(struct sqlout *o)
 			continue;
 		finalize_stmts(ti);
 		strmap_free(&ti->folded);
+		free(ti->update_cols);
 		free(ti->keycols);
 		free(ti->vals);
 		free(ti->children);

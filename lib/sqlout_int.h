@@ -28,6 +28,9 @@ struct table {
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*update;
 	size_t		 stmt_ncols;	/* columns the statements cover */
+	size_t		*update_cols;	/* the column of each UPDATE parameter */
+	size_t		 update_nparams;
+	int		 same_order;	/* SQL columns in the schema's order */
 	long		*keycols;	/* column index of each key */
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;

@@ -429,3 +429,25 @@ IN
 	run -0 sqlite-load db --state-get b
 	assert_output 1
 }
+
+# ---------------------------------------------------------------------------
+# D15: many columns, added one record at a time.
+
+@test "D15: 2,000 columns, one more each record, load correctly" {
+	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"c%d\":%d}\n", i, i }' >cols.jsonl
+	run -0 sqlite-load -q -t t db cols.jsonl
+	run -0 sql db "SELECT count(*) FROM pragma_table_info('t')"
+	assert_output 2000
+	run -0 sql db "SELECT count(*), sum(c0 IS NOT NULL), sum(c1999 IS NOT NULL), max(c1999) FROM t"
+	assert_output "2000|1|1|1999"
+	# One column more is bad data, not 70.
+	run -65 --separate-stderr sqlite-load -t t db <<<'{"c2000":1}'
+	assert_stderr_partial "more than 2000 columns"
+}
+
+@test "D15: merge into a table whose columns are not in the schema's order" {
+	sql db 'CREATE TABLE t (b TEXT, id INTEGER PRIMARY KEY, a TEXT)'
+	run -0 sqlite-load -q -t t -k id -m merge db <<<$'{"id":1,"a":"x","b":"y"}\n{"id":1,"a":"x2","b":"y2","c":3}\n{"id":2,"c":4,"a":"z"}'
+	run -0 sql db "SELECT id, a, coalesce(b, '-'), c FROM t ORDER BY id"
+	assert_output $'1|x2|y2|3\n2|z|-|4'
+}
