@@ -144,6 +144,30 @@ static const char bookkeeping[] =
     " version_hash TEXT PRIMARY KEY, table_name TEXT NOT NULL,"
     " schema TEXT NOT NULL, load_id TEXT NOT NULL, inserted_at TEXT NOT NULL);";
 
+/*
+ * A load id names one load: one already in _sluice_loads is refused
+ * before anything is written (a retry of a load that committed).
+ */
+static int
+load_id_is_new(struct sqlout *o, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlout_prepare(o, "SELECT 1 FROM _sluice_loads WHERE load_id = ?1",
+	    &st, e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, o->opts.load_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return liberr_set(e, EX_USAGE, "load id %s: already in "
+		    "_sluice_loads: a load id names one load", o->opts.load_id);
+	if (rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "_sluice_loads", e);
+	return 0;
+}
+
 int
 sqlout_open(struct sqlout **out, const char *path,
     const struct sqlout_opts *opts, struct lib_err *e)
@@ -185,8 +209,12 @@ sqlout_open(struct sqlout **out, const char *path,
 	o->in_txn = 1;
 	o->ddl_gen = 1;
 	stats_utc_now(o->started_at, sizeof(o->started_at));
-	if (sqlout_exec(o, bookkeeping, e) == -1)
+	if (sqlout_exec(o, bookkeeping, e) == -1 || load_id_is_new(o, e) == -1)
 		goto fail;
+	memset(&o->load_id_val, 0, sizeof(o->load_id_val));
+	o->load_id_val.type = JV_STRING;
+	o->load_id_val.str = o->opts.load_id;
+	o->load_id_val.len = strlen(o->opts.load_id);
 	*out = o;
 	return 0;
 fail:
@@ -1123,6 +1151,11 @@ load_record(struct sqlout *o, struct schema_table *t,
 		for (k = 0; k < n; k++)
 			if (observe_member(o, t, o->live[k], e) == -1)
 				return -1;
+	}
+	/* The rows' load id is the load's that writes them, as in _sluice_loads. */
+	if ((col = schema_table_find(t, "_sluice_load_id", 15)) >= 0) {
+		vals_reserve(ti, (size_t)col);
+		ti->vals[col] = &o->load_id_val;
 	}
 	if (version != NULL) {
 		col = schema_observe(t, "_sluice_version", 15, version,

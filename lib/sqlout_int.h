@@ -71,6 +71,7 @@ struct sqlout {
 	const struct jval	**live;		/* the members that count */
 	size_t			 livecap;
 	unsigned long		 dup_members;	/* earlier ones left out */
+	struct jval		 load_id_val;	/* opts.load_id, for _sluice_load_id */
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);

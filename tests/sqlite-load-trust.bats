@@ -451,3 +451,31 @@ IN
 	run -0 sql db "SELECT id, a, coalesce(b, '-'), c FROM t ORDER BY id"
 	assert_output $'1|x2|y2|3\n2|z|-|4'
 }
+
+# ---------------------------------------------------------------------------
+# D25: the rows' load id is the load's.
+
+@test "D25: _sluice_load_id in the rows equals the load's id in _sluice_loads" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"tags":["a"]}' '{"id":2,"tags":[]}' >in.jsonl
+	jsonl-normalize -t r -k id in.jsonl | sqlite-load -q -m merge db
+	run -0 sql db "SELECT count(DISTINCT load_id) FROM _sluice_loads"
+	assert_output 1
+	run -0 sql db "SELECT count(*) FROM r WHERE _sluice_load_id = (SELECT load_id FROM _sluice_loads)"
+	assert_output 2
+	# A second load updates id 2: its row now names the second load.
+	printf '%s\n' '{"id":2,"tags":["b"]}' | jsonl-normalize -t r -k id | sqlite-load -q -m merge db
+	run -0 sql db "SELECT id FROM r WHERE _sluice_load_id = (SELECT load_id FROM _sluice_loads ORDER BY rowid DESC LIMIT 1)"
+	assert_output 2
+	run -0 sql db "SELECT count(*) FROM r WHERE _sluice_load_id NOT IN (SELECT load_id FROM _sluice_loads)"
+	assert_output 0
+}
+
+@test "D25: a reused load id is refused before anything is written" {
+	SLUICE_LOAD_ID=nightly-1 sqlite-load -q -t t db <<<'{"a":1}'
+	dump db >db.before
+	run -64 --separate-stderr env SLUICE_LOAD_ID=nightly-1 sqlite-load -t t db <<<'{"a":2}'
+	assert_stderr_partial "load id nightly-1: already in _sluice_loads"
+	run -64 --separate-stderr sqlite-load --load-id nightly-1 -t t db <<<'{"a":2}'
+	unchanged db
+}
