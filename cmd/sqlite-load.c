@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "sqlout.h"
+#include "stats.h"
 #include "strtonum.h"
 
 enum {
@@ -121,6 +122,56 @@ reads_stdin(char **files, int n)
 	for (i = 0; i < n; i++)
 		if (strcmp(files[i], "-") == 0)
 			return 1;
+	return 0;
+}
+
+/*
+ * The side files are opened before the load starts, so that one that
+ * cannot be created stops it before any work: the quarantine (kept open
+ * for the rejected lines) and --stats (written now, again at the end).
+ */
+static int
+side_files_open(struct cli *c)
+{
+	struct lib_err e;
+
+	if (c->onerr.mode == ONERROR_QUARANTINE && c->onerr.fp == NULL &&
+	    (c->onerr.fp = fopen(c->onerr.path, "a")) == NULL) {
+		cli_error(c, EX_CANTCREAT, "%s: %s", c->onerr.path,
+		    strerror(errno));
+		return -1;
+	}
+	if (c->stats_path != NULL &&
+	    stats_write(&c->stats, c->stats_path, NULL, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Before the commit, the rejected lines are on disk and the summary can
+ * be written: a line the quarantine lost, or a summary that cannot be
+ * kept, fails the load instead of committing without them.
+ */
+static int
+side_files_sync(struct cli *c, const char *stats_extra)
+{
+	struct lib_err e;
+	FILE *fp = c->onerr.fp;
+
+	if (fp != NULL && (fflush(fp) != 0 || ferror(fp) ||
+	    (fsync(fileno(fp)) == -1 && errno != EINVAL))) {
+		cli_error(c, EX_IOERR, "%s: %s", c->onerr.path,
+		    strerror(errno != 0 ? errno : EIO));
+		return -1;
+	}
+	if (c->stats_path != NULL &&
+	    stats_write(&c->stats, c->stats_path, stats_extra, &e) == -1) {
+		cli_error(c, e.code == EX_CANTCREAT ? EX_IOERR : e.code, "%s",
+		    e.msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -234,7 +285,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	cli_catch_signals();
-	if (cli_start(&c, argv + optind, argc - optind) == -1)
+	if (cli_start(&c, argv + optind, argc - optind) == -1 ||
+	    side_files_open(&c) == -1)
 		goto out;
 	if (sqlout_open(&out, db, &opts, &e) == -1) {
 		cli_error(&c, e.code, "%s", e.msg);
@@ -281,7 +333,12 @@ main(int argc, char *argv[])
 			break;
 	}
 	if (rc == 0 && c.status == 0 && !cli_signalled()) {
-		if (sqlout_commit(out, &summary, &e) == -1)
+		(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
+		    sqlout_duplicate_members(out));
+		errno = 0;
+		if (side_files_sync(&c, extra) == -1)
+			cli_error(&c, 0, "%s: load rolled back", db);
+		else if (sqlout_commit(out, &summary, &e) == -1)
 			cli_error(&c, e.code, "%s: %s", db, e.msg);
 		else {
 			if (!c.quiet)

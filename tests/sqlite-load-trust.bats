@@ -479,3 +479,39 @@ IN
 	run -64 --separate-stderr sqlite-load --load-id nightly-1 -t t db <<<'{"a":2}'
 	unchanged db
 }
+
+# ---------------------------------------------------------------------------
+# D8: side files that cannot be written fail the load before the commit.
+
+@test "D8: a quarantine that loses the rejected line fails the load (74), nothing committed" {
+	[[ -w /dev/full ]] || skip "no /dev/full"
+	seed db
+	run -74 --separate-stderr sqlite-load --on-error quarantine=/dev/full -t t db <<<$'{"id":5}\nnot json\n{"id":6}'
+	assert_stderr_partial "/dev/full: No space left on device"
+	assert_stderr_partial "load rolled back"
+	unchanged db
+}
+
+@test "D8: --stats to a full device fails the load before the commit" {
+	[[ -w /dev/full ]] || skip "no /dev/full"
+	seed db
+	run -74 --separate-stderr sqlite-load --stats /dev/full -t t db <<<'{"id":5}'
+	assert_stderr_partial "/dev/full"
+	unchanged db
+}
+
+@test "D8: side files that cannot be created stop the load before any work" {
+	seed db
+	run -73 --separate-stderr sqlite-load --stats nodir/st.json -t t db <<<'{"id":5}'
+	assert_stderr_partial "nodir/st.json"
+	run -73 --separate-stderr sqlite-load --on-error quarantine=nodir/q.jsonl -t t db <<<'{"id":5}'
+	assert_stderr_partial "nodir/q.jsonl"
+	unchanged db
+}
+
+@test "D8: a quarantined line is on disk when the load commits" {
+	run -0 --separate-stderr sqlite-load --on-error quarantine=q.jsonl --stats st.json -t t db <<<$'{"a":1}\nnot json'
+	run -0 grep -c '"input":"not json"' q.jsonl
+	assert_output 1
+	run -0 grep -c '"quarantined":1' st.json
+}
