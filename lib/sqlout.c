@@ -762,9 +762,10 @@ check_column_names(struct sqlout *o, struct schema_table *t,
 			return liberr_set(e, EX_DATAERR, "stream %s: column name "
 			    "contains U+0000", t->name);
 		jbuf_reset(&o->tmp);
-		for (j = 0; j < c->namelen; j++)
-			jbuf_putc(&o->tmp, c->name[j] >= 'A' && c->name[j] <= 'Z' ?
-			    (char)(c->name[j] - 'A' + 'a') : c->name[j]);
+		jbuf_put(&o->tmp, c->name, c->namelen);
+		for (j = 0; j < o->tmp.len; j++)
+			if (o->tmp.p[j] >= 'A' && o->tmp.p[j] <= 'Z')
+				o->tmp.p[j] |= 0x20;	/* ASCII lower case */
 		if ((other = strmap_get(&ti->folded, o->tmp.p, o->tmp.len)) >= 0)
 			return liberr_set(e, EX_DATAERR, "stream %s: columns \"%s\" "
 			    "and \"%s\" differ only in case (SQLite names ignore "
@@ -1088,7 +1089,7 @@ live_members(struct sqlout *o, struct schema_table *t,
 		if (n == o->livecap) {
 			o->livecap = o->livecap ? o->livecap * 2 : 64;
 			o->live = xalloc_realloc(o->live, o->livecap,
-			    sizeof(*o->live));
+			    sizeof(const struct jval *));
 		}
 		o->live[n++] = m;
 	}
