@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,6 +431,8 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 	if ((ti = calloc(1, sizeof(*ti))) == NULL)
 		abort();
 	t->user = ti;
+	ti->load_id_col = -1;
+	ti->load_id_version = ULONG_MAX;	/* not looked up yet */
 
 	if (seed_stored_schema(o, t, e) == -1)
 		return NULL;
@@ -1154,9 +1157,13 @@ load_record(struct sqlout *o, struct schema_table *t,
 				return -1;
 	}
 	/* The rows' load id is the load's that writes them, as in _sluice_loads. */
-	if ((col = schema_table_find(t, "_sluice_load_id", 15)) >= 0) {
-		vals_reserve(ti, (size_t)col);
-		ti->vals[col] = &o->load_id_val;
+	if (ti->load_id_version != t->version) {
+		ti->load_id_col = schema_table_find(t, "_sluice_load_id", 15);
+		ti->load_id_version = t->version;
+	}
+	if (ti->load_id_col >= 0) {
+		vals_reserve(ti, (size_t)ti->load_id_col);
+		ti->vals[ti->load_id_col] = &o->load_id_val;
 	}
 	if (version != NULL) {
 		col = schema_observe(t, "_sluice_version", 15, version,

@@ -31,6 +31,8 @@ struct table {
 	size_t		*update_cols;	/* the column of each UPDATE parameter */
 	size_t		 update_nparams;
 	int		 same_order;	/* SQL columns in the schema's order */
+	long		 load_id_col;	/* _sluice_load_id's column, or -1 */
+	unsigned long	 load_id_version; /* the schema version it was found in */
 	long		*keycols;	/* column index of each key */
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;

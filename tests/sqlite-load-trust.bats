@@ -515,3 +515,11 @@ IN
 	assert_output 1
 	run -0 grep -c '"quarantined":1' st.json
 }
+
+@test "D25: an existing table's _sluice_load_id column gets the load id, the others their values" {
+	sql db 'CREATE TABLE t (a TEXT, b INTEGER, _sluice_load_id TEXT)'
+	run -0 sqlite-load -q --load-id L1 -t t db <<<'{"a":"x","b":2,"_sluice_load_id":"upstream"}'
+	run -0 sqlite-load -q --load-id L2 -t t db <<<'{"b":3}'
+	run -0 sql db "SELECT coalesce(a, '-'), b, _sluice_load_id FROM t ORDER BY b"
+	assert_output $'x|2|L1\n-|3|L2'
+}
