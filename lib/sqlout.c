@@ -351,8 +351,6 @@ check_stream_name(struct sqlout *o, const char *stream, size_t len,
 	size_t i;
 	int rc;
 
-	if (len == 0)
-		return liberr_set(e, EX_DATAERR, "stream name is empty");
 	if (memchr(stream, '\0', len) != NULL)
 		return liberr_set(e, EX_DATAERR, "stream name contains U+0000");
 	if (has_prefix_nocase(stream, len, "_sluice_") ||
