@@ -1187,9 +1187,14 @@ load_record(struct sqlout *o, struct schema_table *t,
 			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
 			    ti->vals[ti->keycols[k]] == NULL ||
 			    ti->vals[ti->keycols[k]]->type == JV_NULL)
-				return liberr_set(e, EX_DATAERR,
-				    "stream %s: record has no value for key \"%s\"",
-				    t->name, t->keys[k]);
+				/* It has one (checked first): a variant's. */
+				return liberr_set(e, EX_DATAERR, "stream %s: "
+				    "key \"%s\": the value's type conflicts with "
+				    "the column's (%s): a key cannot go to a "
+				    "variant column", t->name, t->keys[k],
+				    ti->keycols != NULL && ti->keycols[k] >= 0 ?
+				    schema_type_name(t->cols[ti->keycols[k]].type) :
+				    "unknown");
 	if (ti->scd2)
 		return sqlmerge_scd2_write(o, t, record, e);
 	if (merges(o, ti)) {

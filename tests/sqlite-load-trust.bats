@@ -523,3 +523,8 @@ IN
 	run -0 sql db "SELECT coalesce(a, '-'), b, _sluice_load_id FROM t ORDER BY b"
 	assert_output $'x|2|L1\n-|3|L2'
 }
+
+@test "D1: a key value whose type conflicts with the key column is bad data, named as such" {
+	run -65 --separate-stderr sqlite-load -t t -k id -m merge db <<<$'{"id":1}\n{"id":"x"}'
+	assert_stderr_partial 'stdin:2: stream t: key "id": the value'"'"'s type conflicts with the column'"'"'s (bigint)'
+}
