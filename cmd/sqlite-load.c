@@ -2,14 +2,18 @@
  * sqlite-load: load records and Singer messages into a SQLite database,
  * in one transaction, with the load's state and bookkeeping.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "exitcodes.h"
 #include "sqlout.h"
+#include "stats.h"
 #include "strtonum.h"
 
 enum {
@@ -87,6 +91,90 @@ state_get(const char *db, const char *path, int quiet)
 	return rc;
 }
 
+/*
+ * A standard descriptor that is closed is filled with /dev/null before
+ * anything opens a file, so that neither the database nor SQLite's own
+ * /dev/null lands on it (a reader of fd 0 would then read the database,
+ * or an empty input).  Returns the closed ones as bits 1 << fd.
+ */
+static int
+fill_closed_fds(void)
+{
+	int fd, closed = 0;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			closed |= 1 << fd;
+			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+				_exit(EX_OSERR);
+		}
+	return closed;
+}
+
+/* Whether the input list reads the standard input. */
+static int
+reads_stdin(char **files, int n)
+{
+	int i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (strcmp(files[i], "-") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The side files are opened before the load starts, so that one that
+ * cannot be created stops it before any work: the quarantine (kept open
+ * for the rejected lines) and --stats (written now, again at the end).
+ */
+static int
+side_files_open(struct cli *c)
+{
+	struct lib_err e;
+
+	if (c->onerr.mode == ONERROR_QUARANTINE && c->onerr.fp == NULL &&
+	    (c->onerr.fp = fopen(c->onerr.path, "a")) == NULL) {
+		cli_error(c, EX_CANTCREAT, "%s: %s", c->onerr.path,
+		    strerror(errno));
+		return -1;
+	}
+	if (c->stats_path != NULL &&
+	    stats_write(&c->stats, c->stats_path, NULL, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Before the commit, the rejected lines are on disk and the summary can
+ * be written: a line the quarantine lost, or a summary that cannot be
+ * kept, fails the load instead of committing without them.
+ */
+static int
+side_files_sync(struct cli *c, const char *stats_extra)
+{
+	struct lib_err e;
+	FILE *fp = c->onerr.fp;
+
+	if (fp != NULL && (fflush(fp) != 0 || ferror(fp) ||
+	    (fsync(fileno(fp)) == -1 && errno != EINVAL))) {
+		cli_error(c, EX_IOERR, "%s: %s", c->onerr.path,
+		    strerror(errno != 0 ? errno : EIO));
+		return -1;
+	}
+	if (c->stats_path != NULL &&
+	    stats_write(&c->stats, c->stats_path, stats_extra, &e) == -1) {
+		cli_error(c, e.code == EX_CANTCREAT ? EX_IOERR : e.code, "%s",
+		    e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* A failed step: the line is bad data (policy decides) or the load stops. */
 static int
 failed(struct cli *c, const struct cli_line *l, const struct lib_err *e)
@@ -109,10 +197,12 @@ main(int argc, char *argv[])
 	struct lib_err e;
 	struct jbuf state = JBUF_INIT, summary = JBUF_INIT;
 	const char *state_path = NULL, *db;
-	char load_id[64];
+	char load_id[64], extra[64];
+	unsigned long dups;
 	long long ms;
-	int ch, rc;
+	int ch, rc, closed;
 
+	closed = fill_closed_fds();
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_APPEND;
 	opts.busy_timeout_ms = 5000;
@@ -187,9 +277,16 @@ main(int argc, char *argv[])
 		usage();
 	}
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
+	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 
+	if ((closed & 1) && reads_stdin(argv + optind, argc - optind)) {
+		/* Not an empty input: nothing to load is not a load. */
+		cli_error(&c, EX_IOERR, "stdin: %s", strerror(EBADF));
+		goto out;
+	}
 	cli_catch_signals();
-	if (cli_start(&c, argv + optind, argc - optind) == -1)
+	if (cli_start(&c, argv + optind, argc - optind) == -1 ||
+	    side_files_open(&c) == -1)
 		goto out;
 	if (sqlout_open(&out, db, &opts, &e) == -1) {
 		cli_error(&c, e.code, "%s", e.msg);
@@ -236,23 +333,37 @@ main(int argc, char *argv[])
 			break;
 	}
 	if (rc == 0 && c.status == 0 && !cli_signalled()) {
-		if (sqlout_commit(out, &summary, &e) == -1)
+		(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
+		    sqlout_duplicate_members(out));
+		errno = 0;
+		if (side_files_sync(&c, extra) == -1)
+			cli_error(&c, 0, "%s: load rolled back", db);
+		else if (sqlout_commit(out, &summary, &e) == -1)
 			cli_error(&c, e.code, "%s: %s", db, e.msg);
 		else {
 			if (!c.quiet)
 				cli_error(&c, 0, "load %s: %s committed",
 				    opts.load_id, summary.len ? jbuf_cstr(&summary) :
 				    "no rows,");
-			if (state.len > 0)
+			if (state.len > 0 && (closed & 2))
+				cli_error(&c, EX_IOERR, "stdout: %s: the STATE "
+				    "is committed but not written",
+				    strerror(EBADF));
+			else if (state.len > 0)
 				(void)cli_write(&c, state.p, state.len);
 		}
 	} else if (c.status != 0 && c.status < 128)
 		cli_error(&c, 0, "%s: load rolled back", db);
 out:
+	/* A repeated member: the last one is the value (sluice(5)). */
+	if ((dups = sqlout_duplicate_members(out)) > 0 && !c.quiet)
+		cli_error(&c, 0, "%lu repeated member%s left out: the last "
+		    "of each name is the value", dups, dups == 1 ? "" : "s");
+	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu", dups);
 	sqlout_close(out);
 	if (cli_signalled() && c.status == 0)
 		c.status = 128 + cli_signalled();
-	rc = cli_finish(&c, NULL);
+	rc = cli_finish(&c, extra);
 	jbuf_free(&state);
 	jbuf_free(&summary);
 	cli_die_by_signal();

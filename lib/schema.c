@@ -9,7 +9,8 @@
 #include "xalloc.h"
 
 static const char *const type_names[] = {
-	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json"
+	"null", "bigint", "double", "bool", "text", "timestamp", "date", "json",
+	"decimal"
 };
 
 const char *
@@ -120,7 +121,14 @@ schema_value_type(const struct jval *v, int detect)
 	case JV_FALSE:
 		return ST_BOOL;
 	case JV_NUMBER:
-		return jval_fits_int64(v) ? ST_BIGINT : ST_DOUBLE;
+		if (jval_fits_int64(v))
+			return ST_BIGINT;
+		/* An integer too wide for 64 bits stays exact, as its digits. */
+		if (memchr(v->str, '.', v->len) == NULL &&
+		    memchr(v->str, 'e', v->len) == NULL &&
+		    memchr(v->str, 'E', v->len) == NULL)
+			return ST_DECIMAL;
+		return ST_DOUBLE;
 	case JV_STRING:
 		if (!detect || v->len < 10 || v->str[0] < '0' || v->str[0] > '9')
 			return ST_TEXT;
@@ -144,7 +152,13 @@ widen(enum stype have, enum stype got, enum stype *to)
 	*to = have;
 	if (have == got)
 		return 0;
-	if ((have == ST_DOUBLE && got == ST_BIGINT) ||
+	/*
+	 * A decimal column holds any number exactly; a double column takes
+	 * a wide integer as the double it is closest to.  A bigint column
+	 * cannot hold one (a database would round it): a conflict.
+	 */
+	if ((have == ST_DOUBLE && (got == ST_BIGINT || got == ST_DECIMAL)) ||
+	    (have == ST_DECIMAL && (got == ST_BIGINT || got == ST_DOUBLE)) ||
 	    (have == ST_TIMESTAMP && got == ST_DATE) ||
 	    (have == ST_TEXT && (got == ST_TIMESTAMP || got == ST_DATE)))
 		return 0;
@@ -268,6 +282,48 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
 	    column_name_at);
 	index_insert(t->index, t->indexcap, name, len, t->ncols - 1);
 	return (long)t->ncols - 1;
+}
+
+void
+schema_mark_take(const struct schema_table *t, struct schema_mark *m)
+{
+	if (m->cap < t->ncols) {
+		m->cap = t->ncols + 64;
+		m->cols = xalloc_realloc(m->cols, m->cap, sizeof(*m->cols));
+	}
+	if (t->ncols > 0)
+		memcpy(m->cols, t->cols, t->ncols * sizeof(*m->cols));
+	m->ncols = t->ncols;
+	m->records = t->records;
+	m->cursor = t->cursor;
+}
+
+void
+schema_mark_restore(struct schema_table *t, const struct schema_mark *m)
+{
+	size_t i;
+
+	if (t->ncols > m->ncols) {
+		for (i = m->ncols; i < t->ncols; i++)
+			free(t->cols[i].name);
+		t->ncols = m->ncols;
+		memset(t->index, 0, t->indexcap * sizeof(*t->index));
+		for (i = 0; i < t->ncols; i++)
+			index_insert(t->index, t->indexcap, t->cols[i].name,
+			    t->cols[i].namelen, i);
+	}
+	if (m->ncols > 0)
+		memcpy(t->cols, m->cols, m->ncols * sizeof(*m->cols));
+	t->records = m->records;
+	t->cursor = m->cursor;
+	t->version++;
+}
+
+void
+schema_mark_free(struct schema_mark *m)
+{
+	free(m->cols);
+	memset(m, 0, sizeof(*m));
 }
 
 void
@@ -418,7 +474,8 @@ json_schema_type(const struct jval *s, int *nullable)
 		if (jval_streq(m, "integer"))
 			one = ST_BIGINT;
 		else if (jval_streq(m, "number"))
-			one = ST_DOUBLE;
+			one = format != NULL && jval_streq(format, "decimal") ?
+			    ST_DECIMAL : ST_DOUBLE;
 		else if (jval_streq(m, "boolean"))
 			one = ST_BOOL;
 		else if (jval_streq(m, "string")) {
@@ -505,7 +562,7 @@ write_column_type(struct jbuf *b, const struct schema_column *c)
 {
 	static const char *const json_types[] = {
 		"null", "integer", "number", "boolean", "string", "string",
-		"string", NULL
+		"string", NULL, "number"
 	};
 
 	jbuf_puts(b, "{\"type\":[");
@@ -522,6 +579,8 @@ write_column_type(struct jbuf *b, const struct schema_column *c)
 		jbuf_puts(b, ",\"format\":\"date-time\"");
 	else if (c->type == ST_DATE)
 		jbuf_puts(b, ",\"format\":\"date\"");
+	else if (c->type == ST_DECIMAL)
+		jbuf_puts(b, ",\"format\":\"decimal\"");
 	jbuf_putc(b, '}');
 }
 

@@ -15,7 +15,12 @@
 
 enum stype {
 	ST_NONE,	/* only nulls seen: no type yet */
-	ST_BIGINT, ST_DOUBLE, ST_BOOL, ST_TEXT, ST_TIMESTAMP, ST_DATE, ST_JSON
+	ST_BIGINT, ST_DOUBLE, ST_BOOL, ST_TEXT, ST_TIMESTAMP, ST_DATE, ST_JSON,
+	/*
+	 * Exact numbers as their decimal text: integers beyond 64 bits, and
+	 * whatever number a column of them receives later.
+	 */
+	ST_DECIMAL
 };
 
 /* SQLite allows 2000 columns a table by default; so do we. */
@@ -99,6 +104,25 @@ long		 schema_table_add(struct schema_table *, const char *, size_t,
 		    enum stype, int nullable, struct lib_err *);
 
 void		 schema_changes_free(struct schema_changes *);
+
+/*
+ * What a record can change in a table, taken before it and put back if
+ * the record is rejected, so that a rejected record leaves no trace:
+ * columns it added go, types and nullability return.  The version is
+ * bumped on restore, so that whoever follows it sees a change.
+ */
+struct schema_mark {
+	size_t		 ncols;
+	unsigned long	 records;
+	size_t		 cursor;
+	struct schema_column *cols;	/* copies; names are not owned */
+	size_t		 cap;
+};
+void		 schema_mark_take(const struct schema_table *,
+		    struct schema_mark *);
+void		 schema_mark_restore(struct schema_table *,
+		    const struct schema_mark *);
+void		 schema_mark_free(struct schema_mark *);
 
 /*
  * Observing records: call record_begin, observe for each member, then

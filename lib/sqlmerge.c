@@ -52,17 +52,15 @@ keyed_stmt(struct sqlout *o, struct schema_table *t, sqlite3_stmt **st,
 	return sqlout_prepare(o, jbuf_cstr(&o->sql), st, e);
 }
 
-/* The tables named T__... that have a _sluice_root_id column. */
-static int
-find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+int
+sqlmerge_child_names(struct sqlout *o, const struct schema_table *t,
+    struct jbuf *names, size_t *n, struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
-	struct schema_table *c;
 	sqlite3_stmt *st;
-	size_t i;
 	int rc;
 
-	ti->nchildren = 0;
+	*n = 0;
+	jbuf_reset(names);
 	if (sqlout_prepare(o, "SELECT m.name FROM sqlite_master AS m WHERE"
 	    " m.type = 'table' AND substr(m.name, 1, ?2) = ?1 AND EXISTS"
 	    " (SELECT 1 FROM pragma_table_info(m.name) AS p"
@@ -75,11 +73,35 @@ find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	    SQLITE_TRANSIENT);
 	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)o->tmp.len);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		jbuf_put(names, (const char *)sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+		jbuf_putc(names, '\0');
+		(*n)++;
+	}
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "find child tables", e);
+	return 0;
+}
 
-		if ((c = sqlout_table_for(o, name, n, e)) == NULL) {
-			(void)sqlite3_finalize(st);
+/* The tables named T__... that have a _sluice_root_id column. */
+static int
+find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	struct schema_table *c;
+	struct jbuf names = JBUF_INIT;
+	const char *name;
+	size_t i, n, k;
+
+	ti->nchildren = 0;
+	if (sqlmerge_child_names(o, t, &names, &n, e) == -1) {
+		jbuf_free(&names);
+		return -1;
+	}
+	for (k = 0, name = names.p; k < n; k++, name += strlen(name) + 1) {
+		if ((c = sqlout_table_for(o, name, strlen(name), e)) == NULL) {
+			jbuf_free(&names);
 			return -1;
 		}
 		for (i = 0; i < o->set.n && o->set.tables[i] != c; i++)
@@ -90,9 +112,7 @@ find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 			abort();
 		ti->children[ti->nchildren++] = i;
 	}
-	(void)sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlout_fail(o, rc, "find child tables", e);
+	jbuf_free(&names);
 	ti->children_gen = o->ddl_gen;
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,9 +87,10 @@ sqlout_ident(struct jbuf *b, const char *s, size_t n)
 static const char *
 sql_type(enum stype t)
 {
+	/* DECIMAL TEXT: TEXT affinity, so SQLite never makes it a REAL. */
 	static const char *const names[] = {
 		"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TIMESTAMP",
-		"DATE", "JSON"
+		"DATE", "JSON", "DECIMAL TEXT"
 	};
 
 	return names[t];
@@ -112,6 +114,8 @@ type_of_decl(const char *decl)
 {
 	if (decl == NULL || *decl == '\0')
 		return ST_TEXT;
+	if (has_word(decl, "DECIMAL TEXT"))
+		return ST_DECIMAL;
 	if (has_word(decl, "BOOL"))
 		return ST_BOOL;
 	if (has_word(decl, "TIMESTAMP") ||
@@ -140,6 +144,30 @@ static const char bookkeeping[] =
     "CREATE TABLE IF NOT EXISTS _sluice_schemas ("
     " version_hash TEXT PRIMARY KEY, table_name TEXT NOT NULL,"
     " schema TEXT NOT NULL, load_id TEXT NOT NULL, inserted_at TEXT NOT NULL);";
+
+/*
+ * A load id names one load: one already in _sluice_loads is refused
+ * before anything is written (a retry of a load that committed).
+ */
+static int
+load_id_is_new(struct sqlout *o, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlout_prepare(o, "SELECT 1 FROM _sluice_loads WHERE load_id = ?1",
+	    &st, e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, o->opts.load_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return liberr_set(e, EX_USAGE, "load id %s: already in "
+		    "_sluice_loads: a load id names one load", o->opts.load_id);
+	if (rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "_sluice_loads", e);
+	return 0;
+}
 
 int
 sqlout_open(struct sqlout **out, const char *path,
@@ -182,8 +210,12 @@ sqlout_open(struct sqlout **out, const char *path,
 	o->in_txn = 1;
 	o->ddl_gen = 1;
 	stats_utc_now(o->started_at, sizeof(o->started_at));
-	if (sqlout_exec(o, bookkeeping, e) == -1)
+	if (sqlout_exec(o, bookkeeping, e) == -1 || load_id_is_new(o, e) == -1)
 		goto fail;
+	memset(&o->load_id_val, 0, sizeof(o->load_id_val));
+	o->load_id_val.type = JV_STRING;
+	o->load_id_val.str = o->opts.load_id;
+	o->load_id_val.len = strlen(o->opts.load_id);
 	*out = o;
 	return 0;
 fail:
@@ -296,6 +328,83 @@ adopt_primary_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	return rc == SQLITE_DONE ? 0 : sqlout_fail(o, rc, "table_info", e);
 }
 
+/* Whether a name starts with prefix, ignoring ASCII case. */
+static int
+has_prefix_nocase(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+/*
+ * A stream's name must be a table of its own: not sluice's bookkeeping
+ * (_sluice_*) or SQLite's (sqlite_*), in any case, since SQLite's names
+ * ignore ASCII case; and not another spelling of a table the load or the
+ * database already has, which SQLite would take for the same table.
+ */
+static int
+check_stream_name(struct sqlout *o, const char *stream, size_t len,
+    struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if (memchr(stream, '\0', len) != NULL)
+		return liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+	if (has_prefix_nocase(stream, len, "_sluice_") ||
+	    has_prefix_nocase(stream, len, "sqlite_"))
+		return liberr_set(e, EX_DATAERR, "stream %.*s: names starting "
+		    "with _sluice_ or sqlite_ are reserved", (int)len, stream);
+	for (i = 0; i < o->set.n; i++) {
+		const struct schema_table *t = o->set.tables[i];
+
+		if (t->namelen == len && strncasecmp(t->name, stream, len) == 0)
+			return liberr_set(e, EX_DATAERR, "stream %.*s: differs "
+			    "only in case from stream %s (SQLite names ignore "
+			    "case)", (int)len, stream, t->name);
+	}
+	if (sqlout_prepare(o, "SELECT name FROM sqlite_master WHERE name = ?1"
+	    " COLLATE NOCASE AND name <> ?1 COLLATE BINARY LIMIT 1", &st,
+	    e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		(void)liberr_set(e, EX_DATAERR, "stream %.*s: differs only in "
+		    "case from table %s (SQLite names ignore case)", (int)len,
+		    stream, (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		(void)sqlout_fail(o, rc, "sqlite_master", e);
+	(void)sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Replace mode: a table's old rows go, and with them those of its child
+ * tables, which the load may not mention at all.  Each child is attached
+ * (and so emptied) once: rows this load already wrote into it stay.
+ */
+static int
+replace_family(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct jbuf names = JBUF_INIT;
+	const char *name;
+	size_t k, n;
+	int ret = 0;
+
+	if (count_rows_deleted(o, t, "", NULL, e) == -1 ||
+	    sqlmerge_child_names(o, t, &names, &n, e) == -1)
+		ret = -1;
+	for (k = 0, name = names.p; ret == 0 && k < n;
+	    k++, name += strlen(name) + 1)
+		if (sqlout_table_for(o, name, strlen(name), e) == NULL)
+			ret = -1;
+	jbuf_free(&names);
+	return ret;
+}
+
 /*
  * The stream's table, attached on first use: an existing SQL table seeds
  * the schema with its columns; replace mode empties it.
@@ -313,15 +422,15 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 
 	if ((t = schema_set_get(&o->set, stream, len, 0, e)) != NULL)
 		return t;
-	if (memchr(stream, '\0', len) != NULL) {
-		(void)liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+	if (check_stream_name(o, stream, len, e) == -1)
 		return NULL;
-	}
 	if ((t = schema_set_get(&o->set, stream, len, 1, e)) == NULL)
 		return NULL;
 	if ((ti = calloc(1, sizeof(*ti))) == NULL)
 		abort();
 	t->user = ti;
+	ti->load_id_col = -1;
+	ti->load_id_version = ULONG_MAX;	/* not looked up yet */
 
 	if (seed_stored_schema(o, t, e) == -1)
 		return NULL;
@@ -332,17 +441,24 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 	    e) == -1)
 		goto fail;
 	(void)sqlite3_bind_text(st, 1, stream, (int)len, SQLITE_STATIC);
+	/*
+	 * The table's columns are in the schema's order when the ones it
+	 * has come first, in that order: those it lacks are appended.
+	 */
+	ti->same_order = 1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
-		ndb++;
 		if ((col = schema_table_find(t, name, n)) < 0 &&
 		    (col = schema_table_add(t, name, n, type_of_decl(
 		    (const char *)sqlite3_column_text(st, 1)), 1, e)) < 0) {
 			(void)sqlite3_finalize(st);
 			goto fail;
 		}
+		if ((size_t)col != ndb)
+			ti->same_order = 0;
+		ndb++;
 		indb[col] = 1;
 	}
 	(void)sqlite3_finalize(st);
@@ -363,7 +479,7 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 		return NULL;
 	ti->synced = t->version;
 	if (ti->exists && o->opts.mode == SQLOUT_REPLACE &&
-	    count_rows_deleted(o, t, "", NULL, e) == -1)
+	    replace_family(o, t, e) == -1)
 		return NULL;
 	return t;
 fail:
@@ -379,6 +495,8 @@ merges(const struct sqlout *o, const struct table *ti)
 	    (o->opts.mode == SQLOUT_SCD2 && !ti->scd2);
 }
 
+static int	find_keys(struct schema_table *);
+
 static void
 finalize_stmts(struct table *ti)
 {
@@ -390,56 +508,76 @@ finalize_stmts(struct table *ti)
 	sqlmerge_finalize(ti);
 }
 
+/*
+ * Statements name their parameters "?" in order, never "?N", and the
+ * INSERT lists no columns when the table's match the schema's order:
+ * SQLite resolves each "?N" and each listed column by a linear search,
+ * which made preparing them quadratic in the columns, and a load that
+ * adds a column a record cubic.
+ */
 static int
 prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
-	char num[24];
-	size_t i, k;
-	int first;
+	size_t i, k, n;
 
 	finalize_stmts(ti);
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "INSERT INTO ");
 	sqlout_ident(&o->sql, t->name, t->namelen);
-	jbuf_puts(&o->sql, " (");
-	for (i = 0; i < t->ncols; i++) {
-		if (i > 0)
-			jbuf_putc(&o->sql, ',');
-		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+	if (!ti->same_order) {
+		jbuf_puts(&o->sql, " (");
+		for (i = 0; i < t->ncols; i++) {
+			if (i > 0)
+				jbuf_putc(&o->sql, ',');
+			sqlout_ident(&o->sql, t->cols[i].name,
+			    t->cols[i].namelen);
+		}
+		jbuf_putc(&o->sql, ')');
 	}
-	jbuf_puts(&o->sql, ") VALUES (");
-	for (i = 0; i < t->ncols; i++) {
-		(void)snprintf(num, sizeof(num), "%s?%zu", i ? "," : "", i + 1);
-		jbuf_puts(&o->sql, num);
-	}
+	jbuf_puts(&o->sql, " VALUES (");
+	for (i = 0; i < t->ncols; i++)
+		jbuf_puts(&o->sql, i > 0 ? ",?" : "?");
 	jbuf_putc(&o->sql, ')');
 	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->insert, e) == -1)
 		return -1;
 	ti->stmt_ncols = t->ncols;
-	if (!merges(o, ti))
+	/* An update needs every key column; a record brings them later. */
+	if (!merges(o, ti) || t->nkeys == 0 || find_keys(t) == -1)
 		return 0;
 
-	/* The whole row is replaced, as a Singer target's upsert does. */
+	/*
+	 * The whole row is replaced, as a Singer target's upsert does: the
+	 * other columns, then the key's; update_cols maps the parameters.
+	 */
+	ti->update_cols = xalloc_realloc(ti->update_cols, t->ncols + t->nkeys,
+	    sizeof(*ti->update_cols));
 	jbuf_reset(&o->sql);
 	jbuf_puts(&o->sql, "UPDATE ");
 	sqlout_ident(&o->sql, t->name, t->namelen);
 	jbuf_puts(&o->sql, " SET ");
-	first = 1;
-	for (i = 0; i < t->ncols; i++) {
+	for (i = n = 0; i < t->ncols; i++) {
 		for (k = 0; k < t->nkeys; k++)
 			if (ti->keycols[k] == (long)i)
 				break;
 		if (k < t->nkeys && t->ncols > t->nkeys)
 			continue;
-		if (!first)
+		if (n > 0)
 			jbuf_putc(&o->sql, ',');
-		first = 0;
 		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
-		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
-		jbuf_puts(&o->sql, num);
+		jbuf_puts(&o->sql, "=?");
+		ti->update_cols[n++] = i;
 	}
-	sqlmerge_key_where(t, &o->sql);
+	jbuf_puts(&o->sql, " WHERE ");
+	for (k = 0; k < t->nkeys; k++) {
+		i = (size_t)ti->keycols[k];
+		if (k > 0)
+			jbuf_puts(&o->sql, " AND ");
+		sqlout_ident(&o->sql, t->cols[i].name, t->cols[i].namelen);
+		jbuf_puts(&o->sql, "=?");
+		ti->update_cols[n++] = i;
+	}
+	ti->update_nparams = n;
 	return sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->update, e);
 }
 
@@ -596,6 +734,48 @@ scd2_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	return 0;
 }
 
+/* Forget the folded names: the columns they were taken from are gone. */
+static void
+folded_reset(struct table *ti)
+{
+	strmap_free(&ti->folded);
+	memset(&ti->folded, 0, sizeof(ti->folded));
+	ti->nfolded = 0;
+}
+
+/*
+ * The columns not checked yet must be names SQL can hold: SQL text ends
+ * at a NUL, so U+0000 cannot be quoted whole; and SQLite's names ignore
+ * ASCII case, so "ID" next to "id" would be the same column.
+ */
+static int
+check_column_names(struct sqlout *o, struct schema_table *t,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct schema_column *c;
+	size_t j;
+	long other;
+
+	for (; ti->nfolded < t->ncols; ti->nfolded++) {
+		c = &t->cols[ti->nfolded];
+		if (memchr(c->name, '\0', c->namelen) != NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: column name "
+			    "contains U+0000", t->name);
+		jbuf_reset(&o->tmp);
+		jbuf_put(&o->tmp, c->name, c->namelen);
+		for (j = 0; j < o->tmp.len; j++)
+			if (o->tmp.p[j] >= 'A' && o->tmp.p[j] <= 'Z')
+				o->tmp.p[j] |= 0x20;	/* ASCII lower case */
+		if ((other = strmap_get(&ti->folded, o->tmp.p, o->tmp.len)) >= 0)
+			return liberr_set(e, EX_DATAERR, "stream %s: columns \"%s\" "
+			    "and \"%s\" differ only in case (SQLite names ignore "
+			    "case)", t->name, t->cols[other].name, c->name);
+		strmap_put(&ti->folded, o->tmp.p, o->tmp.len, ti->nfolded);
+	}
+	return 0;
+}
+
 /* Make the SQL table match the schema: CREATE, then ALTER for new columns. */
 static int
 sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -607,6 +787,8 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return 0;
 	if (o->opts.mode == SQLOUT_SCD2 && !ti->scd2_known && t->ncols > 0 &&
 	    sqlmerge_scd2_columns(o, t, e) == -1)
+		return -1;
+	if (check_column_names(o, t, e) == -1)
 		return -1;
 	if (!ti->exists && t->ncols > 0) {
 		int pk = declare_key(t) && !ti->scd2;
@@ -679,6 +861,41 @@ vals_reserve(struct table *ti, size_t n)
 }
 
 /*
+ * Whether the record holds a value for every key of its table: checked
+ * before the record changes anything, schema included.
+ */
+static int
+key_values(const struct schema_table *t, const struct jval *record,
+    const char *what, struct lib_err *e)
+{
+	const struct jval *v;
+	size_t k;
+
+	for (k = 0; k < t->nkeys; k++) {
+		v = jval_getn(record, t->keys[k], strlen(t->keys[k]));
+		if (v == NULL || v->type == JV_NULL)
+			return liberr_set(e, EX_DATAERR, "stream %s: %s has no "
+			    "value for key \"%s\"", t->name, what, t->keys[k]);
+	}
+	return 0;
+}
+
+/*
+ * Whether a record needs every key value: in every mode but append; and
+ * in append mode when the key comes from -k or is, or will become, the
+ * table's PRIMARY KEY.  Only key_properties on an existing table without
+ * that constraint are a Singer stream's hint, not a requirement.
+ */
+static int
+needs_key(const struct sqlout *o, const struct schema_table *t)
+{
+	const struct table *ti = t->user;
+
+	return t->nkeys > 0 && (o->opts.mode != SQLOUT_APPEND || ti->keyed ||
+	    !ti->exists || (o->opts.keys != NULL && !ti->schema_keys));
+}
+
+/*
  * A tombstone ("_sluice_deleted": true): merge deletes the row its key
  * names, with its child rows; SCD2 retires the current version; replace
  * leaves it out.  Only append mode stores it as a row.
@@ -688,27 +905,25 @@ tombstone(struct sqlout *o, struct schema_table *t, const struct jval *record,
     struct lib_err *e)
 {
 	struct table *ti = sqlout_tinfo(t);
-	const struct jval *v;
 	size_t k;
 
+	if (t->nkeys == 0)
+		return liberr_set(e, EX_USAGE, "stream %s: a tombstone needs a "
+		    "key: give -k or a SCHEMA with key_properties", t->name);
+	/* Without its key a tombstone names nothing: bad data, never a no-op. */
+	if (key_values(t, record, "tombstone", e) == -1)
+		return -1;
 	if (o->opts.mode == SQLOUT_REPLACE)
 		return 0;
 	if (sync_table(o, t, e) == -1)
 		return -1;
-	if (t->nkeys == 0)
-		return liberr_set(e, EX_USAGE, "stream %s: a tombstone needs a "
-		    "key: give -k or a SCHEMA with key_properties", t->name);
 	if (!ti->exists || find_keys(t) == -1)
 		return 0;	/* nothing stored can have that key */
 	vals_reserve(ti, t->ncols);
 	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
-	for (k = 0; k < t->nkeys; k++) {
-		v = jval_getn(record, t->keys[k], strlen(t->keys[k]));
-		if (v == NULL || v->type == JV_NULL)
-			return liberr_set(e, EX_DATAERR, "stream %s: tombstone has "
-			    "no value for key \"%s\"", t->name, t->keys[k]);
-		ti->vals[ti->keycols[k]] = v;
-	}
+	for (k = 0; k < t->nkeys; k++)
+		ti->vals[ti->keycols[k]] = jval_getn(record, t->keys[k],
+		    strlen(t->keys[k]));
 	return sqlmerge_delete(o, t, e);
 }
 
@@ -718,13 +933,37 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
     struct lib_err *e)
 {
 	struct schema_table *t;
+	const struct jval *k;
+	size_t ncols;
 
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
+	if (key_properties != NULL && key_properties->type == JV_ARRAY)
+		for (k = key_properties->child; k != NULL; k = k->next)
+			if (k->type == JV_STRING &&
+			    memchr(k->str, '\0', k->len) != NULL)
+				return liberr_set(e, EX_DATAERR, "stream %s: "
+				    "key_properties: a name contains U+0000",
+				    t->name);
 	o->changes.n = 0;
-	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1)
+	ncols = t->ncols;
+	schema_mark_take(t, &o->mark);
+	if (schema_apply_json(t, schema, key_properties, &o->changes, e) == -1 ||
+	    check_column_names(o, t, e) == -1) {
+		/* A rejected SCHEMA leaves the table's schema as it was. */
+		if (t->ncols > ncols)
+			folded_reset(sqlout_tinfo(t));
+		schema_mark_restore(t, &o->mark);
 		return -1;
-	if (o->opts.keys != NULL)
+	}
+	/*
+	 * A stream that names its key keeps it (a child table its
+	 * _sluice_id); -k is the key of the others.
+	 */
+	if (key_properties != NULL && key_properties->type == JV_ARRAY &&
+	    key_properties->child != NULL)
+		sqlout_tinfo(t)->schema_keys = 1;
+	else if (o->opts.keys != NULL)
 		schema_table_set_keys_csv(t, o->opts.keys);
 	/* A stream that names no key keeps the one its table declares. */
 	else if (t->nkeys == 0 && sqlout_tinfo(t)->exists &&
@@ -734,7 +973,8 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 }
 
 static int
-bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
+bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v,
+    enum stype type)
 {
 	long long ll;
 
@@ -748,6 +988,10 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
 	case JV_FALSE:
 		return sqlite3_bind_int(st, idx, 0);
 	case JV_NUMBER:
+		/* Exact: the number's text, which the column keeps as it is. */
+		if (type == ST_DECIMAL)
+			return sqlite3_bind_text(st, idx, v->str, (int)v->len,
+			    SQLITE_STATIC);
 		if (jval_int64(v, &ll))
 			return sqlite3_bind_int64(st, idx, ll);
 		return sqlite3_bind_double(st, idx, jval_double(v));
@@ -763,6 +1007,23 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v)
 	}
 }
 
+/* Bind the current row to the UPDATE, whose parameters update_cols maps. */
+static int
+bind_update(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	size_t j, col;
+	int rc;
+
+	for (j = 0; j < ti->update_nparams; j++) {
+		col = ti->update_cols[j];
+		if ((rc = bind_value(o, ti->update, (int)j + 1, ti->vals[col],
+		    t->cols[col].type)) != SQLITE_OK)
+			return sqlout_fail(o, rc, "bind", e);
+	}
+	return 0;
+}
+
 int
 sqlout_bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
     struct lib_err *e)
@@ -772,7 +1033,8 @@ sqlout_bind_row(struct sqlout *o, struct schema_table *t, sqlite3_stmt *st,
 
 	n = sqlite3_bind_parameter_count(st);
 	for (i = 0; i < n && (size_t)i < t->ncols; i++)
-		if ((rc = bind_value(o, st, i + 1, ti->vals[i])) != SQLITE_OK)
+		if ((rc = bind_value(o, st, i + 1, ti->vals[i],
+		    t->cols[i].type)) != SQLITE_OK)
 			return sqlout_fail(o, rc, "bind", e);
 	return 0;
 }
@@ -788,38 +1050,118 @@ sqlout_step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err
 	return 0;
 }
 
-int
-sqlout_record(struct sqlout *o, const char *stream, size_t len,
+/* Whether a later sibling of m has m's name. */
+static int
+repeated_later(const struct jval *m)
+{
+	const struct jval *n;
+
+	for (n = m->next; n != NULL; n = n->next)
+		if (n->keylen == m->keylen && memcmp(n->key, m->key,
+		    m->keylen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The members of a record that may repeat a name, in o->live, the last of
+ * each name only: a member of a known column counts if it is the one the
+ * column ends with (found through ti->vals, which is left cleared); one
+ * of a new name if no later sibling has that name.
+ */
+static size_t
+live_members(struct sqlout *o, struct schema_table *t,
+    const struct jval *record)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct jval *m;
+	size_t n = 0;
+	long col;
+
+	for (m = record->child; m != NULL; m = m->next)
+		if ((col = schema_table_find(t, m->key, m->keylen)) >= 0)
+			ti->vals[col] = m;
+	for (m = record->child; m != NULL; m = m->next) {
+		col = schema_table_find(t, m->key, m->keylen);
+		if (col >= 0 ? ti->vals[col] != m : repeated_later(m)) {
+			o->dup_members++;
+			continue;
+		}
+		if (n == o->livecap) {
+			o->livecap = o->livecap ? o->livecap * 2 : 64;
+			o->live = xalloc_realloc(o->live, o->livecap,
+			    sizeof(const struct jval *));
+		}
+		o->live[n++] = m;
+	}
+	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
+	return n;
+}
+
+/* Put a member's value in its column; -1 with e set on bad data. */
+static int
+observe_member(struct sqlout *o, struct schema_table *t, const struct jval *m,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	long col;
+
+	col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
+	    &o->changes, e);
+	if (col == -2)
+		return -1;
+	if (col >= 0) {
+		vals_reserve(ti, (size_t)col);
+		ti->vals[col] = m;
+	}
+	return 0;
+}
+
+unsigned long
+sqlout_duplicate_members(const struct sqlout *o)
+{
+	return o != NULL ? o->dup_members : 0;
+}
+
+static int
+load_record(struct sqlout *o, struct schema_table *t,
     const struct jval *record, const struct jval *version, struct lib_err *e)
 {
-	struct schema_table *t;
-	struct table *ti;
+	struct table *ti = sqlout_tinfo(t);
 	const struct jval *m;
-	size_t k;
+	size_t k, n;
 	long col;
 	int fresh;
 
-	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
-		return -1;
-	ti = sqlout_tinfo(t);
 	fresh = t->records == 0;
-	if (fresh && o->opts.keys != NULL)
+	if (fresh && o->opts.keys != NULL && !ti->schema_keys)
 		schema_table_set_keys_csv(t, o->opts.keys);
 	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
 		return tombstone(o, t, record, e);
+	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
+		return -1;
 	schema_record_begin(t);
 	o->changes.n = 0;
 	vals_reserve(ti, t->ncols + 1);
 	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
-	for (m = record->child; m != NULL; m = m->next) {
-		col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
-		    &o->changes, e);
-		if (col == -2)
-			return -1;
-		if (col < 0)
-			continue;
-		vals_reserve(ti, (size_t)col);
-		ti->vals[col] = m;
+	if (!record->dups) {
+		for (m = record->child; m != NULL; m = m->next)
+			if (observe_member(o, t, m, e) == -1)
+				return -1;
+	} else {
+		n = live_members(o, t, record);
+		for (k = 0; k < n; k++)
+			if (observe_member(o, t, o->live[k], e) == -1)
+				return -1;
+	}
+	/* The rows' load id is the load's that writes them, as in _sluice_loads. */
+	if (ti->load_id_version != t->version) {
+		ti->load_id_col = schema_table_find(t, "_sluice_load_id", 15);
+		ti->load_id_version = t->version;
+	}
+	if (ti->load_id_col >= 0) {
+		vals_reserve(ti, (size_t)ti->load_id_col);
+		ti->vals[ti->load_id_col] = &o->load_id_val;
 	}
 	if (version != NULL) {
 		col = schema_observe(t, "_sluice_version", 15, version,
@@ -845,15 +1187,20 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
 			    ti->vals[ti->keycols[k]] == NULL ||
 			    ti->vals[ti->keycols[k]]->type == JV_NULL)
-				return liberr_set(e, EX_DATAERR,
-				    "stream %s: record has no value for key \"%s\"",
-				    t->name, t->keys[k]);
+				/* It has one (checked first): a variant's. */
+				return liberr_set(e, EX_DATAERR, "stream %s: "
+				    "key \"%s\": the value's type conflicts with "
+				    "the column's (%s): a key cannot go to a "
+				    "variant column", t->name, t->keys[k],
+				    ti->keycols != NULL && ti->keycols[k] >= 0 ?
+				    schema_type_name(t->cols[ti->keycols[k]].type) :
+				    "unknown");
 	if (ti->scd2)
 		return sqlmerge_scd2_write(o, t, record, e);
 	if (merges(o, ti)) {
 		if (sqlmerge_replace_children(o, t, e) == -1)
 			return -1;
-		if (sqlout_bind_row(o, t, ti->update, e) == -1 ||
+		if (bind_update(o, t, e) == -1 ||
 		    sqlout_step(o, ti->update, "update", e) == -1)
 			return -1;
 		if (sqlite3_changes(o->db) > 0) {
@@ -866,6 +1213,76 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	ti->inserted++;
 	return 0;
+}
+
+/* Step one of the savepoint statements; SQLite's word on failure. */
+static int
+savepoint_step(struct sqlout *o, sqlite3_stmt **st, const char *sql,
+    struct lib_err *e)
+{
+	if (*st == NULL && sqlout_prepare(o, sql, st, e) == -1)
+		return -1;
+	return sqlout_step(o, *st, sql, e);
+}
+
+/*
+ * A record in its own savepoint: when it fails, the database and the
+ * table's schema are as they were before it (columns it added, rows of
+ * children a merge deleted, all of it).
+ */
+static int
+load_record_atomic(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	struct table before = *ti;
+	struct lib_err e2;
+
+	if (savepoint_step(o, &o->sp_begin, "SAVEPOINT sluice_record", e) == -1)
+		return -1;
+	schema_mark_take(t, &o->mark);
+	if (load_record(o, t, record, version, e) == 0)
+		return savepoint_step(o, &o->sp_release,
+		    "RELEASE sluice_record", e);
+	if (savepoint_step(o, &o->sp_rollback,
+	    "ROLLBACK TO sluice_record", &e2) == -1 ||
+	    savepoint_step(o, &o->sp_release, "RELEASE sluice_record",
+	    &e2) == -1) {
+		/* Not the record's fault: the load cannot go on. */
+		if (e2.code == EX_DATAERR)
+			e2.code = EX_SOFTWARE;
+		*e = e2;
+		return -1;
+	}
+	if (t->ncols > o->mark.ncols)
+		folded_reset(ti);
+	schema_mark_restore(t, &o->mark);
+	/* The statements may cover columns that are gone again. */
+	finalize_stmts(ti);
+	ti->stmt_ncols = 0;
+	ti->exists = before.exists;
+	ti->ncols_db = before.ncols_db;
+	ti->keyed = before.keyed;
+	ti->scd2_known = before.scd2_known;
+	ti->scd2 = before.scd2;
+	ti->inserted = before.inserted;
+	ti->updated = before.updated;
+	ti->deleted = before.deleted;
+	o->ddl_gen++;
+	return -1;
+}
+
+int
+sqlout_record(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct schema_table *t;
+
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+		return -1;
+	if (o->opts.atomic_records)
+		return load_record_atomic(o, t, record, version, e);
+	return load_record(o, t, record, version, e);
 }
 
 int
@@ -1027,6 +1444,10 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	}
 	for (i = 0; i < o->set.n; i++)
 		finalize_stmts(sqlout_tinfo(o->set.tables[i]));
+	(void)sqlite3_finalize(o->sp_begin);
+	(void)sqlite3_finalize(o->sp_release);
+	(void)sqlite3_finalize(o->sp_rollback);
+	o->sp_begin = o->sp_release = o->sp_rollback = NULL;
 	if (sqlout_exec(o, "COMMIT", e) == -1)
 		goto fail;
 	o->in_txn = 0;
@@ -1050,11 +1471,18 @@ sqlout_close(struct sqlout *o)
 		if (ti == NULL)
 			continue;
 		finalize_stmts(ti);
+		strmap_free(&ti->folded);
+		free(ti->update_cols);
 		free(ti->keycols);
 		free(ti->vals);
 		free(ti->children);
 		free(ti);
 	}
+	(void)sqlite3_finalize(o->sp_begin);
+	(void)sqlite3_finalize(o->sp_release);
+	(void)sqlite3_finalize(o->sp_rollback);
+	schema_mark_free(&o->mark);
+	free(o->live);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
 	if (o->db != NULL)

@@ -16,10 +16,17 @@ enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2 };
 
 struct sqlout_opts {
 	enum sqlout_mode mode;
-	const char	*keys;		/* -k: comma-separated, overrides SCHEMA keys */
+	const char	*keys;		/* -k: comma-separated; the key of the
+					   streams whose SCHEMA names none */
 	const char	*load_id;
 	int		 busy_timeout_ms;
 	int		 scd2_retire_absent;	/* a full snapshot: absent keys end */
+	/*
+	 * A rejected record is skipped and the load goes on (--on-error
+	 * skip or quarantine): each record runs in a SAVEPOINT so that one
+	 * that fails leaves no trace.  Off, a failure ends the load anyway.
+	 */
+	int		 atomic_records;
 	struct schema_opts infer;	/* for records that come without a schema */
 };
 
@@ -35,9 +42,9 @@ int	sqlout_open(struct sqlout **out, const char *path,
 
 /*
  * Apply a SCHEMA message to the stream's table (create or add columns).
- * A table created with a key from -k, or in merge mode, gets it as its
- * PRIMARY KEY (NOT NULL); key_properties alone in append mode do not make
- * a constraint, so that a Singer stream can be appended to.
+ * A table created with all its key columns known gets the key as its
+ * PRIMARY KEY (NOT NULL).  A stream named _sluice_* or sqlite_* (any
+ * case), or differing only in case from another table, is EX_DATAERR.
  */
 int	sqlout_schema(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *schema, const struct jval *key_properties,
@@ -46,8 +53,9 @@ int	sqlout_schema(struct sqlout *, const char *stream, size_t len,
 /*
  * Load one record into the stream's table.  version, when not NULL, is a
  * Singer RECORD's version, stored in _sluice_version.  EX_DATAERR errors
- * concern this record alone (a type conflict under conflict_fail, a merge
- * key without a value): the caller may skip it and go on.
+ * concern this record alone (a type conflict under conflict_fail, a key
+ * without a value, a constraint): the caller may skip it and go on, and
+ * with opts.atomic_records the record has then changed nothing.
  */
 int	sqlout_record(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *record, const struct jval *version,
@@ -62,6 +70,11 @@ int	sqlout_state(struct sqlout *, const struct jval *value, struct lib_err *);
 
 /* Record the load and commit.  A summary of what was written goes to b. */
 int	sqlout_commit(struct sqlout *, struct jbuf *summary, struct lib_err *);
+/*
+ * Members left out because a later member of the same record had the same
+ * name (the last one wins, sluice(5)).
+ */
+unsigned long sqlout_duplicate_members(const struct sqlout *);
 /* Roll back (if a transaction is open) and close.  NULL is a no-op. */
 void	sqlout_close(struct sqlout *);
 

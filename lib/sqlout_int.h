@@ -13,16 +13,26 @@
 #include "liberr.h"
 #include "schema.h"
 #include "sqlout.h"
+#include "strmap.h"
 
 /* What sqlite-load knows of one table during a load. */
 struct table {
 	size_t		 ncols_db;	/* columns that exist in SQLite */
 	int		 exists;
 	int		 keyed;		/* the merge key's unique index exists */
+	int		 schema_keys;	/* a SCHEMA's key_properties name the key */
+	/* Column names folded to ASCII lower case, as SQLite compares them. */
+	struct strmap	 folded;
+	size_t		 nfolded;	/* the columns folded so far */
 	unsigned long	 synced;	/* schema version the SQL matches */
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*update;
 	size_t		 stmt_ncols;	/* columns the statements cover */
+	size_t		*update_cols;	/* the column of each UPDATE parameter */
+	size_t		 update_nparams;
+	int		 same_order;	/* SQL columns in the schema's order */
+	long		 load_id_col;	/* _sluice_load_id's column, or -1 */
+	unsigned long	 load_id_version; /* the schema version it was found in */
 	long		*keycols;	/* column index of each key */
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;
@@ -56,6 +66,14 @@ struct sqlout {
 	struct jbuf		 tmp;
 	long long		 state_rowid;	/* this load's state row, or 0 */
 	unsigned long		 ddl_gen;	/* bumped by every CREATE TABLE */
+	/* opts.atomic_records: a savepoint a record, and what to restore. */
+	sqlite3_stmt		*sp_begin, *sp_release, *sp_rollback;
+	struct schema_mark	 mark;
+	/* Objects that repeat a member: the last of each is the value. */
+	const struct jval	**live;		/* the members that count */
+	size_t			 livecap;
+	unsigned long		 dup_members;	/* earlier ones left out */
+	struct jval		 load_id_val;	/* opts.load_id, for _sluice_load_id */
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);
@@ -79,6 +97,12 @@ struct schema_table *sqlout_table_for(struct sqlout *, const char *stream,
 	    size_t len, struct lib_err *);
 
 /* sqlmerge.c */
+/*
+ * The child tables of t in the database (T__... with _sluice_root_id), as
+ * n NUL-terminated names one after the other in names.
+ */
+int	sqlmerge_child_names(struct sqlout *, const struct schema_table *,
+	    struct jbuf *names, size_t *n, struct lib_err *);
 /* " WHERE k1=?i AND k2=?j" for the key columns, appended to b. */
 void	sqlmerge_key_where(const struct schema_table *, struct jbuf *b);
 /* Merge: a root row about to be replaced loses its stored child rows. */

@@ -947,10 +947,10 @@ PY
 	# The same rows as from jq's records (no number in this file is past 2^53).
 	bash -c 'set -o pipefail
 	    pgfetch issues.json | jsonl-normalize -t issues -k id --load-id L |
-	    schema-infer -q | sqlite-load -q a.db' 2>/dev/null || fail "pgfetch pipeline"
+	    schema-infer -q | sqlite-load -q --load-id L a.db' 2>/dev/null || fail "pgfetch pipeline"
 	bash -c 'set -o pipefail
 	    jq -c ".[]" issues.json | jsonl-normalize -t issues -k id --load-id L |
-	    schema-infer -q | sqlite-load -q b.db' 2>/dev/null || fail "jq pipeline"
+	    schema-infer -q | sqlite-load -q --load-id L b.db' 2>/dev/null || fail "jq pipeline"
 	local t
 	for t in issues issues__assignees issues__labels; do
 		assert_equal "$(sql a.db "SELECT * FROM $t ORDER BY _sluice_id")" \

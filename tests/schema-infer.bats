@@ -143,8 +143,8 @@ check_infer() {
 	    '{"a":9223372036854775807}' '{"a":-9223372036854775808}'
 }
 
-@test "infer: integer beyond int64 -> number" {
-	check_infer '{"a":{"type":["number"]}}' '{"a":9223372036854775808}'
+@test "infer: integer beyond int64 -> exact decimal" {
+	check_infer '{"a":{"type":["number"],"format":"decimal"}}' '{"a":9223372036854775808}'
 }
 
 @test "infer: fractions and exponents -> number" {

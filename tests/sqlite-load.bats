@@ -162,13 +162,13 @@ setup() {
 	    "$(printf '%s\n' 'text|1|{"k":[1,2]}' 'text|1|[]')"
 }
 
-@test "64-bit integers are exact; beyond int64 is REAL" {
+@test "64-bit integers are exact; beyond int64 is exact decimal text" {
 	run -0 --separate-stderr sqlite-load -q -t n db "$D/numbers.jsonl"
 	assert_equal "$(sql db 'SELECT id, typeof(id), neg, typeof(neg), max, typeof(max) FROM n')" \
 	    "9007199254740993|integer|-9223372036854775808|integer|9223372036854775807|integer"
 	assert_equal "$(sql db 'SELECT id = 9007199254740993, id - 9007199254740992 FROM n')" "1|1"
-	assert_equal "$(sql db 'SELECT typeof(x), x = 0.1, typeof(huge) FROM n')" "real|1|real"
-	assert_equal "$(coltype db n huge)" REAL
+	assert_equal "$(sql db 'SELECT typeof(x), x = 0.1, typeof(huge), huge FROM n')" "real|1|text|9223372036854775808"
+	assert_equal "$(coltype db n huge)" "DECIMAL TEXT"
 }
 
 @test "the loaded id round-trips to JSON exactly" {
