@@ -3,7 +3,6 @@
  * in one transaction, with the load's state and bookkeeping.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,26 +90,6 @@ state_get(const char *db, const char *path, int quiet)
 	return rc;
 }
 
-/*
- * A standard descriptor that is closed is filled with /dev/null before
- * anything opens a file, so that neither the database nor SQLite's own
- * /dev/null lands on it (a reader of fd 0 would then read the database,
- * or an empty input).  Returns the closed ones as bits 1 << fd.
- */
-static int
-fill_closed_fds(void)
-{
-	int fd, closed = 0;
-
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
-			closed |= 1 << fd;
-			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
-				_exit(EX_OSERR);
-		}
-	return closed;
-}
-
 /* Whether the input list reads the standard input. */
 static int
 reads_stdin(char **files, int n)
@@ -122,56 +101,6 @@ reads_stdin(char **files, int n)
 	for (i = 0; i < n; i++)
 		if (strcmp(files[i], "-") == 0)
 			return 1;
-	return 0;
-}
-
-/*
- * The side files are opened before the load starts, so that one that
- * cannot be created stops it before any work: the quarantine (kept open
- * for the rejected lines) and --stats (written now, again at the end).
- */
-static int
-side_files_open(struct cli *c)
-{
-	struct lib_err e;
-
-	if (c->onerr.mode == ONERROR_QUARANTINE && c->onerr.fp == NULL &&
-	    (c->onerr.fp = fopen(c->onerr.path, "a")) == NULL) {
-		cli_error(c, EX_CANTCREAT, "%s: %s", c->onerr.path,
-		    strerror(errno));
-		return -1;
-	}
-	if (c->stats_path != NULL &&
-	    stats_write(&c->stats, c->stats_path, NULL, &e) == -1) {
-		cli_error(c, e.code, "%s", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Before the commit, the rejected lines are on disk and the summary can
- * be written: a line the quarantine lost, or a summary that cannot be
- * kept, fails the load instead of committing without them.
- */
-static int
-side_files_sync(struct cli *c, const char *stats_extra)
-{
-	struct lib_err e;
-	FILE *fp = c->onerr.fp;
-
-	if (fp != NULL && (fflush(fp) != 0 || ferror(fp) ||
-	    (fsync(fileno(fp)) == -1 && errno != EINVAL))) {
-		cli_error(c, EX_IOERR, "%s: %s", c->onerr.path,
-		    strerror(errno != 0 ? errno : EIO));
-		return -1;
-	}
-	if (c->stats_path != NULL &&
-	    stats_write(&c->stats, c->stats_path, stats_extra, &e) == -1) {
-		cli_error(c, e.code == EX_CANTCREAT ? EX_IOERR : e.code, "%s",
-		    e.msg);
-		return -1;
-	}
 	return 0;
 }
 
@@ -202,12 +131,12 @@ main(int argc, char *argv[])
 	long long ms;
 	int ch, rc, closed;
 
-	closed = fill_closed_fds();
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_APPEND;
 	opts.busy_timeout_ms = 5000;
 	opts.infer.detect = 1;
 	cli_init(&c, "sqlite-load");
+	closed = cli_closed_std_fds();
 	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:m:", longopts,
 	    NULL)) != -1) {
 		if ((rc = cli_option(&c, ch, optarg)) == 1)
@@ -281,12 +210,11 @@ main(int argc, char *argv[])
 
 	if ((closed & 1) && reads_stdin(argv + optind, argc - optind)) {
 		/* Not an empty input: nothing to load is not a load. */
-		cli_error(&c, EX_IOERR, "stdin: %s", strerror(EBADF));
+		cli_error(&c, EX_IOERR, "stdin: read error: %s", strerror(EBADF));
 		goto out;
 	}
 	cli_catch_signals();
-	if (cli_start(&c, argv + optind, argc - optind) == -1 ||
-	    side_files_open(&c) == -1)
+	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
 	if (sqlout_open(&out, db, &opts, &e) == -1) {
 		cli_error(&c, e.code, "%s", e.msg);
@@ -336,7 +264,8 @@ main(int argc, char *argv[])
 		(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
 		    sqlout_duplicate_members(out));
 		errno = 0;
-		if (side_files_sync(&c, extra) == -1)
+		/* Side files before the commit: one that fails stops it. */
+		if (cli_close_side_files(&c, extra) == -1)
 			cli_error(&c, 0, "%s: load rolled back", db);
 		else if (sqlout_commit(out, &summary, &e) == -1)
 			cli_error(&c, e.code, "%s: %s", db, e.msg);

@@ -106,6 +106,8 @@ close_stdout(void)
  * would be read from the database.  Hold each closed one with /dev/null
  * opened the wrong way round, so that using it fails with EBADF.
  */
+static int held_std_fds;	/* bit 1 << fd for each held descriptor */
+
 static void
 hold_closed_std_fds(void)
 {
@@ -117,7 +119,15 @@ hold_closed_std_fds(void)
 		held = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
 		if (held != -1 && held != fd)
 			(void)close(held);
+		else if (held == fd)
+			held_std_fds |= 1 << fd;
 	}
+}
+
+int
+cli_closed_std_fds(void)
+{
+	return held_std_fds;
 }
 
 void
@@ -435,30 +445,37 @@ cli_write(struct cli *c, const void *p, size_t n)
 	return 0;
 }
 
-/* Make the quarantine durable and write --stats; failures set c->status. */
-static void
-close_side_files(struct cli *c, const char *stats_extra)
+int
+cli_close_side_files(struct cli *c, const char *stats_extra)
 {
 	struct lib_err e;
 	char extra[512];
+	int rc = 0;
 
-	if (onerror_close(&c->onerr, &e) == -1)
+	if (c->side_closed)
+		return 0;
+	c->side_closed = 1;
+	if (onerror_close(&c->onerr, &e) == -1) {
 		cli_error(c, e.code, "%s", e.msg);
-	else if (c->onerr.rejected > 0 && !c->quiet)
+		rc = -1;
+	} else if (c->onerr.rejected > 0 && !c->quiet)
 		cli_error(c, 0, "%lu bad line%s %s%s", c->onerr.rejected,
 		    c->onerr.rejected == 1 ? "" : "s",
 		    c->onerr.mode == ONERROR_SKIP ? "skipped" : "quarantined in ",
 		    c->onerr.mode == ONERROR_SKIP ? "" : c->onerr.path);
 	if (c->stats_file.fp == NULL)
-		return;
+		return rc;
 	(void)snprintf(extra, sizeof(extra),
 	    "\"skipped\":%lu,\"quarantined\":%lu%s%s",
 	    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
 	    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0,
 	    stats_extra != NULL && *stats_extra ? "," : "",
 	    stats_extra != NULL ? stats_extra : "");
-	if (stats_write(&c->stats, &c->stats_file, extra, &e) == -1)
+	if (stats_write(&c->stats, &c->stats_file, extra, &e) == -1) {
 		cli_error(c, e.code, "%s", e.msg);
+		rc = -1;
+	}
+	return rc;
 }
 
 int
@@ -468,7 +485,7 @@ cli_finish(struct cli *c, const char *stats_extra)
 	c->lines = NULL;
 	stats_progress_done(&c->stats);
 	/* Before the end of the stream: their failure must still abort it. */
-	close_side_files(c, stats_extra);
+	(void)cli_close_side_files(c, stats_extra);
 	/*
 	 * Every failure ends the stream with an abort, so that the loader
 	 * rolls back; not a usage error (nothing was started, so nothing is

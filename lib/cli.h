@@ -69,6 +69,7 @@ struct cli {
 	int		 status;	/* exit status once something failed */
 	int		 filter;	/* writes a stream: end it with an abort on failure */
 	int		 aborted;	/* an upstream abort was passed on */
+	int		 side_closed;	/* cli_close_side_files has run */
 	int		 out_failed;	/* a write to stdout failed: write no more */
 	char		 last_error[512];
 
@@ -143,6 +144,20 @@ void	cli_upstream_failed(struct cli *, const struct cli_line *);
  */
 int	cli_write(struct cli *, const void *, size_t);
 int	cli_flush(struct cli *);
+
+/*
+ * Make the quarantine durable and write --stats (extra as in
+ * stats_write), once: a loader calls it before its commit, so that a side
+ * file that cannot be kept stops the load; cli_finish calls it otherwise.
+ * -1 after a message and c->status set.
+ */
+int	cli_close_side_files(struct cli *, const char *stats_extra);
+
+/*
+ * The standard descriptors that were closed when cli_init ran, as bits
+ * 1 << fd; each is held open the wrong way round, so using it fails.
+ */
+int	cli_closed_std_fds(void);
 
 /*
  * The end: make the quarantine durable and write --stats (extra as in

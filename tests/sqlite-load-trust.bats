@@ -408,7 +408,7 @@ IN
 	local i
 	for i in 1 2 3 4 5 6 7 8; do
 		run -74 --separate-stderr sh -c 'exec sqlite-load -t t db <&-'
-		assert_stderr_partial "stdin: Bad file descriptor"
+		assert_stderr_partial "stdin: read error: Bad file descriptor"
 	done
 	[[ ! -e db ]] || fail "a database was created"
 	seed db2
@@ -483,19 +483,19 @@ IN
 # ---------------------------------------------------------------------------
 # D8: side files that cannot be written fail the load before the commit.
 
-@test "D8: a quarantine that loses the rejected line fails the load (74), nothing committed" {
+@test "D8: a quarantine that loses the rejected line fails the load (75: a full disk), nothing committed" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
 	seed db
-	run -74 --separate-stderr sqlite-load --on-error quarantine=/dev/full -t t db <<<$'{"id":5}\nnot json\n{"id":6}'
+	run -75 --separate-stderr sqlite-load --on-error quarantine=/dev/full -t t db <<<$'{"id":5}\nnot json\n{"id":6}'
 	assert_stderr_partial "/dev/full: No space left on device"
 	assert_stderr_partial "load rolled back"
 	unchanged db
 }
 
-@test "D8: --stats to a full device fails the load before the commit" {
+@test "D8: --stats to a full device fails the load before the commit (75: a full disk)" {
 	[[ -w /dev/full ]] || skip "no /dev/full"
 	seed db
-	run -74 --separate-stderr sqlite-load --stats /dev/full -t t db <<<'{"id":5}'
+	run -75 --separate-stderr sqlite-load --stats /dev/full -t t db <<<'{"id":5}'
 	assert_stderr_partial "/dev/full"
 	unchanged db
 }
