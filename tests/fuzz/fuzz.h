@@ -16,7 +16,7 @@
 
 #define FUZZ_CHECK(cond, what) do {					\
 	if (!(cond)) {							\
-		fprintf(stderr, "invariant broken: %s (%s:%d)\n",	\
+		(void)fprintf(stderr, "invariant broken: %s (%s:%d)\n", \
 		    (what), __FILE__, __LINE__);			\
 		abort();						\
 	}								\

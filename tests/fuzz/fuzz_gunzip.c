@@ -5,6 +5,7 @@
  * so) comes back byte for byte.
  */
 #include <string.h>
+#define ZLIB_CONST
 #include <zlib.h>
 
 #include "exitcodes.h"
@@ -49,7 +50,7 @@ gzip_member(const unsigned char *data, size_t size, struct jbuf *z)
 	memset(&s, 0, sizeof(s));
 	FUZZ_CHECK(deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15,
 	    8, Z_DEFAULT_STRATEGY) == Z_OK, "deflate initialised");
-	s.next_in = (unsigned char *)(uintptr_t)data;
+	s.next_in = data;
 	s.avail_in = (uInt)size;
 	do {
 		s.next_out = buf;
@@ -58,7 +59,7 @@ gzip_member(const unsigned char *data, size_t size, struct jbuf *z)
 		FUZZ_CHECK(rc == Z_OK || rc == Z_STREAM_END, "deflate");
 		jbuf_put(z, buf, sizeof(buf) - s.avail_out);
 	} while (rc != Z_STREAM_END);
-	deflateEnd(&s);
+	(void)deflateEnd(&s);
 }
 
 int
