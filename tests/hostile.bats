@@ -45,6 +45,7 @@ CONFIGS=(
 	"jsonl-normalize"
 	"dedup-merge"
 	"pgfetch"
+	"pgfetch-json"
 	"sqlite-load append"
 	"sqlite-load append -k"
 	"sqlite-load merge -k"
@@ -67,6 +68,10 @@ run_config() {
 	jsonl-normalize) timeout 120 jsonl-normalize -t t < "$2" ;;
 	dedup-merge)	 timeout 120 dedup-merge -k id < "$2" ;;
 	pgfetch)	 timeout 120 pgfetch --format jsonl "$2" ;;
+	pgfetch-json)
+		# The lines as one JSON document: an array of them.
+		{ printf '['; paste -sd, "$2"; printf ']'; } > doc.json
+		timeout 120 pgfetch --format json doc.json ;;
 	sqlite-load)
 		rm -f db
 		[[ -n $new ]] || cp "$BATS_FILE_TMPDIR/base-${mode/append/merge}.db" db
@@ -111,12 +116,12 @@ check_rule() {
 			check_rule "$c" "$cfg" "$s"
 		done
 	done
-	(( n > 400 )) || fail "only $n runs"
+	(( n > 450 )) || fail "only $n runs"
 	(( ${#bad[@]} == 0 )) || fail "$(printf '%s\n' "${#bad[@]} failures:" "${bad[@]}")"
 }
 
-@test "hostile: the pairs of known-failures (D1, D6, D9, S4) keep the rule" {
-	skip "D1, D6, D9, S4: fixed on branch loader"
+@test "hostile: the pairs of known-failures (D1, D5, D6, D9, S4) keep the rule" {
+	skip "D1, D6, D9, S4: fixed on branch loader; D5: on branch readers"
 	local c prog item cfg s bad=()
 	while read -r c prog item; do
 		[[ -z $c || $c == \#* ]] && continue
@@ -130,12 +135,14 @@ check_rule() {
 	(( ${#bad[@]} == 0 )) || fail "$(printf '%s\n' "${bad[@]}")"
 }
 
-# every_config STATUS CASE...: each case gives STATUS in every configuration.
+# every_config STATUS CASE...: each case gives STATUS in every configuration
+# (but the pairs of known-failures, checked by their own skipped tests).
 every_config() {
 	local want=$1 c cfg s bad=()
 	shift
 	for c in "$@"; do
 		for cfg in "${CONFIGS[@]}"; do
+			known "$c" "${cfg%% *}" && continue
 			s=0
 			run_config "$cfg" "$H/$c.jsonl" || s=$?
 			(( s == want )) || bad+=("$c [$cfg]: exit $s: $(head -c 200 err)")
@@ -147,6 +154,15 @@ every_config() {
 @test "hostile: raw bytes that are not UTF-8, a raw tab, nesting 100,000 deep: 65 everywhere" {
 	every_config 65 utf8_overlong utf8_cesu utf8_above_10ffff utf8_raw_tab \
 	    sur_lone_low nesting_100000
+}
+
+@test "hostile: pgfetch's JSON-document reader refuses what is not UTF-8, as its JSON Lines reader does" {
+	skip "D5: fixed on branch readers"
+	local c
+	for c in utf8_overlong utf8_cesu utf8_above_10ffff sur_lone_low sur_lone_high; do
+		{ printf '['; paste -sd, "$H/$c.jsonl"; printf ']'; } > doc.json
+		run -65 --separate-stderr pgfetch --format json doc.json
+	done
 }
 
 @test "hostile: a half string after the value ({\"id\":1}\") is bad data, not a record" {
