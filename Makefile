@@ -25,7 +25,7 @@ LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lm -pthread
 # Debian packages the build, the tests and the demo need.
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
        libcsv-dev libsqlite3-dev libssl-dev zlib1g-dev sqlite3 jq bats bats-assert \
-       bats-support python3 mandoc time
+       bats-support python3 mandoc time openssl clang libclang-rt-14-dev
 BENCH_DEPS = sqlite-utils miller curl
 
 PROGS = dedup-merge jsonl-normalize pgfetch schema-infer sqlite-load
@@ -41,7 +41,7 @@ BATS_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
 
 .PHONY: all deps bench-deps check check-asan test unit demo bench lint \
-        install uninstall clean
+        install uninstall clean fuzz fuzz-build
 
 all: $(BINS)
 
@@ -84,16 +84,65 @@ unit: $(UNITS)
 test: all unit
 	$(BATS_ENV) bats tests/
 
-# Lint, the whole suite, then the whole suite again under ASan and UBSan.
+# Lint, the whole suite, the fuzz targets for a short while, then the whole
+# suite again under ASan and UBSan.
 check: deps
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) --no-print-directory check-asan
 
 check-asan:
 	$(MAKE) --no-print-directory clean-bin
 	$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(SAN)" HARDEN= test
 	$(MAKE) --no-print-directory clean-bin
+
+# libFuzzer targets (tests/fuzz/): lib/ built again by clang with the
+# fuzzer's coverage and ASan+UBSan into $(FUZZ_BUILD).  `make fuzz` first
+# replays the seed corpus kept in the tree (tests/fuzz/corpus/NAME, which
+# holds the regression inputs too), then runs each target for FUZZ_SECONDS;
+# new inputs go to $(FUZZ_BUILD)/corpus/NAME, a crash to
+# $(FUZZ_BUILD)/crash-NAME-*.  FUZZ_KNOWN turns off the checks that fail
+# because of a defect of issue 9 still open (see tests/fuzz/fuzz.h).
+FUZZ_BUILD   = build-fuzz
+FUZZ_CC      = clang
+FUZZ_SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 300
+CHECK_FUZZ_SECONDS = 20
+FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message
+FUZZ_KNOWN   = -DFUZZ_KNOWN_D5 -DFUZZ_KNOWN_D14 -DFUZZ_KNOWN_D19
+FUZZ_OBJ     = $(LIBSRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+FUZZ_BINS    = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(LIBHDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libsluice.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_OBJ)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_BUILD)/libsluice.a $(LIBHDR)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_KNOWN) -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
+	    $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libsluice.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	        2>$(FUZZ_BUILD)/fuzz_$$t.log || \
+	        { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	    grep -E '^(stat::number_of_executed_units|Done)' $(FUZZ_BUILD)/fuzz_$$t.log || true; \
+	done
 
 clean-bin:
 	rm -f $(BINS)
@@ -129,4 +178,4 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/sluice.5 $(DESTDIR)$(MANDIR)/man7/sluice.7
 
 clean:
-	rm -rf build build-asan bin demo.db demo.db-wal demo.db-shm
+	rm -rf build build-asan $(FUZZ_BUILD) bin demo.db demo.db-wal demo.db-shm

@@ -16,8 +16,8 @@ data or the DAG is fixed.  max_active_runs=1 keeps a single writer on the
 database.
 
 Set SLUICE_HOME to the sluice checkout and SLUICE_DATA to the directory
-that holds the database.  This file is an example: the tests only check
-that it compiles.
+that holds the database.  This file is an example: tests/examples.bats
+renders each task's bash_command and runs them in order.
 """
 
 from __future__ import annotations

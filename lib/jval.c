@@ -683,9 +683,13 @@ jval_parse(struct jval_parser *p, const char *buf, size_t len, int keep_depth,
 	p->buflen = len;
 
 	st = yajl_parse(p->yajl, (const unsigned char *)buf, len);
-	/* A space ends a bare top-level number without starting a value. */
+	/*
+	 * A newline ends a bare top-level number without starting a value,
+	 * and is an error inside a string or literal the lexer still holds
+	 * half of ('{"a":1}"' is not one document).
+	 */
 	if (st == yajl_status_ok)
-		st = yajl_parse(p->yajl, (const unsigned char *)" ", 1);
+		st = yajl_parse(p->yajl, (const unsigned char *)"\n", 1);
 	if (st == yajl_status_ok && p->done && !p->extra)
 		return p->root;
 

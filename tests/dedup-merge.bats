@@ -545,11 +545,13 @@ gen_dups() {
 	dedup-merge -k id --memory 1M --tmpdir spill big.jsonl big.jsonl big.jsonl big.jsonl >out 2>err 3>&- &
 	local pid=$!
 	# Wait until it has spilled: its descriptors point at deleted files.
-	local i
+	local i spilled=0
 	for (( i = 0; i < 200; i++ )); do
-		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'sluice-dedup.*deleted' && break
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'sluice-dedup.*deleted' &&
+		    { spilled=1; break; }
 		sleep 0.05
 	done
+	(( spilled )) || fail "dedup-merge never spilled: the test tests nothing"
 	kill -TERM "$pid"
 	wait_pid_bounded "$pid" 30
 	assert_equal "$WAIT_STATUS" 143

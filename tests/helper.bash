@@ -50,6 +50,14 @@ user_tables() {
 	    AND name NOT LIKE '\\_sluice\\_%' ESCAPE '\\' ORDER BY name"
 }
 
+# assert_no_user_tables DB: DB holds no user table, and reading it worked
+# (a read that fails is a failure, not an empty list).
+assert_no_user_tables() {
+	local t
+	t=$(user_tables "$1") || fail "cannot read $1"
+	[[ -z $t ]] || fail "user tables in $1: $t"
+}
+
 # coltype DB TABLE COLUMN: the declared SQL type of a column ("" if none).
 coltype() {
 	sqlite3 -batch "$1" "SELECT type FROM pragma_table_info('$2')

@@ -46,7 +46,7 @@ seq_records() {
 	seq_records 1 20000 > a.jsonl
 	run -66 --separate-stderr sqlite-load -t t db a.jsonl missing.jsonl
 	assert_stderr_regex '^sqlite-load: missing\.jsonl: No such file or directory'
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 @test "a line longer than --max-line-bytes in the middle of a big input" {

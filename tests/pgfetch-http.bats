@@ -523,7 +523,10 @@ no_secrets() {
 	assert_equal "$(requests /page)" 2
 	# The body's newline does not become trailing white space.
 	assert_equal "$(jq -r .error <<<"$output" | grep -c '[[:space:]]$')" 0
-	timeout 60 pgfetch "$MOCK/notfound" 2> err > /dev/null || true
+	local s=0
+	timeout 60 pgfetch "$MOCK/notfound" 2> err > /dev/null || s=$?
+	assert_equal "$s" 69
+	[[ -s err ]] || fail "no message for a 404"
 	assert_equal "$(grep -c '[[:space:]]$' err)" 0
 }
 
@@ -587,8 +590,12 @@ no_secrets() {
 	while read -r args; do
 		mock_get /reset-state >/dev/null
 		# shellcheck disable=SC2086
+		local s=0
 		eval "timeout 60 pgfetch -v --backoff-base 0.05 --retries 1 $args" \
-		    < /dev/null > out 2> err || true
+		    < /dev/null > out 2> err || s=$?
+		# Any refusal, but not a crash, a sanitizer's report or a hang.
+		(( s != 70 && s != 86 && s != 87 && s != 124 && s < 128 )) ||
+		    fail "exit $s for: $args"
 		[[ -s err ]] || fail "no -v output for: $args"
 		cat err >> all-err
 		no_secrets err

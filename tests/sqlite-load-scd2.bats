@@ -458,12 +458,12 @@ nested() {
 	run -64 --separate-stderr sqlite-load -t t -m scd2 db b1.jsonl
 	assert_output ""
 	assert_stderr_partial "scd2 needs a key"
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 	# A Singer stream whose SCHEMA has no key_properties: the same.
 	printf '%s\n' '{"type":"SCHEMA","stream":"s","schema":{"type":"object","properties":{"a":{"type":"integer"}}},"key_properties":[]}' \
 	    '{"type":"RECORD","stream":"s","record":{"a":1}}' > in.singer
 	run -64 --separate-stderr sqlite-load -m scd2 db in.singer
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 @test "scd2 into a table whose PRIMARY KEY is the key (merge mode's) exits 65, loads nothing" {

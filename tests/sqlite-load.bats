@@ -71,7 +71,7 @@ setup() {
 	    '{"type":"RECORD","stream":"s","record":{"a":1}}' > in.singer
 	run -64 --separate-stderr sqlite-load db -m merge in.singer
 	assert_output ""
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 @test "a database that cannot be created exits 73" {
@@ -554,8 +554,8 @@ setup() {
 
 @test "a malformed line in a new database leaves no user table" {
 	run -65 --separate-stderr sqlite-load -t t db <"$D/bad-middle.jsonl"
-	assert_equal "$(user_tables db 2>/dev/null)" ""
-	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = '_sluice_loads'" 2>/dev/null || echo 0)" 0
+	assert_no_user_tables db
+	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = '_sluice_loads'")" 0
 }
 
 @test "a malformed line in a named file reports FILE:LINE" {
@@ -617,7 +617,7 @@ setup() {
 	awk 'BEGIN { printf "{\"id\":1}\n{\"id\":2,\"s\":\""; for (i = 0; i < 3000; i++) printf "y"; printf "\"}\n" }' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t --max-line-bytes 1K db <in.jsonl
 	assert_stderr_regex '^sqlite-load: stdin:2: line longer than 1024 bytes'
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 @test "non-object lines exit 65" {
@@ -634,7 +634,7 @@ setup() {
 	printf '%s\n' '{"type":"RECORD","stream":"s","record":[1]}' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t db in.jsonl
 	assert_stderr_regex '^sqlite-load: in.jsonl:1: RECORD message: "record" is not an object'
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 # ---------------------------------------------------------------------------
@@ -643,7 +643,7 @@ setup() {
 @test "empty input: exit 0, nothing on stdout, no user table" {
 	run -0 --separate-stderr sqlite-load -t t db </dev/null
 	assert_output ""
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 }
 
 @test "CRLF input and CRLF blank lines" {
@@ -682,7 +682,7 @@ setup() {
 	printf '%s\n' '{"id":1,"a":"x"}' '{"id":null,"a":"y"}' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t -k id db in.jsonl
 	assert_stderr_regex '^sqlite-load: in.jsonl:2: stream t: record has no value for key "id"'
-	assert_equal "$(user_tables db 2>/dev/null)" ""
+	assert_no_user_tables db
 	run -0 --separate-stderr sqlite-load -q -t t -k id --on-error skip db in.jsonl
 	assert_equal "$(sql db 'SELECT id, a FROM t')" "1|x"
 }

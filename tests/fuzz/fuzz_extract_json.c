@@ -1,0 +1,3 @@
+/* The JSON-document streamer. */
+#define FUZZ_FORMAT	EXTRACT_JSON
+#include "extract_target.h"
