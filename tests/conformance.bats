@@ -15,27 +15,21 @@
 # wrapped on one line: a y_ document's newlines are whitespace and become
 # spaces, an n_ or i_ document with one is left out (counted below).
 # The documents themselves also go through pgfetch's JSON-document reader.
-#
-# tests/data/conformance/known-failures lists the cases that fail today
-# because of a defect of issue 9 that another branch fixes; the loops
-# leave them out and the last test, skipped until the merge, checks them.
 
 bats_require_minimum_version 1.5.0
 load helper
 
 SUITE="$DATA/conformance/JSONTestSuite/test_parsing"
 SPECTRUM="$DATA/conformance/csv-spectrum"
-KNOWN="$DATA/conformance/known-failures"
 READERS="schema-infer jsonl-normalize dedup-merge sqlite-load pgfetch"
 
 setup_file() {
 	local w="$BATS_FILE_TMPDIR/wrapped"
 
 	mkdir -p "$w"
-	python3 - "$SUITE" "$w" "$KNOWN" <<'EOF'
+	python3 - "$SUITE" "$w" <<'EOF'
 import os, sys
-suite, out, known = sys.argv[1:4]
-skip = {l.split()[0] for l in open(known) if l.strip() and not l.startswith('#')}
+suite, out = sys.argv[1:3]
 left_out, n = [], 0
 with open(os.path.join(out, 'all-y.jsonl'), 'wb') as y:
     for name in sorted(os.listdir(suite)):
@@ -54,9 +48,6 @@ with open(os.path.join(out, 'all-y.jsonl'), 'wb') as y:
             y.write(line)
         with open(os.path.join(out, base + '.jsonl'), 'wb') as f:
             f.write(line)
-        if base in skip:
-            os.rename(os.path.join(out, base + '.jsonl'),
-                      os.path.join(out, base + '.known'))
 with open(os.path.join(out, 'left-out'), 'w') as f:
     f.write('\n'.join(left_out) + '\n')
 EOF
@@ -165,12 +156,10 @@ n_string_unescaped_newline"
 # holds no records (a scalar, or an array of non-objects); an n_ document
 # is 65; an i_ document 0 or 65, its strings as above.
 @test "conformance: pgfetch's JSON-document reader: y_ gives records or 'not records', n_ gives 65" {
-	local f b s bad=() n=0 known
+	local f b s bad=() n=0
 
-	known=$(grep -v '^#' "$KNOWN" | awk '$2 == "pgfetch-json" || $2 == "*" { print $1 }')
 	for f in "$SUITE"/*.json; do
 		b=$(basename "$f" .json)
-		grep -qx -- "$b" <<<"$known" && continue
 		n=$((n + 1))
 		s=0
 		timeout 20 pgfetch --format json "$f" > out 2> err || s=$?
@@ -204,28 +193,5 @@ n_string_unescaped_newline"
 		    bad+=("$b: $(jq -S -s -c . out) != $(jq -S -c . "$SPECTRUM/json/$b.json")")
 	done
 	(( n == 11 )) || fail "$n csv-spectrum cases, expected 11"
-	(( ${#bad[@]} == 0 )) || fail "$(printf '%s\n' "${bad[@]}")"
-}
-
-# The known failures, checked with the rule each case must follow.  Remove
-# a line from known-failures (and this skip once the list is empty) when
-# the branch named there is merged.
-@test "conformance: the cases of known-failures (D4, D5, D12)" {
-	skip "D4, D5, D12: fixed on branch readers"
-	local name where item f s bad=() r
-	while read -r name where item; do
-		[[ -z $name || $name == \#* ]] && continue
-		if [[ $where == "*" ]]; then
-			f="$W/$name.known"
-			for r in $READERS; do
-				s=0
-				read_as "$r" "$f" || s=$?
-				(( s == 65 )) || bad+=("$name $r ($item): exit $s")
-			done
-		fi
-		s=0
-		timeout 20 pgfetch --format json "$SUITE/$name.json" > out 2> err || s=$?
-		(( s == 65 )) || bad+=("$name pgfetch --format json ($item): exit $s")
-	done < "$KNOWN"
 	(( ${#bad[@]} == 0 )) || fail "$(printf '%s\n' "${bad[@]}")"
 }
