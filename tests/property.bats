@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Property tests: random record streams through random option combinations
 # of the pipeline, checked against an independent model of the root table
-# (tests/property/prop.py says what is drawn and what is checked).  The
-# seed is fixed so that `make check` is repeatable; longer runs:
+# and its child table (tests/property/prop.py says what is drawn and what
+# is checked).  The seed is fixed so that `make check` is repeatable; longer
+# runs:
 #	PROPERTY_SEED=1000 PROPERTY_RUNS=2000 bats tests/property.bats
 
 bats_require_minimum_version 1.5.0
@@ -12,7 +13,7 @@ setup() {
 	sluice_setup dedup-merge jsonl-normalize schema-infer sqlite-load
 }
 
-@test "property: the pipeline's root table equals the model's, every mode, key, policy and dedup" {
+@test "property: the pipeline's root and child tables equal the model's, every mode, key, policy and dedup" {
 	run python3 "$BATS_TEST_DIRNAME/property/prop.py" "$BIN" "$BATS_TEST_TMPDIR" \
 	    "${PROPERTY_SEED:-1}" "${PROPERTY_RUNS:-30}"
 	echo "$output" >&3
