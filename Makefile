@@ -102,8 +102,7 @@ check-asan:
 # replays the seed corpus kept in the tree (tests/fuzz/corpus/NAME, which
 # holds the regression inputs too), then runs each target for FUZZ_SECONDS;
 # new inputs go to $(FUZZ_BUILD)/corpus/NAME, a crash to
-# $(FUZZ_BUILD)/crash-NAME-*.  FUZZ_KNOWN turns off the checks that fail
-# because of a defect of issue 9 still open (see tests/fuzz/fuzz.h).
+# $(FUZZ_BUILD)/crash-NAME-*.
 FUZZ_BUILD   = build-fuzz
 FUZZ_CC      = clang
 FUZZ_SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -111,7 +110,6 @@ FUZZ_SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS = 20
 FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message
-FUZZ_KNOWN   = -DFUZZ_KNOWN_D5 -DFUZZ_KNOWN_D14 -DFUZZ_KNOWN_D19
 FUZZ_OBJ     = $(LIBSRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -125,7 +123,7 @@ $(FUZZ_BUILD)/libsluice.a: $(FUZZ_OBJ)
 	$(AR) rcs $@ $(FUZZ_OBJ)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_BUILD)/libsluice.a $(LIBHDR)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_KNOWN) -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
 	    $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libsluice.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
