@@ -409,6 +409,22 @@ IN
 # ---------------------------------------------------------------------------
 # D7: integers beyond 64 bits stay exact.
 
+@test "D7: a number beyond a double's range (1e400) is an exact decimal, never infinity" {
+	printf '%s\n' '{"v":1e400}' '{"v":-2.5E+999}' '{"v":1.5}' >in.jsonl
+	run -0 sqlite-load -q db -t t in.jsonl
+	run -0 sql db "SELECT v, typeof(v) FROM t ORDER BY rowid"
+	assert_output $'1e400|text\n-2.5E+999|text\n1.5|text'
+	run -0 coltype db t v
+	assert_output "DECIMAL TEXT"
+}
+
+@test "D7: a wide integer or 1e400 into a double column goes to an exact variant column, not rounded" {
+	printf '%s\n' '{"w":1.5}' '{"w":18446744073709551617}' '{"w":1e400}' >in.jsonl
+	run -0 sqlite-load -q db -t t in.jsonl
+	run -0 sql db "SELECT quote(w), quote(w__v_decimal) FROM t ORDER BY rowid"
+	assert_output $'1.5|NULL\nNULL|\'18446744073709551617\'\nNULL|\'1e400\''
+}
+
 @test "D7: integers beyond 64 bits are two keys in merge, exact digits as values" {
 	printf '%s\n' '{"id":18446744073709551617,"v":1}' '{"id":18446744073709551618,"v":2}' \
 	    '{"id":18446744073709551617,"v":3}' >big.jsonl
