@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,15 @@ schema_value_type(const struct jval *v, int detect)
 		    memchr(v->str, 'e', v->len) == NULL &&
 		    memchr(v->str, 'E', v->len) == NULL)
 			return ST_DECIMAL;
+		/*
+		 * So does a number beyond a double's range (1e400): as a
+		 * double it would be infinity, another value.  Only an
+		 * exponent or a very long text can get there.
+		 */
+		if ((v->len > 300 || memchr(v->str, 'e', v->len) != NULL ||
+		    memchr(v->str, 'E', v->len) != NULL) &&
+		    isinf(jval_double(v)))
+			return ST_DECIMAL;
 		return ST_DOUBLE;
 	case JV_STRING:
 		if (!detect || v->len < 10 || v->str[0] < '0' || v->str[0] > '9')
@@ -153,11 +163,11 @@ widen(enum stype have, enum stype got, enum stype *to)
 	if (have == got)
 		return 0;
 	/*
-	 * A decimal column holds any number exactly; a double column takes
-	 * a wide integer as the double it is closest to.  A bigint column
-	 * cannot hold one (a database would round it): a conflict.
+	 * A decimal column holds any number exactly.  A bigint or double
+	 * column cannot hold a decimal (a database would round it, or make
+	 * it infinite): a conflict, so a variant column keeps it exact.
 	 */
-	if ((have == ST_DOUBLE && (got == ST_BIGINT || got == ST_DECIMAL)) ||
+	if ((have == ST_DOUBLE && got == ST_BIGINT) ||
 	    (have == ST_DECIMAL && (got == ST_BIGINT || got == ST_DOUBLE)) ||
 	    (have == ST_TIMESTAMP && got == ST_DATE) ||
 	    (have == ST_TEXT && (got == ST_TIMESTAMP || got == ST_DATE)))

@@ -1134,8 +1134,16 @@ load_record(struct sqlout *o, struct schema_table *t,
 	int fresh;
 
 	fresh = t->records == 0;
+	/*
+	 * -k is the key of the streams that name none, but a child row that
+	 * jsonl-normalize made (it has a parent) keeps its own _sluice_id,
+	 * as its SCHEMA would say: the root's key is not among its columns.
+	 */
 	if (fresh && o->opts.keys != NULL && !ti->schema_keys)
-		schema_table_set_keys_csv(t, o->opts.keys);
+		schema_table_set_keys_csv(t,
+		    jval_get(record, "_sluice_parent_id") != NULL &&
+		    jval_get(record, "_sluice_id") != NULL ? "_sluice_id" :
+		    o->opts.keys);
 	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
 		return tombstone(o, t, record, e);
 	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
@@ -1272,17 +1280,91 @@ load_record_atomic(struct sqlout *o, struct schema_table *t,
 	return -1;
 }
 
+/* Bind an id member's text (a string, or a number as it arrived). */
+static void
+bind_id(sqlite3_stmt *st, const struct jval *id)
+{
+	(void)sqlite3_bind_text(st, 1, id->str, (int)id->len, SQLITE_STATIC);
+}
+
+/*
+ * Whether the parent of a child row (_sluice_parent_id) was rejected in
+ * this load: 1, 0, or -1 with e set.
+ */
+static int
+parent_rejected(struct sqlout *o, const struct jval *record,
+    struct lib_err *e)
+{
+	const struct jval *pid = jval_get(record, "_sluice_parent_id");
+	int rc;
+
+	if (o->nrejected == 0 || pid == NULL ||
+	    (pid->type != JV_STRING && pid->type != JV_NUMBER))
+		return 0;
+	if (o->rej_find == NULL && sqlout_prepare(o, "SELECT 1 FROM"
+	    " temp._sluice_rejected WHERE id = ?1", &o->rej_find, e) == -1)
+		return -1;
+	bind_id(o->rej_find, pid);
+	rc = sqlite3_step(o->rej_find);
+	(void)sqlite3_reset(o->rej_find);
+	if (rc == SQLITE_ROW) {
+		liberr_set(e, EX_DATAERR, "its parent record (_sluice_id "
+		    "%.*s) was rejected", (int)(pid->len > 64 ? 64 : pid->len),
+		    pid->str);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "look up a rejected parent", e);
+	return 0;
+}
+
+/* Remember a rejected record's _sluice_id, for its children to follow. */
+static int
+note_rejected(struct sqlout *o, const struct jval *record, struct lib_err *e)
+{
+	const struct jval *id = jval_get(record, "_sluice_id");
+
+	if (id == NULL || (id->type != JV_STRING && id->type != JV_NUMBER))
+		return 0;
+	if (o->rej_add == NULL && (sqlout_exec(o, "CREATE TEMP TABLE IF NOT"
+	    " EXISTS _sluice_rejected (id TEXT PRIMARY KEY) WITHOUT ROWID",
+	    e) == -1 || sqlout_prepare(o, "INSERT OR IGNORE INTO"
+	    " temp._sluice_rejected VALUES (?1)", &o->rej_add, e) == -1))
+		return -1;
+	bind_id(o->rej_add, id);
+	if (sqlout_step(o, o->rej_add, "note a rejected record", e) == -1)
+		return -1;
+	o->nrejected++;
+	return 0;
+}
+
 int
 sqlout_record(struct sqlout *o, const char *stream, size_t len,
     const struct jval *record, const struct jval *version, struct lib_err *e)
 {
 	struct schema_table *t;
+	struct lib_err e2;
+	int rc;
 
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
-	if (o->opts.atomic_records)
-		return load_record_atomic(o, t, record, version, e);
-	return load_record(o, t, record, version, e);
+	if (!o->opts.atomic_records)
+		return load_record(o, t, record, version, e);
+	/*
+	 * A rejected record has no effect: neither have the child rows that
+	 * jsonl-normalize made of it, which come after it as records of
+	 * their own; they are rejected with it, and so on down.
+	 */
+	if ((rc = parent_rejected(o, record, e)) == 0 &&
+	    load_record_atomic(o, t, record, version, e) == 0)
+		return 0;
+	if (rc == -1 || e->code != EX_DATAERR)
+		return -1;
+	if (note_rejected(o, record, &e2) == -1) {
+		*e = e2;
+		return -1;
+	}
+	return -1;
 }
 
 int
@@ -1447,7 +1529,10 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	(void)sqlite3_finalize(o->sp_begin);
 	(void)sqlite3_finalize(o->sp_release);
 	(void)sqlite3_finalize(o->sp_rollback);
+	(void)sqlite3_finalize(o->rej_add);
+	(void)sqlite3_finalize(o->rej_find);
 	o->sp_begin = o->sp_release = o->sp_rollback = NULL;
+	o->rej_add = o->rej_find = NULL;
 	if (sqlout_exec(o, "COMMIT", e) == -1)
 		goto fail;
 	o->in_txn = 0;
@@ -1481,6 +1566,8 @@ sqlout_close(struct sqlout *o)
 	(void)sqlite3_finalize(o->sp_begin);
 	(void)sqlite3_finalize(o->sp_release);
 	(void)sqlite3_finalize(o->sp_rollback);
+	(void)sqlite3_finalize(o->rej_add);
+	(void)sqlite3_finalize(o->rej_find);
 	schema_mark_free(&o->mark);
 	free(o->live);
 	if (o->in_txn)

@@ -69,6 +69,12 @@ struct sqlout {
 	/* opts.atomic_records: a savepoint a record, and what to restore. */
 	sqlite3_stmt		*sp_begin, *sp_release, *sp_rollback;
 	struct schema_mark	 mark;
+	/*
+	 * The _sluice_id of each rejected record, in a temporary table: a
+	 * child row whose parent was rejected is rejected with it.
+	 */
+	sqlite3_stmt		*rej_add, *rej_find;
+	unsigned long		 nrejected;
 	/* Objects that repeat a member: the last of each is the value. */
 	const struct jval	**live;		/* the members that count */
 	size_t			 livecap;

@@ -142,6 +142,21 @@ IN
 	assert_output "_sluice_id"
 }
 
+@test "D1: without SCHEMA messages too, -k leaves child rows their _sluice_id key" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"stops":[{"n":1},{"n":2}]}' '{"id":2,"stops":[{"n":3}]}' >rides.jsonl
+	local m
+	for m in append merge replace scd2; do
+		rm -f "db.$m"
+		jsonl-normalize -t rides -k id rides.jsonl >in.jsonl
+		run -0 sqlite-load -q "db.$m" -t rides -m "$m" -k id in.jsonl
+		run -0 sql "db.$m" "SELECT group_concat(n) FROM (SELECT n FROM rides__stops ORDER BY n)"
+		assert_output "1,2,3"
+		run -0 sql "db.$m" "SELECT name FROM pragma_table_info('rides__stops') WHERE pk > 0"
+		assert_output "_sluice_id"
+	done
+}
+
 @test "D1: a SCHEMA's key_properties win over -k for its stream" {
 	run -0 sqlite-load -q -m merge -k other db <<'IN'
 {"type":"SCHEMA","stream":"s","schema":{"properties":{"id":{"type":"integer"},"x":{"type":"integer"}}},"key_properties":["id"]}
@@ -252,6 +267,33 @@ IN
 	assert_output 0
 	run -0 sql db "SELECT id, email FROM u ORDER BY id"
 	assert_output $'1|a@x\n2|b@x'
+}
+
+@test "D3: the child rows of a rejected root are rejected with it, and quarantined" {
+	sluice_setup sqlite-load jsonl-normalize
+	printf '%s\n' '{"id":1,"arr":[{"x":1}]}' '{"id":1,"arr":[{"x":2},{"x":3,"deep":[7]}]}' >in.jsonl
+	local m pol
+	for m in append replace; do
+		for pol in skip quarantine=q.jsonl; do
+			rm -f db q.jsonl
+			jsonl-normalize -t items in.jsonl >msgs.jsonl
+			run -0 --separate-stderr sqlite-load -q db -t items -k id -m "$m" --on-error "$pol" msgs.jsonl
+			run -0 sql db "SELECT count(*) FROM items"
+			assert_output 1
+			run -0 sql db "SELECT group_concat(x) FROM items__arr"
+			assert_output 1
+			# The grandchild came only with the rejected root: no table.
+			run -0 sql db "SELECT count(*) FROM sqlite_master WHERE name = 'items__arr__deep'"
+			assert_output 0
+		done
+	done
+	# Every rejected line is kept, the children with their reason.
+	run -0 jq -r .error q.jsonl
+	assert_line --index 0 --partial "UNIQUE constraint failed"
+	assert_line --index 1 --partial "its parent record"
+	assert_line --index 2 --partial "its parent record"
+	assert_line --index 3 --partial "its parent record"
+	[[ ${#lines[@]} -eq 4 ]] || fail "expected 4 quarantined lines, got ${#lines[@]}"
 }
 
 @test "D3: after a rejected record, the next records load into the restored schema" {
@@ -366,6 +408,22 @@ IN
 
 # ---------------------------------------------------------------------------
 # D7: integers beyond 64 bits stay exact.
+
+@test "D7: a number beyond a double's range (1e400) is an exact decimal, never infinity" {
+	printf '%s\n' '{"v":1e400}' '{"v":-2.5E+999}' '{"v":1.5}' >in.jsonl
+	run -0 sqlite-load -q db -t t in.jsonl
+	run -0 sql db "SELECT v, typeof(v) FROM t ORDER BY rowid"
+	assert_output $'1e400|text\n-2.5E+999|text\n1.5|text'
+	run -0 coltype db t v
+	assert_output "DECIMAL TEXT"
+}
+
+@test "D7: a wide integer or 1e400 into a double column goes to an exact variant column, not rounded" {
+	printf '%s\n' '{"w":1.5}' '{"w":18446744073709551617}' '{"w":1e400}' >in.jsonl
+	run -0 sqlite-load -q db -t t in.jsonl
+	run -0 sql db "SELECT quote(w), quote(w__v_decimal) FROM t ORDER BY rowid"
+	assert_output $'1.5|NULL\nNULL|\'18446744073709551617\'\nNULL|\'1e400\''
+}
 
 @test "D7: integers beyond 64 bits are two keys in merge, exact digits as values" {
 	printf '%s\n' '{"id":18446744073709551617,"v":1}' '{"id":18446744073709551618,"v":2}' \
