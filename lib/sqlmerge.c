@@ -243,6 +243,37 @@ retire_rowid(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
 }
 
 /*
+ * An unchanged current version takes the record's _sluice_id, which its
+ * new child rows name as their root and parent: without jsonl-normalize
+ * -k, ids are new each load, and the children would be orphans.
+ */
+static int
+relink_version(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+    struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct jval *id;
+	long col;
+
+	if ((col = schema_table_find(t, "_sluice_id", 10)) < 0 ||
+	    (id = ti->vals[col]) == NULL || id->type != JV_STRING)
+		return 0;
+	if (ti->relink == NULL) {
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "UPDATE ");
+		sqlout_ident(&o->sql, t->name, t->namelen);
+		jbuf_puts(&o->sql, " SET _sluice_id = ?1 WHERE rowid = ?2"
+		    " AND _sluice_id IS NOT ?1");
+		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->relink, e) == -1)
+			return -1;
+	}
+	(void)sqlite3_bind_text(ti->relink, 1, id->str, (int)id->len,
+	    SQLITE_STATIC);
+	(void)sqlite3_bind_int64(ti->relink, 2, rowid);
+	return sqlout_step(o, ti->relink, "relink the current version", e);
+}
+
+/*
  * The rowid of the current version of the key in ti->vals, or 0; with
  * same, whether its row hash is ti->hash_text.
  */
@@ -427,7 +458,8 @@ sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
 		 * The root is the same, but a list of it may not be (the
 		 * normalizer moved it out): its children are the new ones.
 		 */
-		if (sqlmerge_replace_children(o, t, e) == -1)
+		if (sqlmerge_replace_children(o, t, e) == -1 ||
+		    relink_version(o, t, rowid, e) == -1)
 			return -1;
 		return seen(o, t, rowid, e);
 	}
@@ -529,5 +561,6 @@ sqlmerge_finalize(struct table *ti)
 	(void)sqlite3_finalize(ti->current);
 	(void)sqlite3_finalize(ti->retire);
 	(void)sqlite3_finalize(ti->seen);
-	ti->del_key = ti->current = ti->retire = ti->seen = NULL;
+	(void)sqlite3_finalize(ti->relink);
+	ti->del_key = ti->current = ti->retire = ti->seen = ti->relink = NULL;
 }

@@ -50,6 +50,7 @@ struct table {
 	long		 scd2_cols[3];	/* valid_from, valid_to, row_hash */
 	sqlite3_stmt	*current;	/* rowid, hash of a key's current version */
 	sqlite3_stmt	*retire;	/* set valid_to of a rowid */
+	sqlite3_stmt	*relink;	/* set _sluice_id of a rowid */
 	sqlite3_stmt	*seen;		/* note a rowid as seen by this load */
 	struct jval	 scd2_vals[2];	/* the load's time, the row's hash */
 	char		 hash_text[33];

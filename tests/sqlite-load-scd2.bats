@@ -571,3 +571,24 @@ nested() {
 	assert_file_bytes after.sql before.sql
 	assert_equal "$(child_counts p.db)" "t__labels=4 t__items=2 t__items__tags=2 "
 }
+
+@test "scd2 without stable ids: an unchanged row takes the new _sluice_id, so its new child rows are not orphans" {
+	printf '%s\n' '{"id":1,"v":1,"arr":[1,2],"o":[{"x":[5]}]}' '{"id":2,"v":2,"arr":[3]}' >in.jsonl
+	local i
+	for i in 1 2 3; do
+		jsonl-normalize -q -t items in.jsonl | schema-infer -q |
+		    sqlite-load -q u.db -t items -k id -m scd2 ||
+		    fail "load $i failed"
+	done
+	run -0 sql u.db "SELECT count(*) FROM items"
+	assert_output 2
+	run -0 sql u.db "SELECT count(*) FROM items__arr c WHERE NOT EXISTS
+	    (SELECT 1 FROM items r WHERE r._sluice_id = c._sluice_root_id
+	    AND r._sluice_valid_to IS NULL)"
+	assert_output 0
+	run -0 sql u.db "SELECT count(*) FROM items__o__x c WHERE NOT EXISTS
+	    (SELECT 1 FROM items__o p WHERE p._sluice_id = c._sluice_parent_id)"
+	assert_output 0
+	run -0 sql u.db "SELECT group_concat(value) FROM (SELECT value FROM items__arr ORDER BY value)"
+	assert_output "1,2,3"
+}

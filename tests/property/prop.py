@@ -90,20 +90,18 @@ def dedup_last(recs):
     return list(last.values())
 
 
-def model_load(state, recs, mode, keyed, load_key_only, policy):
+def model_load(state, recs, mode, keyed, policy):
     """The new table state, sqlite-load's exit status and the number of
     root records rejected, for one load.
 
     state: the list of stored rows (records), current versions only.
-    load_key_only: the key is given to sqlite-load -k alone, so that it is
-    also the key of the child stream (whose SCHEMA, from schema-infer,
-    names none), whose records lack it: each is bad data."""
+    The child stream keeps its _sluice_id key also when -k is given to
+    sqlite-load alone, and a rejected root takes its child rows with it:
+    the child table holds the lists of the stored rows, whatever the
+    options."""
     tomb = lambda r: r.get("_sluice_deleted") is True
     if mode == "replace" and not keyed and any(tomb(r) for r in recs):
         return state, 64, 0     # a tombstone needs a key
-    if load_key_only and policy == "fail" and any(
-            r.get("arr") for r in recs if not tomb(r)):
-        return state, 65, 0
     if mode in ("merge", "scd2"):
         cur = {r["id"]: r for r in state}
         for r in recs:
@@ -247,7 +245,7 @@ def one_run(bindir, work, seed):
         with open(os.path.join(d, "status")) as f:
             statuses = [int(s) for s in f.read().split()]
         new_state, want, rejected = model_load(
-            state, recs, mode, keyed, load_key and not norm_key, policy)
+            state, recs, mode, keyed, policy)
         got = statuses[-1]
         where = "%s load %d" % (desc, n + 1)
         if got != want:
@@ -268,8 +266,7 @@ def one_run(bindir, work, seed):
                 where, got_rows, want_rows)
         if orphans(db):
             return "%s: %d child rows without their root row" % (where, orphans(db))
-        # With the key given to sqlite-load alone, every child record lacks it.
-        want_children = [] if load_key and not norm_key else sorted(
+        want_children = sorted(
             (float(r["id"]), float(v)) for r in state for v in r.get("arr") or [])
         got_children = child_rows(db)
         if got_children != want_children:
