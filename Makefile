@@ -58,7 +58,7 @@ bin/%: cmd/%.c $(BUILD)/libsluice.a $(LIBHDR)
 	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libsluice.a $(LIBHDR)
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libsluice.a $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)

@@ -10,6 +10,7 @@
 
 #include <zlib.h>
 
+#include "check.h"
 #include "cval.h"
 #include "detect.h"
 #include "gunzip.h"
@@ -22,18 +23,6 @@
 #include "schema.h"
 #include "secrets.h"
 #include "strtonum.h"
-
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		(void)fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
 
 /* One URL through redact, strip and drop_param, against what is expected. */
 static void

@@ -10,21 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "exitcodes.h"
 #include "liberr.h"
 #include "sidefile.h"
-
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		(void)fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
 
 /* The whole content of path, or "" when it cannot be read. */
 static const char *
