@@ -93,21 +93,25 @@ setup() {
 @test "a locked database exits 75 after --busy-timeout" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
 	dump db > before.sql
-	# Hold the write lock from another connection for a few seconds.
-	{ echo 'BEGIN IMMEDIATE;'; echo 'DELETE FROM t;'; sleep 4; echo 'ROLLBACK;'; } 3>&- |
+	# Hold the write lock from another connection until the test has
+	# run (or 60 s at most), however slow the machine is.
+	{ echo 'BEGIN IMMEDIATE;'; echo 'DELETE FROM t;'
+	  for (( j = 0; j < 600; j++ )); do [[ -e release ]] && break; sleep 0.1; done
+	  echo 'ROLLBACK;'; } 3>&- |
 	    sqlite3 db >/dev/null 2>&1 3>&- &
 	locked=0
-	for (( i = 0; i < 30; i++ )); do
+	for (( i = 0; i < 300; i++ )); do
 		if ! sqlite3 db 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null; then
 			locked=1
 			break
 		fi
 		sleep 0.1
 	done
-	(( locked )) || fail "could not take the lock for the test"
+	(( locked )) || { touch release; wait; fail "could not take the lock for the test"; }
 	run -75 --separate-stderr sqlite-load --busy-timeout 200 -t t db "$D/batch2.jsonl"
-	assert_output ""
+	touch release
 	wait
+	assert_output ""
 	dump db > after.sql
 	assert_file_bytes after.sql before.sql
 }
