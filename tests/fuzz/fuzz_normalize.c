@@ -51,8 +51,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char key[] = "id";
 	static char *keys[] = { key };
 	static char dropa[] = "a", dropb[] = "b", hashx[] = "x";
+	static char dropd[] = "a.b";
 	static char *dropk[] = { dropa, dropb }, *hashk[] = { hashx };
-	struct norm_path drop = { dropk, 2 }, hash = { hashk, 1 };
+	struct norm_path drop = { .dotted = dropd, .keys = dropk, .nkeys = 2 };
+	struct norm_path hash = { .dotted = hashx, .keys = hashk, .nkeys = 1 };
 	struct jval_parser *p, *check;
 	struct jbuf out = JBUF_INIT, warn = JBUF_INIT;
 	struct normalizer *n;
