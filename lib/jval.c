@@ -553,6 +553,9 @@ jval_text_check(struct jval_text *t, const char *str, size_t n,
 	size_t i = 0, start;
 	int h;
 
+	/* Empty text, perhaps an empty buffer's NULL: nothing to judge. */
+	if (n == 0)
+		return 0;
 	if ((bs = memchr(s, '\f', n)) != NULL || (bs = memchr(s, '\v', n)) !=
 	    NULL) {
 		*why = bs[0] == '\f' ? "a form feed (JSON has none outside "

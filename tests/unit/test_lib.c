@@ -13,6 +13,7 @@
 #include "check.h"
 #include "cval.h"
 #include "detect.h"
+#include "exitcodes.h"
 #include "gunzip.h"
 #include "hmac.h"
 #include "http.h"
@@ -320,6 +321,11 @@ test_jval_text(void)
 			    &at) == -1;
 		CHECK(bad == !cases[i].ok);
 	}
+	/* Empty text, as an empty buffer's NULL: no verdict, no crash. */
+	memset(&t, 0, sizeof(t));
+	CHECK(jval_text_check(&t, NULL, 0, &why, &at) == 0);
+	CHECK(jval_parse(p, NULL, 0, JVAL_KEEP_ALL, &e) == NULL &&
+	    e.code == EX_DATAERR);
 	/* A valid pair decodes to its four bytes; U+0000 keeps its place. */
 	v = jval_parse(p, "[\"\\ud83d\\ude00\",\"a\\u0000b\"]",
 	    strlen("[\"\\ud83d\\ude00\",\"a\\u0000b\"]"), JVAL_KEEP_ALL, &e);
