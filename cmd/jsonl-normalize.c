@@ -111,8 +111,6 @@ struct run {
 	struct jbuf		 out;
 	struct jbuf		 warn;
 	struct jbuf		 jqout;
-	struct jbuf		 redacted;	/* a rejected line, for --on-error */
-	int			 paths;		/* --drop or --hash given */
 };
 
 /* Normalize one record or a list of them; any failure rejects the line. */
@@ -170,27 +168,16 @@ transformed(struct run *r, const char *stream, size_t len,
 }
 
 /*
- * Reject a line that parsed: what --on-error keeps of it has the fields
- * of --drop dropped and of --hash hashed, as the rows would have.
+ * What --on-error keeps of a rejected line that parsed (cli_reject): the
+ * fields of --drop dropped and of --hash hashed, as the rows would have.
  */
 static int
-reject(struct run *r, const struct cli_line *l, const char *reason)
+redact_line(void *arg, const struct cli_line *l, struct jbuf *out,
+    struct lib_err *e)
 {
-	struct cli_line redacted;
-	struct lib_err e;
+	struct run *r = arg;
 
-	if (!r->paths)
-		return cli_reject(&r->cli, l, reason);
-	jbuf_reset(&r->redacted);
-	if (norm_redact(r->norm, l->msg.root, l->msg.record, &r->redacted,
-	    &e) == -1) {
-		cli_error(&r->cli, e.code, "%s", e.msg);
-		return -1;
-	}
-	redacted = *l;
-	redacted.text = r->redacted.p;
-	redacted.len = r->redacted.len;
-	return cli_reject(&r->cli, &redacted, reason);
+	return norm_redact(r->norm, l->msg.root, l->msg.record, out, e);
 }
 
 static int
@@ -215,7 +202,7 @@ on_line(struct run *r, const struct cli_line *l)
 		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
 	}
 	if (rc == -1)
-		return reject(r, l, e.msg);
+		return cli_reject(&r->cli, l, e.msg);
 	return cli_write(&r->cli, r->out.p, r->out.len);
 }
 
@@ -358,10 +345,13 @@ main(int argc, char *argv[])
 		(void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		opts.extracted_at = now;
 	}
-	r.paths = opts.ndrop + opts.nhash > 0;
 	if ((r.norm = norm_new(&opts, &e)) == NULL) {
 		cli_error(&r.cli, e.code, "%s", e.msg);
 		goto out;
+	}
+	if (opts.ndrop + opts.nhash > 0) {
+		r.cli.redact = redact_line;
+		r.cli.redact_arg = &r;
 	}
 	if ((r.jqparser = jval_parser_new((size_t)1 << 30)) == NULL) {
 		cli_error(&r.cli, EX_OSERR, "out of memory");
@@ -406,7 +396,6 @@ out:
 	jbuf_free(&r.out);
 	jbuf_free(&r.warn);
 	jbuf_free(&r.jqout);
-	jbuf_free(&r.redacted);
 	for (i = 0; i < opts.ndrop; i++)
 		norm_path_free(&opts.drop[i]);
 	for (i = 0; i < opts.nhash; i++)

@@ -308,7 +308,20 @@ bad_line(struct cli *c, const struct cli_line *l, const char *reason)
 int
 cli_reject(struct cli *c, const struct cli_line *l, const char *reason)
 {
-	return bad_line(c, l, reason);
+	struct cli_line kept;
+	struct lib_err e;
+
+	if (c->redact == NULL || l->msg.root == NULL)
+		return bad_line(c, l, reason);
+	jbuf_reset(&c->redacted);
+	if (c->redact(c->redact_arg, l, &c->redacted, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		return -1;
+	}
+	kept = *l;
+	kept.text = c->redacted.p;
+	kept.len = c->redacted.len;
+	return bad_line(c, &kept, reason);
 }
 
 int
@@ -350,9 +363,18 @@ cli_next(struct cli *c, struct cli_line *l)
 			c->stats.records++;
 			return 1;
 		}
-		if (it.kind == LINES_BAD ||
-		    message_classify(it.root, c->raw, &l->msg, &e) == -1) {
-			if (bad_line(c, l, it.kind == LINES_BAD ? it.msg : e.msg) == -1)
+		if (it.kind == LINES_BAD) {
+			if (bad_line(c, l, it.msg) == -1)
+				return -1;
+			continue;
+		}
+		if (message_classify(it.root, c->raw, &l->msg, &e) == -1) {
+			/* It parsed: cli_reject redacts it like any record. */
+			memset(&l->msg, 0, sizeof(l->msg));
+			l->msg.root = it.root;
+			l->msg.record = it.root->type == JV_OBJECT ?
+			    jval_get(it.root, "record") : NULL;
+			if (cli_reject(c, l, e.msg) == -1)
 				return -1;
 			continue;
 		}
@@ -506,6 +528,7 @@ cli_finish(struct cli *c, const char *stats_extra)
 	if (c->out.len > 0)
 		(void)cli_flush(c);
 	jbuf_free(&c->out);
+	jbuf_free(&c->redacted);
 	jval_parser_free(c->parser);
 	c->parser = NULL;
 	finish_status = c->status;

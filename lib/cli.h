@@ -81,6 +81,15 @@ struct cli {
 	struct stats	 stats;
 	struct sidefile	 stats_file;	/* --stats, open from cli_begin on */
 	struct jbuf	 out;		/* pending stdout bytes */
+	/*
+	 * Set by a program that keeps fields out of its output (--drop,
+	 * --hash): every rejected line that parsed is rewritten by it into
+	 * out before --on-error keeps it; -1 with e set stops the run.
+	 */
+	int		(*redact)(void *arg, const struct cli_line *l,
+			    struct jbuf *out, struct lib_err *e);
+	void		*redact_arg;
+	struct jbuf	 redacted;
 };
 
 /*

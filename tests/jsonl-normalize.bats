@@ -865,6 +865,21 @@ tok() {
 	    "[{\"id\":4,\"user\":{\"email\":\"$(tok s cy@x.org)\"}},7]")"
 }
 
+@test "--on-error quarantine applies --drop and --hash to a malformed Singer message too" {
+	export SALT=s
+	printf '%s\n' '{"type":"RECORD","stream":"","record":{"id":1,"user":{"email":"ann@x.org","phone":"555-0100"}}}' \
+	    '{"type":"RECORD","stream":"t","record":[{"user":{"phone":"555-0101"}}]}' > in.jsonl
+	run -0 --separate-stderr jsonl-normalize -q -t t --drop user.phone --hash user.email \
+	    --salt-env SALT --on-error quarantine=q.jsonl in.jsonl
+	assert_output ""
+	assert_equal "$(jq -c .line q.jsonl | tr '\n' ' ')" '1 2 '
+	run -0 cat q.jsonl
+	refute_output --partial '@x.org'
+	refute_output --partial '555-01'
+	assert_equal "$(jq -r .input q.jsonl | head -n 1)" \
+	    "{\"type\":\"RECORD\",\"stream\":\"\",\"record\":{\"id\":1,\"user\":{\"email\":\"$(tok s ann@x.org)\"}}}"
+}
+
 @test "--drop and --hash reach into objects and arrays kept as JSON by --max-nesting" {
 	export SALT=s
 	run -0 --separate-stderr jsonl-normalize -t t --load-id L --max-nesting 0 --drop user.phone \
