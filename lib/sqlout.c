@@ -1050,54 +1050,6 @@ sqlout_step(struct sqlout *o, sqlite3_stmt *st, const char *what, struct lib_err
 	return 0;
 }
 
-/* Whether a later sibling of m has m's name. */
-static int
-repeated_later(const struct jval *m)
-{
-	const struct jval *n;
-
-	for (n = m->next; n != NULL; n = n->next)
-		if (n->keylen == m->keylen && memcmp(n->key, m->key,
-		    m->keylen) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The members of a record that may repeat a name, in o->live, the last of
- * each name only: a member of a known column counts if it is the one the
- * column ends with (found through ti->vals, which is left cleared); one
- * of a new name if no later sibling has that name.
- */
-static size_t
-live_members(struct sqlout *o, struct schema_table *t,
-    const struct jval *record)
-{
-	struct table *ti = sqlout_tinfo(t);
-	const struct jval *m;
-	size_t n = 0;
-	long col;
-
-	for (m = record->child; m != NULL; m = m->next)
-		if ((col = schema_table_find(t, m->key, m->keylen)) >= 0)
-			ti->vals[col] = m;
-	for (m = record->child; m != NULL; m = m->next) {
-		col = schema_table_find(t, m->key, m->keylen);
-		if (col >= 0 ? ti->vals[col] != m : repeated_later(m)) {
-			o->dup_members++;
-			continue;
-		}
-		if (n == o->livecap) {
-			o->livecap = o->livecap ? o->livecap * 2 : 64;
-			o->live = xalloc_realloc(o->live, o->livecap,
-			    sizeof(const struct jval *));
-		}
-		o->live[n++] = m;
-	}
-	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
-	return n;
-}
-
 /* Put a member's value in its column; -1 with e set on bad data. */
 static int
 observe_member(struct sqlout *o, struct schema_table *t, const struct jval *m,
@@ -1129,7 +1081,7 @@ load_record(struct sqlout *o, struct schema_table *t,
 {
 	struct table *ti = sqlout_tinfo(t);
 	const struct jval *m;
-	size_t k, n;
+	size_t k;
 	long col;
 	int fresh;
 
@@ -1152,15 +1104,15 @@ load_record(struct sqlout *o, struct schema_table *t,
 	o->changes.n = 0;
 	vals_reserve(ti, t->ncols + 1);
 	memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
-	if (!record->dups) {
-		for (m = record->child; m != NULL; m = m->next)
-			if (observe_member(o, t, m, e) == -1)
-				return -1;
-	} else {
-		n = live_members(o, t, record);
-		for (k = 0; k < n; k++)
-			if (observe_member(o, t, o->live[k], e) == -1)
-				return -1;
+	/* Of a repeated name the last member counts (the parser marks the
+	 * others shadowed, as jval_member skips them); the rest are counted. */
+	for (m = record->child; m != NULL; m = m->next) {
+		if (m->shadowed) {
+			o->dup_members++;
+			continue;
+		}
+		if (observe_member(o, t, m, e) == -1)
+			return -1;
 	}
 	/* The rows' load id is the load's that writes them, as in _sluice_loads. */
 	if (ti->load_id_version != t->version) {
@@ -1569,7 +1521,6 @@ sqlout_close(struct sqlout *o)
 	(void)sqlite3_finalize(o->rej_add);
 	(void)sqlite3_finalize(o->rej_find);
 	schema_mark_free(&o->mark);
-	free(o->live);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
 	if (o->db != NULL)

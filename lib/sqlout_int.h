@@ -77,8 +77,6 @@ struct sqlout {
 	sqlite3_stmt		*rej_add, *rej_find;
 	unsigned long		 nrejected;
 	/* Objects that repeat a member: the last of each is the value. */
-	const struct jval	**live;		/* the members that count */
-	size_t			 livecap;
 	unsigned long		 dup_members;	/* earlier ones left out */
 	struct jval		 load_id_val;	/* opts.load_id, for _sluice_load_id */
 };
