@@ -152,6 +152,7 @@ bench: bench-deps all
 	sh tests/bench/run.sh "$(CURDIR)/bin"
 	sh tests/bench/pgfetch.sh "$(CURDIR)/bin"
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
+	sh tests/bench/columns.sh "$(CURDIR)/bin"
 
 # One clang-tidy per file: in one run, clang-tidy 14's analyzer carries
 # va_list state from one file into the next and reports false positives.

@@ -116,6 +116,17 @@ failed(struct cli *c, const struct cli_line *l, const struct lib_err *e)
 	return -1;
 }
 
+/* As failed(), at the line of the record the error is about. */
+static int
+failed_at(struct cli *c, const struct cli_line *l, const struct sqlout *out,
+    const struct lib_err *e)
+{
+	struct cli_line at = *l;
+
+	(void)sqlout_error_origin(out, &at.file, &at.lineno);
+	return failed(c, &at, e);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -223,6 +234,7 @@ main(int argc, char *argv[])
 	while ((rc = cli_next(&c, &l)) == 1) {
 		const struct message *m = &l.msg;
 
+		sqlout_origin(out, l.file, l.lineno);
 		switch (m->kind) {
 		case MSG_BARE:
 			rc = sqlout_record(out, c.table, strlen(c.table),
@@ -257,8 +269,14 @@ main(int argc, char *argv[])
 		}
 		if (m->kind == MSG_ABORT)
 			break;
-		if (rc == -1 && failed(&c, &l, &e) == -1)
+		if (rc == -1 && failed_at(&c, &l, out, &e) == -1)
 			break;
+	}
+	/* The end of the input: what the loader held back is written now. */
+	if (rc == 0 && c.status == 0 && !cli_signalled() &&
+	    sqlout_flush(out, &e) == -1) {
+		(void)failed_at(&c, &l, out, &e);
+		rc = -1;
 	}
 	if (rc == 0 && c.status == 0 && !cli_signalled()) {
 		(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",

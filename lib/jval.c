@@ -905,3 +905,59 @@ jval_double(const struct jval *v)
 	}
 	return strtod(v->str, NULL);
 }
+
+/* Nodes and bytes of the tree at v (its siblings not included). */
+static void
+clone_measure(const struct jval *v, size_t *nodes, size_t *bytes)
+{
+	const struct jval *m;
+
+	(*nodes)++;
+	*bytes += v->keylen + (v->str != NULL ? v->len : 0);
+	for (m = v->child; m != NULL; m = m->next)
+		clone_measure(m, nodes, bytes);
+}
+
+/* Copy the tree at v: nodes from *node on, bytes from *text on. */
+static struct jval *
+clone_copy(const struct jval *v, struct jval **node, char **text)
+{
+	const struct jval *m;
+	struct jval *c = (*node)++, **link;
+
+	*c = *v;
+	c->next = NULL;
+	if (v->key != NULL) {
+		memcpy(*text, v->key, v->keylen);
+		c->key = *text;
+		*text += v->keylen;
+	}
+	if (v->str != NULL) {
+		memcpy(*text, v->str, v->len);
+		c->str = *text;
+		*text += v->len;
+	}
+	link = &c->child;
+	for (m = v->child; m != NULL; m = m->next) {
+		*link = clone_copy(m, node, text);
+		link = &(*link)->next;
+	}
+	*link = NULL;
+	return c;
+}
+
+struct jval *
+jval_clone(const struct jval *v, size_t *size)
+{
+	struct jval *block, *node;
+	size_t nodes = 0, bytes = 0;
+	char *text;
+
+	clone_measure(v, &nodes, &bytes);
+	*size = nodes * sizeof(struct jval) + bytes;
+	if ((block = malloc(*size > 0 ? *size : 1)) == NULL)
+		abort();
+	node = block;
+	text = (char *)(block + nodes);
+	return clone_copy(v, &node, &text);
+}

@@ -70,6 +70,13 @@ void	jval_parser_rewind(struct jval_parser *);
 const struct jval *jval_parse(struct jval_parser *, const char *buf,
 	    size_t len, int keep_depth, struct lib_err *e);
 
+/*
+ * A copy of the tree at v in one block of memory that outlives its parser
+ * (free() releases it); *size is set to the block's size.  The copy's
+ * root has no siblings.
+ */
+struct jval *jval_clone(const struct jval *v, size_t *size);
+
 /* The last member named key (a NUL-terminated name), or NULL. */
 const struct jval *jval_get(const struct jval *obj, const char *key);
 /* The last member whose name is the n bytes at key, or NULL. */

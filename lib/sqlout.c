@@ -936,6 +936,8 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	const struct jval *k;
 	size_t ncols;
 
+	if (sqlout_flush(o, e) == -1)
+		return -1;
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
 	if (key_properties != NULL && key_properties->type == JV_ARRAY)
@@ -1075,29 +1077,35 @@ sqlout_duplicate_members(const struct sqlout *o)
 	return o != NULL ? o->dup_members : 0;
 }
 
-static int
-load_record(struct sqlout *o, struct schema_table *t,
-    const struct jval *record, const struct jval *version, struct lib_err *e)
+/*
+ * -k is the key of the streams that name none, but a child row that
+ * jsonl-normalize made (it has a parent) keeps its own _sluice_id, as its
+ * SCHEMA would say: the root's key is not among its columns.
+ */
+static void
+first_record_keys(struct sqlout *o, struct schema_table *t,
+    const struct jval *record)
 {
-	struct table *ti = sqlout_tinfo(t);
-	const struct jval *m;
-	size_t k;
-	long col;
-	int fresh;
-
-	fresh = t->records == 0;
-	/*
-	 * -k is the key of the streams that name none, but a child row that
-	 * jsonl-normalize made (it has a parent) keeps its own _sluice_id,
-	 * as its SCHEMA would say: the root's key is not among its columns.
-	 */
-	if (fresh && o->opts.keys != NULL && !ti->schema_keys)
+	if (t->records == 0 && o->opts.keys != NULL &&
+	    !sqlout_tinfo(t)->schema_keys)
 		schema_table_set_keys_csv(t,
 		    jval_get(record, "_sluice_parent_id") != NULL &&
 		    jval_get(record, "_sluice_id") != NULL ? "_sluice_id" :
 		    o->opts.keys);
-	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
-		return tombstone(o, t, record, e);
+}
+
+/*
+ * The schema takes in the record, whose values go to ti->vals by column:
+ * everything but the write, which write_record does.
+ */
+static int
+observe_record(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct jval *m;
+	long col;
+
 	if (needs_key(o, t) && key_values(t, record, "record", e) == -1)
 		return -1;
 	schema_record_begin(t);
@@ -1132,6 +1140,17 @@ load_record(struct sqlout *o, struct schema_table *t,
 			ti->vals[col] = version;
 	}
 	schema_record_end(t, &o->changes);
+	return 0;
+}
+
+/* Store the row in ti->vals: the table made to match the schema first. */
+static int
+write_record(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	size_t k;
+
 	if (sync_table(o, t, e) == -1)
 		return -1;
 	if (t->ncols == 0)
@@ -1173,6 +1192,18 @@ load_record(struct sqlout *o, struct schema_table *t,
 		return -1;
 	ti->inserted++;
 	return 0;
+}
+
+static int
+load_record(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	first_record_keys(o, t, record);
+	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
+		return tombstone(o, t, record, e);
+	if (observe_record(o, t, record, version, e) == -1)
+		return -1;
+	return write_record(o, t, record, e);
 }
 
 /* Step one of the savepoint statements; SQLite's word on failure. */
@@ -1290,6 +1321,144 @@ note_rejected(struct sqlout *o, const struct jval *record, struct lib_err *e)
 	return 0;
 }
 
+/* A record held back: its values, in the copy they point into. */
+struct deferred {
+	struct schema_table	*t;
+	struct jval		*record, *version;	/* copies */
+	size_t			 nvals;
+	size_t			*cols;		/* the column of each value */
+	const struct jval	**vals;
+	const char		*file;
+	unsigned long		 lineno;
+};
+
+/* Held back at most: the first records of a new table, in bounded memory. */
+#define DEFER_RECORDS	10000
+#define DEFER_BYTES	((size_t)16 << 20)
+
+void
+sqlout_origin(struct sqlout *o, const char *file, unsigned long lineno)
+{
+	o->file = file;
+	o->lineno = lineno;
+	o->err_file = NULL;
+}
+
+int
+sqlout_error_origin(const struct sqlout *o, const char **file,
+    unsigned long *lineno)
+{
+	if (o == NULL || o->err_file == NULL)
+		return 0;
+	*file = o->err_file;
+	*lineno = o->err_lineno;
+	return 1;
+}
+
+static void
+deferred_free(struct sqlout *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->ndeferred; i++) {
+		free(o->deferred[i].record);
+		free(o->deferred[i].version);
+		free(o->deferred[i].cols);
+		free(o->deferred[i].vals);
+	}
+	o->ndeferred = 0;
+	o->deferred_bytes = 0;
+}
+
+int
+sqlout_flush(struct sqlout *o, struct lib_err *e)
+{
+	struct deferred *d;
+	struct table *ti;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < o->ndeferred && rc == 0; i++) {
+		d = &o->deferred[i];
+		ti = sqlout_tinfo(d->t);
+		vals_reserve(ti, d->t->ncols);
+		memset(ti->vals, 0, ti->valscap * sizeof(const struct jval *));
+		for (j = 0; j < d->nvals; j++)
+			ti->vals[d->cols[j]] = d->vals[j];
+		if ((rc = write_record(o, d->t, d->record, e)) == -1) {
+			o->err_file = d->file;
+			o->err_lineno = d->lineno;
+		}
+	}
+	deferred_free(o);
+	return rc;
+}
+
+/*
+ * Whether the record waits for its table's creation: a table that does
+ * not exist yet takes its first records at once, unless each record runs
+ * in its own savepoint, or is versioned (SCD2) or a tombstone.
+ */
+static int
+defers(const struct sqlout *o, struct schema_table *t,
+    const struct jval *record)
+{
+	return !o->opts.atomic_records && o->opts.mode != SQLOUT_SCD2 &&
+	    !sqlout_tinfo(t)->exists &&
+	    (o->ndeferred == 0 || o->deferred[0].t == t) &&
+	    !(o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record));
+}
+
+/* Take in a record now and hold its write back. */
+static int
+defer_record(struct sqlout *o, struct schema_table *t,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	struct deferred d;
+	size_t i, n, size, vsize = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.t = t;
+	d.file = o->file;
+	d.lineno = o->lineno;
+	d.record = jval_clone(record, &size);
+	if (version != NULL)
+		d.version = jval_clone(version, &vsize);
+	first_record_keys(o, t, d.record);
+	/* Its names are checked now, so that a bad one names this line. */
+	if (observe_record(o, t, d.record, d.version, e) == -1 ||
+	    check_column_names(o, t, e) == -1)
+		goto fail;
+	for (i = n = 0; i < ti->valscap; i++)
+		n += ti->vals[i] != NULL;
+	if ((d.cols = calloc(n + 1, sizeof(*d.cols))) == NULL ||
+	    (d.vals = calloc(n + 1, sizeof(const struct jval *))) == NULL)
+		abort();
+	for (i = 0; i < ti->valscap; i++)
+		if (ti->vals[i] != NULL) {
+			d.cols[d.nvals] = i;
+			d.vals[d.nvals++] = ti->vals[i];
+		}
+	if (o->ndeferred == o->deferredcap) {
+		o->deferredcap = o->deferredcap ? o->deferredcap * 2 : 64;
+		o->deferred = realloc(o->deferred,
+		    o->deferredcap * sizeof(*o->deferred));
+		if (o->deferred == NULL)
+			abort();
+	}
+	o->deferred[o->ndeferred++] = d;
+	o->deferred_bytes += sizeof(d) + size + vsize +
+	    n * (sizeof(size_t) + sizeof(const struct jval *));
+	if (o->ndeferred >= DEFER_RECORDS || o->deferred_bytes >= DEFER_BYTES)
+		return sqlout_flush(o, e);
+	return 0;
+fail:
+	free(d.record);
+	free(d.version);
+	return -1;
+}
+
 int
 sqlout_record(struct sqlout *o, const char *stream, size_t len,
     const struct jval *record, const struct jval *version, struct lib_err *e)
@@ -1298,7 +1467,16 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 	struct lib_err e2;
 	int rc;
 
+	/* The records held back come first: they are older. */
+	if (o->ndeferred > 0 && (o->deferred[0].t->namelen != len ||
+	    memcmp(o->deferred[0].t->name, stream, len) != 0) &&
+	    sqlout_flush(o, e) == -1)
+		return -1;
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+		return -1;
+	if (defers(o, t, record))
+		return defer_record(o, t, record, version, e);
+	if (sqlout_flush(o, e) == -1)
 		return -1;
 	if (!o->opts.atomic_records)
 		return load_record(o, t, record, version, e);
@@ -1326,6 +1504,8 @@ sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
 	struct schema_table *t;
 	struct table *ti;
 
+	if (sqlout_flush(o, e) == -1)
+		return -1;
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
 		return -1;
 	ti = sqlout_tinfo(t);
@@ -1350,6 +1530,8 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 	char now[40];
 	int rc;
 
+	if (sqlout_flush(o, e) == -1)
+		return -1;
 	jbuf_reset(&o->tmp);
 	jbuf_value(&o->tmp, value);
 	stats_utc_now(now, sizeof(now));
@@ -1436,6 +1618,8 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	size_t i;
 	int rc, n = 0;
 
+	if (sqlout_flush(o, e) == -1)
+		return -1;
 	if (sqlmerge_scd2_retire_absent(o, e) == -1 ||
 	    save_schemas(o, &combined, e) == -1)
 		return -1;
@@ -1521,6 +1705,8 @@ sqlout_close(struct sqlout *o)
 	(void)sqlite3_finalize(o->rej_add);
 	(void)sqlite3_finalize(o->rej_find);
 	schema_mark_free(&o->mark);
+	deferred_free(o);
+	free(o->deferred);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
 	if (o->db != NULL)

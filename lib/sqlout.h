@@ -62,6 +62,18 @@ int	sqlout_record(struct sqlout *, const char *stream, size_t len,
 	    struct lib_err *);
 
 /* ACTIVATE_VERSION: delete the rows of older (or no) versions. */
+/*
+ * Where the next message comes from.  A table's first records may be held
+ * back and written later (sqlout_flush, and any other message does it):
+ * when such a write fails, sqlout_error_origin gives 1 and that record's
+ * place.
+ */
+void	sqlout_origin(struct sqlout *, const char *file, unsigned long lineno);
+int	sqlout_error_origin(const struct sqlout *, const char **file,
+	    unsigned long *lineno);
+/* Write the records held back. */
+int	sqlout_flush(struct sqlout *, struct lib_err *);
+
 int	sqlout_activate_version(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *version, struct lib_err *);
 

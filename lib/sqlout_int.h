@@ -79,6 +79,19 @@ struct sqlout {
 	/* Objects that repeat a member: the last of each is the value. */
 	unsigned long		 dup_members;	/* earlier ones left out */
 	struct jval		 load_id_val;	/* opts.load_id, for _sluice_load_id */
+	/*
+	 * Records of a table that does not exist yet, held so that it is
+	 * created once with all their columns: SQLite reads the whole schema
+	 * again after each ALTER TABLE, so adding columns one record at a
+	 * time would cost the square of their number.
+	 */
+	struct deferred		*deferred;
+	size_t			 ndeferred, deferredcap, deferred_bytes;
+	const char		*file;		/* where the current message is */
+	unsigned long		 lineno;
+	/* A deferred record whose write failed: where it was. */
+	const char		*err_file;
+	unsigned long		 err_lineno;
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);

@@ -401,6 +401,45 @@ test_members(void)
 	jval_parser_free(p);
 }
 
+/* A clone is the same tree, whole, after its parser has moved on. */
+static void
+test_clone(void)
+{
+	static const char doc[] = "{\"a\":1,\"s\":\"x\\ny\\u00e9\",\"o\":{\"b\":"
+	    "[true,null,{\"c\":-2.5e3}]},\"a\":\"last\",\"e\":{},\"f\":[]}";
+	struct jval_parser *p = jval_parser_new(1 << 20);
+	struct jbuf want = JBUF_INIT, got = JBUF_INIT;
+	const struct jval *v;
+	struct jval *c;
+	struct lib_err e;
+	size_t size;
+
+	v = jval_parse(p, doc, sizeof(doc) - 1, JVAL_KEEP_ALL, &e);
+	CHECK(v != NULL);
+	if (v == NULL)
+		goto out;
+	jbuf_value(&want, v);
+	c = jval_clone(v->child->next, &size);	/* a member: no sibling */
+	CHECK(c->next == NULL && c->keylen == 1 && c->key[0] == 's' &&
+	    c->len == 5 && memcmp(c->str, "x\ny\xc3\xa9", 5) == 0);
+	free(c);
+	c = jval_clone(v, &size);
+	CHECK(size >= 12 * sizeof(struct jval));
+	jval_parser_rewind(p);
+	(void)jval_parse(p, "[\"overwrite the arena\",1,2,3,4,5,6,7,8,9]", 41,
+	    JVAL_KEEP_ALL, &e);
+	jbuf_value(&got, c);
+	CHECK(strcmp(jbuf_cstr(&got), jbuf_cstr(&want)) == 0);
+	CHECK(c->dups && jval_get(c, "a") != NULL &&
+	    jval_streq(jval_get(c, "a"), "last"));
+	CHECK(c->child->shadowed && !c->child->next->shadowed);
+	free(c);
+out:
+	jbuf_free(&want);
+	jbuf_free(&got);
+	jval_parser_free(p);
+}
+
 static void
 test_escape(void)
 {
@@ -711,6 +750,7 @@ main(void)
 	test_utf8();
 	test_jval_text();
 	test_members();
+	test_clone();
 	test_escape();
 	test_numbers();
 	test_deep();
