@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -174,18 +175,32 @@ sqlout_open(struct sqlout **out, const char *path,
     const struct sqlout_opts *opts, struct lib_err *e)
 {
 	struct sqlout *o;
+	struct stat opened, now;
 	int rc;
 
 	*out = NULL;
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return liberr_set(e, EX_OSERR, "out of memory");
 	o->opts = *opts;
+	o->is_file = path[0] != '\0' && strcmp(path, ":memory:") != 0;
+	if (o->is_file && stat(path, &opened) == -1 && errno == ENOENT)
+		o->created = xalloc_memdup(path, strlen(path));
 	rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		(void)liberr_set(e, EX_CANTCREAT, "%s: %s", path,
 		    o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
 		goto fail;
+	}
+	/* The file this load works on, whatever its path names later. */
+	if (o->is_file) {
+		if (stat(path, &opened) == -1) {
+			(void)liberr_set(e, EX_TEMPFAIL, "%s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		o->dev = opened.st_dev;
+		o->ino = opened.st_ino;
 	}
 	(void)sqlite3_busy_timeout(o->db, opts->busy_timeout_ms);
 	(void)sqlite3_extended_result_codes(o->db, 0);
@@ -208,6 +223,19 @@ sqlout_open(struct sqlout **out, const char *path,
 		goto fail;
 	}
 	o->in_txn = 1;
+	/*
+	 * A load that created the file and failed removes it while it holds
+	 * the write lock: one that waited for the lock must not write into
+	 * the removed file.
+	 */
+	if (o->is_file && (stat(path, &now) == -1 ||
+	    now.st_dev != o->dev || now.st_ino != o->ino)) {
+		(void)liberr_set(e, EX_TEMPFAIL, "%s: the database was removed "
+		    "while this load waited for it: try again", path);
+		free(o->created);
+		o->created = NULL;	/* not ours to remove */
+		goto fail;
+	}
 	o->ddl_gen = 1;
 	stats_utc_now(o->started_at, sizeof(o->started_at));
 	if (sqlout_exec(o, bookkeeping, e) == -1 || load_id_is_new(o, e) == -1)
@@ -1672,6 +1700,8 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	if (sqlout_exec(o, "COMMIT", e) == -1)
 		goto fail;
 	o->in_txn = 0;
+	free(o->created);
+	o->created = NULL;	/* it holds this load now */
 	jbuf_free(&tables);
 	return 0;
 fail:
@@ -1679,10 +1709,54 @@ fail:
 	return -1;
 }
 
+/*
+ * Undo the creation of the database by a load that did not commit:
+ * unless another load has put tables in it meanwhile, remove the file,
+ * holding the write lock so that a load waiting for it notices
+ * (sqlout_open).  1 if it is gone; then its companions go once the
+ * connection is closed.  Best effort: the load has failed already, and
+ * says so.
+ */
+static int
+unmake_database(const struct sqlout *o)
+{
+	const char *path = o->created;
+	sqlite3_stmt *st;
+	struct stat now;
+	int empty, gone;
+
+	if (sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	empty = sqlite3_prepare_v2(o->db, "SELECT 1 FROM sqlite_master LIMIT 1",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
+	(void)sqlite3_finalize(st);
+	/* The path must still name the file this load opened. */
+	gone = empty && stat(path, &now) == 0 && now.st_dev == o->dev &&
+	    now.st_ino == o->ino && unlink(path) == 0;
+	(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+	return gone;
+}
+
+/* The WAL and journal files of a database that is gone. */
+static void
+unlink_companions(const char *path)
+{
+	static const char *const companions[] = { "-wal", "-shm", "-journal" };
+	char name[PATH_MAX + 16];
+	size_t i;
+
+	for (i = 0; i < sizeof(companions) / sizeof(companions[0]); i++)
+		if (snprintf(name, sizeof(name), "%s%s", path, companions[i]) <
+		    (int)sizeof(name))
+			(void)unlink(name);
+}
+
 void
 sqlout_close(struct sqlout *o)
 {
 	size_t i;
+	int gone;
 
 	if (o == NULL)
 		return;
@@ -1709,8 +1783,13 @@ sqlout_close(struct sqlout *o)
 	free(o->deferred);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+	gone = o->created != NULL && o->db != NULL && o->ino != 0 &&
+	    unmake_database(o);
 	if (o->db != NULL)
 		(void)sqlite3_close(o->db);
+	if (gone)
+		unlink_companions(o->created);
+	free(o->created);
 	schema_set_free(&o->set);
 	schema_changes_free(&o->changes);
 	jbuf_free(&o->sql);

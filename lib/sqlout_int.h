@@ -6,6 +6,8 @@
 #ifndef SQLOUT_INT_H
 #define SQLOUT_INT_H
 
+#include <sys/types.h>
+
 #include <sqlite3.h>
 
 #include "jbuf.h"
@@ -89,6 +91,14 @@ struct sqlout {
 	size_t			 ndeferred, deferredcap, deferred_bytes;
 	const char		*file;		/* where the current message is */
 	unsigned long		 lineno;
+	/*
+	 * The database file did not exist before this load: a load that
+	 * does not commit removes it again, not leaving an empty database.
+	 */
+	char			*created;	/* its path, or NULL */
+	int			 is_file;	/* not :memory: nor temporary */
+	dev_t			 dev;		/* the file it opened */
+	ino_t			 ino;
 	/* A deferred record whose write failed: where it was. */
 	const char		*err_file;
 	unsigned long		 err_lineno;
