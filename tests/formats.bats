@@ -164,6 +164,30 @@ EOF
 	    5dc40862141f778c
 }
 
+@test "the examples of sluice(5) PERSISTED IDENTIFIERS hold, and the page quotes these values" {
+	MAN="$BATS_TEST_DIRNAME/../man/sluice.5"
+	printf '%s\n' '{"id":1,"items":[{"parts":[{"p":1},{"p":2}]}]}' |
+	    ids -t orders -k id > got
+	printf '%s\n' '{"a":1,"b":"x"}' | ids -t t -k a,b >> got
+	R=rceiKuDo_03yF05ivHEqJA
+	I0=bnvxeWQzcfTfSI3wrBZ5Hw
+	assert_equal "$(cat got)" "$(printf '%s\n' \
+	    "orders - - - $R" \
+	    "orders__items 0 $R $R $I0" \
+	    "orders__items__parts 0 $I0 $R q0DtnsTdDpbOdpILKS1kCg" \
+	    "orders__items__parts 1 $I0 $R k2VhdpJjLgStVxtoq4fRwQ" \
+	    't - - - vqnrqLgC63Y_4Vcskk4-LA')"
+	scd2 db '{"id":1,"name":"caf\u00e9","tags":{"z":1,"a":[true,null]},"gone":null,"_sluice_load_id":"L"}'
+	assert_equal "$(sql db 'SELECT _sluice_row_hash FROM t')" \
+	    782d94b9e7d74f2858bee453031d2a88
+	for v in $R $I0 k2VhdpJjLgStVxtoq4fRwQ vqnrqLgC63Y_4Vcskk4-LA \
+	    782d94b9e7d74f2858bee453031d2a88 \
+	    '{"id":1,"name":"caf\eu00e9","tags":{"z":1,"a":[true,null]},"gone":null,"_sluice_load_id":"L"}' \
+	    '{"id":1,"items":[{"parts":[{"p":1},{"p":2}]}]}'; do
+		grep -qF -- "$v" "$MAN" || fail "sluice(5) does not quote $v"
+	done
+}
+
 # reference: an implementation of sluice(5)'s PERSISTED IDENTIFIERS in
 # Python, independent of the C code; reads what is named on its command line.
 reference() {
