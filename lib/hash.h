@@ -1,8 +1,11 @@
 /*
- * Fast non-cryptographic hashing: 64 bits for in-memory maps, 128 bits
- * for row ids that must be the same on every run and every machine (the
- * bytes are read little-endian whatever the host).  Not for secrets:
- * jsonl-normalize --hash uses HMAC-SHA256 (hmac.h).
+ * Fast non-cryptographic hashing: 64 bits for in-memory maps and for the
+ * child table's name in a child row's id, 128 bits for root row ids and
+ * SCD2 row hashes.  Both are persisted formats (sluice(5), PERSISTED
+ * IDENTIFIERS): the same bytes give the same value on every run, every
+ * machine and every release, words being read little-endian whatever the
+ * host's byte order and alignment; tests/unit/test_formats.c pins them.
+ * Not for secrets: jsonl-normalize --hash uses HMAC-SHA256 (hmac.h).
  */
 #ifndef HASH_H
 #define HASH_H
