@@ -11,7 +11,6 @@
 #include <sqlite3.h>
 
 #include "exitcodes.h"
-#include "sqlout.h"
 #include "sqlout_int.h"
 #include "state.h"
 #include "xalloc.h"
