@@ -28,14 +28,24 @@ DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev
 BENCH_DEPS = sqlite-utils miller curl
 
+# Each program is cmd/NAME/: main.c and the modules only NAME uses.  lib/
+# holds what two or more programs share (lib/README).
 PROGS = dedup-merge jsonl-normalize pgfetch schema-infer sqlite-load
 LIBSRC = $(sort $(wildcard lib/*.c))
 LIBHDR = $(wildcard lib/*.h)
+CMDSRC = $(sort $(wildcard cmd/*/*.c))
+CMDHDR = $(wildcard cmd/*/*.h)
+# The programs' own modules without their main(): the unit tests and the
+# fuzz targets link them, and find their headers through CMDINC.
+MODSRC = $(filter-out cmd/%/main.c,$(CMDSRC))
+CMDINC = $(PROGS:%=-Icmd/%)
 
 BUILD ?= build
-OBJ   = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
-BINS  = $(PROGS:%=bin/%)
-UNITS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
+OBJ    = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+CMDOBJ = $(CMDSRC:cmd/%.c=$(BUILD)/cmd/%.o)
+MODOBJ = $(MODSRC:cmd/%.c=$(BUILD)/cmd/%.o)
+BINS   = $(PROGS:%=bin/%)
+UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 BATS_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
@@ -49,19 +59,32 @@ $(BUILD)/lib/%.o: lib/%.c $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libsluice.a: $(OBJ)
+$(BUILD)/cmd/%.o: cmd/%.c $(LIBHDR) $(CMDHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The archives depend on the Makefile too: a module moved in or out of
+# lib/ changes their member list, not the objects' times.
+$(BUILD)/libsluice.a: $(OBJ) Makefile
 	rm -f $@
 	$(AR) rcs $@ $(OBJ)
 
-bin/%: cmd/%.c $(BUILD)/libsluice.a $(LIBHDR)
-	@mkdir -p bin
-	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+$(BUILD)/libcmd.a: $(MODOBJ) Makefile
+	rm -f $@
+	$(AR) rcs $@ $(MODOBJ)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libsluice.a $(LIBHDR)
+# bin/NAME: the objects of cmd/NAME/ and what they use of lib/.
+$(foreach p,$(PROGS),$(eval bin/$(p): $(filter $(BUILD)/cmd/$(p)/%,$(CMDOBJ))))
+bin/%: $(BUILD)/libsluice.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $(filter %.o,$^) $(BUILD)/libsluice.a $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libcmd.a \
+    $(BUILD)/libsluice.a $(LIBHDR) $(CMDHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -o $@ $< $(BUILD)/libsluice.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CMDINC) $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(BUILD)/libcmd.a $(BUILD)/libsluice.a $(LDLIBS)
 
 # Install the Debian packages that are missing; do nothing when all are there.
 deps:
@@ -97,7 +120,7 @@ check-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(SAN)" HARDEN= test
 	$(MAKE) --no-print-directory clean-bin
 
-# libFuzzer targets (tests/fuzz/): lib/ built again by clang with the
+# libFuzzer targets (tests/fuzz/): lib/ and the programs' modules built again by clang with the
 # fuzzer's coverage and ASan+UBSan into $(FUZZ_BUILD).  `make fuzz` first
 # replays the seed corpus kept in the tree (tests/fuzz/corpus/NAME, which
 # holds the regression inputs too), then runs each target for FUZZ_SECONDS;
@@ -111,6 +134,7 @@ FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS = 20
 FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message
 FUZZ_OBJ     = $(LIBSRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+FUZZ_MODOBJ  = $(MODSRC:cmd/%.c=$(FUZZ_BUILD)/cmd/%.o)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 $(FUZZ_BUILD)/lib/%.o: lib/%.c $(LIBHDR)
@@ -118,13 +142,24 @@ $(FUZZ_BUILD)/lib/%.o: lib/%.c $(LIBHDR)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(FUZZ_SAN) \
 	    -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/libsluice.a: $(FUZZ_OBJ)
+$(FUZZ_BUILD)/cmd/%.o: cmd/%.c $(LIBHDR) $(CMDHDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(PKG_CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libsluice.a: $(FUZZ_OBJ) Makefile
 	rm -f $@
 	$(AR) rcs $@ $(FUZZ_OBJ)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_BUILD)/libsluice.a $(LIBHDR)
-	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
-	    $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libsluice.a $(LDLIBS)
+$(FUZZ_BUILD)/libcmd.a: $(FUZZ_MODOBJ) Makefile
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_MODOBJ)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_BUILD)/libcmd.a \
+    $(FUZZ_BUILD)/libsluice.a $(LIBHDR) $(CMDHDR)
+	$(FUZZ_CC) $(CPPFLAGS) $(CMDINC) -Itests/fuzz $(WARN) $(PKG_CFLAGS) \
+	    $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcmd.a \
+	    $(FUZZ_BUILD)/libsluice.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -157,9 +192,9 @@ bench: bench-deps all
 # One clang-tidy per file: in one run, clang-tidy 14's analyzer carries
 # va_list state from one file into the next and reports false positives.
 lint:
-	printf '%s\n' lib/*.c cmd/*.c | xargs -P 2 -I{} \
+	printf '%s\n' lib/*.c cmd/*/*.c | xargs -P 2 -I{} \
 	    clang-tidy --quiet {} -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)
-	@! grep -nE '\<(gets|sprintf|strcpy|strcat|strtok|atoi|atol)[[:space:]]*\(' cmd/*.c lib/*.c
+	@! grep -nE '\<(gets|sprintf|strcpy|strcat|strtok|atoi|atol)[[:space:]]*\(' cmd/*/*.c lib/*.c
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 \
 	    --inline-suppr --suppress=variableScope --error-exitcode=1 -Ilib cmd lib
 	mandoc -Tlint -Wwarning man/*.[157]

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "jbuf.h"
-#include "jval.h"
 #include "xalloc.h"
 
 void
@@ -100,58 +99,6 @@ jbuf_str(struct jbuf *b, const char *s, size_t n)
 		}
 	}
 	jbuf_putc(b, '"');
-}
-
-void
-jbuf_value(struct jbuf *b, const struct jval *v)
-{
-	const struct jval *m;
-
-	switch (v->type) {
-	case JV_NULL:
-		jbuf_put(b, "null", 4);
-		break;
-	case JV_TRUE:
-		jbuf_put(b, "true", 4);
-		break;
-	case JV_FALSE:
-		jbuf_put(b, "false", 5);
-		break;
-	case JV_NUMBER:
-		jbuf_put(b, v->str, v->len);
-		break;
-	case JV_STRING:
-		if (v->plain) {
-			/* Its text needs no escapes: it had none in the input. */
-			jbuf_reserve(b, v->len + 2);
-			b->p[b->len++] = '"';
-			memcpy(b->p + b->len, v->str, v->len);
-			b->len += v->len;
-			b->p[b->len++] = '"';
-		} else
-			jbuf_str(b, v->str, v->len);
-		break;
-	case JV_OBJECT:
-		jbuf_putc(b, '{');
-		for (m = v->child; m != NULL; m = m->next) {
-			if (m != v->child)
-				jbuf_putc(b, ',');
-			jbuf_str(b, m->key, m->keylen);
-			jbuf_putc(b, ':');
-			jbuf_value(b, m);
-		}
-		jbuf_putc(b, '}');
-		break;
-	case JV_ARRAY:
-		jbuf_putc(b, '[');
-		for (m = v->child; m != NULL; m = m->next) {
-			if (m != v->child)
-				jbuf_putc(b, ',');
-			jbuf_value(b, m);
-		}
-		jbuf_putc(b, ']');
-		break;
-	}
 }
 
 int

@@ -1,16 +1,13 @@
 /*
- * A growable byte buffer and the JSON writer built on it.
- *
- * Numbers are written as the text they arrived as (jbuf_value), so a 64-bit
- * id or a long decimal is never rounded through a double.
+ * A growable byte buffer and the JSON text written into it: string
+ * literals, base64, the UTF-8 check.  A parsed value is written by
+ * jbuf_value (jval.h), which builds on this and not the other way round.
  */
 #ifndef JBUF_H
 #define JBUF_H
 
 #include <stddef.h>
 #include <string.h>
-
-struct jval;
 
 struct jbuf {
 	char	*p;
@@ -50,8 +47,6 @@ char	*jbuf_cstr(struct jbuf *);
 
 /* A JSON string literal, quoted and escaped; bytes are copied as they are. */
 void	jbuf_str(struct jbuf *, const char *, size_t);
-/* Any value of a parsed document, compact, numbers as their original text. */
-void	jbuf_value(struct jbuf *, const struct jval *);
 
 /* 1 if the bytes are valid UTF-8 (no overlongs, no surrogates). */
 int	jbuf_utf8_valid(const char *, size_t);

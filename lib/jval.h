@@ -24,6 +24,8 @@
 
 #include "liberr.h"
 
+struct jbuf;
+
 enum jval_type {
 	JV_NULL, JV_FALSE, JV_TRUE, JV_NUMBER, JV_STRING, JV_OBJECT, JV_ARRAY
 };
@@ -145,5 +147,13 @@ int	jval_int64(const struct jval *v, long long *out);
 double	jval_double(const struct jval *v);
 /* 1 if v is an integer literal that fits in 64 bits; cheaper than jval_int64. */
 int	jval_fits_int64(const struct jval *v);
+
+/*
+ * The JSON writer of a parsed value: any value, compact, appended to b.
+ * Numbers are written as the text they arrived as, so a 64-bit id or a
+ * long decimal is never rounded through a double.  (Named jbuf_ for its
+ * many callers; it lives here so that jbuf does not depend on jval.)
+ */
+void	jbuf_value(struct jbuf *b, const struct jval *v);
 
 #endif

@@ -57,7 +57,7 @@ table_statuses() {
 	local statuses names name value
 	statuses=$(table_statuses)
 	[[ -n $statuses ]] || fail "no table found in sluice(7)"
-	names=$(grep -ohE '\bEX(IT)?_[A-Z]+\b' "$BATS_TEST_DIRNAME"/../cmd/*.c \
+	names=$(grep -ohE '\bEX(IT)?_[A-Z]+\b' "$BATS_TEST_DIRNAME"/../cmd/*/*.[ch] \
 	    "$BATS_TEST_DIRNAME"/../lib/*.[ch] | sort -u)
 	[[ -n $names ]] || fail "no status constant found in the code"
 	for name in $names; do

@@ -1,7 +1,8 @@
 /*
- * Unit tests for the lib/ functions whose edge cases are easier to state
- * in C than through a program: date detection, UTF-8 validation, JSON
- * string escaping, 64-bit range checks, widening and variant columns.
+ * Unit tests for the functions of lib/ and of the programs' modules
+ * (cmd/NAME/) whose edge cases are easier to state in C than through a
+ * program: date detection, UTF-8 validation, JSON string escaping, 64-bit
+ * range checks, widening and variant columns.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Walking a paginated API: ask for a page (lib/http.c), take its records
+ * Walking a paginated API: ask for a page (http.c), take its records
  * out of the body, write them, work out the next request from the page
  * (page number, offset, a cursor or a next URL in the body, the Link
  * header), until the API says there is no more.

@@ -1,7 +1,9 @@
 /*
- * Inside sqlite-load's SQLite destination: what lib/sqlout.c (tables and
- * the load's bookkeeping) and lib/sqlmerge.c (the dispositions that
- * change stored rows: merge, tombstones, SCD2) share.  Not for programs.
+ * Inside sqlite-load's SQLite destination: what sqlout.c (tables and
+ * the load's bookkeeping) and sqlmerge.c (the dispositions that
+ * change stored rows: merge, tombstones, SCD2) share.  The two files are
+ * one module and call each other only through this header, as SQLite's
+ * files do through sqliteInt.h; main.c sees sqlout.h alone.
  */
 #ifndef SQLOUT_INT_H
 #define SQLOUT_INT_H
@@ -45,7 +47,7 @@ struct table {
 	size_t		*children;	/* child tables, as indexes in o->set */
 	size_t		 nchildren;
 	unsigned long	 children_gen;	/* o->ddl_gen when they were found */
-	/* Tombstones and SCD2 (lib/sqlmerge.c). */
+	/* Tombstones and SCD2 (sqlmerge.c). */
 	sqlite3_stmt	*del_key;	/* delete the row a key names */
 	int		 scd2;		/* versioned: a root table in scd2 mode */
 	int		 scd2_known;	/* scd2 was decided for this load */

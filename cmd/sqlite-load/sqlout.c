@@ -12,40 +12,15 @@
 #include <sqlite3.h>
 
 #include "exitcodes.h"
-#include "sqlout.h"
 #include "sqlout_int.h"
+#include "state.h"
 #include "xalloc.h"
 #include "stats.h"
-
-/* The exit status an SQLite result code maps to. */
-static int
-exit_for(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return EX_TEMPFAIL;
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-		return EX_IOERR;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_TOOBIG:
-		return EX_DATAERR;
-	case SQLITE_CANTOPEN:
-	case SQLITE_NOTADB:
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-		return EX_CANTCREAT;
-	default:
-		return EX_SOFTWARE;
-	}
-}
 
 int
 sqlout_fail(struct sqlout *o, int rc, const char *what, struct lib_err *e)
 {
-	return liberr_set(e, exit_for(rc), "%s: %s", what,
+	return liberr_set(e, state_exit_status(rc), "%s: %s", what,
 	    o->db != NULL ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
 }
 
@@ -1795,65 +1770,4 @@ sqlout_close(struct sqlout *o)
 	jbuf_free(&o->sql);
 	jbuf_free(&o->tmp);
 	free(o);
-}
-
-int
-sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
-    int *found, struct lib_err *e)
-{
-	struct jval_parser *p = NULL;
-	const struct jval *root, *v;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	struct stat sb;
-	int rc, ret = -1;
-
-	*found = 0;
-	if (stat(path, &sb) == -1 && errno == ENOENT)
-		return 0;
-	if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) !=
-	    SQLITE_OK) {
-		(void)liberr_set(e, EX_NOINPUT, "%s: %s", path,
-		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		goto out;
-	}
-	(void)sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_prepare_v2(db, "SELECT value FROM _sluice_state"
-	    " ORDER BY rowid DESC LIMIT 1", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		/* No _sluice_state table: nothing was ever stored. */
-		ret = 0;
-		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
-			ret = liberr_set(e, exit_for(rc), "%s: %s", path,
-			    sqlite3_errmsg(db));
-		goto out;
-	}
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		ret = rc == SQLITE_DONE ? 0 : liberr_set(e, exit_for(rc),
-		    "%s: %s", path, sqlite3_errmsg(db));
-		goto out;
-	}
-	if ((p = jval_parser_new((size_t)1 << 30)) == NULL) {
-		(void)liberr_set(e, EX_OSERR, "out of memory");
-		goto out;
-	}
-	root = jval_parse(p, (const char *)sqlite3_column_text(st, 0),
-	    (size_t)sqlite3_column_bytes(st, 0), JVAL_KEEP_ALL, e);
-	if (root == NULL) {
-		(void)liberr_prefix(e, "%s: stored state", path);
-		goto out;
-	}
-	ret = 0;
-	if ((v = jval_path(root, dotted)) == NULL || v->type == JV_NULL)
-		goto out;
-	*found = 1;
-	if (v->type == JV_STRING)
-		jbuf_put(out, v->str, v->len);
-	else
-		jbuf_value(out, v);
-out:
-	jval_parser_free(p);
-	(void)sqlite3_finalize(st);
-	(void)sqlite3_close(db);
-	return ret;
 }

@@ -5,7 +5,7 @@
 #include "cursor.h"
 #include "cval.h"
 #include "exitcodes.h"
-#include "sqlout.h"
+#include "state.h"
 #include "strmap.h"
 #include "xalloc.h"
 

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "sqlout.h"
+#include "state.h"
 #include "stats.h"
 #include "strtonum.h"
 

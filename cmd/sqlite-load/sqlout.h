@@ -90,13 +90,4 @@ unsigned long sqlout_duplicate_members(const struct sqlout *);
 /* Roll back (if a transaction is open) and close.  NULL is a no-op. */
 void	sqlout_close(struct sqlout *);
 
-/*
- * Look up the stored state at a dotted path (a.b.0.c) of a database.
- * *found is 0 when the database, the state or the path does not exist;
- * otherwise the value is in out: a string as its bytes, anything else as
- * JSON.
- */
-int	sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
-	    int *found, struct lib_err *);
-
 #endif

@@ -1,0 +1,28 @@
+/*
+ * The stored state of a sluice database, read without the SQLite writer:
+ * sqlite-load --get-state and dedup-merge --state-from read the last
+ * Singer STATE value that sqlite-load kept in _sluice_state.
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include "jbuf.h"
+#include "liberr.h"
+
+/*
+ * Look up the stored state at a dotted path (a.b.0.c) of a database.
+ * *found is 0 when the database, the state or the path does not exist;
+ * otherwise the value is in out: a string as its bytes, anything else as
+ * JSON.  (Its name still says sqlout, where it came from: renaming it
+ * touches the callers in cmd/.)
+ */
+int	sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
+	    int *found, struct lib_err *);
+
+/*
+ * The exit status an SQLite result code maps to: one mapping for the
+ * state reader and sqlite-load's writer.
+ */
+int	state_exit_status(int sqlite_rc);
+
+#endif
