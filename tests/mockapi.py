@@ -65,7 +65,8 @@ Whole bodies:
                            whole file.
 
 Faults, each then behaving as /page (per distinct path+query, "attempt" k
-counts the requests for that exact path+query since the last /reset-state):
+counts the requests for that exact path+query since the last reset:
+/reset-state, or a --requests FILE replaced, see below):
 
     /flaky                 attempt 1: 500 (?code=503: 503), then ok.
     /ratelimit             attempt 1: 429 with Retry-After: 1 (?date=1: an
