@@ -10,11 +10,6 @@ setup() {
 	ISSUES="$BATS_TEST_DIRNAME/../examples/issues.jsonl"
 }
 
-# asan: true when bin/ is the sanitizer build (slower: smaller inputs).
-asan() {
-	ldd "$BIN/dedup-merge" 2>/dev/null | grep -q libasan
-}
-
 # gen_dups N FILE: N bare records, ids 1..N/2 each twice (the second
 # version later), with a cursor "u" and a payload.
 gen_dups() {
@@ -492,7 +487,7 @@ gen_dups() {
 
 @test "spill: a tiny --memory gives byte-identical output, and no temp file remains" {
 	local n=1000000
-	asan && n=200000
+	sanitized dedup-merge && n=200000
 	gen_dups "$n" big.jsonl
 	mkdir spill
 	dedup-merge -k id big.jsonl > mem.out
@@ -539,7 +534,7 @@ gen_dups() {
 
 @test "SIGTERM while spilling: exit 143, no temporary file left, the output ends with SLUICE_ABORT" {
 	local n=1000000
-	asan && n=300000
+	sanitized dedup-merge && n=300000
 	gen_dups "$n" big.jsonl
 	mkdir spill
 	dedup-merge -k id --memory 1M --tmpdir spill big.jsonl big.jsonl big.jsonl big.jsonl >out 2>err 3>&- &

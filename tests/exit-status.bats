@@ -17,17 +17,6 @@ setup() {
 	printf '%s\n' '{"type":"STATE","value":{"n":1}}' > state.singer
 }
 
-# cmd NAME: the command line of program NAME, short of its input files.
-cmd() {
-	case $1 in
-	pgfetch)		echo "pgfetch -q" ;;
-	dedup-merge)		echo "dedup-merge -q -k id" ;;
-	jsonl-normalize)	echo "jsonl-normalize -q -t t" ;;
-	schema-infer)		echo "schema-infer -q -t t" ;;
-	sqlite-load)		echo "sqlite-load -q -t t db" ;;
-	esac
-}
-
 # data NAME: an input whose processing writes to stdout.
 data() {
 	[[ $1 == sqlite-load ]] && echo state.singer || echo good.jsonl
@@ -39,7 +28,7 @@ expect() {
 	local want=$1 name=$2
 	shift 2
 	# shellcheck disable=SC2046
-	run --separate-stderr $(cmd "$name") "$@"
+	run --separate-stderr $(command_line "$name") "$@"
 	[[ $status -eq $want ]] || fail "$name $*: exit $status, not $want: $stderr"
 	assert_stderr_regex "^$name: "
 }
@@ -163,7 +152,7 @@ table_statuses() {
 	local p
 	for p in $PROGRAMS; do
 		# shellcheck disable=SC2046
-		run --separate-stderr bash -c '"$@" >&-' _ $(cmd "$p") "$(data "$p")"
+		run --separate-stderr bash -c '"$@" >&-' _ $(command_line "$p") "$(data "$p")"
 		[[ $status -eq 74 ]] || fail "$p: exit $status, not 74: $stderr"
 		assert_stderr_partial "$p: stdout: Bad file descriptor"
 	done
@@ -191,18 +180,17 @@ table_statuses() {
 @test "74: a closed standard input, in every program that reads it" {
 	local p i
 	printf '%s\n' '{"id":1,"a":"x"}' | sqlite-load -q -t t db
-	dump db > before.sql
+	db_snapshot db
 	for p in dedup-merge jsonl-normalize schema-infer sqlite-load; do
 		# sqlite-load's 0 or 74 was a race (issue 9, D13): try a few times.
 		for i in 1 2 3 4 5; do
 			# shellcheck disable=SC2046
-			run --separate-stderr bash -c '"$@" <&-' _ $(cmd "$p")
+			run --separate-stderr bash -c '"$@" <&-' _ $(command_line "$p")
 			[[ $status -eq 74 ]] || fail "$p, try $i: exit $status, not 74: $stderr"
 			assert_stderr_partial "$p: stdin: read error: Bad file descriptor"
 		done
 	done
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 # 75: a full disk is temporary.
@@ -212,7 +200,7 @@ table_statuses() {
 	local p
 	for p in $PROGRAMS; do
 		# shellcheck disable=SC2046
-		run --separate-stderr bash -c '"$@" >/dev/full' _ $(cmd "$p") "$(data "$p")"
+		run --separate-stderr bash -c '"$@" >/dev/full' _ $(command_line "$p") "$(data "$p")"
 		[[ $status -eq 75 ]] || fail "$p: exit $status, not 75: $stderr"
 		assert_stderr_partial "$p: stdout: No space left on device"
 	done
@@ -249,7 +237,7 @@ signalled_with() {
 	local want=$1 sig=$2 name=$3 pid
 	mkfifo feed
 	# shellcheck disable=SC2046
-	$(cmd "$name") feed > out 2>/dev/null 3>&- &
+	$(command_line "$name") feed > out 2>/dev/null 3>&- &
 	pid=$!
 	exec 4>feed
 	printf '%s\n' '{"id":5,"a":"w"}' >&4

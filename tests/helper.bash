@@ -129,6 +129,80 @@ props_nonull() {
 	    | map_values(.type |= (if type == "array" then map(select(. != "null")) else . end))'
 }
 
+# sanitized PROGRAM: bin/PROGRAM is an AddressSanitizer build (make
+# check-asan): slower, and its allocator keeps freed memory in quarantine,
+# so its peak RSS says nothing about the program's own bound.
+sanitized() {
+	[[ -n $1 ]] || fail "sanitized: which program?"
+	ldd "$BIN/$1" 2>/dev/null | grep -q libasan
+}
+
+# db_snapshot DB: keep DB's dump (in DB.before.sql) for db_unchanged.
+db_snapshot() {
+	dump "$1" > "$1.before.sql"
+}
+
+# db_unchanged DB: DB's dump is byte for byte what db_snapshot kept: a
+# failed or killed load left the destination exactly as it was.
+db_unchanged() {
+	[[ -e $1.before.sql ]] || fail "db_unchanged $1: no db_snapshot $1"
+	dump "$1" > "$1.after.sql"
+	assert_file_bytes "$1.after.sql" "$1.before.sql"
+}
+
+# command_line NAME: the command line a test runs program NAME with on
+# records of table t (quiet; dedup-merge on key id; sqlite-load into ./db),
+# short of its input files.  Unquoted, for word splitting.
+command_line() {
+	case $1 in
+	pgfetch)		echo "pgfetch -q" ;;
+	dedup-merge)		echo "dedup-merge -q -k id" ;;
+	jsonl-normalize)	echo "jsonl-normalize -q -t t" ;;
+	schema-infer)		echo "schema-infer -q -t t" ;;
+	sqlite-load)		echo "sqlite-load -q -t t db" ;;
+	*)			fail "command_line: no program $1" ;;
+	esac
+}
+
+# fetch ARG...: `pgfetch ARG...` must exit 0, within 60 s; its standard
+# output is left in ./out and its standard error in ./err.
+fetch() {
+	local st=0
+	timeout 60 pgfetch "$@" > out 2> err || st=$?
+	[[ $st -eq 0 ]] || fail "pgfetch $* exited $st: $(head -c 2000 err)"
+}
+
+# fetch_ok ARG...: as fetch, and nothing at all on stderr.
+fetch_ok() {
+	fetch "$@"
+	[[ ! -s err ]] || fail "pgfetch $*: unexpected stderr: $(head -c 2000 err)"
+}
+
+# aborted STATUS [LINE...]: the output of a failed `run --separate-stderr
+# pgfetch ...` is exactly the LINEs (the records written before the error;
+# none without LINE), each ending in a newline, then one SLUICE_ABORT line
+# (sluice(5)) from pgfetch that carries STATUS and the error that stderr
+# has as a line of its own, so a load downstream rolls back.  The lines
+# before the SLUICE_ABORT line are left in ./got (./want: the LINEs).
+aborted() {
+	local st=$1 last err
+	shift
+	: > want
+	[[ $# -eq 0 ]] || printf '%s\n' "$@" > want
+	sed '$d' <<<"$output" > got
+	assert_file_bytes got want
+	last=$(tail -n 1 <<<"$output")
+	assert_equal "$(jq -c '[.type, .program, .status]' <<<"$last")" \
+	    "[\"SLUICE_ABORT\",\"pgfetch\",$st]"
+	err=$(jq -r .error <<<"$last")
+	# bats reads $stderr with `read`, which drops the trailing blanks of
+	# its last line: only there may the line lack the error's.
+	[[ $'\n'$stderr$'\n' == *$'\n'"pgfetch: $err"$'\n'* ]] ||
+	    [[ $err != "${err%[[:blank:]]}" &&
+	    ${stderr##*$'\n'} == "pgfetch: $(sed 's/[[:blank:]]*$//' <<<"$err")" ]] ||
+	    fail "no stderr line"$'\n'"expected: pgfetch: $err"$'\n'"stderr  : $stderr"
+}
+
 # line N FILE: line N of FILE, without its newline.
 line() {
 	sed -n "${1}p" "$2"

@@ -21,12 +21,10 @@ setup_file() {
 		printf '{"id":0,"base":"x"}\n' |
 		    "$BATS_TEST_DIRNAME/../bin/sqlite-load" -q \
 		    "$BATS_FILE_TMPDIR/base-$m.db" -t t -k id -m "$m"
-		sqlite3 -batch -bail "$BATS_FILE_TMPDIR/base-$m.db" .dump \
-		    > "$BATS_FILE_TMPDIR/base-$m.sql"
+		dump "$BATS_FILE_TMPDIR/base-$m.db" > "$BATS_FILE_TMPDIR/base-$m.sql"
 	done
 	# What a database that does not exist dumps as.
-	sqlite3 -batch -bail "$BATS_FILE_TMPDIR/none.db" .dump \
-	    > "$BATS_FILE_TMPDIR/base-new.sql"
+	dump "$BATS_FILE_TMPDIR/none.db" > "$BATS_FILE_TMPDIR/base-new.sql"
 }
 
 setup() {
@@ -304,11 +302,6 @@ text|-9223372036854775809"
 	assert_output "1000|1|1|1"
 }
 
-# asan: the programs are built with AddressSanitizer.
-asan() {
-	ldd "$BIN/sqlite-load" 2>/dev/null | grep -q libasan
-}
-
 # Memory is bounded whatever the line: the default limit (64 MiB) and a
 # small one; the 200 MB line is refused with 65 and never held whole.
 @test "hostile: a 200 MB line is 65 with bounded memory in every program" {
@@ -325,7 +318,7 @@ asan() {
 			kb=$(tail -n 1 rss)
 			# ASan keeps freed buffers in quarantine: only the small
 			# limit's bound means something there.
-			asan || (( kb < 190000 )) || fail "$p $lim: max RSS $kb KB"
+			sanitized sqlite-load || (( kb < 190000 )) || fail "$p $lim: max RSS $kb KB"
 			[[ -z $lim ]] || (( kb < 64000 )) ||
 			    fail "$p $lim: max RSS $kb KB with a 1 MiB limit"
 		done

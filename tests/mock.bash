@@ -10,6 +10,13 @@
 # most 20 minutes.  $MOCK is its base URL and $PORT its port.  Its records
 # are {"id":i,"name":"r<i>","big":9007199254740993+i} for i in 1..n.
 # mock_start_other starts a second one, another origin: $OTHER, $OTHER_PORT.
+#
+# Each server writes what it was asked to a file under $BATS_FILE_TMPDIR
+# (mockapi.py --requests: a JSON line a request, written before the answer),
+# which mock_state reads and mock_reset replaces: checking the requests
+# starts no HTTP client.  Reset in setup():
+#
+#	setup() { sluice_setup pgfetch; mock_reset || fail "..."; }
 
 BIG=9007199254740993
 
@@ -31,13 +38,16 @@ other_get() { http_get "$OTHER$1"; }
 # mock_launch NAME [OPTION...]: start tests/mockapi.py with these options
 # (its port in $BATS_FILE_TMPDIR/NAME.port), and wait (bounded) until it
 # answers; its pid in $launched_pid, its port in $launched_port, http or
-# https (with --cert) in $launched_scheme.
+# https (with --cert) in $launched_scheme, its request file (for mock_state)
+# in $launched_requests.
 mock_launch() {
 	local i port='' dir=$BATS_FILE_TMPDIR name=$1
 	shift
-	python3 "$BATS_TEST_DIRNAME/mockapi.py" --lifetime 1200 "$@" \
+	python3 "$BATS_TEST_DIRNAME/mockapi.py" --lifetime 1200 \
+	    --requests "$dir/$name.requests" "$@" \
 	    > "$dir/$name.port" 2> "$dir/$name.log" 3>&- &
 	launched_pid=$!
+	launched_requests=$dir/$name.requests
 	for (( i = 0; i < 100; i++ )); do
 		port=$(head -n 1 "$dir/$name.port" 2>/dev/null)
 		[[ $port =~ ^[0-9]+$ ]] && break
@@ -65,7 +75,8 @@ mock_start() {
 	mock_launch mock "$@" || return 1
 	MOCK_PID=$launched_pid PORT=$launched_port
 	MOCK="http://127.0.0.1:$PORT"
-	export MOCK_PID PORT MOCK
+	MOCK_REQUESTS=$launched_requests
+	export MOCK_PID PORT MOCK MOCK_REQUESTS
 }
 
 # mock_start_other [OPTION...]: a second server, at $OTHER: the same host,
@@ -74,7 +85,8 @@ mock_start_other() {
 	mock_launch other "$@" || return 1
 	OTHER_PID=$launched_pid OTHER_PORT=$launched_port
 	OTHER="http://127.0.0.1:$OTHER_PORT"
-	export OTHER_PID OTHER_PORT OTHER
+	OTHER_REQUESTS=$launched_requests
+	export OTHER_PID OTHER_PORT OTHER OTHER_REQUESTS
 }
 
 # mock_kill PID: end a server, by SIGKILL if it does not go within 5 s.
@@ -95,20 +107,6 @@ mock_stop() {
 	mock_kill "${OTHER_PID:-}"
 }
 
-# fetch ARG...: `pgfetch ARG...` must exit 0; its standard output is left in
-# ./out and its standard error in ./err.
-fetch() {
-	local st=0
-	timeout 60 pgfetch "$@" > out 2> err || st=$?
-	[[ $st -eq 0 ]] || fail "pgfetch $* exited $st: $(head -c 2000 err)"
-}
-
-# fetch_ok ARG...: as fetch, and nothing at all on stderr.
-fetch_ok() {
-	fetch "$@"
-	[[ ! -s err ]] || fail "pgfetch $*: unexpected stderr: $(head -c 2000 err)"
-}
-
 # want_records FIRST LAST: the compact text of records FIRST..LAST, one a
 # line, as pgfetch must write them (bash arithmetic: 64 bits, exact).
 want_records() {
@@ -127,20 +125,96 @@ records_are() {
 	assert_file_bytes "$f" want
 }
 
-# The mock's record of the requests it had since the last /reset-state, for
+# aborted_records STATUS FIRST LAST: as aborted (helper.bash), the records
+# before the SLUICE_ABORT line being records FIRST..LAST of the mock (none
+# when FIRST > LAST), each once, in order, byte for byte.
+aborted_records() {
+	local recs=()
+	mapfile -t recs < <(want_records "$2" "$3")
+	aborted "$1" "${recs[@]}"
+}
+
+# The mock's secrets (mockapi.py), and the Basic credentials in base64; a
+# suite with secrets of its own sets SECRETS to them.
+SECRETS=(s3cret k3y pw dXNlcjpwdw== 'user:pw' tok-zz9)
+
+# no_secrets FILE...: each FILE exists, and none of the SECRETS is anywhere
+# in it.  Each FILE is read once (it may be a pipe: <(...)).
+no_secrets() {
+	local f st
+	for f in "$@"; do
+		[[ -e $f ]] || fail "no file $f"
+		st=0
+		grep -F -f <(printf '%s\n' "${SECRETS[@]}") -- "$f" \
+		    > no_secrets.hit || st=$?
+		case $st in
+		1)	;;
+		0)	fail "secret $(grep -oF -f <(printf '%s\n' "${SECRETS[@]}") \
+			    no_secrets.hit | sort -u | paste -sd ' ') in $f: $(head -c 600 no_secrets.hit)" ;;
+		*)	fail "no_secrets: cannot read $f" ;;
+		esac
+	done
+	rm -f no_secrets.hit
+}
+
+# What a server was asked since its last reset, read from its request file
+# (mockapi.py --requests) by one jq run.  STATE_JQ makes of the file's
+# lines the object /state answers: {"PATH?QUERY": {"count": k, "times":
+# [...], "headers": [{...}], "gzip": [...]}, ...}, in the order first
+# asked.  A last line cut short is a request the server is still writing,
+# not yet counted (as /state would not count it yet): it is skipped; any
+# other line that is not JSON is an error.
+STATE_JQ='[inputs]
+    | if length > 0 and (.[-1] | try (fromjson | false) catch true)
+      then .[:-1] else . end
+    | reduce (.[] | fromjson) as $r ({};
+	.[$r.key] |= (.count += 1 | .times += [$r.time]
+	    | reduce ($r | del(.key, .time) | to_entries[]) as $e (.;
+		.[$e.key] += [$e.value])))'
+
+# requests_jq FILE [JQ-OPTION...] [FILTER]: FILTER (default .) applied to
+# that object, compact.
+requests_jq() {
+	local file=$1 filter=.
+	shift
+	if [[ $# -gt 0 ]]; then
+		filter=${!#}
+		set -- "${@:1:$#-1}"
+	fi
+	[[ -f $file ]] || fail "no request file $file: was the mock started?"
+	jq -ncR "$@" "$STATE_JQ | $filter" "$file"
+}
+
+# mock_state [JQ-OPTION...] [FILTER]: requests_jq for $MOCK;
+# other_state: for $OTHER.
+mock_state() { requests_jq "$MOCK_REQUESTS" "$@"; }
+other_state() { requests_jq "$OTHER_REQUESTS" "$@"; }
+
+# requests_reset FILE: forget what the server of FILE was asked (as its
+# /reset-state): FILE is replaced by an empty one, in one rename(2), and
+# the server starts counting again at its next request.
+requests_reset() {
+	: > "$1.new" && mv -f -- "$1.new" "$1"
+}
+
+# mock_reset: forget what $MOCK was asked; other_reset: $OTHER.
+mock_reset() { requests_reset "$MOCK_REQUESTS"; }
+other_reset() { requests_reset "$OTHER_REQUESTS"; }
+
+# The mock's record of the requests it had since the last reset, for
 # WHICH: a path ("/page": every query of /page, not /page-total), a whole
 # path+query ("/reset?n=3"), or nothing (all requests).
 MATCH='select($w == "" or .key == $w or (.key | sub("[?].*"; "")) == $w)'
 
 # requests [WHICH]: how many requests reached the mock.
 requests() {
-	mock_get /state | jq --arg w "${1-}" \
+	mock_state --arg w "${1-}" \
 	    "[to_entries[] | $MATCH | .value.count] | add // 0"
 }
 
 # attempts [WHICH]: the request count of each distinct path+query, sorted,
 # one a line.
 attempts() {
-	mock_get /state | jq -r --arg w "${1-}" \
+	mock_state -r --arg w "${1-}" \
 	    "to_entries[] | $MATCH | .value.count" | sort -n
 }

@@ -65,7 +65,8 @@ Whole bodies:
                            whole file.
 
 Faults, each then behaving as /page (per distinct path+query, "attempt" k
-counts the requests for that exact path+query since the last /reset-state):
+counts the requests for that exact path+query since the last reset:
+/reset-state, or a --requests FILE replaced, see below):
 
     /flaky                 attempt 1: 500 (?code=503: 503), then ok.
     /ratelimit             attempt 1: 429 with Retry-After: 1 (?date=1: an
@@ -139,7 +140,22 @@ Control:
                            asked, and when (seconds since the epoch, as
                            floats), with each request's headers (names
                            lower-cased).
-    /reset-state           forget all of it.
+    /reset-state           forget all of it (and empty the --requests file).
+
+The request file (--requests FILE): the same record, kept where a test
+reads it without a client of its own (tests/mock.bash, mock_state).  Every
+request that /state counts appends one line of JSON,
+
+    {"key":"PATH?QUERY","time":T,"headers":{...}}   (and "gzip":B on /gzip)
+
+with one write(2), under the lock that counts it, before the response is
+sent: once a client has its answer, its request is in the file.  A reader
+that races a request still in flight may see that last line cut short, and
+skips it (the request has not been counted yet, as /state would say).
+Replacing FILE by another (an empty one, by rename(2)) is a reset, as
+/reset-state: the server notices the old file is gone at the next request,
+forgets what it counted (the attempts of the faults start again from 1)
+and appends to the new FILE.
 """
 
 import argparse
@@ -176,6 +192,38 @@ FILE_TYPES = [
 
 STATE = {}
 STATE_LOCK = threading.Lock()
+
+
+class RequestFile:
+    """--requests FILE: one JSON line a counted request (see the docstring).
+    Used under STATE_LOCK only."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+                          | os.O_APPEND, 0o644)
+
+    def replaced(self):
+        """True, once, when FILE was replaced (renamed over or removed)
+        since the last call; then the new FILE is the one appended to."""
+        if os.fstat(self.fd).st_nlink > 0:
+            return False
+        os.close(self.fd)
+        # No O_CREAT: a FILE that was removed, not replaced, is an error
+        # the test sees, not a new empty record.
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        return True
+
+    def append(self, entry):
+        data = (json.dumps(entry) + "\n").encode()
+        while data:
+            data = data[os.write(self.fd, data):]
+
+    def clear(self):
+        os.ftruncate(self.fd, 0)
+
+
+REQUESTS = None             # the RequestFile of --requests, if given
 
 
 def record(i):
@@ -228,11 +276,18 @@ class Handler(BaseHTTPRequestHandler):
     def note(self, key, **extra):
         """Count this request for KEY; return its attempt number (from 1)."""
         with STATE_LOCK:
+            if REQUESTS is not None and REQUESTS.replaced():
+                STATE.clear()
+            now = time.time()
             st = STATE.setdefault(key, {"count": 0, "times": []})
             st["count"] += 1
-            st["times"].append(time.time())
+            st["times"].append(now)
             for k, v in extra.items():
                 st.setdefault(k, []).append(v)
+            if REQUESTS is not None:
+                entry = {"key": key, "time": now}
+                entry.update(extra)
+                REQUESTS.append(entry)
             return st["count"]
 
     def send(self, code, body, ctype="application/json", headers=()):
@@ -403,6 +458,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/reset-state":
             with STATE_LOCK:
                 STATE.clear()
+                if REQUESTS is not None:
+                    REQUESTS.clear()
             return self.send(200, '{"ok": true}\n')
 
         accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
@@ -671,11 +728,16 @@ def main():
     ap.add_argument("--cert", metavar="PEM",
                     help="serve HTTPS with this certificate (and --key)")
     ap.add_argument("--key", metavar="PEM", help="the certificate's key")
+    ap.add_argument("--requests", metavar="FILE",
+                    help="append a JSON line to FILE for each request")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args()
 
+    global REQUESTS
     Handler.quiet = not args.verbose
+    if args.requests is not None:
+        REQUESTS = RequestFile(args.requests)
     if args.root is not None:
         if not os.path.isdir(args.root):
             ap.error("--root %s: not a directory" % args.root)

@@ -8,8 +8,8 @@ bats_require_minimum_version 1.5.0
 # The server is tests/mockapi.py, on 127.0.0.1 only, started once for the
 # file.  Its records are {"id":i,"name":"r<i>","big":9007199254740993+i}
 # for i in 1..n (?n=, default 45), ten a page unless ?per= says otherwise;
-# it counts every request per path+query (/state), forgotten before each
-# test (/reset-state).  Every pgfetch run is bounded by `timeout 60`.
+# it counts every request per path+query (mock_state), forgotten before
+# each test (mock_reset).  Every pgfetch run is bounded by `timeout 60`.
 
 load helper
 load mock
@@ -19,13 +19,13 @@ teardown_file() { mock_stop; }
 
 setup() {
 	sluice_setup pgfetch jsonl-normalize schema-infer sqlite-load
-	mock_get /reset-state >/dev/null || fail "cannot reset the mock API"
+	mock_reset || fail "cannot reset the mock API"
 }
 
 # min_gap [WHICH]: the shortest time, in seconds, between two successive
 # requests for the same path+query ("none" if there are none).
 min_gap() {
-	mock_get /state | jq -r --arg w "${1-}" "[to_entries[] | $MATCH
+	mock_state -r --arg w "${1-}" "[to_entries[] | $MATCH
 	    | .value.times as \$t | range(1; \$t | length) | \$t[.] - \$t[. - 1]]
 	    | min // \"none\""
 }
@@ -36,30 +36,6 @@ at_least() {
 	    fail "$1 is not at least $2"
 }
 
-# aborted STATUS FIRST LAST: the output of a failed `run --separate-stderr
-# pgfetch ...` is records FIRST..LAST (none when FIRST > LAST), then one
-# SLUICE_ABORT line with STATUS and the error printed on stderr.
-aborted() {
-	local last
-	sed '$d' <<<"$output" | sed '/^$/d' > got
-	records_are "$2" "$3" got
-	last=$(tail -n 1 <<<"$output")
-	assert_equal "$(jq -c '[.type, .program, .status]' <<<"$last")" \
-	    "[\"SLUICE_ABORT\",\"pgfetch\",$1]"
-	# (bats drops trailing blanks from $stderr: see the 404 test for those.)
-	assert_stderr_line "pgfetch: $(jq -r .error <<<"$last" | sed 's/[[:blank:]]*$//')"
-}
-
-# no_secrets FILE: none of the mock's secrets, nor the Basic credentials in
-# base64, is anywhere in FILE.
-no_secrets() {
-	local s
-	for s in s3cret k3y pw dXNlcjpwdw== 'user:pw' tok-zz9; do
-		! grep -Fq -- "$s" "$1" ||
-		    fail "secret '$s' in $1: $(grep -F -- "$s" "$1" | head -n 3)"
-	done
-}
-
 # ---------------------------------------------------------------------------
 # Paginators.
 
@@ -68,7 +44,7 @@ no_secrets() {
 	records_are 1 45
 	assert_equal "$(requests /page)" 6
 	# A last page that is full: one more request finds it empty.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate page "$MOCK/page?n=40"
 	records_are 1 40
 	assert_equal "$(requests /page)" 5
@@ -90,7 +66,7 @@ no_secrets() {
 	fetch_ok --paginate page --total-path total "$MOCK/page-total"
 	records_are 1 45
 	assert_equal "$(requests /page-total)" 5
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate page --total-path .total "$MOCK/page-total?n=40"
 	records_are 1 40
 	assert_equal "$(requests /page-total)" 4
@@ -100,16 +76,16 @@ no_secrets() {
 	fetch_ok --paginate offset --limit 10 "$MOCK/offset"
 	records_are 1 45
 	assert_equal "$(requests /offset)" 5
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate offset --limit 10 "$MOCK/offset?n=40"
 	records_are 1 40
 	assert_equal "$(requests /offset)" 5
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate offset --limit 7 "$MOCK/offset"
 	records_are 1 45
 	assert_equal "$(requests /offset)" 7
 	# The default limit, 100: one short page.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate offset "$MOCK/offset"
 	records_are 1 45
 	assert_equal "$(requests /offset)" 1
@@ -187,7 +163,7 @@ no_secrets() {
 	records_are 1 10
 	fetch "$MOCK/cursor"
 	records_are 1 10
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate none "$MOCK/link"
 	records_are 1 10
 	fetch_ok --paginate none "$MOCK/next"
@@ -198,7 +174,7 @@ no_secrets() {
 @test "--max-pages N with every paginator" {
 	local row args url
 	while IFS='|' read -r args url; do
-		mock_get /reset-state >/dev/null
+		mock_reset
 		# shellcheck disable=SC2086
 		fetch --max-pages 2 $args "$MOCK$url" </dev/null
 		records_are 1 20
@@ -221,7 +197,7 @@ no_secrets() {
 	fetch_ok --paginate page --max-records 15 "$MOCK/page"
 	records_are 1 15
 	assert_equal "$(requests /page)" 2
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate page --max-records 10 "$MOCK/page"
 	records_are 1 10
 	assert_equal "$(requests /page)" 1
@@ -286,10 +262,10 @@ no_secrets() {
 @test "records: --records PATH with no array there exits 65" {
 	run -65 --separate-stderr timeout 60 pgfetch --paginate none --records .nope \
 	    "$MOCK/page?wrap=payload.rows"
-	aborted 65 1 0
+	aborted_records 65 1 0
 	run -65 --separate-stderr timeout 60 pgfetch --paginate none --records .meta \
 	    "$MOCK/page?wrap=payload.rows"
-	aborted 65 1 0
+	aborted_records 65 1 0
 }
 
 @test "numbers: 64-bit integers keep their text (jq 1.6 would round them)" {
@@ -325,7 +301,7 @@ no_secrets() {
 	assert_equal "$(jq -r '.headers["accept-encoding"] | test("gzip")' out)" true
 	fetch_ok --paginate page "$MOCK/gzip?n=25"
 	records_are 1 25
-	assert_equal "$(mock_get /state | jq -c '[.[] | .gzip[]?] | unique')" '[true]'
+	assert_equal "$(mock_state '[.[] | .gzip[]?] | unique')" '[true]'
 }
 
 @test "redirects are followed" {
@@ -385,24 +361,24 @@ no_secrets() {
 
 @test "auth: 401 exits 77 at once, with the start of the body" {
 	run -77 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 "$MOCK/auth"
-	aborted 77 1 0
+	aborted_records 77 1 0
 	assert_stderr_partial 'Bad credentials'
 	assert_stderr_partial '401'
 	assert_equal "$(requests)" 1
 	export SLUICE_TEST_TOKEN=wrong-token
 	run -77 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 \
 	    --bearer-env SLUICE_TEST_TOKEN "$MOCK/auth?n=5"
-	aborted 77 1 0
+	aborted_records 77 1 0
 	assert_equal "$(requests /auth?n=5)" 1
 	export SLUICE_TEST_USER=user SLUICE_TEST_PASS=nope
 	run -77 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 \
 	    --basic-env SLUICE_TEST_USER:SLUICE_TEST_PASS "$MOCK/basic"
-	aborted 77 1 0
+	aborted_records 77 1 0
 	assert_equal "$(requests /basic)" 1
 	# 403 too, after the records of the pages before.
 	run -77 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --paginate page \
 	    "$MOCK/page?fail_page=2&fail_code=403"
-	aborted 77 1 10
+	aborted_records 77 1 10
 	assert_stderr_partial 'page 2 fails'
 	assert_equal "$(requests /page)" 2
 }
@@ -467,7 +443,7 @@ no_secrets() {
 	run -75 --separate-stderr timeout 60 pgfetch --paginate none --timeout 1 \
 	    --retries 1 --backoff-base 0.05 "$MOCK/slow?ms=4000"
 	t1=$(date +%s)
-	aborted 75 1 0
+	aborted_records 75 1 0
 	assert_stderr_partial 'after 2 attempts'
 	assert_equal "$(attempts /slow)" 2
 	(( t1 - t0 < 8 )) || fail "took $(( t1 - t0 )) s: --timeout 1 not honoured"
@@ -476,12 +452,12 @@ no_secrets() {
 @test "retries: always 500: exit 75 after --retries 2, HTTP 500 after 3 attempts" {
 	run -75 --separate-stderr timeout 60 pgfetch --retries 2 --backoff-base 0.05 \
 	    "$MOCK/always500"
-	aborted 75 1 0
+	aborted_records 75 1 0
 	grep -Eq '^pgfetch: http://127\.0\.0\.1:[0-9]+/always500: HTTP 500 after 3 attempts(: .*)?$' \
 	    <<<"$stderr" || fail "stderr: $stderr"
 	assert_equal "$(attempts /always500)" 3
 	# --retries 0: one attempt.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -75 --separate-stderr timeout 60 pgfetch --retries 0 "$MOCK/always500"
 	assert_stderr_partial 'HTTP 500 after 1 attempt'
 	assert_equal "$(attempts /always500)" 1
@@ -496,7 +472,7 @@ no_secrets() {
 @test "retries: a refused connection is retried, then exit 75" {
 	run -75 --separate-stderr timeout 60 pgfetch --retries 1 --backoff-base 0.05 \
 	    http://127.0.0.1:1/x.json
-	aborted 75 1 0
+	aborted_records 75 1 0
 	assert_stderr_partial 'after 2 attempts'
 }
 
@@ -505,20 +481,20 @@ no_secrets() {
 
 @test "404 exits 69 at once, with the start of the body" {
 	run -69 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 "$MOCK/notfound"
-	aborted 69 1 0
+	aborted_records 69 1 0
 	assert_stderr_partial '404'
 	assert_stderr_partial 'no such thing here'
 	assert_equal "$(attempts /notfound)" 1
 	# Other 4xx too; but 408 is retried, then 75.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -69 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --retries 1 \
 	    "$MOCK/page?fail_page=1&fail_code=400"
-	aborted 69 1 0
+	aborted_records 69 1 0
 	assert_equal "$(requests /page)" 1
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -75 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 --retries 1 \
 	    "$MOCK/page?fail_page=1&fail_code=408"
-	aborted 75 1 0
+	aborted_records 75 1 0
 	assert_stderr_partial 'HTTP 408 after 2 attempts'
 	assert_equal "$(requests /page)" 2
 	# The body's newline does not become trailing white space.
@@ -532,16 +508,16 @@ no_secrets() {
 
 @test "invalid JSON in a page exits 65; none of that page is written" {
 	run -65 --separate-stderr timeout 60 pgfetch --backoff-base 0.05 "$MOCK/badjson"
-	aborted 65 1 0
+	aborted_records 65 1 0
 	# Page 2 has ten good records before its syntax error: none of them.
 	run -65 --separate-stderr timeout 60 pgfetch --paginate page "$MOCK/page?bad_page=2"
-	aborted 65 1 10
+	aborted_records 65 1 10
 }
 
 @test "an error on page 3: the records of pages 1 and 2, then SLUICE_ABORT" {
 	run -69 --separate-stderr timeout 60 pgfetch --paginate page \
 	    "$MOCK/page?fail_page=3&fail_code=404"
-	aborted 69 1 20
+	aborted_records 69 1 20
 	assert_equal "$(requests /page)" 3
 }
 
@@ -588,7 +564,7 @@ no_secrets() {
 	: > all-err
 	local args
 	while read -r args; do
-		mock_get /reset-state >/dev/null
+		mock_reset
 		# shellcheck disable=SC2086
 		local s=0
 		eval "timeout 60 pgfetch -v --backoff-base 0.05 --retries 1 $args" \
@@ -636,7 +612,7 @@ no_secrets() {
 	    fail "stats: $(cat st.json)"
 	# Every HTTP request, the retried ones too, as the server counts them.
 	assert_equal "$(jq .requests st.json)" "$(requests /flaky)"
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -0 --separate-stderr timeout 60 pgfetch --paginate page --stats st.json "$MOCK/page"
 	jq -e '.records == 45 and .requests == 6 and .retries == 0' st.json >/dev/null ||
 	    fail "stats: $(cat st.json)"

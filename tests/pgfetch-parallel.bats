@@ -9,9 +9,9 @@ bats_require_minimum_version 1.5.0
 # file with --root "$ROOT" (files a test writes there are served as
 # /files/NAME).  Its records are {"id":i,"name":"r<i>","big":
 # 9007199254740993+i} for i in 1..n (?n=, default 45), ten a page unless
-# ?per= says otherwise; it counts every request per path+query (/state),
-# forgotten before each test (/reset-state).  Every pgfetch run is bounded
-# by `timeout 60`.
+# ?per= says otherwise; it counts every request per path+query
+# (mock_state), forgotten before each test (mock_reset).  Every pgfetch run
+# is bounded by `timeout 60`.
 
 load helper
 load mock
@@ -27,20 +27,20 @@ teardown_file() { mock_stop; }
 
 setup() {
 	sluice_setup pgfetch
-	mock_get /reset-state >/dev/null || fail "cannot reset the mock API"
+	mock_reset || fail "cannot reset the mock API"
 }
 
-# snapshot FILE: the mock's /state now, kept in FILE for new_requests.  (A
-# checkpoint test cannot /reset-state between its runs: ?die_page= counts
-# the attempts of a page since the last reset.)
+# snapshot FILE: the mock's state now, kept in FILE for new_requests.  (A
+# checkpoint test cannot reset between its runs: ?die_page= counts the
+# attempts of a page since the last reset.)
 snapshot() {
-	mock_get /state > "$1"
+	mock_state > "$1"
 }
 
 # new_requests FILE: the path+query of every request made since `snapshot
 # FILE`, one a line, sorted (a path+query asked k times more shows once).
 new_requests() {
-	mock_get /state | jq -r --slurpfile old "$1" 'to_entries[]
+	mock_state -r --slurpfile old "$1" 'to_entries[]
 	    | select(.value.count > ($old[0][.key].count // 0)) | .key' | sort
 }
 
@@ -48,35 +48,6 @@ new_requests() {
 # path+query lines on stdin, sorted numerically, one a line.
 page_numbers() {
 	sed -nE "s/.*[?&]${1:-page}=([0-9]+)(&.*)?\$/\\1/p" | sort -n
-}
-
-# aborted STATUS FIRST LAST: the output of a failed `run --separate-stderr
-# pgfetch ...` is records FIRST..LAST (none when FIRST > LAST), then one
-# SLUICE_ABORT line with STATUS and the error printed on stderr.
-aborted() {
-	local last
-	sed '$d' <<<"$output" | sed '/^$/d' > got
-	records_are "$2" "$3" got
-	last=$(tail -n 1 <<<"$output")
-	assert_equal "$(jq -c '[.type, .program, .status]' <<<"$last")" \
-	    "[\"SLUICE_ABORT\",\"pgfetch\",$1]"
-	assert_stderr_line "pgfetch: $(jq -r .error <<<"$last" | sed 's/[[:blank:]]*$//')"
-}
-
-# no_secrets FILE: none of the mock's secrets, nor the Basic credentials in
-# base64, is anywhere in FILE.
-no_secrets() {
-	local s
-	for s in s3cret k3y dXNlcjpwdw== 'user:pw' tok-zz9; do
-		! grep -Fq -- "$s" "$1" ||
-		    fail "secret '$s' in $1: $(grep -F -- "$s" "$1" | head -n 3)"
-	done
-}
-
-# sanitized: the pgfetch under test is an ASan build (make check-asan),
-# whose allocator keeps freed memory in quarantine: RSS says nothing then.
-sanitized() {
-	ldd "$BIN/pgfetch" 2>/dev/null | grep -q 'libasan'
 }
 
 # ms_now: milliseconds since the epoch.
@@ -126,11 +97,11 @@ ms_now() {
 	local n
 	n=$(requests /page)
 	(( n >= 11 && n <= 14 )) || fail "$n requests for 11 pages with --parallel 4"
-	mock_get /state | jq -r 'keys[]' | page_numbers > asked
+	mock_state -r 'keys[]' | page_numbers > asked
 	assert_equal "$(head -n 11 asked)" "$(seq 1 11)"
 	(( $(tail -n 1 asked) <= 14 )) || fail "asked up to page $(tail -n 1 asked)"
 	# --total-path ends it without an empty page.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate page --parallel 4 --total-path total "$MOCK/page-total"
 	records_are 1 45
 	n=$(requests /page-total)
@@ -151,19 +122,19 @@ ms_now() {
 	run -69 --separate-stderr timeout 60 pgfetch --paginate page --parallel 4 \
 	    "$MOCK/page?n=45&fail_page=3&fail_code=404"
 	# Pages 1 and 2, none of 4 and 5 although they arrived, then the abort.
-	aborted 69 1 20
+	aborted_records 69 1 20
 	assert_stderr_regex "^pgfetch: http://127\\.0\\.0\\.1:$PORT/page\\?[^ ]*page=3: HTTP 404: "
 	assert_stderr_partial 'page 3 fails'
 	assert_equal "$(attempts '/page?n=45&fail_page=3&fail_code=404&page=3')" 1
 	# The same on page 1, and with 8 in flight.
 	run -69 --separate-stderr timeout 60 pgfetch --paginate page --parallel 8 \
 	    "$MOCK/page?n=45&fail_page=1&fail_code=404"
-	aborted 69 1 0
+	aborted_records 69 1 0
 	assert_stderr_partial 'page=1: HTTP 404'
 	# 401 on page 2: 77, page 1 written.
 	run -77 --separate-stderr timeout 60 pgfetch --paginate page --parallel 3 \
 	    "$MOCK/page?n=45&fail_page=2&fail_code=401"
-	aborted 77 1 10
+	aborted_records 77 1 10
 }
 
 @test "parallel: retries inside parallel keep every record once, in order" {
@@ -183,7 +154,7 @@ ms_now() {
 	# Retries spent on page 2 of 5: 75 after page 1.
 	run -75 --separate-stderr timeout 60 pgfetch --paginate page --parallel 4 \
 	    --retries 1 --backoff-base 0.05 "$MOCK/page?n=45&fail_page=2&fail_code=500"
-	aborted 75 1 10
+	aborted_records 75 1 10
 	assert_stderr_partial 'HTTP 500 after 2 attempts'
 }
 
@@ -228,7 +199,7 @@ ms_now() {
 	fetch_ok --paginate page --parallel 8 --max-pages 3 "$MOCK/page?n=95"
 	records_are 1 30
 	assert_equal "$(requests /page)" 3
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate offset --limit 10 --parallel 8 --max-pages 3 "$MOCK/offset?n=95"
 	records_are 1 30
 	assert_equal "$(requests /offset)" 3
@@ -244,7 +215,7 @@ ms_now() {
 	n=$(requests /page)
 	(( n >= 6 )) || fail "$n requests"
 	# The times of every request, whichever page: sorted, successive gaps.
-	gap=$(mock_get /state | jq '[.[] | .times[]] | sort
+	gap=$(mock_state '[.[] | .times[]] | sort
 	    | [range(1; length) as $i | .[$i] - .[$i - 1]] | min')
 	awk -v g="$gap" 'BEGIN { exit !(g >= 0.2 - 0.05) }' ||
 	    fail "requests $gap s apart with --rate 5 (want >= 0.15)"
@@ -258,7 +229,7 @@ ms_now() {
 	    "$MOCK/page?n=45&die_page=3")
 	# Run 1: page 3 answers 500 once; --retries 0 gives up there.
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 20
+	aborted_records 75 1 20
 	mv got run1
 	[[ -f cp ]] || fail "no checkpoint file after the failed run"
 	assert_equal "$(jq -c '[.paginate, .page, .pages, .records]' cp)" '["page",3,2,20]'
@@ -286,7 +257,7 @@ ms_now() {
 	umask 000
 	run -75 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
 	    --checkpoint cp2 "$MOCK/page?n=45&die_page=2"
-	aborted 75 1 10
+	aborted_records 75 1 10
 	assert_equal "$(stat -c %a cp2)" 600
 }
 
@@ -294,7 +265,7 @@ ms_now() {
 	local cmd=(timeout 60 pgfetch --paginate offset --limit 10 --retries 0
 	    --checkpoint cp "$MOCK/offset?n=45&die_page=3")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 20
+	aborted_records 75 1 20
 	mv got run1
 	assert_equal "$(jq -c '[.paginate, .offset]' cp)" '["offset",20]'
 	snapshot before
@@ -306,11 +277,11 @@ ms_now() {
 	[[ ! -e cp ]] || fail "checkpoint left: $(cat cp)"
 
 	# --parallel 4: pages 5.. may have arrived, but only 1..3 were written.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	cmd=(timeout 60 pgfetch --paginate page --parallel 4 --retries 0
 	    --checkpoint cp "$MOCK/page?n=95&die_page=4")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 30
+	aborted_records 75 1 30
 	mv got run1
 	assert_equal "$(jq .page cp)" 4
 	snapshot before
@@ -327,7 +298,7 @@ ms_now() {
 	local cmd=(timeout 60 pgfetch --paginate cursor --cursor-path next_cursor
 	    --retries 0 --checkpoint cp "$MOCK/cursor?n=45&die_page=3")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 20
+	aborted_records 75 1 20
 	mv got run1
 	assert_equal "$(jq -c '[.paginate, .cursor]' cp)" '["cursor","c~20"]'
 	snapshot before
@@ -347,7 +318,7 @@ ms_now() {
 	local cmd=(timeout 60 pgfetch --paginate next --retries 0 --checkpoint cp
 	    "$MOCK/next?n=45&die_page=3")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 20
+	aborted_records 75 1 20
 	mv got run1
 	assert_equal "$(jq -r .paginate cp)" next
 	[[ $(jq -r .next cp) == *'p=3'* ]] || fail "checkpoint: $(cat cp)"
@@ -359,11 +330,11 @@ ms_now() {
 	assert_equal "$(new_requests before | page_numbers p | tr '\n' ' ')" '3 4 5 '
 	[[ ! -e cp ]] || fail "checkpoint left: $(cat cp)"
 	# The same with --paginate link (the Link header's next URL).
-	mock_get /reset-state >/dev/null
+	mock_reset
 	cmd=(timeout 60 pgfetch --paginate link --retries 0 --checkpoint cp
 	    "$MOCK/link?n=45&die_page=4")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 30
+	aborted_records 75 1 30
 	mv got run1
 	snapshot before
 	run -0 --separate-stderr "${cmd[@]}"
@@ -379,7 +350,7 @@ ms_now() {
 	cp cp saved
 	local args
 	while read -r args; do
-		mock_get /reset-state >/dev/null
+		mock_reset
 		eval "run -64 --separate-stderr timeout 60 pgfetch --paginate page \
 		    --retries 0 --checkpoint cp $args </dev/null"
 		assert_output ""
@@ -401,10 +372,10 @@ ms_now() {
 	for text in '{"source": ' 'hello' '' '[]' '{"source":"x"}' \
 	    '{"paginate":"page","pages":"2","records":20}'; do
 		printf '%s' "$text" > cp
-		mock_get /reset-state >/dev/null
+		mock_reset
 		run -65 --separate-stderr timeout 60 pgfetch --paginate page \
 		    --checkpoint cp "$MOCK/page?n=45"
-		aborted 65 1 0
+		aborted_records 65 1 0
 		assert_stderr_partial '--checkpoint cp'
 		assert_equal "$(requests)" 0
 	done
@@ -416,7 +387,7 @@ ms_now() {
 	    --api-key-env SLUICE_TEST_KEY --api-key-param api_key
 	    --checkpoint cp "$MOCK/apikey?n=45&die_page=3")
 	run -75 --separate-stderr "${cmd[@]}"
-	aborted 75 1 20
+	aborted_records 75 1 20
 	mv got run1
 	[[ -f cp ]] || fail "no checkpoint"
 	no_secrets cp
@@ -427,7 +398,7 @@ ms_now() {
 	cat run1 run2 > all
 	records_are 1 45 all
 	# A key in a header is not there either.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -75 --separate-stderr timeout 60 pgfetch --paginate page --retries 0 \
 	    --api-key-env SLUICE_TEST_KEY --api-key-header X-Api-Key \
 	    --checkpoint cp3 "$MOCK/apikey?n=45&die_page=2"
@@ -498,7 +469,7 @@ ms_now() {
 @test "records-jq: a non-object output goes through --on-error" {
 	run -65 --separate-stderr timeout 60 pgfetch --paginate none \
 	    --records-jq '.data[] | .id' "$MOCK/page-total"
-	aborted 65 1 0
+	aborted_records 65 1 0
 	assert_stderr_partial 'is not an object'
 	# skip: a warning a value, exit 0, the objects still written.
 	run -0 --separate-stderr timeout 60 pgfetch --paginate none --on-error skip \
@@ -518,7 +489,7 @@ ms_now() {
 	assert_equal "$(wc -c < out)" 0
 	assert_equal "$(requests /page)" 4
 	# offset: a full page filtered out is still a full page.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	fetch_ok --paginate offset --limit 10 --records-jq '.results[] | select(.id > 100)' \
 	    "$MOCK/offset?n=25"
 	assert_equal "$(wc -c < out)" 0
@@ -589,7 +560,7 @@ gen_api_jsonl() {
 	assert_file_bytes streamed out
 	# Without --format, its Content-Type (application/x-ndjson) says file:
 	# the first answer stops at its headers, a second GET streams it.
-	mock_get /reset-state >/dev/null
+	mock_reset
 	run -0 --separate-stderr timeout 60 pgfetch "$MOCK/jsonl?n=3"
 	assert_equal "$(jq -r .id <<<"$output" | tr '\n' ' ')" '1 2 3 '
 	assert_stderr_partial 'is a file (Content-Type application/x-ndjson): streaming it'
@@ -697,7 +668,7 @@ gen_api_jsonl() {
 
 @test "stream: a 404 file exits 69; bad data in a streamed file follows --on-error" {
 	run -69 --separate-stderr timeout 60 pgfetch "$MOCK/files/nosuch.jsonl"
-	aborted 69 1 0
+	aborted_records 69 1 0
 	assert_stderr_partial 'HTTP 404'
 	printf '{"id":1}\nnot json\n{"id":3}\n' > "$ROOT/bad.jsonl"
 	run -65 --separate-stderr timeout 60 pgfetch "$MOCK/files/bad.jsonl"
@@ -724,7 +695,7 @@ gen_api_jsonl() {
 	assert_equal "$(tail -n 1 out | jq .id)" 600000
 	assert_equal "$(jq .bytes st.json)" "$size"
 	rm -f "$ROOT/big.jsonl" out
-	sanitized && skip "RSS is not measured under ASan"
+	sanitized pgfetch && skip "RSS is not measured under ASan"
 	local kb
 	kb=$(tail -n 1 mem)
 	(( kb < 65536 )) || fail "peak memory $kb KB"
@@ -813,12 +784,12 @@ gen_api_jsonl() {
 	assert_equal "$(jq -r 'select(.id >= 13) | .id' got)" ""
 	assert_equal "$(requests /page)" 2
 	run -65 --separate-stderr timeout 60 pgfetch --paginate none "$MOCK/page-total?junk=1"
-	aborted 65 1 0
+	aborted_records 65 1 0
 }
 
 @test "on-error: a page failing on a non-object record is not written at all" {
 	run -65 --separate-stderr timeout 60 pgfetch --paginate page "$MOCK/page?n=25&junk=13"
-	aborted 65 1 10
+	aborted_records 65 1 10
 }
 
 @test "on-error: the messages, the abort line and the quarantine file hide the URL's secrets" {

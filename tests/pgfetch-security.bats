@@ -5,7 +5,7 @@ bats_require_minimum_version 1.5.0
 # Two mock APIs (tests/mockapi.py) on 127.0.0.1, on two ports: two origins.
 # $MOCK is the one the credentials are given for; $OTHER the one a
 # redirect, a next URL, a Link header or a checkpoint sends pgfetch to.
-# Each records the headers of every request (/state), so a test can look
+# Each records the headers of every request (mock_state), so a test can look
 # for the secrets in what $OTHER received, and check that $MOCK did get
 # them (or the test would prove nothing).  /leak echoes the credentials it
 # got into its bodies, headers, Location and next URLs.
@@ -19,7 +19,8 @@ setup_file() {
 }
 teardown_file() { mock_stop; }
 
-# The secrets, one of each kind, and the base64 of the basic ones.
+# The secrets, one of each kind, and the base64 of the basic ones (SECRETS,
+# for no_secrets, is set in setup).
 TOKEN=tok-Bq7xW2
 KEY=key-Lm4nR8
 BUSER=alice
@@ -31,8 +32,8 @@ UPASS=upw-Hx2mQ5
 
 setup() {
 	sluice_setup pgfetch
-	mock_get /reset-state >/dev/null || fail "cannot reset $MOCK"
-	other_get /reset-state >/dev/null || fail "cannot reset $OTHER"
+	mock_reset || fail "cannot reset $MOCK"
+	other_reset || fail "cannot reset $OTHER"
 	export SEC_TOKEN=$TOKEN SEC_KEY=$KEY SEC_USER=$BUSER SEC_PASS=$BPASS
 	printf 'X-Custom-Token: %s\n' "$HFVAL" > hf
 	SECRETS=("$TOKEN" "$KEY" "$BPASS" "$HFVAL" "$HVAL" "$UPASS"
@@ -70,33 +71,21 @@ KINDS=(headers param basic userinfo)
 # at_mock PATH: $MOCK/PATH with the user information of the kind.
 at_mock() { sed "$URL_OF" <<<"$MOCK$1"; }
 
-# no_secret FILE...: none of the secrets, in any form, is in the files.
-no_secret() {
-	local s f
-	for f in "$@"; do
-		[[ -e $f ]] || fail "no file $f"
-		for s in "${SECRETS[@]}"; do
-			! grep -Fq -- "$s" "$f" ||
-			    fail "secret '$s' in $f: $(grep -F -- "$s" "$f" | head -c 600)"
-		done
-	done
-}
-
 # other_got_nothing: $OTHER was asked (else the test tests nothing), and
 # no secret reached it, in a header or a URL; $MOCK got what WANT says.
 other_got_nothing() {
 	local w
-	other_get /state > other.state
-	mock_get /state > mock.state
+	other_state > other.state
+	mock_state > mock.state
 	[[ $(jq '[.[].count] | add // 0' other.state) -gt 0 ]] ||
 	    fail "$OTHER was never asked"
-	no_secret other.state
+	no_secrets other.state
 	for w in "${WANT[@]}"; do
 		grep -Fq -- "$w" mock.state ||
 		    fail "$MOCK did not get '$w': $(head -c 600 mock.state)"
 	done
-	other_get /reset-state >/dev/null
-	mock_get /reset-state >/dev/null
+	other_reset
+	mock_reset
 }
 
 # ---------------------------------------------------------------------------
@@ -117,13 +106,13 @@ other_got_nothing() {
 		# -v says so, without a secret.
 		grep -Fxq "pgfetch: GET $OTHER/echo -> sent without credentials: its origin http://127.0.0.1:$OTHER_PORT is not http://127.0.0.1:$PORT" err ||
 		    fail "$kind: stderr: $(cat err)"
-		no_secret err
+		no_secrets err
 	done
 }
 
 # echo_got: what $MOCK's /echo received, headers and query, as JSON.
 echo_got() {
-	mock_get /state | jq -c 'to_entries[] | select(.key | startswith("/echo"))'
+	mock_state 'to_entries[] | select(.key | startswith("/echo"))'
 }
 
 @test "S1: a redirect within the origin keeps the credentials; the host in another case is the origin" {
@@ -136,7 +125,7 @@ echo_got() {
 		for w in "${WANT[@]}"; do
 			grep -Fq -- "$w" got || fail "$kind: /echo did not get '$w': $(cat got)"
 		done
-		mock_get /reset-state >/dev/null
+		mock_reset
 	done
 	# localhost and LOCALHOST: one origin.
 	creds headers
@@ -157,7 +146,7 @@ echo_got() {
 		other_got_nothing
 		grep -Fq "sent without credentials: its origin http://127.0.0.1:$OTHER_PORT" err ||
 		    fail "$kind: stderr: $(cat err)"
-		no_secret err
+		no_secrets err
 	done
 }
 
@@ -224,7 +213,7 @@ echo_got() {
 		    "$(at_mock "/leak?pages=1&code=401")"
 		printf '%s\n' "$output" > out
 		printf '%s\n' "$stderr" > err
-		no_secret out err
+		no_secrets out err
 		# The body is there, masked.
 		grep -Fq 'bad credentials' err || fail "$kind: stderr: $(cat err)"
 		grep -Fq '***' err || fail "$kind: nothing masked: $(cat err)"
@@ -261,7 +250,7 @@ echo_got() {
 		    --stats st.json "${ARGS[@]}" "$(at_mock "/leak?pages=2&code=500")"
 		printf '%s\n' "$output" > out
 		printf '%s\n' "$stderr" > err
-		no_secret out err q.jsonl st.json cp
+		no_secrets out err q.jsonl st.json cp
 		# Each file holds what it must: the masks are where the secrets were.
 		assert_equal "$(head -n 1 out)" '{"id":1}'
 		jq -e '.input | contains("***")' q.jsonl >/dev/null ||
@@ -274,7 +263,7 @@ echo_got() {
 		run -77 --separate-stderr timeout 60 pgfetch -v "${ARGS[@]}" \
 		    "$(at_mock "/leak?pages=1&code=401&redirect=1")"
 		printf '%s\n%s\n' "$output" "$stderr" > all
-		no_secret all
+		no_secrets all
 		grep -Fq '/status?code=401&echo=' all || fail "$kind: $(cat all)"
 	done
 }
@@ -284,7 +273,7 @@ echo_got() {
 	    "http://$UUSER:$UPASS@127.0.0.1:$PORT/leak?pages=1&code=401&access_token=atok-Rr5t"
 	printf '%s\n%s\n' "$output" "$stderr" > all
 	SECRETS+=(ptok-Ww3e atok-Rr5t)
-	no_secret all
+	no_secrets all
 }
 
 # ---------------------------------------------------------------------------

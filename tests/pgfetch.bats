@@ -15,15 +15,6 @@ setup() {
 	TS_RE='"time_extracted":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"'
 }
 
-# fetch_ok ARG...: `pgfetch ARG...` must exit 0 with nothing on stderr; its
-# standard output is left in ./out.
-fetch_ok() {
-	local st=0
-	pgfetch "$@" > out 2> err || st=$?
-	[[ $st -eq 0 ]] || fail "pgfetch $* exited $st: $(cat err)"
-	[[ ! -s err ]] || fail "pgfetch $*: unexpected stderr: $(cat err)"
-}
-
 # out_is LINE...: ./out is exactly the LINEs, each ending in a newline.
 out_is() {
 	printf '%s\n' "$@" > want
@@ -33,30 +24,6 @@ out_is() {
 # out_empty: ./out holds no bytes at all.
 out_empty() {
 	[[ ! -s out ]] || fail "output is not empty: $(head -c 300 out)"
-}
-
-# aborted STATUS [LINE...]: the output of a failed `run --separate-stderr
-# pgfetch ...` is the LINEs (the records before the error), then one
-# SLUICE_ABORT line (sluice(5)) from pgfetch that carries STATUS and the
-# error printed on stderr, so a load downstream rolls back.
-aborted() {
-	local st=$1 last
-	shift
-	if [[ $# -gt 0 ]]; then
-		assert_equal "$(sed '$d' <<<"$output")" "$(printf '%s\n' "$@")"
-	else
-		assert_equal "${#lines[@]}" 1
-	fi
-	last=$(tail -n 1 <<<"$output")
-	assert_equal "$(jq -c '[.type, .program, .status]' <<<"$last")" \
-	    "[\"SLUICE_ABORT\",\"pgfetch\",$st]"
-	assert_stderr_line "pgfetch: $(jq -r .error <<<"$last")"
-}
-
-# sanitized: the pgfetch under test is an ASan build (make check-asan),
-# whose allocator keeps freed memory in quarantine: RSS says nothing then.
-sanitized() {
-	ldd "$BIN/pgfetch" 2>/dev/null | grep -q 'libasan'
 }
 
 # peak_rss ARG...: run ARG... under GNU time, which writes the peak RSS in
@@ -73,7 +40,7 @@ peak_rss() {
 # check_rss MAX_KB: the peak RSS in ./rss is below MAX_KB; skipped when it
 # was not measured, or under ASan.
 check_rss() {
-	sanitized && skip "RSS is not measured under ASan"
+	sanitized pgfetch && skip "RSS is not measured under ASan"
 	[[ -s rss ]] || skip "no /usr/bin/time to measure RSS"
 	local kb
 	kb=$(tail -n 1 rss)

@@ -15,17 +15,7 @@ setup() {
 	printf '%s\n' '{"id":2,"a":"y"}' '{"id":3,"a":' '{"id":4,"a":"z"}' > in.jsonl
 	# The database a load must leave as it was.
 	printf '%s\n' '{"id":1,"a":"x"}' | sqlite-load -q -t t db
-	dump db > before.sql
-}
-
-# filter NAME: the command line of filter NAME, reading records of table t.
-filter() {
-	case $1 in
-	schema-infer)		echo "schema-infer -q -t t" ;;
-	dedup-merge)		echo "dedup-merge -q -k id" ;;
-	jsonl-normalize)	echo "jsonl-normalize -q -t t" ;;
-	pgfetch)		echo "pgfetch -q" ;;
-	esac
+	db_snapshot db
 }
 
 # limited CMD...: run CMD with every write to a regular file failing with
@@ -45,7 +35,7 @@ side_fails() {
 	local want=$1 name=$2
 	shift 2
 	# shellcheck disable=SC2046
-	run --separate-stderr $(filter "$name") "$@" in.jsonl
+	run --separate-stderr $(command_line "$name") "$@" in.jsonl
 	[[ $status -eq $want ]] || fail "$name $*: exit $status, not $want: $stderr"
 	assert_stderr_regex "^$name: "
 	[[ $stderr != *quarantined* ]] || fail "claims a quarantined line: $stderr"
@@ -55,19 +45,18 @@ side_fails() {
 	    <<<"${lines[-1]}" >/dev/null ||
 	    fail "the last line is no SLUICE_ABORT with status $want: ${lines[-1]}"
 
-	run bash -c "$(filter "$name")"' "$@" in.jsonl 2>/dev/null |
+	run bash -c "$(command_line "$name")"' "$@" in.jsonl 2>/dev/null |
 	    sqlite-load -q -t t db 2>/dev/null
 	    echo "${PIPESTATUS[0]} ${PIPESTATUS[1]}"' _ "$@"
 	assert_output "$want $want"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 # side_before_output STATUS NAME ARG...: as side_fails, and nothing but the
 # abort was written: the side file failed before the first record.
 side_before_output() {
 	side_fails "$@"
-	run --separate-stderr $(filter "$2") "${@:3}" in.jsonl
+	run --separate-stderr $(command_line "$2") "${@:3}" in.jsonl
 	assert_equal "${#lines[@]}" 1
 }
 
@@ -150,7 +139,7 @@ side_before_output() {
 	local name
 	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
 		# shellcheck disable=SC2046
-		run --separate-stderr limited $(filter "$name") --on-error quarantine=q.jsonl in.jsonl
+		run --separate-stderr limited $(command_line "$name") --on-error quarantine=q.jsonl in.jsonl
 		[[ $status -eq 74 ]] || fail "$name: exit $status, not 74: $stderr"
 		assert_stderr_partial "$name: q.jsonl: File too large"
 		[[ ${lines[-1]} == '{"type":"SLUICE_ABORT","program":"'"$name"'","status":74,'* ]] ||
@@ -166,7 +155,7 @@ side_before_output() {
 	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
 		echo '{"previous":true}' > st.json
 		# shellcheck disable=SC2046
-		run --separate-stderr limited $(filter "$name") --on-error skip --stats st.json in.jsonl
+		run --separate-stderr limited $(command_line "$name") --on-error skip --stats st.json in.jsonl
 		[[ $status -eq 74 ]] || fail "$name: exit $status, not 74: $stderr"
 		assert_stderr "$name: st.json: File too large"
 		assert_equal "${lines[-1]}" '{"type":"SLUICE_ABORT","program":"'"$name"'","status":74,"error":"st.json: File too large"}'
@@ -180,7 +169,7 @@ side_before_output() {
 	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
 		echo '{"previous":true}' > st.json
 		# shellcheck disable=SC2046
-		run -0 --separate-stderr $(filter "$name") --on-error skip --stats st.json in.jsonl
+		run -0 --separate-stderr $(command_line "$name") --on-error skip --stats st.json in.jsonl
 		assert_equal "$(jq -r '.program + " " + (.skipped | tostring)' st.json)" "$name 1"
 		assert_equal "$(ls -A | grep -c tmp)" 0
 	done
@@ -192,7 +181,7 @@ side_before_output() {
 	local name
 	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
 		rm -f q.jsonl
-		run -0 --separate-stderr $(filter "$name" | sed 's/ -q//') --on-error quarantine=q.jsonl in.jsonl
+		run -0 --separate-stderr $(command_line "$name" | sed 's/ -q//') --on-error quarantine=q.jsonl in.jsonl
 		assert_stderr_partial "1 bad line quarantined in q.jsonl"
 		assert_equal "$(jq -r .input q.jsonl)" '{"id":3,"a":'
 	done
@@ -203,7 +192,7 @@ side_before_output() {
 	printf '%s\n' '{"id":2,"a":"y"}' > ok.jsonl
 	for name in schema-infer dedup-merge jsonl-normalize pgfetch; do
 		# shellcheck disable=SC2046
-		run -0 --separate-stderr $(filter "$name") --on-error quarantine=q.jsonl ok.jsonl
+		run -0 --separate-stderr $(command_line "$name") --on-error quarantine=q.jsonl ok.jsonl
 		[[ ! -e q.jsonl ]] || fail "$name: an empty quarantine file was left"
 	done
 }
@@ -217,7 +206,7 @@ signalled() {
 	local name=$1 fpid lpid
 	mkfifo feed toload
 	# shellcheck disable=SC2046
-	$(filter "$name") feed > toload 2>/dev/null 3>&- &
+	$(command_line "$name") feed > toload 2>/dev/null 3>&- &
 	fpid=$!
 	tee out < toload | sqlite-load -q -t t db 2>/dev/null 3>&- &
 	lpid=$!
@@ -231,8 +220,7 @@ signalled() {
 	wait_pid_bounded "$lpid" 30
 	assert_equal "$WAIT_STATUS" 75
 	assert_equal "$(tail -n1 out)" '{"type":"SLUICE_ABORT","program":"'"$name"'","status":75,"error":"interrupted by SIGTERM"}'
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "schema-infer stopped by SIGTERM: exit 143, SLUICE_ABORT, nothing loaded" {

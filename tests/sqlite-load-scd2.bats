@@ -469,37 +469,34 @@ nested() {
 @test "scd2 into a table whose PRIMARY KEY is the key (merge mode's) exits 65, loads nothing" {
 	batches
 	sqlite-load -q -t t -k id -m merge db b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -t t -k id -m scd2 db b2.jsonl
 	assert_output ""
 	assert_stderr_partial "PRIMARY KEY"
 	assert_stderr_partial "new table"
 	assert_stderr_partial "rolled back"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "a tombstone without its key value exits 65 naming the key, and rolls back" {
 	batches
 	sqlite-load -q -t t -k id -m merge db b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	printf '%s\n' '{"id":5,"name":"e"}' '{"_sluice_deleted":true,"name":"a"}' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t -k id -m merge db <in.jsonl
 	assert_output ""
 	assert_stderr_line 'sqlite-load: stdin:2: stream t: tombstone has no value for key "id"'
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 	# A null key value is no value either; in scd2 mode the same.
 	printf '%s\n' '{"id":null,"_sluice_deleted":true}' > null.jsonl
 	run -65 --separate-stderr sqlite-load -t t -k id -m merge db null.jsonl
 	assert_stderr_partial 'tombstone has no value for key "id"'
 	rm -f db
 	scd2_load S1 b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -t t -k id -m scd2 db <in.jsonl
 	assert_stderr_partial 'tombstone has no value for key "id"'
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "--on-error skip: a tombstone without its key is skipped, the rest loads" {
@@ -515,13 +512,12 @@ nested() {
 @test "merge tombstones with no key at all (no -k, no key_properties) exit 64" {
 	batches
 	sqlite-load -q -t t db b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	printf '%s\n' '{"id":1,"_sluice_deleted":true}' > del.jsonl
 	run -64 --separate-stderr sqlite-load -t t -m merge db del.jsonl
 	assert_output ""
 	assert_stderr_partial "needs a key"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 	# Also for a table that does not exist yet.
 	run -64 --separate-stderr sqlite-load -t nt -m merge db del.jsonl
 	assert_equal "$(user_tables db)" t
@@ -541,34 +537,31 @@ nested() {
 @test "a failing later line rolls the delete back: the tombstone's row is still there" {
 	batches
 	sqlite-load -q -t t -k id -m merge db b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	printf '%s\n' '{"id":1,"_sluice_deleted":true}' '{"id":' > bad.jsonl
 	run -65 --separate-stderr sqlite-load -t t -k id -m merge db bad.jsonl
 	assert_stderr_partial "bad.jsonl:2: invalid JSON"
 	assert_stderr_partial "rolled back"
 	assert_equal "$(sql db 'SELECT id, name FROM t WHERE id = 1')" "1|a"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 	# scd2: neither the retirement nor --scd2-retire-absent survives.
 	rm -f db
 	scd2_load S1 b1.jsonl
-	dump db > before.sql
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -t t -k id -m scd2 --scd2-retire-absent db bad.jsonl
 	assert_equal "$(sql db 'SELECT count(*) FROM t WHERE _sluice_valid_to IS NULL')" 3
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "pipeline merge: a bad last line rolls back the tombstone's child deletions" {
 	nested
 	pipe_load L1 merge n1.jsonl
-	dump p.db > before.sql
+	db_snapshot p.db
 	{ cat n2.jsonl; echo '{"id":'; } > bad.jsonl
 	run bash -c 'jsonl-normalize -q -t T -k id bad.jsonl | schema-infer -q |
 	    sqlite-load -q --load-id L2 -m merge p.db; echo "${PIPESTATUS[*]}"'
 	assert_line -n -1 "65 65 65"
-	dump p.db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged p.db
 	assert_equal "$(child_counts p.db)" "t__labels=4 t__items=2 t__items__tags=2 "
 }
 

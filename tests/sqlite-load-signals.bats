@@ -42,7 +42,7 @@ preload() {
 	sqlite-load -q -t t db pre.jsonl
 	printf '%s\n' '{"type":"STATE","value":{"bookmarks":{"t":"old"}}}' > st.singer
 	sqlite-load -q db st.singer >/dev/null
-	dump db > before.sql
+	db_snapshot db
 }
 
 @test "inside a load: nothing committed, nothing on stdout; after EOF both" {
@@ -71,8 +71,7 @@ preload() {
 	assert_equal "$WAIT_STATUS" 137
 	pid=
 	[[ ! -s out ]] || fail "stdout after kill -9: $(cat out)"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 	assert_equal "$(sql db 'PRAGMA integrity_check')" ok
 	# Clean re-run.
 	run -0 --separate-stderr sqlite-load -q -t t db big.jsonl
@@ -100,8 +99,7 @@ preload() {
 	*) fail "exit $WAIT_STATUS with $n rows" ;;
 	esac
 	if [[ "$n" == 1 ]]; then
-		dump db > after.sql
-		assert_file_bytes after.sql before.sql
+		db_unchanged db
 	fi
 	assert_equal "$(sql db 'PRAGMA integrity_check')" ok
 }
@@ -115,8 +113,7 @@ preload() {
 	assert_equal "$WAIT_STATUS" 143
 	pid=
 	[[ ! -s out ]] || fail "stdout after SIGTERM: $(cat out)"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 	run -0 --separate-stderr sqlite-load db --state-get bookmarks.t
 	assert_output old
 }
@@ -135,8 +132,7 @@ preload() {
 	assert_equal "$WAIT_STATUS" 130
 	pid=
 	[[ ! -s out ]] || fail "stdout after SIGINT: $(cat out)"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "a second loader waits for the first (busy timeout), then loads" {

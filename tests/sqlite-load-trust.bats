@@ -15,13 +15,7 @@ setup() {
 seed() {
 	printf '{"type":"RECORD","stream":"t","record":{"id":1,"v":"a"}}\n{"type":"STATE","value":{"bookmark":"real"}}\n' |
 	    sqlite-load -q "$1" || fail "seed load failed"
-	dump "$1" >"$1.before"
-}
-
-# unchanged DB: the database is byte-for-byte what seed left.
-unchanged() {
-	dump "$1" >"$1.after"
-	cmp "$1.before" "$1.after" || fail "the database changed"
+	db_snapshot "$1"
 }
 
 # ---------------------------------------------------------------------------
@@ -34,7 +28,7 @@ unchanged() {
 IN
 	assert_stderr_partial "reserved"
 	assert_stderr_partial ":1:"
-	unchanged db
+	db_unchanged db
 	run -0 sqlite-load db --state-get bookmark
 	assert_output "real"
 }
@@ -44,7 +38,7 @@ IN
 	run -65 --separate-stderr sqlite-load -t _sluice_state db <<<'{"load_id":"x","stored_at":"2099","value":"{\"bookmark\":\"forged\"}"}'
 	assert_stderr_partial "reserved"
 	run -65 --separate-stderr sqlite-load -t _SLUICE_State db <<<'{"load_id":"x","stored_at":"2099","value":"{\"bookmark\":\"forged\"}"}'
-	unchanged db
+	db_unchanged db
 	run -0 sqlite-load db --state-get bookmark
 	assert_output "real"
 }
@@ -53,7 +47,7 @@ IN
 	seed db
 	run -65 sqlite-load db <<<'{"type":"SCHEMA","stream":"_sluice_loads","schema":{"properties":{"load_id":{"type":"string"}}},"key_properties":[]}'
 	run -65 sqlite-load db <<<'{"type":"RECORD","stream":"_sluice_x__items","record":{"v":1}}'
-	unchanged db
+	db_unchanged db
 }
 
 @test "S4: streams named sqlite_* in any case get 65, not 70" {
@@ -63,7 +57,7 @@ IN
 		assert_stderr_partial "reserved"
 	done
 	run -65 sqlite-load -t sqlite_master db <<<'{"v":1}'
-	unchanged db
+	db_unchanged db
 }
 
 @test "S4: a reserved stream is skipped under --on-error skip, the rest loads" {
@@ -92,7 +86,7 @@ IN
 		# null
 		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"id":null,"v":"c"}'
 		assert_stderr_partial 'stdin:1: stream t: record has no value for key "id"'
-		unchanged db
+		db_unchanged db
 	done
 }
 
@@ -175,12 +169,12 @@ IN
 	for m in merge scd2 replace; do
 		rm -f db
 		printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id -m "$m" db
-		dump db >db.before
+		db_snapshot db
 		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"_sluice_deleted":true}'
 		assert_stderr_partial 'stdin:1: stream t: tombstone has no value for key "id"'
 		run -65 --separate-stderr sqlite-load -t t -k id -m "$m" db <<<'{"id":null,"_sluice_deleted":true}'
 		assert_stderr_partial 'stdin:1: stream t: tombstone has no value for key "id"'
-		unchanged db
+		db_unchanged db
 	done
 }
 
@@ -222,9 +216,9 @@ IN
 @test "D2: a failed replace keeps the old child rows" {
 	sluice_setup sqlite-load jsonl-normalize
 	printf '%s\n' '{"id":1,"tags":["a","b"]}' | jsonl-normalize -t r | sqlite-load -q -m replace db
-	dump db >db.before
+	db_snapshot db
 	run -65 sh -c 'printf "%s\n" "{\"id\":2}" "{bad" | jsonl-normalize -t r --on-error skip | { cat; echo "{bad"; } | sqlite-load -m replace db'
-	unchanged db
+	db_unchanged db
 }
 
 # ---------------------------------------------------------------------------
@@ -235,7 +229,7 @@ IN
 	for p in skip quarantine=q.jsonl; do
 		rm -f db q.jsonl
 		printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id db
-		dump db >db.before
+		db_snapshot db
 		run -0 --separate-stderr sqlite-load --on-error "$p" -t t -k id db <<<'{"id":1,"v":"b","leak":1}'
 		run -0 sql db "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'leak'"
 		assert_output 0
@@ -251,7 +245,7 @@ IN
 	printf '%s\n' '{"id":1,"email":"a@x","tags":["t1","t2"]}' '{"id":2,"email":"b@x","tags":["t3"]}' |
 	    jsonl-normalize -t u -k id | sqlite-load -q -m merge db
 	sql db 'CREATE UNIQUE INDEX u_email ON u(email)'
-	dump db >db.before
+	db_snapshot db
 	# id 1 takes id 2's email and has no tags any more: the UNIQUE index
 	# rejects it after its children were replaced; it also brings a new
 	# column.
@@ -355,20 +349,20 @@ IN
 	assert_stderr_partial 'stdin:2: stream t: columns "id" and "Id" differ only in case'
 	run -0 sql db "SELECT group_concat(id) FROM t"
 	assert_output "1,3"
-	dump db >db.before
+	db_snapshot db
 	# A later load meets the stored column.
 	run -65 --separate-stderr sqlite-load -t t db <<<'{"ID":4}'
 	assert_stderr_partial 'columns "id" and "ID" differ only in case'
-	unchanged db
+	db_unchanged db
 	run -65 sqlite-load db <<<'{"type":"SCHEMA","stream":"s","schema":{"properties":{"a":{"type":"integer"},"A":{"type":"string"}}},"key_properties":[]}'
 }
 
 @test "D6: streams that differ only in case are bad data and never delete each other's rows" {
 	sqlite-load -q db <<<'{"type":"RECORD","stream":"issues","record":{"id":1}}'
-	dump db >db.before
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -m replace db <<<'{"type":"RECORD","stream":"Issues","record":{"id":2}}'
 	assert_stderr_partial 'stream Issues: differs only in case from table issues'
-	unchanged db
+	db_unchanged db
 	run -65 --separate-stderr sqlite-load -m replace db2 <<'IN'
 {"type":"RECORD","stream":"Issues","record":{"id":1}}
 {"type":"RECORD","stream":"issues","record":{"id":2}}
@@ -471,7 +465,7 @@ IN
 	[[ ! -e db ]] || fail "a database was created"
 	seed db2
 	run -74 sh -c 'exec sqlite-load -t t db2 - <&-'
-	unchanged db2
+	db_unchanged db2
 }
 
 @test "D13: stdin closed does not matter when the input is a file" {
@@ -593,11 +587,11 @@ IN
 
 @test "D25: a reused load id is refused before anything is written" {
 	SLUICE_LOAD_ID=nightly-1 sqlite-load -q -t t db <<<'{"a":1}'
-	dump db >db.before
+	db_snapshot db
 	run -64 --separate-stderr env SLUICE_LOAD_ID=nightly-1 sqlite-load -t t db <<<'{"a":2}'
 	assert_stderr_partial "load id nightly-1: already in _sluice_loads"
 	run -64 --separate-stderr sqlite-load --load-id nightly-1 -t t db <<<'{"a":2}'
-	unchanged db
+	db_unchanged db
 }
 
 # ---------------------------------------------------------------------------
@@ -609,7 +603,7 @@ IN
 	run -75 --separate-stderr sqlite-load --on-error quarantine=/dev/full -t t db <<<$'{"id":5}\nnot json\n{"id":6}'
 	assert_stderr_partial "/dev/full: No space left on device"
 	assert_stderr_partial "load rolled back"
-	unchanged db
+	db_unchanged db
 }
 
 @test "D8: --stats to a full device fails the load before the commit (75: a full disk)" {
@@ -617,7 +611,7 @@ IN
 	seed db
 	run -75 --separate-stderr sqlite-load --stats /dev/full -t t db <<<'{"id":5}'
 	assert_stderr_partial "/dev/full"
-	unchanged db
+	db_unchanged db
 }
 
 @test "D8: side files that cannot be created stop the load before any work" {
@@ -626,7 +620,7 @@ IN
 	assert_stderr_partial "nodir/st.json"
 	run -73 --separate-stderr sqlite-load --on-error quarantine=nodir/q.jsonl -t t db <<<'{"id":5}'
 	assert_stderr_partial "nodir/q.jsonl"
-	unchanged db
+	db_unchanged db
 }
 
 @test "D8: a quarantined line is on disk when the load commits" {

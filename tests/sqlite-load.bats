@@ -58,12 +58,11 @@ setup() {
 
 @test "merge without a key exits 64 and leaves the database as it was" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	run -64 --separate-stderr sqlite-load db -t t -m merge <"$D/batch2.jsonl"
 	assert_output ""
 	assert_stderr_partial "key"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "merge of a Singer stream whose SCHEMA has no key_properties exits 64" {
@@ -82,17 +81,16 @@ setup() {
 
 @test "a missing input file exits 66 and loads nothing" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	run -66 --separate-stderr sqlite-load -t t db "$D/batch2.jsonl" no-such.jsonl
 	assert_output ""
 	assert_stderr_partial "no-such.jsonl"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "a locked database exits 75 after --busy-timeout" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	# Hold the write lock from another connection until the test has
 	# run (or 60 s at most), however slow the machine is.
 	{ echo 'BEGIN IMMEDIATE;'; echo 'DELETE FROM t;'
@@ -112,8 +110,7 @@ setup() {
 	touch release
 	wait
 	assert_output ""
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 # ---------------------------------------------------------------------------
@@ -295,13 +292,12 @@ setup() {
 
 @test "merge: a record without its key exits 65 and rolls back" {
 	sqlite-load -q -t t -k id db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	printf '%s\n' '{"id":5,"name":"eve"}' '{"name":"nokey"}' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t -k id -m merge db <in.jsonl
 	assert_output ""
 	assert_stderr_regex '^sqlite-load: stdin:2: '
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "replace mode swaps the rows of the tables it loads, only those" {
@@ -324,10 +320,9 @@ setup() {
 
 @test "replace mode with a failing load keeps the old rows" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -t t -m replace db "$D/bad-middle.jsonl"
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 # ---------------------------------------------------------------------------
@@ -548,12 +543,11 @@ setup() {
 
 @test "a malformed line mid-load: exit 65, stdin:N, database untouched" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	run -65 --separate-stderr sqlite-load -t t db <"$D/bad-middle.jsonl"
 	assert_output ""
 	assert_stderr_regex '^sqlite-load: stdin:3: invalid JSON'
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "a malformed line in a new database leaves no user table" {
@@ -602,13 +596,12 @@ setup() {
 
 @test "invalid UTF-8 exits 65 and rolls back" {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
-	dump db > before.sql
+	db_snapshot db
 	printf '{"id":7,"name":"ok"}\n{"id":8,"name":"\xff"}\n' > in.jsonl
 	run -65 --separate-stderr sqlite-load -t t db <in.jsonl
 	assert_output ""
 	assert_stderr_regex '^sqlite-load: stdin:2: invalid UTF-8'
-	dump db > after.sql
-	assert_file_bytes after.sql before.sql
+	db_unchanged db
 }
 
 @test "UTF-8-encoded surrogates (CESU) are invalid UTF-8" {
