@@ -1,5 +1,4 @@
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
@@ -291,20 +290,20 @@ is_alias(const struct cli_opt *o)
 	return is_common(opt_id(o));
 }
 
-/* The order of the manual's SYNOPSIS: by letter or name, case aside. */
+/*
+ * The order of the manual's SYNOPSIS: by letter or else name, case aside;
+ * whether a goes before b.
+ */
 static int
-synopsis_order(const void *a, const void *b)
+synopsis_before(const struct cli_opt *a, const struct cli_opt *b)
 {
-	const struct cli_opt *x = *(const struct cli_opt *const *)a;
-	const struct cli_opt *y = *(const struct cli_opt *const *)b;
-	char kx[2] = { (char)x->letter, '\0' }, ky[2] = { (char)y->letter, '\0' };
+	char ka[2] = { (char)a->letter, '\0' }, kb[2] = { (char)b->letter, '\0' };
 	int d;
 
-	d = strcasecmp(x->letter != 0 ? kx : x->name,
-	    y->letter != 0 ? ky : y->name);
-	if (d == 0)
-		d = y->letter - x->letter;	/* -v before -V */
-	return d;
+	d = strcasecmp(a->letter != 0 ? ka : a->name,
+	    b->letter != 0 ? kb : b->name);
+	/* -v before -V */
+	return d < 0 || (d == 0 && a->letter > b->letter);
 }
 
 /* One option as the synopsis writes it, without brackets. */
@@ -349,39 +348,70 @@ synopsis_word(struct jbuf *b, size_t *col, size_t indent, const char *word,
  * of the manual's SYNOPSIS, an option's alternative in its bracket, a
  * group as one [group].
  */
+/* The option after prev (NULL: the first) in synopsis order, or NULL. */
+static const struct cli_opt *
+synopsis_next(const struct cli_opt *prev)
+{
+	const struct cli_opt *best = NULL;
+	size_t i;
+
+	for (i = 0; i < nall; i++)
+		if ((prev == NULL || synopsis_before(prev, all[i])) &&
+		    (best == NULL || synopsis_before(all[i], best)))
+			best = all[i];
+	return best;
+}
+
+/* Whether an option before all[n] in the table is in group. */
+static int
+group_seen(size_t n, const char *group)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (all[i]->group != NULL && strcmp(all[i]->group, group) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether another option names o as its alternative. */
+static int
+is_alternative(const struct cli_opt *o)
+{
+	size_t i;
+
+	for (i = 0; i < nall; i++)
+		if (all[i]->alt != NULL && strcmp(all[i]->alt, o->name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 synopsis(const struct cli *c, struct jbuf *b)
 {
-	const struct cli_opt *sorted[MAX_OPTS], *o, *alt;
+	const struct cli_opt *o, *alt;
+	const char *group;
 	struct jbuf w = JBUF_INIT;
-	size_t i, j, indent, col;
-	int seen;
+	size_t i, indent, col;
 
-	memcpy(sorted, all, nall * sizeof(*sorted));
-	qsort(sorted, nall, sizeof(*sorted), synopsis_order);
 	jbuf_puts(b, "usage: ");
 	jbuf_puts(b, c->prog);
 	indent = col = strlen("usage: ") + strlen(c->prog) + 1;
 	jbuf_puts(b, " ");
 	jbuf_puts(&w, "[-");
-	for (i = 0; i < nall; i++)
-		if (sorted[i]->letter != 0 && sorted[i]->arg == NULL &&
-		    sorted[i]->group == NULL)
-			jbuf_putc(&w, (char)sorted[i]->letter);
+	for (o = synopsis_next(NULL); o != NULL; o = synopsis_next(o))
+		if (o->letter != 0 && o->arg == NULL && o->group == NULL)
+			jbuf_putc(&w, (char)o->letter);
 	jbuf_putc(&w, ']');
 	if (w.len > 3)
 		synopsis_word(b, &col, indent, w.p, w.len);
-	for (i = 0; i < nall; i++) {
-		o = sorted[i];
-		/* Grouped, a letter without argument, an alias: said already. */
+	for (o = synopsis_next(NULL); o != NULL; o = synopsis_next(o)) {
+		/*
+		 * Grouped, a letter without argument, an alias, the second
+		 * of a pair: said elsewhere.
+		 */
 		if (o->group != NULL || (o->letter != 0 && o->arg == NULL) ||
-		    is_alias(o))
-			continue;
-		/* The second of a pair is written with the first. */
-		for (seen = 0, j = 0; j < nall; j++)
-			seen |= sorted[j]->alt != NULL &&
-			    strcmp(sorted[j]->alt, o->name) == 0;
-		if (seen)
+		    is_alias(o) || is_alternative(o))
 			continue;
 		jbuf_reset(&w);
 		jbuf_putc(&w, '[');
@@ -395,16 +425,12 @@ synopsis(const struct cli *c, struct jbuf *b)
 	}
 	/* Each group once, by its name, in the order of the table. */
 	for (i = 0; i < nall; i++) {
-		if (all[i]->group == NULL)
-			continue;
-		for (seen = 0, j = 0; j < i; j++)
-			seen |= all[j]->group != NULL &&
-			    strcmp(all[j]->group, all[i]->group) == 0;
-		if (seen)
+		assert(all[i] != NULL);
+		if ((group = all[i]->group) == NULL || group_seen(i, group))
 			continue;
 		jbuf_reset(&w);
 		jbuf_putc(&w, '[');
-		jbuf_puts(&w, all[i]->group);
+		jbuf_puts(&w, group);
 		jbuf_putc(&w, ']');
 		synopsis_word(b, &col, indent, w.p, w.len);
 	}
@@ -428,7 +454,7 @@ cli_usage(struct cli *c)
 	struct jbuf b = JBUF_INIT;
 
 	synopsis(c, &b);
-	(void)fwrite(b.p, 1, b.len, stderr);
+	(void)fputs(jbuf_cstr(&b), stderr);
 	jbuf_free(&b);
 	exit(EX_USAGE);
 }
@@ -457,6 +483,8 @@ help_option(struct jbuf *b, const struct cli_opt *o)
 {
 	const char *p, *nl;
 	size_t start = b->len, col;
+	int upper;
+	char ch;
 
 	if (o->letter != 0) {
 		jbuf_puts(b, "  -");
@@ -467,9 +495,13 @@ help_option(struct jbuf *b, const struct cli_opt *o)
 	jbuf_puts(b, o->name);
 	if (o->arg != NULL) {
 		jbuf_putc(b, ' ');
-		for (p = o->arg; *p != '\0'; p++)
-			jbuf_putc(b, strchr(o->arg, '|') != NULL ? *p :
-			    (char)toupper((unsigned char)*p));
+		upper = strchr(o->arg, '|') == NULL;
+		for (p = o->arg; *p != '\0'; p++) {
+			ch = *p;
+			if (upper && ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 'a' + 'A');
+			jbuf_putc(b, ch);
+		}
 	}
 	col = b->len - start;
 	for (p = o->help; p != NULL; p = nl != NULL ? nl + 1 : NULL) {
@@ -494,8 +526,8 @@ static void
 help(struct cli *c)
 {
 	struct jbuf b = JBUF_INIT;
+	const char *group;
 	size_t i, j;
-	int first;
 
 	synopsis(c, &b);
 	jbuf_putc(&b, '\n');
@@ -505,24 +537,18 @@ help(struct cli *c)
 		if (all[i]->group == NULL)
 			help_option(&b, all[i]);
 	for (i = 0; i < nall; i++) {
-		if (all[i]->group == NULL)
-			continue;
-		for (first = 1, j = 0; j < i; j++)
-			if (all[j]->group != NULL &&
-			    strcmp(all[j]->group, all[i]->group) == 0)
-				first = 0;
-		if (!first)
+		if ((group = all[i]->group) == NULL || group_seen(i, group))
 			continue;
 		jbuf_putc(&b, '\n');
-		jbuf_puts(&b, all[i]->group);
+		jbuf_puts(&b, group);
 		jbuf_puts(&b, ":\n");
 		for (j = i; j < nall; j++)
 			if (all[j]->group != NULL &&
-			    strcmp(all[j]->group, all[i]->group) == 0)
+			    strcmp(all[j]->group, group) == 0)
 				help_option(&b, all[j]);
 	}
 	/* Checked at exit (close_stdout): a failed write is 74, not 0. */
-	(void)fwrite(b.p, 1, b.len, stdout);
+	(void)fputs(jbuf_cstr(&b), stdout);
 	jbuf_free(&b);
 	exit(0);
 }
