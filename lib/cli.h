@@ -1,9 +1,11 @@
 /*
- * The command-line front shared by every sluice program: the common
- * options, the input loop over FILE... (parse, classify, --on-error), the
- * checked writes to stdout, --stats and signals.  This is the one lib/
- * module that writes to stderr, in the "prog: file:line: what" form, so
- * that every program reports the same way.
+ * The command-line front shared by every sluice program: its options from
+ * one table (cliopt.c: getopt_long, usage, --help, the common options,
+ * typed helpers), the input loop over FILE... (parse, classify,
+ * --on-error), the checked writes to stdout, --stats and signals (cli.c).
+ * This is the one lib/ module that writes to stderr, in the
+ * "prog: file:line: what" form, so that every program reports the same
+ * way.
  */
 #ifndef CLI_H
 #define CLI_H
