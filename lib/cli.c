@@ -10,7 +10,6 @@
 
 #include "cli.h"
 #include "exitcodes.h"
-#include "strtonum.h"
 
 #define DEFAULT_MAX_LINE	(64ULL << 20)
 #define OUT_BLOCK		((size_t)128 * 1024)
@@ -174,63 +173,6 @@ cli_warn_at(struct cli *c, const struct cli_line *l, const char *fmt, ...)
 	(void)vsnprintf(c->last_error + n, sizeof(c->last_error) - n, fmt, ap);
 	va_end(ap);
 	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
-}
-
-int
-cli_option(struct cli *c, int opt, const char *arg)
-{
-	struct lib_err e;
-
-	switch (opt) {
-	case 't':
-		if (*arg == '\0') {
-			cli_error(c, EX_USAGE, "-t: empty table name");
-			return -1;
-		}
-		c->table = arg;
-		return 1;
-	case 'q':
-		c->quiet = 1;
-		return 1;
-	case 'V':
-		(void)printf("%s (sluice) %s\n", c->prog, SLUICE_VERSION);
-		exit(0);
-	case CLI_OPT_RAW:
-		c->raw = 1;
-		return 1;
-	case CLI_OPT_PROGRESS:
-		c->progress = 1;
-		return 1;
-	case CLI_OPT_STATS:
-		c->stats_path = arg;
-		return 1;
-	case CLI_OPT_ON_ERROR:
-		if (onerror_parse(&c->onerr, arg, &e) == -1) {
-			cli_error(c, e.code, "%s", e.msg);
-			return -1;
-		}
-		return 1;
-	case CLI_OPT_MAX_LINE:
-		if (strtonum_size(arg, 16, 1ULL << 40, &c->max_line, &e) == -1) {
-			cli_error(c, e.code, "--max-line-bytes: %s", e.msg);
-			return -1;
-		}
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int
-cli_type_conflict(struct cli *c, const char *arg, int *fail)
-{
-	if (strcmp(arg, "variant") != 0 && strcmp(arg, "fail") != 0) {
-		cli_error(c, EX_USAGE, "--on-type-conflict: '%s': expected "
-		    "variant or fail", arg);
-		return -1;
-	}
-	*fail = strcmp(arg, "fail") == 0;
-	return 0;
 }
 
 int

@@ -1,9 +1,11 @@
 /*
- * The command-line front shared by every sluice program: the common
- * options, the input loop over FILE... (parse, classify, --on-error), the
- * checked writes to stdout, --stats and signals.  This is the one lib/
- * module that writes to stderr, in the "prog: file:line: what" form, so
- * that every program reports the same way.
+ * The command-line front shared by every sluice program: its options from
+ * one table (cliopt.c: getopt_long, usage, --help, the common options,
+ * typed helpers), the input loop over FILE... (parse, classify,
+ * --on-error), the checked writes to stdout, --stats and signals (cli.c).
+ * This is the one lib/ module that writes to stderr, in the
+ * "prog: file:line: what" form, so that every program reports the same
+ * way.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -25,29 +27,37 @@ enum {
 	CLI_OPT_PRIVATE = 0x200		/* programs number their own from here */
 };
 
-#define CLI_SHORTOPTS	"t:qhV"
-#define CLI_LONGOPTS \
-	{ "table",		required_argument,	NULL, 't' }, \
-	{ "raw",		no_argument,		NULL, CLI_OPT_RAW }, \
-	{ "on-error",		required_argument,	NULL, CLI_OPT_ON_ERROR }, \
-	{ "stats",		required_argument,	NULL, CLI_OPT_STATS }, \
-	{ "progress",		no_argument,		NULL, CLI_OPT_PROGRESS }, \
-	{ "quiet",		no_argument,		NULL, 'q' }, \
-	{ "max-line-bytes",	required_argument,	NULL, CLI_OPT_MAX_LINE }, \
-	{ "help",		no_argument,		NULL, 'h' }, \
-	{ "version",		no_argument,		NULL, 'V' }
+/*
+ * One option of a program.  From a table of these, cli builds the
+ * options getopt_long takes, the usage synopsis (sorted as in the manual
+ * page) and the --help text; the common options come from cli's own
+ * table.  An entry whose id is a common one (CLI_OPT_MAX_LINE) is another
+ * name for that option, handled by cli.
+ */
+struct cli_opt {
+	const char	*name;		/* long name without "--"; NULL ends */
+	int		 letter;	/* the short option, or 0 */
+	int		 id;		/* what cli_getopt returns; 0: the letter */
+	const char	*arg;		/* the argument as the synopsis names it */
+	const char	*help;		/* --help text, lines split by '\n' */
+	const char	*alt;		/* synopsis: [this | --alt], one bracket */
+	const char	*group;		/* synopsis: one [group] for all of it */
+};
 
-/* The usage text of the common options, for each program's --help. */
-#define CLI_USAGE_COMMON \
-"  -t, --table NAME        stream of bare records (default: data)\n" \
-"      --raw               no message detection: every line is a record\n" \
-"      --on-error POLICY   fail (default), skip or quarantine=FILE\n" \
-"      --stats FILE        write a JSON summary to FILE\n" \
-"      --progress          show progress even when stderr is no terminal\n" \
-"  -q, --quiet             no progress, notices or summary\n" \
-"      --max-line-bytes N  longest accepted line (default 64M)\n" \
-"  -h, --help              show this help\n" \
-"  -V, --version           show the version\n"
+/* What a program is, for its usage and --help. */
+struct cli_spec {
+	const struct cli_opt *opts;	/* the program's own */
+	const char	*operands;	/* after the options: "[file ...]" */
+	const char	*more_usage;	/* another form, "db --state-get path" */
+	const char	*about;		/* --help's paragraph, '\n' ended */
+	int		 no_stream;	/* reads no NDJSON: no -t, no --raw */
+};
+
+/* One value of an enumerated option's argument (cli_enum). */
+struct cli_choice {
+	const char	*name;		/* NULL ends */
+	int		 value;
+};
 
 struct cli_line {
 	const char	*text;		/* the raw line, without "\r\n" */
@@ -59,6 +69,8 @@ struct cli_line {
 
 struct cli {
 	const char	*prog;
+	const struct cli_spec *spec;	/* as cli_getopt was given it */
+	const char	*optname;	/* "--name" of the option cli_getopt returned */
 	const char	*table;		/* -t */
 	int		 raw;
 	int		 quiet;
@@ -101,13 +113,33 @@ struct cli {
  */
 void	cli_init(struct cli *, const char *prog);
 /*
- * Handle a common option: 1 if it was one, 0 if it is the program's own,
- * -1 after printing why the argument is wrong (the caller shows usage).
- * -V prints the version and exits.
+ * The next option of the program's own (its id), or -1 after the last
+ * one (optind then indexes the operands).  The common options are
+ * handled here: -h prints the help to stdout and -V the version, and
+ * both exit 0; a bad common option, an unknown one or a missing argument
+ * is a usage error (cli_usage).  c->optname is set for the typed helpers
+ * and cli_usage_error.
  */
-int	cli_option(struct cli *, int opt, const char *arg);
-/* --on-type-conflict variant|fail into *fail; -1 after a message. */
-int	cli_type_conflict(struct cli *, const char *arg, int *fail);
+int	cli_getopt(struct cli *, const struct cli_spec *, int argc, char **argv);
+/* The usage synopsis on stderr, and exit 64. */
+void	cli_usage(struct cli *) __attribute__((noreturn));
+/* "prog: msg" on stderr, then cli_usage. */
+void	cli_usage_error(struct cli *, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+/*
+ * The argument of the current option as a number in [min, max], a size
+ * with K, M or G in [min, max], a finite real number (above min when
+ * min_open, at most max), or one of choices (its value); any other is a
+ * usage error that names the option.
+ */
+long long cli_num(struct cli *, const char *arg, long long min, long long max);
+unsigned long long cli_size(struct cli *, const char *arg,
+	    unsigned long long min, unsigned long long max);
+long double cli_real(struct cli *, const char *arg, long double min,
+	    int min_open, long double max);
+int	cli_enum(struct cli *, const char *arg, const struct cli_choice *choices);
+/* --on-type-conflict: variant (0) or fail (1), for schema-infer and sqlite-load. */
+extern const struct cli_choice cli_type_conflicts[];
 
 /*
  * After option parsing, for a program that reads no NDJSON: stats,

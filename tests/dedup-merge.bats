@@ -66,7 +66,7 @@ gen_dups() {
 	check64 "need --cursor" -k id --on-missing-cursor include
 	check64 "--drop-deleted: needs --delete-when" -k id --drop-deleted
 	check64 "--delete-when: " -k id --delete-when '.a =='
-	check64 "--on-missing-cursor: expected fail, include or exclude" -k id --cursor u --on-missing-cursor maybe
+	check64 "--on-missing-cursor: 'maybe': expected fail, include or exclude" -k id --cursor u --on-missing-cursor maybe
 	check64 "--lag: expected a number" -k id --cursor u --lag -1
 	check64 "--lag: expected a number" -k id --cursor u --lag soon
 	check64 "--boundary-max: " -k id --cursor u --boundary-max -3

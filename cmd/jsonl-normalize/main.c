@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "normalize.h"
-#include "strtonum.h"
 #include "transform.h"
 
 enum {
@@ -20,54 +19,40 @@ enum {
 	OPT_MAX_RECORD
 };
 
-static const struct option longopts[] = {
-	CLI_LONGOPTS,
-	{ "key",		required_argument,	NULL, 'k' },
-	{ "max-nesting",	required_argument,	NULL, OPT_MAX_NESTING },
-	{ "naming",		required_argument,	NULL, OPT_NAMING },
-	{ "load-id",		required_argument,	NULL, OPT_LOAD_ID },
-	{ "extracted-at",	no_argument,		NULL, OPT_EXTRACTED_AT },
-	{ "jq",			required_argument,	NULL, OPT_JQ },
-	{ "drop",		required_argument,	NULL, OPT_DROP },
-	{ "hash",		required_argument,	NULL, OPT_HASH },
-	{ "salt-env",		required_argument,	NULL, OPT_SALT_ENV },
-	{ "max-record-bytes",	required_argument,	NULL, OPT_MAX_RECORD },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "key", 'k', 0, "col[,col]",
+	    "root key: stable ids, announced in SCHEMA", NULL, NULL },
+	{ "max-nesting", 0, OPT_MAX_NESTING, "n",
+	    "deeper objects and arrays stay JSON", NULL, NULL },
+	{ "naming", 0, OPT_NAMING, "snake|keep",
+	    "dlt's snake_case names (default) or as is", NULL, NULL },
+	{ "load-id", 0, OPT_LOAD_ID, "id",
+	    "_sluice_load_id (default: $SLUICE_LOAD_ID\nor the time)", NULL,
+	    NULL },
+	{ "extracted-at", 0, OPT_EXTRACTED_AT, NULL,
+	    "add _sluice_extracted_at to root rows", NULL, NULL },
+	{ "jq", 0, OPT_JQ, "expr", "transform each record with jq first", NULL,
+	    NULL },
+	{ "drop", 0, OPT_DROP, "path", "remove a field (a.b.c)", NULL, NULL },
+	{ "hash", 0, OPT_HASH, "path",
+	    "replace a field by its HMAC-SHA256 token", NULL, NULL },
+	{ "salt-env", 0, OPT_SALT_ENV, "var",
+	    "the environment variable holding the key", NULL, NULL },
+	/* Another name of the common option: cli handles it. */
+	{ "max-record-bytes", 0, CLI_OPT_MAX_LINE, "size",
+	    "the same as --max-line-bytes", NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-static const char synopsis[] =
-"usage: jsonl-normalize [-qhV] [-t table] [-k col[,col]] [--max-nesting n]\n"
-"                       [--naming snake|keep] [--load-id id] [--extracted-at]\n"
-"                       [--jq expr] [--drop path] [--hash path --salt-env var]\n"
-"                       [--on-error policy] [--stats file] [file ...]\n";
+static const struct cli_spec spec = {
+	options, "[file ...]", NULL,
+	"Normalize nested JSON records into rows of a root table and its\n"
+	"child tables, as Singer RECORD messages.\n", 0
+};
 
-static void
-usage(void)
-{
-	(void)fputs(synopsis, stderr);
-	exit(EX_USAGE);
-}
-
-static void
-help(void)
-{
-	(void)printf("%s\n"
-	    "Normalize nested JSON records into rows of a root table and its\n"
-	    "child tables, as Singer RECORD messages.\n\n"
-	    "  -k, --key COL[,COL]     root key: stable ids, announced in SCHEMA\n"
-	    "      --max-nesting N     deeper objects and arrays stay JSON\n"
-	    "      --naming snake|keep dlt's snake_case names (default) or as is\n"
-	    "      --load-id ID        _sluice_load_id (default: $SLUICE_LOAD_ID\n"
-	    "                          or the time)\n"
-	    "      --extracted-at      add _sluice_extracted_at to root rows\n"
-	    "      --jq EXPR           transform each record with jq first\n"
-	    "      --drop PATH         remove a field (a.b.c)\n"
-	    "      --hash PATH         replace a field by its HMAC-SHA256 token\n"
-	    "      --salt-env VAR      the environment variable holding the key\n"
-	    "      --max-record-bytes N  the same as --max-line-bytes\n"
-	    "%s", synopsis, CLI_USAGE_COMMON);
-	exit(0);
-}
+static const struct cli_choice namings[] = {
+	{ "snake", 0 }, { "keep", 1 }, { NULL, 0 }
+};
 
 /* Split a comma-separated list in place. */
 static char **
@@ -86,21 +71,18 @@ split_keys(char *csv, size_t *n)
 	return v;
 }
 
-static int
-add_path(struct norm_path **v, size_t *n, const char *arg, const char *opt)
+/* --drop or --hash PATH, appended to v; a bad path is a usage error. */
+static void
+add_path(struct cli *c, struct norm_path **v, size_t *n, const char *arg)
 {
 	struct norm_path *nv;
 
 	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
 		abort();
 	*v = nv;
-	if (norm_path_parse(&(*v)[*n], arg) == -1) {
-		(void)fprintf(stderr, "jsonl-normalize: %s: '%s': not a path\n",
-		    opt, arg);
-		return -1;
-	}
+	if (norm_path_parse(&(*v)[*n], arg) == -1)
+		cli_usage_error(c, "--%s: '%s': not a path", c->optname, arg);
 	(*n)++;
-	return 0;
 }
 
 struct run {
@@ -242,19 +224,147 @@ report(struct run *r, const struct norm_opts *o, struct jbuf *extra)
 		    "name in its object was kept", dups, dups == 1 ? "" : "s");
 }
 
+/*
+ * Every line: records normalized, a SCHEMA dropped (schema-infer makes
+ * the new ones), other messages passed on, an upstream abort passed on
+ * and the run stopped.
+ */
+static void
+normalize_all(struct run *r)
+{
+	struct cli_line l;
+	int rc;
+
+	while (cli_next(&r->cli, &l) == 1) {
+		switch (l.msg.kind) {
+		case MSG_BARE:
+		case MSG_RECORD:
+			rc = on_line(r, &l);
+			break;
+		case MSG_SCHEMA:
+			/* Its columns are not ours: schema-infer makes new ones. */
+			rc = 0;
+			break;
+		case MSG_ABORT:
+			r->cli.aborted = 1;
+			(void)cli_write(&r->cli, l.text, l.len);
+			(void)cli_write(&r->cli, "\n", 1);
+			cli_upstream_failed(&r->cli, &l);
+			rc = -1;
+			break;
+		default:
+			if ((rc = cli_write(&r->cli, l.text, l.len)) == 0)
+				rc = cli_write(&r->cli, "\n", 1);
+			break;
+		}
+		if (rc == -1)
+			break;
+	}
+}
+
+static void
+run_free(struct run *r, struct norm_opts *o)
+{
+	size_t i;
+
+	norm_free(r->norm);
+	transform_free(r->jq);
+	jval_parser_free(r->jqparser);
+	jbuf_free(&r->out);
+	jbuf_free(&r->warn);
+	jbuf_free(&r->jqout);
+	for (i = 0; i < o->ndrop; i++)
+		norm_path_free(&o->drop[i]);
+	for (i = 0; i < o->nhash; i++)
+		norm_path_free(&o->hash[i]);
+	free(o->drop);
+	free(o->hash);
+	free(o->keys);
+}
+
+/*
+ * The options into r and o, checked; the --jq program compiled, the keys
+ * split, the load id and the time of --extracted-at chosen (into idbuf
+ * and now).  Usage errors exit 64.
+ */
+static void
+parse_options(struct run *r, struct norm_opts *o, char *idbuf, size_t idsize,
+    char *now, size_t nowsize, int argc, char *argv[])
+{
+	struct cli *c = &r->cli;
+	struct lib_err e;
+	const char *salt_env = NULL, *load_id = NULL;
+	char *keys = NULL;
+	int id, extracted = 0;
+
+	while ((id = cli_getopt(c, &spec, argc, argv)) != -1) {
+		switch (id) {
+		case 'k':
+			keys = optarg;
+			break;
+		case OPT_MAX_NESTING:
+			o->max_nesting = (int)cli_num(c, optarg, 0, JVAL_MAX_DEPTH);
+			break;
+		case OPT_NAMING:
+			o->keep_names = cli_enum(c, optarg, namings);
+			break;
+		case OPT_LOAD_ID:
+			load_id = optarg;
+			break;
+		case OPT_EXTRACTED_AT:
+			extracted = 1;
+			break;
+		case OPT_JQ:
+			/* A second --jq replaces the first. */
+			transform_free(r->jq);
+			if ((r->jq = transform_new(optarg, &e)) == NULL) {
+				cli_error(c, e.code, "--jq: %s", e.msg);
+				cli_usage(c);
+			}
+			break;
+		case OPT_DROP:
+			add_path(c, &o->drop, &o->ndrop, optarg);
+			break;
+		case OPT_HASH:
+			add_path(c, &o->hash, &o->nhash, optarg);
+			break;
+		case OPT_SALT_ENV:
+			salt_env = optarg;
+			break;
+		default:
+			cli_usage(c);
+		}
+	}
+	/* A hash without a secret salt is a lookup table away from the PII. */
+	if (o->nhash > 0) {
+		if (salt_env == NULL || (o->salt = getenv(salt_env)) == NULL ||
+		    *o->salt == '\0')
+			cli_usage_error(c, "--hash needs --salt-env VAR with "
+			    "VAR set to a secret salt");
+		o->saltlen = strlen(o->salt);
+	}
+	if (keys != NULL)
+		o->keys = split_keys(keys, &o->nkeys);
+	o->load_id = cli_load_id(load_id, idbuf, idsize);
+	if (extracted) {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		(void)gmtime_r(&t, &tm);
+		(void)strftime(now, nowsize, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		o->extracted_at = now;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct run r;
 	struct norm_opts opts;
 	struct jbuf stats_extra = JBUF_INIT;
-	struct cli_line l;
 	struct lib_err e;
-	const char *salt_env = NULL, *load_id = NULL;
-	char idbuf[64], now[32], *keys = NULL;
-	long long ll;
-	size_t i;
-	int ch, rc, extracted = 0;
+	char idbuf[64], now[32];
+	int rc;
 
 	memset(&r, 0, sizeof(r));
 	memset(&opts, 0, sizeof(opts));
@@ -265,86 +375,8 @@ main(int argc, char *argv[])
 	r.cli.arrays = 1;
 	/* Parsing costs about what normalizing does: two parse ahead. */
 	r.cli.workers = 2;
-	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
-	    NULL)) != -1) {
-		if ((rc = cli_option(&r.cli, ch, optarg)) == 1)
-			continue;
-		if (rc == -1)
-			usage();
-		switch (ch) {
-		case 'h':
-			help();
-			break;
-		case 'k':
-			keys = optarg;
-			break;
-		case OPT_MAX_NESTING:
-			if (strtonum_ll(optarg, 0, JVAL_MAX_DEPTH, &ll, &e) == -1) {
-				cli_error(&r.cli, EX_USAGE, "--max-nesting: %s", e.msg);
-				usage();
-			}
-			opts.max_nesting = (int)ll;
-			break;
-		case OPT_NAMING:
-			if (strcmp(optarg, "snake") != 0 && strcmp(optarg, "keep") != 0) {
-				cli_error(&r.cli, EX_USAGE,
-				    "--naming: '%s': expected snake or keep", optarg);
-				usage();
-			}
-			opts.keep_names = strcmp(optarg, "keep") == 0;
-			break;
-		case OPT_LOAD_ID:
-			load_id = optarg;
-			break;
-		case OPT_EXTRACTED_AT:
-			extracted = 1;
-			break;
-		case OPT_JQ:
-			if ((r.jq = transform_new(optarg, &e)) == NULL) {
-				cli_error(&r.cli, e.code, "--jq: %s", e.msg);
-				usage();
-			}
-			break;
-		case OPT_DROP:
-			if (add_path(&opts.drop, &opts.ndrop, optarg, "--drop") == -1)
-				usage();
-			break;
-		case OPT_HASH:
-			if (add_path(&opts.hash, &opts.nhash, optarg, "--hash") == -1)
-				usage();
-			break;
-		case OPT_SALT_ENV:
-			salt_env = optarg;
-			break;
-		case OPT_MAX_RECORD:
-			if (cli_option(&r.cli, CLI_OPT_MAX_LINE, optarg) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	/* A hash without a secret salt is a lookup table away from the PII. */
-	if (opts.nhash > 0) {
-		if (salt_env == NULL || (opts.salt = getenv(salt_env)) == NULL ||
-		    *opts.salt == '\0') {
-			cli_error(&r.cli, EX_USAGE, "--hash needs --salt-env VAR with "
-			    "VAR set to a secret salt");
-			usage();
-		}
-		opts.saltlen = strlen(opts.salt);
-	}
-	if (keys != NULL)
-		opts.keys = split_keys(keys, &opts.nkeys);
-	opts.load_id = cli_load_id(load_id, idbuf, sizeof(idbuf));
-	if (extracted) {
-		time_t t = time(NULL);
-		struct tm tm;
-
-		(void)gmtime_r(&t, &tm);
-		(void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		opts.extracted_at = now;
-	}
+	parse_options(&r, &opts, idbuf, sizeof(idbuf), now, sizeof(now), argc,
+	    argv);
 	if ((r.norm = norm_new(&opts, &e)) == NULL) {
 		cli_error(&r.cli, e.code, "%s", e.msg);
 		goto out;
@@ -359,50 +391,14 @@ main(int argc, char *argv[])
 	}
 	if (cli_start(&r.cli, argv + optind, argc - optind) == -1)
 		goto out;
-	while (cli_next(&r.cli, &l) == 1) {
-		switch (l.msg.kind) {
-		case MSG_BARE:
-		case MSG_RECORD:
-			rc = on_line(&r, &l);
-			break;
-		case MSG_SCHEMA:
-			/* Its columns are not ours: schema-infer makes new ones. */
-			rc = 0;
-			break;
-		case MSG_ABORT:
-			r.cli.aborted = 1;
-			(void)cli_write(&r.cli, l.text, l.len);
-			(void)cli_write(&r.cli, "\n", 1);
-			cli_upstream_failed(&r.cli, &l);
-			rc = -1;
-			break;
-		default:
-			if ((rc = cli_write(&r.cli, l.text, l.len)) == 0)
-				rc = cli_write(&r.cli, "\n", 1);
-			break;
-		}
-		if (rc == -1)
-			break;
-	}
+	normalize_all(&r);
 	if (r.cli.status == 0)
 		report(&r, &opts, &stats_extra);
 out:
 	rc = cli_finish(&r.cli, stats_extra.len > 0 ? jbuf_cstr(&stats_extra) :
 	    NULL);
 	jbuf_free(&stats_extra);
-	norm_free(r.norm);
-	transform_free(r.jq);
-	jval_parser_free(r.jqparser);
-	jbuf_free(&r.out);
-	jbuf_free(&r.warn);
-	jbuf_free(&r.jqout);
-	for (i = 0; i < opts.ndrop; i++)
-		norm_path_free(&opts.drop[i]);
-	for (i = 0; i < opts.nhash; i++)
-		norm_path_free(&opts.hash[i]);
-	free(opts.drop);
-	free(opts.hash);
-	free(opts.keys);
+	run_free(&r, &opts);
 	cli_die_by_signal();
 	return rc;
 }

@@ -22,7 +22,6 @@
 #include "paginate.h"
 #include "secrets.h"
 #include "source.h"
-#include "strtonum.h"
 #include "xalloc.h"
 
 enum {
@@ -36,118 +35,103 @@ enum {
 	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ
 };
 
-static const struct option longopts[] = {
-	{ "on-error",		required_argument,	NULL, CLI_OPT_ON_ERROR },
-	{ "stats",		required_argument,	NULL, CLI_OPT_STATS },
-	{ "progress",		no_argument,		NULL, CLI_OPT_PROGRESS },
-	{ "quiet",		no_argument,		NULL, 'q' },
-	{ "max-line-bytes",	required_argument,	NULL, CLI_OPT_MAX_LINE },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ "messages",		no_argument,		NULL, 'm' },
-	{ "stream",		required_argument,	NULL, 's' },
-	{ "format",		required_argument,	NULL, OPT_FORMAT },
-	{ "records",		required_argument,	NULL, OPT_RECORDS },
-	{ "delimiter",		required_argument,	NULL, OPT_DELIMITER },
-	{ "no-header",		no_argument,		NULL, OPT_NO_HEADER },
-	{ "csv-types",		no_argument,		NULL, OPT_CSV_TYPES },
-	{ "max-records",	required_argument,	NULL, OPT_MAX_RECORDS },
-	{ "paginate",		required_argument,	NULL, OPT_PAGINATE },
-	{ "page-param",		required_argument,	NULL, OPT_PAGE_PARAM },
-	{ "start",		required_argument,	NULL, OPT_START },
-	{ "offset-param",	required_argument,	NULL, OPT_OFFSET_PARAM },
-	{ "limit-param",	required_argument,	NULL, OPT_LIMIT_PARAM },
-	{ "limit",		required_argument,	NULL, OPT_LIMIT },
-	{ "cursor-path",	required_argument,	NULL, OPT_CURSOR_PATH },
-	{ "cursor-param",	required_argument,	NULL, OPT_CURSOR_PARAM },
-	{ "next-path",		required_argument,	NULL, OPT_NEXT_PATH },
-	{ "total-path",		required_argument,	NULL, OPT_TOTAL_PATH },
-	{ "max-pages",		required_argument,	NULL, OPT_MAX_PAGES },
-	{ "param",		required_argument,	NULL, 'p' },
-	{ "header",		required_argument,	NULL, 'H' },
-	{ "header-file",	required_argument,	NULL, OPT_HEADER_FILE },
-	{ "bearer-env",		required_argument,	NULL, OPT_BEARER_ENV },
-	{ "basic-env",		required_argument,	NULL, OPT_BASIC_ENV },
-	{ "api-key-env",	required_argument,	NULL, OPT_API_KEY_ENV },
-	{ "api-key-header",	required_argument,	NULL, OPT_API_KEY_HEADER },
-	{ "api-key-param",	required_argument,	NULL, OPT_API_KEY_PARAM },
-	{ "retries",		required_argument,	NULL, OPT_RETRIES },
-	{ "backoff-base",	required_argument,	NULL, OPT_BACKOFF },
-	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
-	{ "connect-timeout",	required_argument,	NULL, OPT_CONNECT_TIMEOUT },
-	{ "insecure",		no_argument,		NULL, OPT_INSECURE },
-	{ "since",		required_argument,	NULL, OPT_SINCE },
-	{ "since-param",	required_argument,	NULL, OPT_SINCE_PARAM },
-	{ "rate",		required_argument,	NULL, OPT_RATE },
-	{ "parallel",		required_argument,	NULL, OPT_PARALLEL },
-	{ "checkpoint",		required_argument,	NULL, OPT_CHECKPOINT },
-	{ "records-jq",		required_argument,	NULL, OPT_RECORDS_JQ },
-	{ "verbose",		no_argument,		NULL, 'v' },
-	{ NULL, 0, NULL, 0 }
+#define PAGINATOR	"paginator options"
+#define AUTH		"auth options"
+
+static const struct cli_opt options[] = {
+	{ "messages", 'm', 0, NULL, "write Singer RECORD messages", NULL, NULL },
+	{ "stream", 's', 0, "stream", "their stream", NULL, NULL },
+	{ "format", 0, OPT_FORMAT, "jsonl|json|csv|auto",
+	    "the format of SOURCE (default auto)", NULL, NULL },
+	{ "records", 0, OPT_RECORDS, "path",
+	    "json: the array of records, e.g. .data.items", "records-jq", NULL },
+	{ "records-jq", 0, OPT_RECORDS_JQ, "expr",
+	    "API pages: a jq program that yields them", NULL, NULL },
+	{ "delimiter", 0, OPT_DELIMITER, "c",
+	    "csv: the field separator (default ,)", NULL, NULL },
+	{ "no-header", 0, OPT_NO_HEADER, NULL,
+	    "csv: no header row; keys are col_1...", NULL, NULL },
+	{ "csv-types", 0, OPT_CSV_TYPES, NULL,
+	    "csv: numbers, booleans, empty is null", NULL, NULL },
+	{ "max-records", 0, OPT_MAX_RECORDS, "n", "stop after N records", NULL,
+	    NULL },
+	{ "paginate", 0, OPT_PAGINATE, "mode",
+	    "page, offset, cursor, next, link, none, auto", NULL, NULL },
+	{ "max-pages", 0, OPT_MAX_PAGES, "n", "stop after N pages", NULL, NULL },
+	{ "parallel", 0, OPT_PARALLEL, "n",
+	    "page, offset: N requests in flight", NULL, NULL },
+	{ "checkpoint", 0, OPT_CHECKPOINT, "file",
+	    "resume an unfinished extraction from FILE", NULL, NULL },
+	{ "param", 'p', 0, "name=value", "a query parameter", NULL, NULL },
+	{ "header", 'H', 0, "header", "a request header, 'Name: value'", NULL,
+	    NULL },
+	{ "retries", 0, OPT_RETRIES, "n", "retries of a request (5)", NULL, NULL },
+	{ "backoff-base", 0, OPT_BACKOFF, "s",
+	    "the base of the waits between retries (0.5)", NULL, NULL },
+	{ "timeout", 0, OPT_TIMEOUT, "s", "the longest a request takes (60)",
+	    NULL, NULL },
+	{ "connect-timeout", 0, OPT_CONNECT_TIMEOUT, "s",
+	    "the longest a connection takes (10)", NULL, NULL },
+	{ "insecure", 0, OPT_INSECURE, NULL, "do not verify TLS certificates",
+	    NULL, NULL },
+	{ "rate", 0, OPT_RATE, "n", "at most N requests a second", NULL, NULL },
+	{ "since", 0, OPT_SINCE, "value",
+	    "incremental: --since-param NAME=VALUE\n(an empty VALUE adds nothing)",
+	    NULL, NULL },
+	{ "since-param", 0, OPT_SINCE_PARAM, "name",
+	    "the query parameter of --since", NULL, NULL },
+	{ "verbose", 'v', 0, NULL, "one line per request on stderr", NULL, NULL },
+	{ "page-param", 0, OPT_PAGE_PARAM, "name",
+	    "page: the page number's parameter (page)", NULL, PAGINATOR },
+	{ "start", 0, OPT_START, "n", "page: the first page's number (1)", NULL,
+	    PAGINATOR },
+	{ "offset-param", 0, OPT_OFFSET_PARAM, "name",
+	    "offset: the offset's parameter (offset)", NULL, PAGINATOR },
+	{ "limit-param", 0, OPT_LIMIT_PARAM, "name",
+	    "offset: the page size's parameter (limit)", NULL, PAGINATOR },
+	{ "limit", 0, OPT_LIMIT, "n", "offset: the page size (100)", NULL,
+	    PAGINATOR },
+	{ "cursor-path", 0, OPT_CURSOR_PATH, "path",
+	    "cursor: where the body has the next cursor", NULL, PAGINATOR },
+	{ "cursor-param", 0, OPT_CURSOR_PARAM, "name",
+	    "cursor: the cursor's parameter (cursor)", NULL, PAGINATOR },
+	{ "next-path", 0, OPT_NEXT_PATH, "path",
+	    "next: where the body has the next URL (next)", NULL, PAGINATOR },
+	{ "total-path", 0, OPT_TOTAL_PATH, "path",
+	    "page, offset: where the body has the total", NULL, PAGINATOR },
+	{ "header-file", 0, OPT_HEADER_FILE, "file",
+	    "the request headers in FILE, one a line", NULL, AUTH },
+	{ "bearer-env", 0, OPT_BEARER_ENV, "var",
+	    "Authorization: Bearer $VAR", NULL, AUTH },
+	{ "basic-env", 0, OPT_BASIC_ENV, "uvar:pvar",
+	    "basic auth from $UVAR and $PVAR", NULL, AUTH },
+	{ "api-key-env", 0, OPT_API_KEY_ENV, "var",
+	    "an API key from $VAR, sent as one of:", NULL, AUTH },
+	{ "api-key-header", 0, OPT_API_KEY_HEADER, "name",
+	    "the header NAME", NULL, AUTH },
+	{ "api-key-param", 0, OPT_API_KEY_PARAM, "name",
+	    "the query parameter NAME", NULL, AUTH },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-static const char synopsis[] =
-"usage: pgfetch [-mqvhV] [-s stream] [--format jsonl|json|csv|auto]\n"
-"               [--records path | --records-jq expr] [--delimiter c]\n"
-"               [--no-header] [--csv-types] [--paginate mode]\n"
-"               [paginator options] [--parallel n] [--checkpoint file]\n"
-"               [-p name=value] [-H header] [--bearer-env var]\n"
-"               [--basic-env uvar:pvar]\n"
-"               [--api-key-env var --api-key-header|--api-key-param name]\n"
-"               [--retries n] [--timeout s] [--max-pages n] [--max-records n]\n"
-"               [--on-error policy] [--stats file] source\n";
+static const struct cli_spec spec = {
+	options, "source", NULL,
+	"Write the records behind an API, or in a file, as NDJSON.  SOURCE is\n"
+	"an http(s) URL, a path, - for stdin, or file://PATH.  Files are JSON\n"
+	"Lines, a JSON document (its array of records streamed) or CSV;\n"
+	"gzip is undone.\n", 1
+};
 
-static void
-usage(void)
-{
-	(void)fputs(synopsis, stderr);
-	exit(EX_USAGE);
-}
+static const struct cli_choice formats[] = {
+	{ "jsonl", EXTRACT_JSONL }, { "json", EXTRACT_JSON },
+	{ "csv", EXTRACT_CSV }, { "auto", EXTRACT_AUTO }, { NULL, 0 }
+};
 
-static void
-help(void)
-{
-	(void)printf("%s\n"
-	    "Write the records behind an API, or in a file, as NDJSON.  SOURCE is\n"
-	    "an http(s) URL, a path, - for stdin, or file://PATH.  Files are JSON\n"
-	    "Lines, a JSON document (its array of records streamed) or CSV;\n"
-	    "gzip is undone.\n\n"
-	    "  -m, --messages          write Singer RECORD messages\n"
-	    "  -s, --stream NAME       their stream\n"
-	    "      --format FORMAT     jsonl, json, csv or auto (default)\n"
-	    "      --records PATH      json: the array of records, e.g. .data.items\n"
-	    "      --records-jq EXPR   API pages: a jq program that yields them\n"
-	    "      --delimiter C       csv: the field separator (default ,)\n"
-	    "      --no-header         csv: no header row; keys are col_1...\n"
-	    "      --csv-types         csv: numbers, booleans, empty is null\n"
-	    "      --max-records N     stop after N records\n"
-	    "      --paginate MODE     page, offset, cursor, next, link, none, auto\n"
-	    "      --page-param NAME --start N      (page)\n"
-	    "      --offset-param NAME --limit-param NAME --limit N      (offset)\n"
-	    "      --cursor-path PATH --cursor-param NAME      (cursor)\n"
-	    "      --next-path PATH    (next)   --total-path PATH   --max-pages N\n"
-	    "      --parallel N        page, offset: N requests in flight\n"
-	    "      --checkpoint FILE   resume an unfinished extraction from FILE\n"
-	    "  -p, --param NAME=VALUE  a query parameter\n"
-	    "  -H, --header 'N: V'     a request header; --header-file FILE\n"
-	    "      --bearer-env VAR    Authorization: Bearer $VAR\n"
-	    "      --basic-env U:P     basic auth from $U and $P\n"
-	    "      --api-key-env VAR   with --api-key-header NAME or --api-key-param NAME\n"
-	    "      --retries N         (5)  --backoff-base S (0.5)  --timeout S (60)\n"
-	    "      --connect-timeout S (10)  --insecure\n"
-	    "      --rate N            at most N requests a second\n"
-	    "      --since VALUE --since-param NAME   incremental: NAME=VALUE\n"
-	    "                          (an empty VALUE adds nothing)\n"
-	    "  -v, --verbose           one line per request on stderr\n"
-	    "      --on-error POLICY   fail (default), skip or quarantine=FILE\n"
-	    "      --stats FILE        write a JSON summary to FILE\n"
-	    "      --progress          show progress even when stderr is no terminal\n"
-	    "  -q, --quiet             no progress or notices\n"
-	    "      --max-line-bytes N  longest record or line (default 64M)\n"
-	    "  -h, --help              show this help\n"
-	    "  -V, --version           show the version\n", synopsis);
-	exit(0);
-}
+static const struct cli_choice page_modes[] = {
+	{ "page", PAGE_PAGE }, { "offset", PAGE_OFFSET },
+	{ "cursor", PAGE_CURSOR }, { "next", PAGE_NEXT }, { "link", PAGE_LINK },
+	{ "none", PAGE_NONE }, { "auto", PAGE_AUTO }, { NULL, 0 }
+};
 
 struct fetch {
 	struct cli	 cli;
@@ -156,7 +140,7 @@ struct fetch {
 	const char	*stream;
 	char		 extracted[40];
 	unsigned long long max_records;
-	struct jbuf	 buf;
+	struct jbuf	 rec;		/* a RECORD message being written */
 	char		 statsx[96];	/* --stats members of HTTP */
 	/* HTTP */
 	struct page_opts page;
@@ -227,15 +211,15 @@ on_record(void *arg, const char *json, size_t len, unsigned long line)
 		return f->max_records > 0 &&
 		    f->cli.stats.records >= f->max_records ? -1 : 0;
 	}
-	jbuf_reset(&f->buf);
-	jbuf_puts(&f->buf, "{\"type\":\"RECORD\",\"stream\":");
-	jbuf_str(&f->buf, f->stream, strlen(f->stream));
-	jbuf_puts(&f->buf, ",\"record\":");
-	jbuf_put(&f->buf, json, len);
-	jbuf_puts(&f->buf, ",\"time_extracted\":\"");
-	jbuf_puts(&f->buf, f->extracted);
-	jbuf_puts(&f->buf, "\"}\n");
-	if (cli_write(&f->cli, f->buf.p, f->buf.len) == -1)
+	jbuf_reset(&f->rec);
+	jbuf_puts(&f->rec, "{\"type\":\"RECORD\",\"stream\":");
+	jbuf_str(&f->rec, f->stream, strlen(f->stream));
+	jbuf_puts(&f->rec, ",\"record\":");
+	jbuf_put(&f->rec, json, len);
+	jbuf_puts(&f->rec, ",\"time_extracted\":\"");
+	jbuf_puts(&f->rec, f->extracted);
+	jbuf_puts(&f->rec, "\"}\n");
+	if (cli_write(&f->cli, f->rec.p, f->rec.len) == -1)
 		return -1;
 	return f->max_records > 0 && f->cli.stats.records >= f->max_records ?
 	    -1 : 0;
@@ -444,6 +428,7 @@ static void
 fetch_url(struct fetch *f, const char *url, const char *records)
 {
 	struct checkpoint cp;
+	struct jbuf base = JBUF_INIT;
 	struct http *h;
 	struct lib_err e;
 	int found = 0;
@@ -467,8 +452,8 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 	f->name = jbuf_cstr(&f->shown);
 	if (f->checkpoint != NULL) {
 		/* The checkpoint names the API without its secrets. */
-		paginate_base(url, f->params, f->nparams, &f->buf);
-		http_strip(h, jbuf_cstr(&f->buf), &f->source);
+		paginate_base(url, f->params, f->nparams, &base);
+		http_strip(h, jbuf_cstr(&base), &f->source);
 		(void)jbuf_cstr(&f->source);
 		if (checkpoint_load(f->checkpoint, masked(f, f->source.p,
 		    f->source.len, &f->masked3), &cp, &found, &e) == -1) {
@@ -496,6 +481,7 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 out:
 	http_counts_stats(f, h);
 	checkpoint_free(&cp);
+	jbuf_free(&base);
 	http_free(h);
 }
 
@@ -522,198 +508,196 @@ file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct fetch f;
-	struct extract_opts xo;
-	struct lib_err e;
-	struct jbuf withparams = JBUF_INIT;
-	struct stat sb;
-	const char *src, *path, *v;
-	const char *bearer_env = NULL, *basic_env = NULL, *key_env = NULL;
-	const char *key_header = NULL, *key_param = NULL;
-	const char *since = NULL, *since_param = NULL, *records_jq = NULL;
-	char *end;
-	long long ll;
-	int ch, fd, rc, http, file, begun = 0;
+/* What the options name for the steps after parsing. */
+struct args {
+	const char	*source;
+	const char	*bearer_env;	/* names of environment variables */
+	const char	*basic_env;
+	const char	*key_env;
+	const char	*key_header;
+	const char	*key_param;
+	const char	*records_jq;
+};
 
-	memset(&f, 0, sizeof(f));
-	f.known = secrets_new();
-	memset(&xo, 0, sizeof(xo));
-	xo.header = 1;
-	f.page.mode = PAGE_AUTO;
-	f.page.page_param = "page";
-	f.page.start = 1;
-	f.page.offset_param = "offset";
-	f.page.limit_param = "limit";
-	f.page.limit = 100;
-	f.page.cursor_param = "cursor";
-	f.page.next_path = "next";
-	f.http.timeout = 60;
-	f.http.connect_timeout = 10;
-	f.http.retries = 5;
-	f.http.backoff_base = 0.5;
-	cli_init(&f.cli, "pgfetch");
-	f.cli.filter = 1;
-	while ((ch = getopt_long(argc, argv, "mqvs:p:H:hV", longopts,
-	    NULL)) != -1) {
-		if ((rc = cli_option(&f.cli, ch, optarg)) == 1)
-			continue;
-		if (rc == -1)
-			usage();
-		switch (ch) {
-		case 'h':
-			help();
-			break;
-		case 'm':
-			f.messages = 1;
-			break;
-		case 's':
-			f.stream = optarg;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "jsonl") == 0)
-				xo.format = EXTRACT_JSONL;
-			else if (strcmp(optarg, "json") == 0)
-				xo.format = EXTRACT_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				xo.format = EXTRACT_CSV;
-			else if (strcmp(optarg, "auto") == 0)
-				xo.format = EXTRACT_AUTO;
-			else {
-				say(&f, EX_USAGE, "--format: '%s': expected "
-				    "jsonl, json, csv or auto", optarg);
-				usage();
-			}
-			break;
-		case OPT_RECORDS:
-			xo.records = optarg;
-			break;
-		case OPT_DELIMITER:
-			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
-				xo.delimiter = '\t';
-			else if (strlen(optarg) == 1)
-				xo.delimiter = optarg[0];
-			else {
-				say(&f, EX_USAGE, "--delimiter: '%s': one "
-				    "character, or \\t", optarg);
-				usage();
-			}
-			break;
-		case OPT_NO_HEADER:
-			xo.header = 0;
-			break;
-		case OPT_CSV_TYPES:
-			xo.csv_types = 1;
-			break;
-		case OPT_MAX_RECORDS:
-			if (strtonum_ll(optarg, 1, (1LL << 62), &ll, &e) == -1) {
-				say(&f, EX_USAGE, "--max-records: %s", e.msg);
-				usage();
-			}
-			f.max_records = (unsigned long long)ll;
-			break;
-		case OPT_PAGINATE:
-			if (paginate_mode(optarg, &f.page.mode) == -1) {
-				say(&f, EX_USAGE, "--paginate: '%s'", optarg);
-				usage();
-			}
-			break;
-		case OPT_PAGE_PARAM:
-			f.page.page_param = optarg;
-			break;
-		case OPT_START:
-		case OPT_LIMIT:
-		case OPT_MAX_PAGES:
-		case OPT_RETRIES:
-		case OPT_TIMEOUT:
-		case OPT_CONNECT_TIMEOUT:
-			if (strtonum_ll(optarg, ch == OPT_START || ch == OPT_RETRIES ?
-			    0 : 1, 1LL << 40, &ll, &e) == -1) {
-				say(&f, EX_USAGE, "%s: %s", argv[optind - 1],
-				    e.msg);
-				usage();
-			}
-			if (ch == OPT_START)
-				f.page.start = ll;
-			else if (ch == OPT_LIMIT)
-				f.page.limit = ll;
-			else if (ch == OPT_MAX_PAGES)
-				f.page.max_pages = (unsigned long long)ll;
-			else if (ch == OPT_RETRIES)
-				f.http.retries = (int)(ll > 100 ? 100 : ll);
-			else if (ch == OPT_TIMEOUT)
-				f.http.timeout = (long)ll;
-			else
-				f.http.connect_timeout = (long)ll;
-			break;
-		case OPT_BACKOFF:
-			f.http.backoff_base = strtod(optarg, &end);
-			if (*end != '\0' || f.http.backoff_base < 0 ||
-			    f.http.backoff_base > 60) {
-				say(&f, EX_USAGE, "--backoff-base: '%s'", optarg);
-				usage();
-			}
-			break;
-		case OPT_OFFSET_PARAM:
-			f.page.offset_param = optarg;
-			break;
-		case OPT_LIMIT_PARAM:
-			f.page.limit_param = optarg;
-			break;
-		case OPT_CURSOR_PATH:
-			f.page.cursor_path = optarg;
-			break;
-		case OPT_CURSOR_PARAM:
-			f.page.cursor_param = optarg;
-			break;
-		case OPT_NEXT_PATH:
-			f.page.next_path = optarg;
-			break;
-		case OPT_TOTAL_PATH:
-			f.page.total_path = optarg;
-			break;
-		case 'p':
-			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				say(&f, EX_USAGE, "-p: '%s': NAME=VALUE",
-				    optarg);
-				usage();
-			}
-			f.params = push(f.params, &f.nparams, optarg);
-			break;
-		case 'H':
-			if (strchr(optarg, ':') == NULL) {
-				say(&f, EX_USAGE, "-H: 'Name: value'");
-				usage();
-			}
-			if (http_secret_header(optarg))
-				f.secret_headers = push(f.secret_headers,
-				    &f.nsecret_headers, optarg);
-			else
-				f.headers = push(f.headers, &f.nheaders, optarg);
-			break;
+/* The defaults, before the options. */
+static void
+fetch_init(struct fetch *f, struct extract_opts *xo, struct args *a)
+{
+	memset(f, 0, sizeof(*f));
+	memset(xo, 0, sizeof(*xo));
+	memset(a, 0, sizeof(*a));
+	f->known = secrets_new();
+	xo->header = 1;
+	f->page.mode = PAGE_AUTO;
+	f->page.page_param = "page";
+	f->page.start = 1;
+	f->page.offset_param = "offset";
+	f->page.limit_param = "limit";
+	f->page.limit = 100;
+	f->page.cursor_param = "cursor";
+	f->page.next_path = "next";
+	f->http.timeout = 60;
+	f->http.connect_timeout = 10;
+	f->http.retries = 5;
+	f->http.backoff_base = 0.5;
+	cli_init(&f->cli, "pgfetch");
+	f->cli.filter = 1;
+}
+
+/* One option that sets something of f or xo; usage errors exit 64. */
+static void
+set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
+{
+	struct cli *c = &f->cli;
+	long long n;
+
+	switch (id) {
+	case 'm':
+		f->messages = 1;
+		break;
+	case 's':
+		f->stream = arg;
+		break;
+	case 'v':
+		f->verbose = 1;
+		break;
+	case OPT_FORMAT:
+		xo->format = cli_enum(c, arg, formats);
+		break;
+	case OPT_RECORDS:
+		xo->records = arg;
+		break;
+	case OPT_DELIMITER:
+		if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+			xo->delimiter = '\t';
+		else if (strlen(arg) == 1)
+			xo->delimiter = arg[0];
+		else
+			cli_usage_error(c, "--delimiter: '%s': one character, "
+			    "or \\t", arg);
+		break;
+	case OPT_NO_HEADER:
+		xo->header = 0;
+		break;
+	case OPT_CSV_TYPES:
+		xo->csv_types = 1;
+		break;
+	case OPT_MAX_RECORDS:
+		f->max_records = (unsigned long long)cli_num(c, arg, 1, 1LL << 62);
+		break;
+	case OPT_PAGINATE:
+		f->page.mode = cli_enum(c, arg, page_modes);
+		break;
+	case OPT_PAGE_PARAM:
+		f->page.page_param = arg;
+		break;
+	case OPT_START:
+		f->page.start = cli_num(c, arg, 0, 1LL << 40);
+		break;
+	case OPT_OFFSET_PARAM:
+		f->page.offset_param = arg;
+		break;
+	case OPT_LIMIT_PARAM:
+		f->page.limit_param = arg;
+		break;
+	case OPT_LIMIT:
+		f->page.limit = cli_num(c, arg, 1, 1LL << 40);
+		break;
+	case OPT_CURSOR_PATH:
+		f->page.cursor_path = arg;
+		break;
+	case OPT_CURSOR_PARAM:
+		f->page.cursor_param = arg;
+		break;
+	case OPT_NEXT_PATH:
+		f->page.next_path = arg;
+		break;
+	case OPT_TOTAL_PATH:
+		f->page.total_path = arg;
+		break;
+	case OPT_MAX_PAGES:
+		f->page.max_pages = (unsigned long long)cli_num(c, arg, 1,
+		    1LL << 40);
+		break;
+	case OPT_PARALLEL:
+		f->page.parallel = (unsigned int)cli_num(c, arg, 1, 64);
+		break;
+	case OPT_CHECKPOINT:
+		f->checkpoint = arg;
+		break;
+	case OPT_RETRIES:
+		n = cli_num(c, arg, 0, 1LL << 40);
+		f->http.retries = (int)(n > 100 ? 100 : n);
+		break;
+	case OPT_BACKOFF:
+		f->http.backoff_base = (double)cli_real(c, arg, 0, 0, 60);
+		break;
+	case OPT_TIMEOUT:
+		f->http.timeout = (long)cli_num(c, arg, 1, 1LL << 40);
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		f->http.connect_timeout = (long)cli_num(c, arg, 1, 1LL << 40);
+		break;
+	case OPT_INSECURE:
+		f->http.insecure = 1;
+		break;
+	case OPT_RATE:
+		f->http.rate = (double)cli_real(c, arg, 0, 1, 1e6);
+		break;
+	case 'p':
+		if (strchr(arg, '=') == NULL || arg[0] == '=')
+			cli_usage_error(c, "-p: '%s': NAME=VALUE", arg);
+		f->params = push(f->params, &f->nparams, arg);
+		break;
+	case 'H':
+		if (strchr(arg, ':') == NULL)
+			cli_usage_error(c, "-H: 'Name: value'");
+		if (http_secret_header(arg))
+			f->secret_headers = push(f->secret_headers,
+			    &f->nsecret_headers, arg);
+		else
+			f->headers = push(f->headers, &f->nheaders, arg);
+		break;
+	default:
+		cli_usage(c);
+	}
+}
+
+/*
+ * The options into f, xo and a, checked alone and together: usage errors
+ * exit 64.  -1 when a --header-file cannot be read (f->cli.status).
+ */
+static int
+parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
+    int argc, char *argv[])
+{
+	struct cli *c = &f->cli;
+	const char *since = NULL, *since_param = NULL;
+	int id;
+
+	while ((id = cli_getopt(c, &spec, argc, argv)) != -1) {
+		switch (id) {
 		case OPT_HEADER_FILE:
-			if (header_file(&f, optarg) == -1)
-				goto out;
+			if (header_file(f, optarg) == -1)
+				return -1;
 			break;
 		case OPT_BEARER_ENV:
-			bearer_env = optarg;
+			a->bearer_env = optarg;
 			break;
 		case OPT_BASIC_ENV:
-			basic_env = optarg;
+			a->basic_env = optarg;
 			break;
 		case OPT_API_KEY_ENV:
-			key_env = optarg;
+			a->key_env = optarg;
 			break;
 		case OPT_API_KEY_HEADER:
-			key_header = optarg;
+			a->key_header = optarg;
 			break;
 		case OPT_API_KEY_PARAM:
-			key_param = optarg;
+			a->key_param = optarg;
 			break;
-		case OPT_INSECURE:
-			f.http.insecure = 1;
+		case OPT_RECORDS_JQ:
+			a->records_jq = optarg;
 			break;
 		case OPT_SINCE:
 			since = optarg;
@@ -721,219 +705,260 @@ main(int argc, char *argv[])
 		case OPT_SINCE_PARAM:
 			since_param = optarg;
 			break;
-		case OPT_RATE:
-			f.http.rate = strtod(optarg, &end);
-			if (*end != '\0' || !(f.http.rate > 0) || f.http.rate > 1e6) {
-				say(&f, EX_USAGE, "--rate: '%s': requests a "
-				    "second, more than 0", optarg);
-				usage();
-			}
-			break;
-		case OPT_PARALLEL:
-			if (strtonum_ll(optarg, 1, 64, &ll, &e) == -1) {
-				say(&f, EX_USAGE, "--parallel: %s", e.msg);
-				usage();
-			}
-			f.page.parallel = (unsigned int)ll;
-			break;
-		case OPT_CHECKPOINT:
-			f.checkpoint = optarg;
-			break;
-		case OPT_RECORDS_JQ:
-			records_jq = optarg;
-			break;
-		case 'v':
-			f.verbose = 1;
-			break;
 		default:
-			usage();
+			set_option(f, xo, id, optarg);
 		}
 	}
 	if (argc - optind != 1)
-		usage();
-	if ((since != NULL) != (since_param != NULL)) {
-		say(&f, EX_USAGE, "--since and --since-param go together");
-		usage();
-	}
+		cli_usage(c);
+	a->source = argv[optind];
+	if ((since != NULL) != (since_param != NULL))
+		cli_usage_error(c, "--since and --since-param go together");
 	/* The first run has no cursor yet: an empty value adds nothing. */
 	if (since != NULL && *since != '\0') {
-		f.since = joined(since_param, "=", since);
-		f.params = push(f.params, &f.nparams, f.since);
+		f->since = joined(since_param, "=", since);
+		f->params = push(f->params, &f->nparams, f->since);
 	}
-	if (f.page.parallel > 1 && f.page.mode != PAGE_PAGE &&
-	    f.page.mode != PAGE_OFFSET) {
-		say(&f, EX_USAGE, "--parallel needs --paginate page or "
+	if (f->page.parallel > 1 && f->page.mode != PAGE_PAGE &&
+	    f->page.mode != PAGE_OFFSET)
+		cli_usage_error(c, "--parallel needs --paginate page or "
 		    "offset: other pages are known only from the one before");
-		usage();
-	}
-	if (records_jq != NULL && xo.records != NULL) {
-		say(&f, EX_USAGE, "--records and --records-jq: one or "
-		    "the other");
-		usage();
-	}
-	if (f.page.mode == PAGE_CURSOR && f.page.cursor_path == NULL) {
-		say(&f, EX_USAGE, "--paginate cursor needs --cursor-path");
-		usage();
-	}
-	/* Secrets come from the environment, never from the command line. */
-	if (bearer_env != NULL) {
-		if ((v = secret_env(&f, bearer_env, "--bearer-env")) == NULL)
-			goto out;
-		f.secrets[0] = joined("Authorization: Bearer ", v, "");
-		f.secret_headers = push(f.secret_headers, &f.nsecret_headers,
-		    f.secrets[0]);
-	}
-	if (basic_env != NULL) {
-		char *colon;
+	if (a->records_jq != NULL && xo->records != NULL)
+		cli_usage_error(c, "--records and --records-jq: one or the "
+		    "other");
+	if (f->page.mode == PAGE_CURSOR && f->page.cursor_path == NULL)
+		cli_usage_error(c, "--paginate cursor needs --cursor-path");
+	if (f->messages && (f->stream == NULL || *f->stream == '\0'))
+		cli_usage_error(c, "-m needs -s STREAM");
+	return 0;
+}
 
-		if ((f.secrets[1] = strdup(basic_env)) == NULL)
-			abort();
-		if ((colon = strchr(f.secrets[1], ':')) == NULL) {
-			say(&f, EX_USAGE, "--basic-env: USERVAR:PASSVAR");
-			goto out;
+/*
+ * The credentials, from the environment, never from the command line;
+ * -1 after a message (64: a variable unset, an option missing).
+ */
+static int
+credentials(struct fetch *f, const struct args *a)
+{
+	const char *v;
+	char *colon;
+
+	if (a->bearer_env != NULL) {
+		if ((v = secret_env(f, a->bearer_env, "--bearer-env")) == NULL)
+			return -1;
+		f->secrets[0] = joined("Authorization: Bearer ", v, "");
+		f->secret_headers = push(f->secret_headers, &f->nsecret_headers,
+		    f->secrets[0]);
+	}
+	if (a->basic_env != NULL) {
+		f->secrets[1] = xalloc_memdup(a->basic_env,
+		    strlen(a->basic_env));
+		if ((colon = strchr(f->secrets[1], ':')) == NULL) {
+			say(f, EX_USAGE, "--basic-env: USERVAR:PASSVAR");
+			return -1;
 		}
 		*colon = '\0';
-		if ((f.http.user = secret_env(&f, f.secrets[1], "--basic-env")) ==
-		    NULL || (f.http.password = secret_env(&f, colon + 1,
-		    "--basic-env")) == NULL)
-			goto out;
+		if ((f->http.user = secret_env(f, f->secrets[1],
+		    "--basic-env")) == NULL || (f->http.password =
+		    secret_env(f, colon + 1, "--basic-env")) == NULL)
+			return -1;
 	}
-	if (key_env != NULL) {
-		if ((key_header == NULL) == (key_param == NULL)) {
-			say(&f, EX_USAGE, "--api-key-env needs one of "
-			    "--api-key-header or --api-key-param");
-			goto out;
-		}
-		if ((v = secret_env(&f, key_env, "--api-key-env")) == NULL)
-			goto out;
-		if (key_header != NULL) {
-			f.secrets[2] = joined(key_header, ": ", v);
-			f.secret_headers = push(f.secret_headers,
-			    &f.nsecret_headers, f.secrets[2]);
-		} else {
-			f.http.key_param = key_param;
-			f.http.key_value = v;
-		}
+	if (a->key_env == NULL)
+		return 0;
+	if ((a->key_header == NULL) == (a->key_param == NULL)) {
+		say(f, EX_USAGE, "--api-key-env needs one of --api-key-header "
+		    "or --api-key-param");
+		return -1;
 	}
-	src = argv[optind];
-	http = strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
+	if ((v = secret_env(f, a->key_env, "--api-key-env")) == NULL)
+		return -1;
+	if (a->key_header != NULL) {
+		f->secrets[2] = joined(a->key_header, ": ", v);
+		f->secret_headers = push(f->secret_headers, &f->nsecret_headers,
+		    f->secrets[2]);
+	} else {
+		f->http.key_param = a->key_param;
+		f->http.key_value = v;
+	}
+	return 0;
+}
+
+static int
+is_http(const char *src)
+{
+	return strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
+}
+
+/*
+ * What the source is: a file (local, or a URL whose name or --format says
+ * so) or an API, into *file; the HTTP options completed.  -1 after a
+ * message when the options do not apply to it (64).
+ */
+static int
+classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
+    int *file)
+{
+	struct jbuf withparams = JBUF_INIT, path = JBUF_INIT;
+	struct lib_err e;
+	const char *src = a->source;
+	int http = is_http(src);
+
 	/*
 	 * The credentials are for the origin of the URL given; every secret
 	 * the options and that URL hold is masked in all pgfetch writes.
 	 */
-	f.http.origin = src;
-	f.http.headers = f.headers;
-	f.http.nheaders = f.nheaders;
-	f.http.secret_headers = f.secret_headers;
-	f.http.nsecret_headers = f.nsecret_headers;
+	f->http.origin = src;
+	f->http.headers = f->headers;
+	f->http.nheaders = f->nheaders;
+	f->http.secret_headers = f->secret_headers;
+	f->http.nsecret_headers = f->nsecret_headers;
 	if (http)
-		paginate_base(src, f.params, f.nparams, &withparams);
-	http_secrets(&f.http, http ? jbuf_cstr(&withparams) : NULL, f.known);
-	f.http.secrets = f.known;
-	if (f.messages && (f.stream == NULL || *f.stream == '\0')) {
-		say(&f, EX_USAGE, "-m needs -s STREAM");
-		usage();
+		paginate_base(src, f->params, f->nparams, &withparams);
+	http_secrets(&f->http, http ? jbuf_cstr(&withparams) : NULL, f->known);
+	jbuf_free(&withparams);
+	f->http.secrets = f->known;
+	f->http.trace = trace;
+	f->http.trace_arg = f;
+	f->http.max_body = (size_t)f->cli.max_line;
+	*file = !http || source_format_of_url(src, &path) != EXTRACT_AUTO ||
+	    xo->format != EXTRACT_AUTO;
+	jbuf_free(&path);
+	if (a->records_jq != NULL && *file) {
+		say(f, EX_USAGE, "--records-jq applies to the pages of an API, "
+		    "and %s is a file", src);
+		return -1;
 	}
-	/* f.buf: the URL's path, for the file options. */
-	file = !http || source_format_of_url(src, &f.buf) != EXTRACT_AUTO ||
-	    xo.format != EXTRACT_AUTO;
-	if (records_jq != NULL && file) {
-		say(&f, EX_USAGE, "--records-jq applies to the pages of "
-		    "an API, and %s is a file", src);
-		goto out;
+	if (f->checkpoint != NULL && *file) {
+		say(f, EX_USAGE, "--checkpoint applies to the pages of an API, "
+		    "and %s is a file", src);
+		return -1;
 	}
-	if (f.checkpoint != NULL && file) {
-		say(&f, EX_USAGE, "--checkpoint applies to the pages of "
-		    "an API, and %s is a file", src);
-		goto out;
+	if (a->records_jq != NULL &&
+	    (f->page.records_jq = transform_new(a->records_jq, &e)) == NULL) {
+		say(f, e.code, "--records-jq: %s", e.msg);
+		return -1;
 	}
-	if (records_jq != NULL &&
-	    (f.page.records_jq = transform_new(records_jq, &e)) == NULL) {
-		say(&f, e.code, "--records-jq: %s", e.msg);
-		goto out;
-	}
-	f.http.trace = trace;
-	f.http.trace_arg = &f;
-	f.http.max_body = (size_t)f.cli.max_line;
-	begun = 1;
-	if (cli_begin(&f.cli) == -1)
-		goto out;
-	stats_utc_now(f.extracted, sizeof(f.extracted));
-	if (!file) {
-		fetch_url(&f, src, xo.records);
-		if (f.file_type == NULL)
-			goto out;
-		if (f.checkpoint != NULL && !f.cli.quiet)
-			say(&f, 0, "--checkpoint does not apply to a file: "
-			    "it is read from the start");
-		/* Its Content-Type said file: the other way, then. */
-		if (xo.format == EXTRACT_AUTO)
-			xo.format = source_format_of_type(f.file_type);
-		if (strstr(f.file_type, "tab-separated") != NULL &&
-		    xo.delimiter == 0)
-			xo.delimiter = '\t';
-	}
-	if (http) {
-		/* A file over HTTP: streamed, with the file options. */
-		f.name = src;
-		if (xo.format == EXTRACT_AUTO)
-			xo.format = source_format_of_url(src, &f.buf);
-		if (file_opts(&f, &xo, jbuf_cstr(&f.buf)) == -1)
-			goto out;
-		run(&f, -1, src, &xo);
-		goto out;
-	}
-	path = strncmp(src, "file://", 7) == 0 ? src + 7 : src;
+	return 0;
+}
+
+/* A file over HTTP: streamed, with the file options. */
+static void
+fetch_file_url(struct fetch *f, struct extract_opts *xo, const char *url)
+{
+	struct jbuf path = JBUF_INIT;
+	enum extract_format named = source_format_of_url(url, &path);
+
+	f->name = url;
+	if (xo->format == EXTRACT_AUTO)
+		xo->format = named;
+	if (file_opts(f, xo, jbuf_cstr(&path)) == 0)
+		run(f, -1, url, xo);
+	jbuf_free(&path);
+}
+
+/* A local file, file://PATH or - for the standard input. */
+static void
+fetch_file_local(struct fetch *f, struct extract_opts *xo, const char *src)
+{
+	const char *path = strncmp(src, "file://", 7) == 0 ? src + 7 : src;
+	struct stat sb;
+	int fd;
+
 	if (strncmp(path, "localhost/", 10) == 0)
 		path += 9;
-	f.name = strcmp(path, "-") == 0 ? "stdin" : path;
+	f->name = strcmp(path, "-") == 0 ? "stdin" : path;
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		say(&f, EX_NOINPUT, "%s: %s", path, strerror(errno));
-		goto out;
+		say(f, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		return;
 	} else if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		say(&f, EX_NOINPUT, "%s: is a directory", path);
+		say(f, EX_NOINPUT, "%s: is a directory", path);
 		(void)close(fd);
-		goto out;
+		return;
 	}
-	if (xo.format == EXTRACT_AUTO && fd != STDIN_FILENO)
-		xo.format = extract_format_of(path);
-	if (file_opts(&f, &xo, path) == -1)
-		goto out;
-	run(&f, fd, NULL, &xo);
-out:
-	/*
-	 * Stopped before the run began: a usage error writes no --stats (as
-	 * usage() does not), any other error (an unreadable --header-file) a
-	 * summary of nothing done.
-	 */
-	if (!begun) {
-		if (f.cli.status == EX_USAGE)
-			f.cli.stats_path = NULL;
-		else
-			cli_begin(&f.cli);
+	if (xo->format == EXTRACT_AUTO && fd != STDIN_FILENO)
+		xo->format = extract_format_of(path);
+	if (file_opts(f, xo, path) == 0)
+		run(f, fd, NULL, xo);
+}
+
+/*
+ * The run: an API's pages, unless it answers with a file, which is read
+ * like a local one.
+ */
+static void
+dispatch(struct fetch *f, struct extract_opts *xo, const char *src, int file)
+{
+	if (cli_begin(&f->cli) == -1)
+		return;
+	stats_utc_now(f->extracted, sizeof(f->extracted));
+	if (!file) {
+		fetch_url(f, src, xo->records);
+		if (f->file_type == NULL)
+			return;
+		if (f->checkpoint != NULL && !f->cli.quiet)
+			say(f, 0, "--checkpoint does not apply to a file: it is "
+			    "read from the start");
+		/* Its Content-Type said file: the other way, then. */
+		if (xo->format == EXTRACT_AUTO)
+			xo->format = source_format_of_type(f->file_type);
+		if (strstr(f->file_type, "tab-separated") != NULL &&
+		    xo->delimiter == 0)
+			xo->delimiter = '\t';
 	}
-	rc = cli_finish(&f.cli, f.statsx[0] ? f.statsx : NULL);
-	jbuf_free(&f.buf);
-	for (ch = 0; ch < 4; ch++)
-		free(f.secrets[ch]);
-	free(f.since);
-	free(f.params);
-	free(f.headers);
-	free(f.secret_headers);
-	free(f.file_type);
-	jbuf_free(&f.shown);
-	jbuf_free(&f.mark_next);
-	transform_free(f.page.records_jq);
-	jbuf_free(&f.source);
-	while (f.nowned > 0)
-		free(f.owned[--f.nowned]);
-	free(f.owned);
-	jbuf_free(&withparams);
-	jbuf_free(&f.masked);
-	jbuf_free(&f.masked2);
-	jbuf_free(&f.masked3);
-	secrets_free(f.known);
+	if (is_http(src))
+		fetch_file_url(f, xo, src);
+	else
+		fetch_file_local(f, xo, src);
+}
+
+static void
+fetch_free(struct fetch *f)
+{
+	size_t i;
+
+	jbuf_free(&f->rec);
+	for (i = 0; i < sizeof(f->secrets) / sizeof(f->secrets[0]); i++)
+		free(f->secrets[i]);
+	free(f->since);
+	free(f->params);
+	free(f->headers);
+	free(f->secret_headers);
+	free(f->file_type);
+	jbuf_free(&f->shown);
+	jbuf_free(&f->mark_next);
+	transform_free(f->page.records_jq);
+	jbuf_free(&f->source);
+	while (f->nowned > 0)
+		free(f->owned[--f->nowned]);
+	free(f->owned);
+	jbuf_free(&f->masked);
+	jbuf_free(&f->masked2);
+	jbuf_free(&f->masked3);
+	secrets_free(f->known);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fetch f;
+	struct extract_opts xo;
+	struct args a;
+	int rc, file;
+
+	fetch_init(&f, &xo, &a);
+	if (parse_options(&f, &xo, &a, argc, argv) == 0 &&
+	    credentials(&f, &a) == 0 && classify(&f, &xo, &a, &file) == 0)
+		dispatch(&f, &xo, a.source, file);
+	else if (f.cli.status == EX_USAGE) {
+		/* Nothing began: no --stats, no abort line, as after usage. */
+		fetch_free(&f);
+		return EX_USAGE;
+	} else
+		/* Another early error (--header-file): a summary of nothing. */
+		(void)cli_begin(&f.cli);
+	rc = cli_finish(&f.cli, f.statsx[0] != '\0' ? f.statsx : NULL);
+	fetch_free(&f);
 	return rc;
 }

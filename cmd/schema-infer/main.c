@@ -17,43 +17,59 @@ enum {
 	OPT_ON_TYPE_CONFLICT, OPT_EVENTS
 };
 
-static const struct option longopts[] = {
-	CLI_LONGOPTS,
-	{ "key",		required_argument,	NULL, 'k' },
-	{ "final",		no_argument,		NULL, OPT_FINAL },
-	{ "schema",		required_argument,	NULL, OPT_SCHEMA },
-	{ "no-detect",		no_argument,		NULL, OPT_NO_DETECT },
-	{ "on-type-conflict",	required_argument,	NULL, OPT_ON_TYPE_CONFLICT },
-	{ "events",		required_argument,	NULL, OPT_EVENTS },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "key", 'k', 0, "col[,col]", "key_properties of the schemas written",
+	    NULL, NULL },
+	{ "final", 0, OPT_FINAL, NULL,
+	    "write only the final SCHEMA of each stream", NULL, NULL },
+	{ "schema", 0, OPT_SCHEMA, "file",
+	    "start from the SCHEMA messages in FILE", NULL, NULL },
+	{ "no-detect", 0, OPT_NO_DETECT, NULL,
+	    "strings are text: no timestamp/date detection", NULL, NULL },
+	{ "on-type-conflict", 0, OPT_ON_TYPE_CONFLICT, "variant|fail",
+	    "odd values go to COL__v_TYPE (default) or stop", NULL, NULL },
+	{ "events", 0, OPT_EVENTS, "file",
+	    "append schema-change events to FILE", NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-static const char synopsis[] =
-"usage: schema-infer [-qhV] [-t table] [-k col[,col]] [--final] [--schema file]\n"
-"                    [--no-detect] [--on-type-conflict variant|fail]\n"
-"                    [--events file] [--on-error policy] [--stats file] [file ...]\n";
+static const struct cli_spec spec = {
+	options, "[file ...]", NULL,
+	"Insert Singer SCHEMA messages into an NDJSON stream of records.\n", 0
+};
 
+/* The options into opts; usage errors exit 64. */
 static void
-usage(void)
+parse_options(struct cli *c, struct infer_opts *opts, char **schema_path,
+    int argc, char *argv[])
 {
-	(void)fputs(synopsis, stderr);
-	exit(EX_USAGE);
-}
+	int id;
 
-static void
-help(void)
-{
-	(void)printf("%s\n"
-	    "Insert Singer SCHEMA messages into an NDJSON stream of records.\n\n"
-	    "  -k, --key COL[,COL]     key_properties of the schemas written\n"
-	    "      --final             write only the final SCHEMA of each stream\n"
-	    "      --schema FILE       start from the SCHEMA messages in FILE\n"
-	    "      --no-detect         strings are text: no timestamp/date detection\n"
-	    "      --on-type-conflict variant|fail\n"
-	    "                          odd values go to COL__v_TYPE (default) or stop\n"
-	    "      --events FILE       append schema-change events to FILE\n"
-	    "%s", synopsis, CLI_USAGE_COMMON);
-	exit(0);
+	while ((id = cli_getopt(c, &spec, argc, argv)) != -1) {
+		switch (id) {
+		case 'k':
+			opts->keys = optarg;
+			break;
+		case OPT_FINAL:
+			opts->final = 1;
+			break;
+		case OPT_SCHEMA:
+			*schema_path = optarg;
+			break;
+		case OPT_EVENTS:
+			opts->events_path = optarg;
+			break;
+		case OPT_NO_DETECT:
+			opts->schema.detect = 0;
+			break;
+		case OPT_ON_TYPE_CONFLICT:
+			opts->schema.conflict_fail = cli_enum(c, optarg,
+			    cli_type_conflicts);
+			break;
+		default:
+			cli_usage(c);
+		}
+	}
 }
 
 int
@@ -65,47 +81,14 @@ main(int argc, char *argv[])
 	struct infer_opts opts;
 	struct lib_err e;
 	char *schema_path = NULL;
-	int ch, rc;
+	int rc;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.schema.detect = 1;
 	cli_init(&c, "schema-infer");
 	c.filter = 1;
 	cli_catch_signals();
-	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:", longopts,
-	    NULL)) != -1) {
-		if ((rc = cli_option(&c, ch, optarg)) == 1)
-			continue;
-		if (rc == -1)
-			usage();
-		switch (ch) {
-		case 'h':
-			help();
-			break;
-		case 'k':
-			opts.keys = optarg;
-			break;
-		case OPT_FINAL:
-			opts.final = 1;
-			break;
-		case OPT_SCHEMA:
-			schema_path = optarg;
-			break;
-		case OPT_EVENTS:
-			opts.events_path = optarg;
-			break;
-		case OPT_NO_DETECT:
-			opts.schema.detect = 0;
-			break;
-		case OPT_ON_TYPE_CONFLICT:
-			if (cli_type_conflict(&c, optarg,
-			    &opts.schema.conflict_fail) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
+	parse_options(&c, &opts, &schema_path, argc, argv);
 	infer_init(&in, &c, &opts);
 	/* Records' members are depth 1 (bare) or 2 (in a RECORD message). */
 	c.keep_depth = 2;

@@ -14,57 +14,95 @@
 #include "sqlout.h"
 #include "state.h"
 #include "stats.h"
-#include "strtonum.h"
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID, OPT_BUSY_TIMEOUT,
 	OPT_NO_DETECT, OPT_ON_TYPE_CONFLICT, OPT_SCD2_RETIRE_ABSENT
 };
 
-static const struct option longopts[] = {
-	CLI_LONGOPTS,
-	{ "key",		required_argument,	NULL, 'k' },
-	{ "mode",		required_argument,	NULL, 'm' },
-	{ "state-get",		required_argument,	NULL, OPT_STATE_GET },
-	{ "load-id",		required_argument,	NULL, OPT_LOAD_ID },
-	{ "busy-timeout",	required_argument,	NULL, OPT_BUSY_TIMEOUT },
-	{ "no-detect",		no_argument,		NULL, OPT_NO_DETECT },
-	{ "on-type-conflict",	required_argument,	NULL, OPT_ON_TYPE_CONFLICT },
-	{ "scd2-retire-absent",	no_argument,		NULL, OPT_SCD2_RETIRE_ABSENT },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt options[] = {
+	{ "key", 'k', 0, "col[,col]",
+	    "primary key (default: SCHEMA key_properties)", NULL, NULL },
+	{ "mode", 'm', 0, "append|replace|merge|scd2",
+	    "append (default), replace, merge or scd2", NULL, NULL },
+	{ "scd2-retire-absent", 0, OPT_SCD2_RETIRE_ABSENT, NULL,
+	    "scd2: a key the load lacks is retired", NULL, NULL },
+	{ "state-get", 0, OPT_STATE_GET, "path",
+	    "print the stored state at a dotted path", NULL, NULL },
+	{ "load-id", 0, OPT_LOAD_ID, "id",
+	    "the load's id (default: $SLUICE_LOAD_ID or\nthe time)", NULL,
+	    NULL },
+	{ "busy-timeout", 0, OPT_BUSY_TIMEOUT, "ms",
+	    "wait this long for a locked database", NULL, NULL },
+	{ "no-detect", 0, OPT_NO_DETECT, NULL,
+	    "strings are text: no timestamp/date detection", NULL, NULL },
+	{ "on-type-conflict", 0, OPT_ON_TYPE_CONFLICT, "variant|fail",
+	    "odd values go to COL__v_TYPE (default) or stop", NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-static const char synopsis[] =
-"usage: sqlite-load [-qhV] [-t table] [-k col[,col]]\n"
-"                   [-m append|replace|merge|scd2] [--scd2-retire-absent]\n"
-"                   [--load-id id] [--busy-timeout ms] [--on-error policy]\n"
-"                   [--stats file] db [file ...]\n"
-"       sqlite-load db --state-get path\n";
+static const struct cli_spec spec = {
+	options, "db [file ...]", "[-q] db --state-get path",
+	"Load NDJSON records and Singer messages into a SQLite database,\n"
+	"in one transaction.\n", 0
+};
 
-static void
-usage(void)
-{
-	(void)fputs(synopsis, stderr);
-	exit(EX_USAGE);
-}
+static const struct cli_choice modes[] = {
+	{ "append", SQLOUT_APPEND }, { "replace", SQLOUT_REPLACE },
+	{ "merge", SQLOUT_MERGE }, { "scd2", SQLOUT_SCD2 }, { NULL, 0 }
+};
 
-static void
-help(void)
+/*
+ * The options into opts and *state_path, checked; returns the database
+ * named, and leaves optind at the first input.  Usage errors exit 64.
+ */
+static const char *
+parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
+    int argc, char *argv[])
 {
-	(void)printf("%s\n"
-	    "Load NDJSON records and Singer messages into a SQLite database,\n"
-	    "in one transaction.\n\n"
-	    "  -k, --key COL[,COL]     primary key (default: SCHEMA key_properties)\n"
-	    "  -m, --mode MODE         append (default), replace, merge or scd2\n"
-	    "      --scd2-retire-absent  scd2: a key the load lacks is retired\n"
-	    "      --state-get PATH    print the stored state at a dotted path\n"
-	    "      --load-id ID        the load's id (default: $SLUICE_LOAD_ID or\n"
-	    "                          the time)\n"
-	    "      --busy-timeout MS   wait this long for a locked database\n"
-	    "      --no-detect         strings are text: no timestamp/date detection\n"
-	    "      --on-type-conflict variant|fail\n"
-	    "%s", synopsis, CLI_USAGE_COMMON);
-	exit(0);
+	int id;
+
+	while ((id = cli_getopt(c, &spec, argc, argv)) != -1) {
+		switch (id) {
+		case 'k':
+			opts->keys = optarg;
+			break;
+		case 'm':
+			opts->mode = cli_enum(c, optarg, modes);
+			break;
+		case OPT_STATE_GET:
+			*state_path = optarg;
+			break;
+		case OPT_SCD2_RETIRE_ABSENT:
+			opts->scd2_retire_absent = 1;
+			break;
+		case OPT_LOAD_ID:
+			opts->load_id = optarg;
+			break;
+		case OPT_BUSY_TIMEOUT:
+			opts->busy_timeout_ms = (int)cli_num(c, optarg, 0,
+			    86400000);
+			break;
+		case OPT_NO_DETECT:
+			opts->infer.detect = 0;
+			break;
+		case OPT_ON_TYPE_CONFLICT:
+			opts->infer.conflict_fail = cli_enum(c, optarg,
+			    cli_type_conflicts);
+			break;
+		default:
+			cli_usage(c);
+		}
+	}
+	if (optind >= argc)
+		cli_usage(c);
+	/* --state-get reads; it takes no input. */
+	if (*state_path != NULL && optind + 1 < argc)
+		cli_usage(c);
+	if (*state_path == NULL && opts->scd2_retire_absent &&
+	    opts->mode != SQLOUT_SCD2)
+		cli_usage_error(c, "--scd2-retire-absent needs --mode scd2");
+	return argv[optind++];
 }
 
 static int
@@ -128,20 +166,117 @@ failed_at(struct cli *c, const struct cli_line *l, const struct sqlout *out,
 	return failed(c, &at, e);
 }
 
+/* One line into the database; MSG_ABORT is the caller's. */
+static int
+load_line(struct cli *c, struct sqlout *out, const struct cli_line *l,
+    struct jbuf *state, struct lib_err *e)
+{
+	const struct message *m = &l->msg;
+
+	sqlout_origin(out, l->file, l->lineno);
+	switch (m->kind) {
+	case MSG_BARE:
+		return sqlout_record(out, c->table, strlen(c->table), m->record,
+		    NULL, e);
+	case MSG_RECORD:
+		return sqlout_record(out, m->stream, m->streamlen, m->record,
+		    m->version, e);
+	case MSG_SCHEMA:
+		return sqlout_schema(out, m->stream, m->streamlen, m->schema,
+		    m->key_properties, e);
+	case MSG_STATE:
+		if (sqlout_state(out, m->value, e) == -1)
+			return -1;
+		/* Echoed only once the commit has succeeded. */
+		jbuf_reset(state);
+		jbuf_put(state, l->text, l->len);
+		jbuf_putc(state, '\n');
+		return 0;
+	case MSG_ACTIVATE_VERSION:
+		return sqlout_activate_version(out, m->stream, m->streamlen,
+		    m->version, e);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Every line of the input into the database, then what the loader held
+ * back: 0, or -1 when the load must roll back (c->status).
+ */
+static int
+load(struct cli *c, struct sqlout *out, struct jbuf *state)
+{
+	struct cli_line l;
+	struct lib_err e;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	while ((rc = cli_next(c, &l)) == 1) {
+		if (l.msg.kind == MSG_ABORT) {
+			/* What came before it is half a stream: keep none of it. */
+			cli_upstream_failed(c, &l);
+			return -1;
+		}
+		if (load_line(c, out, &l, state, &e) == -1 &&
+		    failed_at(c, &l, out, &e) == -1)
+			return -1;
+	}
+	/* The end of the input: what the loader held back is written now. */
+	if (rc == 0 && c->status == 0 && !cli_signalled() &&
+	    sqlout_flush(out, &e) == -1) {
+		(void)failed_at(c, &l, out, &e);
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * A load that read all its input: the side files made durable, then the
+ * commit, then the last STATE echoed (unless stdout was closed: the
+ * closed descriptors as cli_closed_std_fds gives them).
+ */
+static void
+commit(struct cli *c, struct sqlout *out, const char *db, const char *load_id,
+    const struct jbuf *state, int closed)
+{
+	struct jbuf summary = JBUF_INIT;
+	struct lib_err e;
+	char extra[64];
+
+	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
+	    sqlout_duplicate_members(out));
+	errno = 0;
+	/* Side files before the commit: one that fails stops it. */
+	if (cli_close_side_files(c, extra) == -1)
+		cli_error(c, 0, "%s: load rolled back", db);
+	else if (sqlout_commit(out, &summary, &e) == -1)
+		cli_error(c, e.code, "%s: %s", db, e.msg);
+	else {
+		if (!c->quiet)
+			cli_error(c, 0, "load %s: %s committed", load_id,
+			    summary.len ? jbuf_cstr(&summary) : "no rows,");
+		if (state->len > 0 && (closed & 2))
+			cli_error(c, EX_IOERR, "stdout: %s: the STATE is "
+			    "committed but not written", strerror(EBADF));
+		else if (state->len > 0)
+			(void)cli_write(c, state->p, state->len);
+	}
+	jbuf_free(&summary);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct cli c;
-	struct cli_line l;
 	struct sqlout_opts opts;
 	struct sqlout *out = NULL;
 	struct lib_err e;
-	struct jbuf state = JBUF_INIT, summary = JBUF_INIT;
+	struct jbuf state = JBUF_INIT;
 	const char *state_path = NULL, *db;
 	char load_id[64], extra[64];
 	unsigned long dups;
-	long long ms;
-	int ch, rc, closed;
+	int rc, closed;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_APPEND;
@@ -149,74 +284,9 @@ main(int argc, char *argv[])
 	opts.infer.detect = 1;
 	cli_init(&c, "sqlite-load");
 	closed = cli_closed_std_fds();
-	while ((ch = getopt_long(argc, argv, CLI_SHORTOPTS "k:m:", longopts,
-	    NULL)) != -1) {
-		if ((rc = cli_option(&c, ch, optarg)) == 1)
-			continue;
-		if (rc == -1)
-			usage();
-		switch (ch) {
-		case 'h':
-			help();
-			break;
-		case 'k':
-			opts.keys = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "append") == 0)
-				opts.mode = SQLOUT_APPEND;
-			else if (strcmp(optarg, "replace") == 0)
-				opts.mode = SQLOUT_REPLACE;
-			else if (strcmp(optarg, "merge") == 0)
-				opts.mode = SQLOUT_MERGE;
-			else if (strcmp(optarg, "scd2") == 0)
-				opts.mode = SQLOUT_SCD2;
-			else {
-				cli_error(&c, EX_USAGE, "--mode: '%s': expected "
-				    "append, replace, merge or scd2", optarg);
-				usage();
-			}
-			break;
-		case OPT_STATE_GET:
-			state_path = optarg;
-			break;
-		case OPT_SCD2_RETIRE_ABSENT:
-			opts.scd2_retire_absent = 1;
-			break;
-		case OPT_LOAD_ID:
-			opts.load_id = optarg;
-			break;
-		case OPT_BUSY_TIMEOUT:
-			if (strtonum_ll(optarg, 0, 86400000, &ms, &e) == -1) {
-				cli_error(&c, EX_USAGE, "--busy-timeout: %s", e.msg);
-				usage();
-			}
-			opts.busy_timeout_ms = (int)ms;
-			break;
-		case OPT_NO_DETECT:
-			opts.infer.detect = 0;
-			break;
-		case OPT_ON_TYPE_CONFLICT:
-			if (cli_type_conflict(&c, optarg,
-			    &opts.infer.conflict_fail) == -1)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind >= argc)
-		usage();
-	db = argv[optind++];
-	if (state_path != NULL) {
-		if (optind < argc)
-			usage();
+	db = parse_options(&c, &opts, &state_path, argc, argv);
+	if (state_path != NULL)
 		return state_get(db, state_path, c.quiet);
-	}
-	if (opts.scd2_retire_absent && opts.mode != SQLOUT_SCD2) {
-		cli_error(&c, EX_USAGE, "--scd2-retire-absent needs --mode scd2");
-		usage();
-	}
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 
@@ -232,75 +302,9 @@ main(int argc, char *argv[])
 		cli_error(&c, e.code, "%s", e.msg);
 		goto out;
 	}
-	while ((rc = cli_next(&c, &l)) == 1) {
-		const struct message *m = &l.msg;
-
-		sqlout_origin(out, l.file, l.lineno);
-		switch (m->kind) {
-		case MSG_BARE:
-			rc = sqlout_record(out, c.table, strlen(c.table),
-			    m->record, NULL, &e);
-			break;
-		case MSG_RECORD:
-			rc = sqlout_record(out, m->stream, m->streamlen,
-			    m->record, m->version, &e);
-			break;
-		case MSG_SCHEMA:
-			rc = sqlout_schema(out, m->stream, m->streamlen,
-			    m->schema, m->key_properties, &e);
-			break;
-		case MSG_STATE:
-			rc = sqlout_state(out, m->value, &e);
-			if (rc == 0) {
-				/* Echoed only once the commit has succeeded. */
-				jbuf_reset(&state);
-				jbuf_put(&state, l.text, l.len);
-				jbuf_putc(&state, '\n');
-			}
-			break;
-		case MSG_ACTIVATE_VERSION:
-			rc = sqlout_activate_version(out, m->stream,
-			    m->streamlen, m->version, &e);
-			break;
-		case MSG_ABORT:
-			/* What came before it is half a stream: keep none of it. */
-			cli_upstream_failed(&c, &l);
-			rc = -1;
-			break;
-		}
-		if (m->kind == MSG_ABORT)
-			break;
-		if (rc == -1 && failed_at(&c, &l, out, &e) == -1)
-			break;
-	}
-	/* The end of the input: what the loader held back is written now. */
-	if (rc == 0 && c.status == 0 && !cli_signalled() &&
-	    sqlout_flush(out, &e) == -1) {
-		(void)failed_at(&c, &l, out, &e);
-		rc = -1;
-	}
-	if (rc == 0 && c.status == 0 && !cli_signalled()) {
-		(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
-		    sqlout_duplicate_members(out));
-		errno = 0;
-		/* Side files before the commit: one that fails stops it. */
-		if (cli_close_side_files(&c, extra) == -1)
-			cli_error(&c, 0, "%s: load rolled back", db);
-		else if (sqlout_commit(out, &summary, &e) == -1)
-			cli_error(&c, e.code, "%s: %s", db, e.msg);
-		else {
-			if (!c.quiet)
-				cli_error(&c, 0, "load %s: %s committed",
-				    opts.load_id, summary.len ? jbuf_cstr(&summary) :
-				    "no rows,");
-			if (state.len > 0 && (closed & 2))
-				cli_error(&c, EX_IOERR, "stdout: %s: the STATE "
-				    "is committed but not written",
-				    strerror(EBADF));
-			else if (state.len > 0)
-				(void)cli_write(&c, state.p, state.len);
-		}
-	} else if (c.status != 0 && c.status < 128)
+	if (load(&c, out, &state) == 0 && c.status == 0 && !cli_signalled())
+		commit(&c, out, db, opts.load_id, &state, closed);
+	else if (c.status != 0 && c.status < 128)
 		cli_error(&c, 0, "%s: load rolled back", db);
 out:
 	/* A repeated member: the last one is the value (sluice(5)). */
@@ -313,7 +317,6 @@ out:
 		c.status = 128 + cli_signalled();
 	rc = cli_finish(&c, extra);
 	jbuf_free(&state);
-	jbuf_free(&summary);
 	cli_die_by_signal();
 	return rc;
 }
