@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "xalloc.h"
 
 #define DEFAULT_MAX_LINE	(64ULL << 20)
 #define OUT_BLOCK		((size_t)128 * 1024)
@@ -136,6 +137,7 @@ cli_init(struct cli *c, const char *prog)
 	if (exit_prog == NULL)
 		(void)atexit(close_stdout);
 	exit_prog = prog;
+	xalloc_set_prog(prog);
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
 	c->table = "data";

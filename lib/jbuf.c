@@ -35,7 +35,7 @@ jbuf_grow(struct jbuf *b, size_t n)
 	cap = b->cap ? b->cap : 256;
 	while (cap - b->len <= n) {
 		if (cap > SIZE_MAX / 2)
-			abort();
+			xalloc_die();
 		cap *= 2;
 	}
 	b->p = xalloc_realloc(b->p, cap, 1);

@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "xalloc.h"
 
 #define CHUNK_MIN	((size_t)64 * 1024)
 
@@ -955,8 +956,7 @@ jval_clone(const struct jval *v, size_t *size)
 
 	clone_measure(v, &nodes, &bytes);
 	*size = nodes * sizeof(struct jval) + bytes;
-	if ((block = malloc(*size > 0 ? *size : 1)) == NULL)
-		abort();
+	block = xalloc_malloc(*size, 1);
 	node = block;
 	text = (char *)(block + nodes);
 	return clone_copy(v, &node, &text);

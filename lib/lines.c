@@ -13,6 +13,7 @@
 #include "jbuf.h"
 #include "lines.h"
 #include "ndjson.h"
+#include "xalloc.h"
 
 #define BATCH_MAX_LINES	8192
 #define NO_SEQ		((unsigned long)-1)
@@ -82,9 +83,7 @@ bline_push(struct batch *b, const char *text, size_t len, const char *file,
 
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 256;
-		if ((b->lines = realloc(b->lines, b->cap * sizeof(*b->lines))) ==
-		    NULL)
-			abort();
+		b->lines = xalloc_realloc(b->lines, b->cap, sizeof(*b->lines));
 	}
 	l = &b->lines[b->n++];
 	memset(l, 0, sizeof(*l));

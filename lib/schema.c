@@ -211,8 +211,7 @@ schema_table_new(const char *name, size_t len)
 {
 	struct schema_table *t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		abort();
+	t = xalloc_calloc(1, sizeof(*t));
 	t->name = xalloc_memdup(name, len);
 	t->namelen = len;
 	return t;

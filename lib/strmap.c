@@ -3,6 +3,7 @@
 
 #include "hash.h"
 #include "strmap.h"
+#include "xalloc.h"
 
 static size_t
 slot_of(const struct strmap *m, const char *key, size_t len)
@@ -34,8 +35,7 @@ grow(struct strmap *m)
 	size_t i, j;
 
 	m->cap = old.cap ? old.cap * 2 : 64;
-	if ((m->slots = calloc(m->cap, sizeof(*m->slots))) == NULL)
-		abort();
+	m->slots = xalloc_calloc(m->cap, sizeof(*m->slots));
 	for (i = 0; i < old.cap; i++) {
 		if (old.slots[i].key == NULL)
 			continue;
@@ -54,10 +54,7 @@ strmap_put(struct strmap *m, const char *key, size_t len, size_t val)
 		grow(m);
 	i = slot_of(m, key, len);
 	if (m->slots[i].key == NULL) {
-		if ((m->slots[i].key = malloc(len + 1)) == NULL)
-			abort();
-		memcpy(m->slots[i].key, key, len);
-		m->slots[i].key[len] = '\0';
+		m->slots[i].key = xalloc_memdup(key, len);
 		m->slots[i].len = len;
 		m->n++;
 	}

@@ -5,6 +5,7 @@
 
 #include "cval.h"
 #include "detect.h"
+#include "xalloc.h"
 
 /* The first byte of an encoding: its rank in the order. */
 enum {
@@ -114,9 +115,7 @@ encode_number(struct jbuf *out, const char *s, size_t n)
 		put_int(out, i);
 		return;
 	}
-	buf = n < sizeof(small) ? small : malloc(n + 1);
-	if (buf == NULL)
-		abort();
+	buf = n < sizeof(small) ? small : xalloc_malloc(n + 1, 1);
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	put_real(out, strtold(buf, NULL));

@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "normalize.h"
 #include "transform.h"
+#include "xalloc.h"
 
 enum {
 	OPT_MAX_NESTING = CLI_OPT_PRIVATE, OPT_NAMING, OPT_LOAD_ID,
@@ -63,8 +64,7 @@ split_keys(char *csv, size_t *n)
 	for (*n = 0; csv != NULL; csv = p) {
 		if ((p = strchr(csv, ',')) != NULL)
 			*p++ = '\0';
-		if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
-			abort();
+		nv = xalloc_realloc(v, *n + 1, sizeof(*v));
 		v = nv;
 		v[(*n)++] = csv;
 	}
@@ -77,8 +77,7 @@ add_path(struct cli *c, struct norm_path **v, size_t *n, const char *arg)
 {
 	struct norm_path *nv;
 
-	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL)
-		abort();
+	nv = xalloc_realloc(*v, *n + 1, sizeof(**v));
 	*v = nv;
 	if (norm_path_parse(&(*v)[*n], arg) == -1)
 		cli_usage_error(c, "--%s: '%s': not a path", c->optname, arg);

@@ -284,8 +284,7 @@ push(const char **v, size_t *n, const char *s)
 {
 	const char **nv;
 
-	if ((nv = realloc(v, (*n + 1) * sizeof(*v))) == NULL)
-		abort();
+	nv = xalloc_realloc(v, *n + 1, sizeof(*v));
 	nv[(*n)++] = s;
 	return nv;
 }
@@ -309,8 +308,7 @@ joined(const char *a, const char *b, const char *c)
 	size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
 	char *s;
 
-	if ((s = malloc(n)) == NULL)
-		abort();
+	s = xalloc_malloc(n, 1);
 	(void)snprintf(s, n, "%s%s%s", a, b, c);
 	return s;
 }
@@ -357,14 +355,11 @@ header_file(struct fetch *f, const char *path)
 			line[--n] = '\0';
 		if (n == 0 || line[0] == '#')
 			continue;
-		if ((copy = strdup(line)) == NULL)
-			abort();
+		copy = xalloc_strdup(line);
 		/* The place for secrets: none goes to another host. */
 		f->secret_headers = push(f->secret_headers, &f->nsecret_headers,
 		    copy);
-		if ((owned = realloc(f->owned, (f->nowned + 1) *
-		    sizeof(*owned))) == NULL)
-			abort();
+		owned = xalloc_realloc(f->owned, f->nowned + 1, sizeof(*owned));
 		f->owned = owned;
 		f->owned[f->nowned++] = copy;
 	}

@@ -4,6 +4,7 @@
 
 #include "exitcodes.h"
 #include "infer.h"
+#include "xalloc.h"
 
 /* Per stream: the schema version last written. */
 struct infer_table {
@@ -13,8 +14,8 @@ struct infer_table {
 static struct infer_table *
 info(struct schema_table *t)
 {
-	if (t->user == NULL && (t->user = calloc(1, sizeof(struct infer_table))) == NULL)
-		abort();
+	if (t->user == NULL)
+		t->user = xalloc_calloc(1, sizeof(struct infer_table));
 	return t->user;
 }
 

@@ -106,10 +106,8 @@ find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		}
 		for (i = 0; i < o->set.n && o->set.tables[i] != c; i++)
 			;
-		ti->children = realloc(ti->children, (ti->nchildren + 1) *
+		ti->children = xalloc_realloc(ti->children, ti->nchildren + 1,
 		    sizeof(*ti->children));
-		if (ti->children == NULL)
-			abort();
 		ti->children[ti->nchildren++] = i;
 	}
 	jbuf_free(&names);

@@ -288,8 +288,11 @@ seed_stored_schema(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return -1;
 	(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = jval_parser_new((size_t)1 << 30)) == NULL)
-			abort();
+		/* Its only failure is memory; the load has not written yet. */
+		if ((p = jval_parser_new((size_t)1 << 30)) == NULL) {
+			(void)sqlite3_finalize(st);
+			return liberr_set(e, EX_OSERR, "out of memory");
+		}
 		schema = jval_parse(p, (const char *)sqlite3_column_text(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0), JVAL_KEEP_ALL, e);
 		if (schema == NULL ||
@@ -429,8 +432,7 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 		return NULL;
 	if ((t = schema_set_get(&o->set, stream, len, 1, e)) == NULL)
 		return NULL;
-	if ((ti = calloc(1, sizeof(*ti))) == NULL)
-		abort();
+	ti = xalloc_calloc(1, sizeof(*ti));
 	t->user = ti;
 	ti->load_id_col = -1;
 	ti->load_id_version = ULONG_MAX;	/* not looked up yet */
@@ -438,8 +440,7 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 	if (seed_stored_schema(o, t, e) == -1)
 		return NULL;
 	/* Which of those columns the table has, and the ones only it has. */
-	if ((indb = calloc(SCHEMA_MAX_COLUMNS, 1)) == NULL)
-		abort();
+	indb = xalloc_calloc(SCHEMA_MAX_COLUMNS, 1);
 	if (sqlout_prepare(o, "SELECT name, type FROM pragma_table_info(?1)", &st,
 	    e) == -1)
 		goto fail;
@@ -669,8 +670,7 @@ find_keys(struct schema_table *t)
 	int rc = 0;
 
 	free(ti->keycols);
-	if ((ti->keycols = calloc(t->nkeys, sizeof(*ti->keycols))) == NULL)
-		abort();
+	ti->keycols = xalloc_calloc(t->nkeys, sizeof(*ti->keycols));
 	for (k = 0; k < t->nkeys; k++)
 		if ((ti->keycols[k] = schema_table_find(t, t->keys[k],
 		    strlen(t->keys[k]))) < 0)
@@ -856,9 +856,8 @@ vals_reserve(struct table *ti, size_t n)
 	if (n < old)
 		return;
 	ti->valscap = n + 64;
-	ti->vals = realloc(ti->vals, ti->valscap * sizeof(const struct jval *));
-	if (ti->vals == NULL)
-		abort();
+	ti->vals = xalloc_realloc(ti->vals, ti->valscap,
+	    sizeof(const struct jval *));
 	memset(ti->vals + old, 0, (ti->valscap - old) *
 	    sizeof(const struct jval *));
 }
@@ -1435,9 +1434,8 @@ defer_record(struct sqlout *o, struct schema_table *t,
 		goto fail;
 	for (i = n = 0; i < ti->valscap; i++)
 		n += ti->vals[i] != NULL;
-	if ((d.cols = calloc(n + 1, sizeof(*d.cols))) == NULL ||
-	    (d.vals = calloc(n + 1, sizeof(const struct jval *))) == NULL)
-		abort();
+	d.cols = xalloc_calloc(n + 1, sizeof(*d.cols));
+	d.vals = xalloc_calloc(n + 1, sizeof(const struct jval *));
 	for (i = 0; i < ti->valscap; i++)
 		if (ti->vals[i] != NULL) {
 			d.cols[d.nvals] = i;
@@ -1445,10 +1443,8 @@ defer_record(struct sqlout *o, struct schema_table *t,
 		}
 	if (o->ndeferred == o->deferredcap) {
 		o->deferredcap = o->deferredcap ? o->deferredcap * 2 : 64;
-		o->deferred = realloc(o->deferred,
-		    o->deferredcap * sizeof(*o->deferred));
-		if (o->deferred == NULL)
-			abort();
+		o->deferred = xalloc_realloc(o->deferred, o->deferredcap,
+		    sizeof(*o->deferred));
 	}
 	o->deferred[o->ndeferred++] = d;
 	o->deferred_bytes += sizeof(d) + size + vsize +
