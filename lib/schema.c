@@ -275,7 +275,7 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
 	if (t->ncols >= SCHEMA_MAX_COLUMNS)
 		return liberr_set(e, EX_DATAERR,
 		    "stream %s: more than %d columns", t->name,
-		    SCHEMA_MAX_COLUMNS), -2;
+		    SCHEMA_MAX_COLUMNS);
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 16;
 		t->cols = xalloc_realloc(t->cols, t->capcols, sizeof(*t->cols));
@@ -362,39 +362,22 @@ variant(struct schema_table *t, size_t base, enum stype got,
 		return col;
 	}
 	if ((col = schema_table_add(t, name, n, got, 1, e)) < 0)
-		return col;
+		return -1;
 	change(t, ch, SC_VARIANT, (size_t)col, t->cols[base].type, got);
 	return col;
 }
 
-long
-schema_observe(struct schema_table *t, const char *name, size_t len,
-    const struct jval *v, const struct schema_opts *o,
-    struct schema_changes *ch, struct lib_err *e)
+/*
+ * A value of type got in the existing column col: the column it goes in
+ * (col, or its variant on a type conflict), or -1 with e set.
+ */
+static long
+observe_existing(struct schema_table *t, long col, enum stype got,
+    const struct schema_opts *o, struct schema_changes *ch, struct lib_err *e)
 {
-	struct schema_column *c;
-	enum stype got, to;
-	long col;
+	struct schema_column *c = &t->cols[col];
+	enum stype to;
 
-	got = schema_value_type(v, o->detect);
-	/* Records of a stream mostly share a key order: try the next column. */
-	if (t->cursor < t->ncols && t->cols[t->cursor].namelen == len &&
-	    memcmp(t->cols[t->cursor].name, name, len) == 0)
-		col = (long)t->cursor;
-	else
-		col = schema_table_find(t, name, len);
-	t->cursor = col >= 0 ? (size_t)col + 1 : t->cursor;
-	if (col < 0) {
-		if (got == ST_NONE)
-			return -1;
-		if ((col = schema_table_add(t, name, len, got,
-		    t->records > 1 || t->seeded, e)) < 0)
-			return col;
-		if (t->records > 1 || t->seeded)
-			change(t, ch, SC_NEW_COLUMN, (size_t)col, ST_NONE, got);
-		return col;
-	}
-	c = &t->cols[col];
 	c->seen = t->records;
 	if (got == ST_NONE) {
 		if (!c->nullable) {
@@ -415,7 +398,7 @@ schema_observe(struct schema_table *t, const char *name, size_t len,
 			return liberr_set(e, EX_DATAERR,
 			    "stream %s: column \"%s\": %s value in a %s column",
 			    t->name, c->name, schema_type_name(got),
-			    schema_type_name(c->type)), -2;
+			    schema_type_name(c->type));
 		/* The base column gets null in this record. */
 		if (!c->nullable) {
 			c->nullable = 1;
@@ -423,6 +406,40 @@ schema_observe(struct schema_table *t, const char *name, size_t len,
 		}
 		return variant(t, (size_t)col, got, ch, e);
 	}
+}
+
+int
+schema_observe(struct schema_table *t, const char *name, size_t len,
+    const struct jval *v, const struct schema_opts *o,
+    struct schema_changes *ch, long *colp, struct lib_err *e)
+{
+	enum stype got;
+	long col;
+
+	*colp = SCHEMA_NO_COLUMN;
+	got = schema_value_type(v, o->detect);
+	/* Records of a stream mostly share a key order: try the next column. */
+	if (t->cursor < t->ncols && t->cols[t->cursor].namelen == len &&
+	    memcmp(t->cols[t->cursor].name, name, len) == 0)
+		col = (long)t->cursor;
+	else
+		col = schema_table_find(t, name, len);
+	t->cursor = col >= 0 ? (size_t)col + 1 : t->cursor;
+	if (col >= 0) {
+		if ((col = observe_existing(t, col, got, o, ch, e)) < 0)
+			return -1;
+	} else {
+		/* A null never fixes a type: no column yet, nothing to store. */
+		if (got == ST_NONE)
+			return 0;
+		if ((col = schema_table_add(t, name, len, got,
+		    t->records > 1 || t->seeded, e)) < 0)
+			return -1;
+		if (t->records > 1 || t->seeded)
+			change(t, ch, SC_NEW_COLUMN, (size_t)col, ST_NONE, got);
+	}
+	*colp = col;
+	return 0;
 }
 
 void

@@ -99,7 +99,10 @@ void		 schema_table_set_keys_csv(struct schema_table *, const char *);
 /* -1 if absent. */
 long		 schema_table_find(const struct schema_table *, const char *,
 		    size_t);
-/* Add a column of a known type (from an existing table); no change recorded. */
+/*
+ * Add a column of a known type (from an existing table); no change
+ * recorded.  Its index, or -1 with e set (too many columns).
+ */
 long		 schema_table_add(struct schema_table *, const char *, size_t,
 		    enum stype, int nullable, struct lib_err *);
 
@@ -126,17 +129,19 @@ void		 schema_mark_free(struct schema_mark *);
 
 /*
  * Observing records: call record_begin, observe for each member, then
- * record_end.  observe returns the index of the column the value belongs
- * in (the member's own column, or its variant column on a type conflict),
- * -1 when the value is null and the column has no type yet (nothing to
- * store), or -2 with e set (EX_DATAERR: conflict under conflict_fail, too
- * many columns).  Changes are appended to ch.
+ * record_end.  observe sets *col to the index of the column the value
+ * belongs in (the member's own column, or its variant column on a type
+ * conflict), or to SCHEMA_NO_COLUMN when the value is null and the column
+ * has no type yet (nothing to store), and returns 0; or it returns -1
+ * with e set (EX_DATAERR: conflict under conflict_fail, too many
+ * columns).  Changes are appended to ch.
  */
+#define SCHEMA_NO_COLUMN	(-1L)
 void		 schema_record_begin(struct schema_table *);
-long		 schema_observe(struct schema_table *, const char *name,
+int		 schema_observe(struct schema_table *, const char *name,
 		    size_t len, const struct jval *value,
 		    const struct schema_opts *, struct schema_changes *ch,
-		    struct lib_err *);
+		    long *col, struct lib_err *);
 void		 schema_record_end(struct schema_table *, struct schema_changes *);
 
 /*

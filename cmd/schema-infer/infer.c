@@ -103,6 +103,7 @@ on_record(struct infer *in, const struct cli_line *l)
 	const struct jval *v;
 	struct schema_table *t;
 	struct lib_err e;
+	long col;
 
 	if (m->kind == MSG_BARE)
 		t = stream_table(in, in->cli->table, strlen(in->cli->table));
@@ -115,7 +116,7 @@ on_record(struct infer *in, const struct cli_line *l)
 	for (v = jval_member(m->record, NULL); v != NULL;
 	    v = jval_member(m->record, v))
 		if (schema_observe(t, v->key, v->keylen, v, &in->opts.schema,
-		    &in->changes, &e) == -2) {
+		    &in->changes, &col, &e) == -1) {
 			in->changes.n = 0;
 			return cli_reject(in->cli, l, e.msg);
 		}

@@ -1062,11 +1062,10 @@ observe_member(struct sqlout *o, struct schema_table *t, const struct jval *m,
 	struct table *ti = sqlout_tinfo(t);
 	long col;
 
-	col = schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
-	    &o->changes, e);
-	if (col == -2)
+	if (schema_observe(t, m->key, m->keylen, m, &o->opts.infer,
+	    &o->changes, &col, e) == -1)
 		return -1;
-	if (col >= 0) {
+	if (col != SCHEMA_NO_COLUMN) {
 		vals_reserve(ti, (size_t)col);
 		ti->vals[col] = m;
 	}
@@ -1134,11 +1133,10 @@ observe_record(struct sqlout *o, struct schema_table *t,
 		ti->vals[ti->load_id_col] = &o->load_id_val;
 	}
 	if (version != NULL) {
-		col = schema_observe(t, "_sluice_version", 15, version,
-		    &o->opts.infer, &o->changes, e);
-		if (col == -2)
+		if (schema_observe(t, "_sluice_version", 15, version,
+		    &o->opts.infer, &o->changes, &col, e) == -1)
 			return -1;
-		if (col >= 0 && (size_t)col < ti->valscap)
+		if (col != SCHEMA_NO_COLUMN && (size_t)col < ti->valscap)
 			ti->vals[col] = version;
 	}
 	schema_record_end(t, &o->changes);

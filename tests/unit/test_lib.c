@@ -559,7 +559,9 @@ observe(struct jval_parser *p, struct schema_table *t, const char *doc,
 		return -3;
 	schema_record_begin(t);
 	for (m = v->child; m != NULL; m = m->next) {
-		c = schema_observe(t, m->key, m->keylen, m, &opts, ch, &e);
+		if (schema_observe(t, m->key, m->keylen, m, &opts, ch, &c,
+		    &e) == -1)
+			c = -3;
 		if (strlen(key) == m->keylen && memcmp(key, m->key, m->keylen) == 0)
 			col = c;
 	}
@@ -591,6 +593,20 @@ test_schema(void)
 	CHECK(t->cols[0].nullable && t->cols[1].nullable);
 	/* null never fixes a type: z has none yet and is not a column. */
 	CHECK(schema_table_find(t, "z", 1) == -1);
+	CHECK(observe(p, t, "{\"z\":null}", "z", &ch) == SCHEMA_NO_COLUMN);
+	/* Under conflict_fail, a conflict is -1 with e set, no column. */
+	{
+		static const struct schema_opts strict = { 1, 1 };
+		struct lib_err e = { 0, "" };
+		const struct jval *d = jval_parse(p, "{\"n\":[1]}", 9,
+		    JVAL_KEEP_ALL, &e);
+		long c = 7;
+
+		CHECK(d != NULL && schema_observe(t, "n", 1, d->child, &strict,
+		    &ch, &c, &e) == -1);
+		CHECK(e.code == EX_DATAERR && c == SCHEMA_NO_COLUMN);
+		CHECK(strstr(e.msg, "column \"n\": json value in a double") != NULL);
+	}
 	schema_write_json(t, &b);
 	CHECK(strcmp(jbuf_cstr(&b), "{\"type\":\"object\",\"properties\":{"
 	    "\"n\":{\"type\":[\"null\",\"number\"]},"
