@@ -1097,6 +1097,25 @@ fail_message(struct http *h, struct xfer *x, const struct http_verdict *v,
 	}
 }
 
+/* How x's attempt ended, for http_classify; location: a 3xx said where. */
+static void
+ending_of(const struct xfer *x, int location, struct http_ending *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->curl_code = x->result;
+	a->status = x->status;
+	a->retry_after = x->retry_after;
+	a->location = location;
+	a->redirects = x->redirects;
+	a->attempt = x->attempt;
+	a->stopped = x->stopped;
+	a->too_long = x->too_long;
+	a->streamed = x->sink != NULL;
+	a->pos = x->pos;
+	a->taken = x->taken;
+	a->jitter = jitter();
+}
+
 /*
  * An attempt ended: classify how (http_classify), then act once: take it,
  * follow a redirect, retry, or fail.
@@ -1121,29 +1140,17 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 	if (cc != CURLE_OK || status < 300 || status >= 400 ||
 	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK)
 		loc = NULL;
-	memset(&a, 0, sizeof(a));
-	a.curl_code = cc;
-	a.status = status;
-	a.retry_after = x->retry_after;
-	a.location = loc != NULL;
-	a.redirects = x->redirects;
-	a.attempt = x->attempt;
-	a.stopped = x->stopped;
-	a.too_long = x->too_long;
-	a.streamed = x->sink != NULL;
-	a.pos = x->pos;
-	a.taken = x->taken;
-	a.jitter = jitter();
+	ending_of(x, loc != NULL, &a);
 	v = http_classify(&a, h->o.retries, h->o.backoff_base);
-
 	if (cc != CURLE_OK)
 		(void)snprintf(what, sizeof(what), "%s (%ld ms)",
 		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->ms);
 	else
 		(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status, x->ms);
 	/*
-	 * -v: every attempt that was not taken, but a body refused for its
-	 * length; a good response is traced by the caller, with its records.
+	 * -v: every attempt not taken, but for a body refused as too long
+	 * or shorter than before; a good response is traced by the caller,
+	 * with its records.
 	 */
 	if (v.action != HTTP_TAKE && v.why != HTTP_FAIL_TOO_LONG &&
 	    v.why != HTTP_FAIL_SHORTER)
@@ -1153,6 +1160,8 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 		retire(h, x);
 		break;
 	case HTTP_REDIRECT:
+		if (loc == NULL)	/* never: a.location said there was one */
+			break;
 		x->redirects++;
 		/* Credentials stay with their origin, the way back included. */
 		if (!at_origin(h, loc))

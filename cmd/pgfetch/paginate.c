@@ -410,7 +410,8 @@ next_request(struct walk *w, const struct http_response *r,
 		if ((v == NULL || v->type != JV_STRING) &&
 		    (place = next_place(w, root)) != NULL)
 			v = jval_path(root, place);
-		if (text_of(v, &w->tmp) == -1 || v->type != JV_STRING ||
+		if (v == NULL || v->type != JV_STRING ||
+		    text_of(v, &w->tmp) == -1 ||
 		    http_resolve(jbuf_cstr(&w->req), w->tmp.p, &w->next) == -1)
 			return STEP_LAST;
 		return STEP_MORE;
