@@ -80,12 +80,20 @@ struct cell {
 	int		 quoted;	/* the text is a string's (a token) */
 };
 
+/*
+ * Where a value sits in its record: its nesting level, and its source
+ * path, n->path[pathoff .. pathoff + pathlen).
+ */
+struct place {
+	int		 level;
+	size_t		 pathoff;
+	size_t		 pathlen;
+};
+
 struct pending {
 	size_t		 table;
 	const struct jval *array;
-	int		 level;
-	size_t		 pathoff;	/* its source path in the path pool */
-	size_t		 pathlen;
+	struct place	 at;
 };
 
 struct pathkey {
@@ -799,17 +807,26 @@ json_cell(struct normalizer *n, size_t table, size_t col,
 	return 0;
 }
 
+/* One record's normalization: what the walks of its rows share. */
+struct record_ctx {
+	struct normalizer *n;
+	int		 paths;		/* --drop or --hash given */
+	const struct rowid *root;	/* the root row's id, once known */
+	struct jbuf	*out;
+	struct lib_err	*e;
+};
+
+/* The row being filled, and the arrays found in it. */
 struct walk {
 	size_t		 table;
 	struct pending	*pend;		/* the arrays found, for later */
 	size_t		 npend;
 	size_t		 cappend;
-	int		 paths;		/* --drop or --hash given */
 };
 
-static int
-pend_push(struct walk *w, size_t table, const struct jval *array, int level,
-    size_t pathoff, size_t pathlen)
+static void
+pend_push(struct walk *w, size_t table, const struct jval *array,
+    struct place at)
 {
 	if (w->npend == w->cappend) {
 		w->cappend = w->cappend ? w->cappend * 2 : 8;
@@ -817,53 +834,62 @@ pend_push(struct walk *w, size_t table, const struct jval *array, int level,
 	}
 	w->pend[w->npend].table = table;
 	w->pend[w->npend].array = array;
-	w->pend[w->npend].level = level;
-	w->pend[w->npend].pathoff = pathoff;
-	w->pend[w->npend].pathlen = pathlen;
+	w->pend[w->npend].at = at;
 	w->npend++;
-	return 0;
+}
+
+/*
+ * obj repeats a key (the parser says which may): the entries of all its
+ * members, under prefix in table, pushed on n->eis, each marked with the
+ * index of the last member of its key, so that only that one is kept,
+ * whatever its type (last one wins).  1 if a key is indeed repeated.
+ */
+static int
+duplicate_pass(struct normalizer *n, size_t table, size_t prefix,
+    const struct jval *obj)
+{
+	const struct jval *m;
+	unsigned long stamp = ++n->objstamp;
+	size_t ei, j;
+	long prev = -1;
+	int dup = 0;
+
+	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
+		ei = next_entry(n, table, prefix, prev, m->key, m->keylen);
+		prev = (long)ei;
+		if (n->ents[ei].seen == stamp) {
+			dup = 1;
+			n->dups++;
+		}
+		n->ents[ei].seen = stamp;
+		n->ents[ei].last = j;
+		if (n->neis == n->capeis) {
+			n->capeis = n->capeis ? n->capeis * 2 : 256;
+			n->eis = xalloc_realloc(n->eis, n->capeis,
+			    sizeof(*n->eis));
+		}
+		n->eis[n->neis++] = ei;
+	}
+	return dup;
 }
 
 /*
  * Flatten an object into the current row of table w->table: the members
- * of obj, under prefix, at nesting level (of obj).  The source path of obj
- * is n->path[pathoff .. pathoff + pathlen).
+ * of obj, under prefix; obj is at.
  */
 static int
-walk_object(struct normalizer *n, struct walk *w, size_t prefix,
-    const struct jval *obj, int level, size_t pathoff, size_t pathlen,
-    struct lib_err *e)
+walk_object(struct record_ctx *r, struct walk *w, size_t prefix,
+    const struct jval *obj, struct place at)
 {
+	struct normalizer *n = r->n;
 	const struct jval *m;
-	size_t mypath = pathoff, ei, base = n->neis, j;
-	unsigned long stamp = ++n->objstamp;
+	struct place below = { at.level + 1, at.pathoff, at.pathlen + 1 };
+	size_t ei, base = n->neis, j;
 	long c, prev = -1;
 	int dup = 0, rc = -1;
 
-	/*
-	 * An object that repeats a key (the parser says which may): first the
-	 * entries of all members, so that only the last of a key is kept,
-	 * whatever its type (last one wins).
-	 */
-	if (obj->dups) {
-		for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
-			ei = next_entry(n, w->table, prefix, prev, m->key,
-			    m->keylen);
-			prev = (long)ei;
-			if (n->ents[ei].seen == stamp) {
-				dup = 1;
-				n->dups++;
-			}
-			n->ents[ei].seen = stamp;
-			n->ents[ei].last = j;
-			if (n->neis == n->capeis) {
-				n->capeis = n->capeis ? n->capeis * 2 : 256;
-				n->eis = xalloc_realloc(n->eis, n->capeis,
-				    sizeof(*n->eis));
-			}
-			n->eis[n->neis++] = ei;
-		}
-	}
+	if (obj->dups)
+		dup = duplicate_pass(n, w->table, prefix, obj);
 	for (m = obj->child, j = 0; m != NULL; m = m->next, j++) {
 		if (obj->dups) {
 			ei = n->eis[base + j];
@@ -874,45 +900,44 @@ walk_object(struct normalizer *n, struct walk *w, size_t prefix,
 			    m->keylen);
 			prev = (long)ei;
 		}
-		if (w->paths) {
-			mypath = member_path(n, pathoff, pathlen, m);
-			switch (entry_action(n, ei, n->path + mypath,
-			    pathlen + 1)) {
+		if (r->paths) {
+			below.pathoff = member_path(n, at.pathoff, at.pathlen, m);
+			switch (entry_action(n, ei, n->path + below.pathoff,
+			    below.pathlen)) {
 			case DROP:
 				continue;
 			case HASH:
-				if ((c = column(n, ei, e)) < 0 ||
-				    token_cell(n, w->table, (size_t)c, m, e) == -1)
+				if ((c = column(n, ei, r->e)) < 0 ||
+				    token_cell(n, w->table, (size_t)c, m,
+				    r->e) == -1)
 					goto out;
 				continue;
 			default:
 				break;
 			}
 		}
-		if (m->type == JV_OBJECT && !deeper(n, level + 1)) {
+		if (m->type == JV_OBJECT && !deeper(n, below.level)) {
 			long p = subprefix(n, ei);
 
-			if (walk_object(n, w, (size_t)p, m, level + 1, mypath,
-			    pathlen + 1, e) == -1)
+			if (walk_object(r, w, (size_t)p, m, below) == -1)
 				goto out;
 			continue;
 		}
-		if (m->type == JV_ARRAY && !deeper(n, level + 1)) {
+		if (m->type == JV_ARRAY && !deeper(n, below.level)) {
 			if (m->child == NULL)
 				continue;	/* an empty list has no rows */
-			if ((c = child_table(n, ei, e)) < 0)
+			if ((c = child_table(n, ei, r->e)) < 0)
 				goto out;
-			(void)pend_push(w, (size_t)c, m, level + 1, mypath,
-			    pathlen + 1);
+			pend_push(w, (size_t)c, m, below);
 			continue;
 		}
-		if ((c = column(n, ei, e)) < 0)
+		if ((c = column(n, ei, r->e)) < 0)
 			goto out;
-		if (w->paths && n->ents[ei].below && (m->type == JV_OBJECT ||
+		if (r->paths && n->ents[ei].below && (m->type == JV_OBJECT ||
 		    m->type == JV_ARRAY)) {
 			/* An object or array kept as JSON holds a path. */
-			if (json_cell(n, w->table, (size_t)c, m, mypath,
-			    pathlen + 1, e) == -1)
+			if (json_cell(n, w->table, (size_t)c, m, below.pathoff,
+			    below.pathlen, r->e) == -1)
 				goto out;
 			continue;
 		}
@@ -1057,16 +1082,20 @@ child_id(const struct normalizer *n, const struct rowid *parent, size_t ti,
 	id_set(id, a, b);
 }
 
-static int emit_children(struct normalizer *, struct walk *,
-    const struct rowid *, const struct rowid *, struct jbuf *, struct lib_err *);
+static int emit_children(struct record_ctx *, const struct walk *,
+    const struct rowid *);
 
-/* One element of an array: its row in child table ti, then its children. */
+/*
+ * One element of an array, element idx of child table ti under the row
+ * parent, at: its row, then its children.
+ */
 static int
-emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
-    size_t idx, int level, const struct rowid *parent, const struct rowid *root,
-    size_t pathoff, size_t pathlen, struct jbuf *out, struct lib_err *e)
+emit_element(struct record_ctx *r, size_t ti, const struct jval *elem,
+    size_t idx, struct place at, const struct rowid *parent)
 {
-	struct walk w = { ti, NULL, 0, 0, n->opts.ndrop + n->opts.nhash > 0 };
+	struct normalizer *n = r->n;
+	struct walk w = { ti, NULL, 0, 0 };
+	struct place inner = { at.level + 1, at.pathoff, at.pathlen };
 	struct rowid id;
 	char meta[160], num[24], *d, *p;
 	long c;
@@ -1074,31 +1103,31 @@ emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
 
 	child_id(n, parent, ti, idx, &id);
 	new_row(n);
-	if (elem->type == JV_OBJECT && !deeper(n, level)) {
-		if (walk_object(n, &w, 0, elem, level, pathoff, pathlen, e) == -1)
+	if (elem->type == JV_OBJECT && !deeper(n, at.level)) {
+		if (walk_object(r, &w, 0, elem, at) == -1)
 			goto fail;
-	} else if (elem->type == JV_ARRAY && !deeper(n, level + 1)) {
+	} else if (elem->type == JV_ARRAY && !deeper(n, inner.level)) {
 		/* A list in a list: a row whose "list" is the inner list. */
 		if (elem->child != NULL) {
 			if ((c = child_table(n, entry(n, ti, 0, "list", 4),
-			    e)) < 0)
+			    r->e)) < 0)
 				goto fail;
-			(void)pend_push(&w, (size_t)c, elem, level + 1, pathoff,
-			    pathlen);
+			pend_push(&w, (size_t)c, elem, inner);
 		}
 	} else {
 		if ((c = column(n, entry(n, ti, 0, elem->type == JV_ARRAY ?
-		    "list" : "value", elem->type == JV_ARRAY ? 4 : 5), e)) < 0)
+		    "list" : "value", elem->type == JV_ARRAY ? 4 : 5), r->e)) < 0)
 			goto fail;
-		if (w.paths && (elem->type == JV_OBJECT || elem->type == JV_ARRAY)) {
+		if (r->paths && (elem->type == JV_OBJECT ||
+		    elem->type == JV_ARRAY)) {
 			/* Kept as JSON: what the paths name inside it goes. */
-			if (json_cell(n, ti, (size_t)c, elem, pathoff, pathlen,
-			    e) == -1)
+			if (json_cell(n, ti, (size_t)c, elem, at.pathoff,
+			    at.pathlen, r->e) == -1)
 				goto fail;
 		} else
 			cell(n, &n->tables[ti], (size_t)c, elem, 0, 0, 0);
 	}
-	announce(n, ti, out);
+	announce(n, ti, r->out);
 	/* Built by hand: this runs for every child row. */
 	p = meta;
 	p = stpcpy(p, "\"_sluice_parent_id\":\"");
@@ -1107,12 +1136,12 @@ emit_element(struct normalizer *n, size_t ti, const struct jval *elem,
 	d = decimal(idx, num);
 	p = (char *)memcpy(p, d, (size_t)(num + 24 - d)) + (num + 24 - d);
 	p = stpcpy(p, ",\"_sluice_root_id\":\"");
-	p = (char *)memcpy(p, root->text, ID_LEN) + ID_LEN;
+	p = (char *)memcpy(p, r->root->text, ID_LEN) + ID_LEN;
 	p = stpcpy(p, "\",\"_sluice_id\":\"");
 	p = (char *)memcpy(p, id.text, ID_LEN) + ID_LEN;
 	*p++ = '"';
-	emit_row(n, ti, meta, (size_t)(p - meta), out);
-	rc = emit_children(n, &w, &id, root, out, e);
+	emit_row(n, ti, meta, (size_t)(p - meta), r->out);
+	rc = emit_children(r, &w, &id);
 	free(w.pend);
 	return rc;
 fail:
@@ -1120,10 +1149,10 @@ fail:
 	return -1;
 }
 
-/* The arrays a row held, element by element, depth first. */
+/* The arrays a row (of id) held, element by element, depth first. */
 static int
-emit_children(struct normalizer *n, struct walk *w, const struct rowid *id,
-    const struct rowid *root, struct jbuf *out, struct lib_err *e)
+emit_children(struct record_ctx *r, const struct walk *w,
+    const struct rowid *id)
 {
 	const struct jval *elem;
 	size_t i, idx;
@@ -1133,8 +1162,8 @@ emit_children(struct normalizer *n, struct walk *w, const struct rowid *id,
 
 		for (elem = p->array->child, idx = 0; elem != NULL;
 		    elem = elem->next, idx++)
-			if (emit_element(n, p->table, elem, idx, p->level, id,
-			    root, p->pathoff, p->pathlen, out, e) == -1)
+			if (emit_element(r, p->table, elem, idx, p->at, id) ==
+			    -1)
 				return -1;
 	}
 	return 0;
@@ -1177,7 +1206,10 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
     const struct jval *record, struct jbuf *out, struct jbuf *warn,
     struct lib_err *e)
 {
-	struct walk w = { 0, NULL, 0, 0, n->opts.ndrop + n->opts.nhash > 0 };
+	struct record_ctx r = { n, n->opts.ndrop + n->opts.nhash > 0, NULL, out,
+	    e };
+	struct walk w = { 0, NULL, 0, 0 };
+	struct place top = { 0, 0, 0 };
 	size_t mark = out->len, i;
 	struct rowid id;
 	long ti;
@@ -1189,7 +1221,7 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 		return -1;
 	w.table = (size_t)ti;
 	new_row(n);
-	if (walk_object(n, &w, 0, record, 0, 0, 0, e) == -1)
+	if (walk_object(&r, &w, 0, record, top) == -1)
 		goto fail;
 	if (n->opts.nkeys > 0) {
 		if (key_id(n, (size_t)ti, &id, e) == -1)
@@ -1202,7 +1234,8 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	jbuf_put(&n->meta, id.text, ID_LEN);
 	jbuf_putc(&n->meta, '"');
 	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, out);
-	if (emit_children(n, &w, &id, &id, out, e) == -1)
+	r.root = &id;
+	if (emit_children(&r, &w, &id) == -1)
 		goto fail;
 	free(w.pend);
 	return 0;

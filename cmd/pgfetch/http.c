@@ -54,6 +54,7 @@ struct xfer {
 	unsigned long long pos;		/* bytes of this attempt's body */
 	/* The outcome. */
 	int		 failed;
+	CURLcode	 result;	/* the last attempt's result */
 	struct lib_err	 err;
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct xfer	*next;
@@ -589,21 +590,103 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A number uniform in [0, 1], for the backoff's full jitter. */
+static double
+jitter(void)
+{
+	unsigned int r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = 0x7fffffff;
+	return (double)r / 4294967295.0;
+}
+
 /* Full jitter: anywhere in [0, base * 2^attempt], capped. */
 static double
-backoff(const struct http *h, unsigned long attempt)
+backoff(double base, unsigned long attempt, double fraction)
 {
-	double cap = h->o.backoff_base;
-	unsigned int r = 0;
+	double cap = base;
 	unsigned long i;
 
 	for (i = 1; i < attempt && cap < BACKOFF_CAP; i++)
 		cap *= 2;
 	if (cap > BACKOFF_CAP)
 		cap = BACKOFF_CAP;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = 0x7fffffff;
-	return cap * ((double)r / 4294967295.0);
+	return cap * fraction;
+}
+
+/* 1 for the curl results no retry can mend. */
+static int
+unretryable(int curl_code, int *code)
+{
+	switch (curl_code) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		/* A URL that cannot be asked for. */
+		*code = EX_UNAVAILABLE;
+		return 1;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		/* A certificate refused, like an SSH host key. */
+		*code = EX_NOPERM;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct http_verdict
+http_classify(const struct http_ending *a, int retries, double backoff_base)
+{
+	struct http_verdict v = { HTTP_FAIL, HTTP_FAIL_NONE, 0, 0 };
+	int ok = a->curl_code == CURLE_OK;
+
+	if (a->stopped) {
+		/* The sink said stop, or a file's headers came: enough. */
+		v.action = HTTP_TAKE;
+	} else if (a->too_long) {
+		v.why = HTTP_FAIL_TOO_LONG;
+		v.code = EX_DATAERR;
+	} else if (ok && a->status >= 200 && a->status < 300) {
+		if (!a->streamed || a->pos >= a->taken)
+			v.action = HTTP_TAKE;
+		else {
+			/* A file that changed, or a server in trouble: later. */
+			v.why = HTTP_FAIL_SHORTER;
+			v.code = EX_TEMPFAIL;
+		}
+	} else if (ok && a->status >= 300 && a->status < 400 && a->location) {
+		if (a->redirects + 1 > MAX_REDIRECTS) {
+			v.why = HTTP_FAIL_REDIRECTS;
+			v.code = EX_UNAVAILABLE;
+		} else
+			v.action = HTTP_REDIRECT;
+	} else if (ok && (a->status == 401 || a->status == 403)) {
+		v.why = HTTP_FAIL_REFUSED;
+		v.code = EX_NOPERM;
+	} else if (ok && a->status >= 400 && a->status < 500 &&
+	    a->status != 408 && a->status != 429) {
+		v.why = HTTP_FAIL_REFUSED;
+		v.code = EX_UNAVAILABLE;
+	} else if (ok && a->status < 400) {
+		v.why = HTTP_FAIL_STATUS;
+		v.code = EX_UNAVAILABLE;
+	} else if (unretryable(a->curl_code, &v.code)) {
+		v.why = HTTP_FAIL_TRANSPORT;
+	} else if (a->attempt > (unsigned long)retries) {
+		/* Refused, timed out, 5xx, 408, 429: worth a run later. */
+		v.why = HTTP_FAIL_SPENT;
+		v.code = EX_TEMPFAIL;
+	} else {
+		/* Retry-After, but never less than the base: 0 is not "now". */
+		v.action = HTTP_RETRY;
+		v.wait = a->retry_after >= 0 ? a->retry_after :
+		    backoff(backoff_base, a->attempt, a->jitter);
+		if (v.wait < backoff_base)
+			v.wait = backoff_base;
+		if (v.wait > 3600)
+			v.wait = 3600;
+	}
+	return v;
 }
 
 /*
@@ -966,15 +1049,86 @@ give_up(struct http *h, struct xfer *x)
 	retire(h, x);
 }
 
-/* An attempt ended: take it, follow a redirect, retry, or fail. */
+/* x->err: why the request failed, as verdict v says. */
+static void
+fail_message(struct http *h, struct xfer *x, const struct http_verdict *v,
+    const char *shown, const char *what)
+{
+	char first[201];
+
+	switch (v->why) {
+	case HTTP_FAIL_TOO_LONG:
+		set_err(h, &x->err, v->code, "%s: body longer than %zu bytes",
+		    shown, h->o.max_body);
+		break;
+	case HTTP_FAIL_SHORTER:
+		set_err(h, &x->err, v->code, "%s: the body is shorter than on "
+		    "an earlier attempt (%llu of %llu bytes)", shown, x->pos,
+		    x->taken);
+		break;
+	case HTTP_FAIL_REDIRECTS:
+		set_err(h, &x->err, v->code, "%s: more than %d redirects",
+		    shown, MAX_REDIRECTS);
+		break;
+	case HTTP_FAIL_REFUSED:
+		excerpt(h, x, first, sizeof(first));
+		set_err(h, &x->err, v->code, "%s: HTTP %ld: %s", shown,
+		    x->status, first);
+		break;
+	case HTTP_FAIL_STATUS:
+		set_err(h, &x->err, v->code, "%s: HTTP %ld", shown, x->status);
+		break;
+	case HTTP_FAIL_TRANSPORT:
+		set_err(h, &x->err, v->code, "%s: %s", shown, what);
+		break;
+	case HTTP_FAIL_SPENT:
+		excerpt(h, x, first, sizeof(first));
+		if (x->result == CURLE_OK)
+			set_err(h, &x->err, v->code, "%s: HTTP %ld after %lu "
+			    "attempt%s: %s", shown, x->status, x->attempt,
+			    x->attempt == 1 ? "" : "s", first);
+		else
+			set_err(h, &x->err, v->code, "%s: %s after %lu "
+			    "attempt%s", shown, what, x->attempt,
+			    x->attempt == 1 ? "" : "s");
+		break;
+	case HTTP_FAIL_NONE:
+		break;
+	}
+}
+
+/* How x's attempt ended, for http_classify; location: a 3xx said where. */
+static void
+ending_of(const struct xfer *x, int location, struct http_ending *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->curl_code = x->result;
+	a->status = x->status;
+	a->retry_after = x->retry_after;
+	a->location = location;
+	a->redirects = x->redirects;
+	a->attempt = x->attempt;
+	a->stopped = x->stopped;
+	a->too_long = x->too_long;
+	a->streamed = x->sink != NULL;
+	a->pos = x->pos;
+	a->taken = x->taken;
+	a->jitter = jitter();
+}
+
+/*
+ * An attempt ended: classify how (http_classify), then act once: take it,
+ * follow a redirect, retry, or fail.
+ */
 static void
 ended(struct http *h, struct xfer *x, CURLcode cc)
 {
-	char what[CURL_ERROR_SIZE + 64], first[201];
+	struct http_ending a;
+	struct http_verdict v;
 	struct jbuf shown = JBUF_INIT;
+	char what[CURL_ERROR_SIZE + 64];
 	const char *loc = NULL;
 	long status = 0;
-	double wait;
 
 	(void)curl_multi_remove_handle(h->multi, x->easy);
 	x->running = 0;
@@ -982,98 +1136,51 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 	/* Also when a sink stopped the body: the status had come. */
 	(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	x->status = status;
-	http_redact(h, x->url, &shown);
+	x->result = cc;
+	if (cc != CURLE_OK || status < 300 || status >= 400 ||
+	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK)
+		loc = NULL;
+	ending_of(x, loc != NULL, &a);
+	v = http_classify(&a, h->o.retries, h->o.backoff_base);
 	if (cc != CURLE_OK)
 		(void)snprintf(what, sizeof(what), "%s (%ld ms)",
 		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->ms);
 	else
 		(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status, x->ms);
-	if (x->stopped) {
-		retire(h, x);
-		goto out;
-	}
-	if (x->too_long) {
-		set_err(h, &x->err, EX_DATAERR, "%s: body longer than %zu bytes",
-		    jbuf_cstr(&shown), h->o.max_body);
-		give_up(h, x);
-		goto out;
-	}
-	/* A good response is traced by the caller, with its records. */
-	if (cc != CURLE_OK || status < 200 || status >= 300)
+	/*
+	 * -v: every attempt not taken, but for a body refused as too long
+	 * or shorter than before; a good response is traced by the caller,
+	 * with its records.
+	 */
+	if (v.action != HTTP_TAKE && v.why != HTTP_FAIL_TOO_LONG &&
+	    v.why != HTTP_FAIL_SHORTER)
 		trace(h, x->at, x->foreign, what);
-	if (cc == CURLE_OK && status >= 200 && status < 300) {
-		if (x->sink == NULL || x->pos >= x->taken) {
-			retire(h, x);
-			goto out;
-		}
-		/* A file that changed, or a server in trouble: later, then. */
-		set_err(h, &x->err, EX_TEMPFAIL, "%s: the body is shorter than on "
-		    "an earlier attempt (%llu of %llu bytes)", jbuf_cstr(&shown),
-		    x->pos, x->taken);
-		give_up(h, x);
-		goto out;
-	}
-	if (cc == CURLE_OK && status >= 300 && status < 400 &&
-	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
-	    CURLE_OK && loc != NULL) {
-		if (++x->redirects > MAX_REDIRECTS) {
-			set_err(h, &x->err, EX_UNAVAILABLE, "%s: more than %d "
-			    "redirects", jbuf_cstr(&shown), MAX_REDIRECTS);
-			give_up(h, x);
-			goto out;
-		}
+	switch (v.action) {
+	case HTTP_TAKE:
+		retire(h, x);
+		break;
+	case HTTP_REDIRECT:
+		if (loc == NULL)	/* never: a.location said there was one */
+			break;
+		x->redirects++;
 		/* Credentials stay with their origin, the way back included. */
 		if (!at_origin(h, loc))
 			x->foreign = 1;
 		free(x->at);
 		x->at = xalloc_memdup(loc, strlen(loc));
 		x->not_before = 0;
-		goto out;
-	}
-	excerpt(h, x, first, sizeof(first));
-	if (cc == CURLE_OK && (status == 401 || status == 403))
-		set_err(h, &x->err, EX_NOPERM, "%s: HTTP %ld: %s",
-		    jbuf_cstr(&shown), status, first);
-	else if (cc == CURLE_OK && status >= 400 && status < 500 &&
-	    status != 408 && status != 429)
-		set_err(h, &x->err, EX_UNAVAILABLE, "%s: HTTP %ld: %s",
-		    jbuf_cstr(&shown), status, first);
-	else if (cc == CURLE_OK && status < 400)
-		set_err(h, &x->err, EX_UNAVAILABLE, "%s: HTTP %ld",
-		    jbuf_cstr(&shown), status);
-	else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
-		/* No retry mends a URL that cannot be asked for. */
-		set_err(h, &x->err, EX_UNAVAILABLE, "%s: %s", jbuf_cstr(&shown),
-		    what);
-	else if (cc == CURLE_PEER_FAILED_VERIFICATION)
-		/* A certificate refused, like an SSH host key: no retry either. */
-		set_err(h, &x->err, EX_NOPERM, "%s: %s", jbuf_cstr(&shown), what);
-	else if (x->attempt > (unsigned long)h->o.retries) {
-		/* Refused, timed out, 5xx, 408, 429: worth a run later. */
-		if (cc == CURLE_OK)
-			set_err(h, &x->err, EX_TEMPFAIL, "%s: HTTP %ld after %lu "
-			    "attempt%s: %s", jbuf_cstr(&shown), status, x->attempt,
-			    x->attempt == 1 ? "" : "s", first);
-		else
-			set_err(h, &x->err, EX_TEMPFAIL, "%s: %s after %lu "
-			    "attempt%s", jbuf_cstr(&shown), what, x->attempt,
-			    x->attempt == 1 ? "" : "s");
-	} else {
-		/* Retry-After, but never less than the base: 0 is not "now". */
-		wait = backoff(h, x->attempt);
-		if (x->retry_after >= 0)
-			wait = x->retry_after;
-		if (wait < h->o.backoff_base)
-			wait = h->o.backoff_base;
-		if (wait > 3600)
-			wait = 3600;
+		break;
+	case HTTP_RETRY:
 		h->retries++;
 		x->attempt++;
-		x->not_before = now_ms() + (long)(wait * 1000.0);
-		goto out;
+		x->not_before = now_ms() + (long)(v.wait * 1000.0);
+		break;
+	case HTTP_FAIL:
+		http_redact(h, x->url, &shown);
+		fail_message(h, x, &v, jbuf_cstr(&shown), what);
+		give_up(h, x);
+		break;
 	}
-	give_up(h, x);
-out:
 	jbuf_free(&shown);
 }
 

@@ -149,6 +149,56 @@ int	http_same_origin(const char *a, const char *b);
  */
 int	http_secret_header(const char *header);
 
+/*
+ * The retry policy, apart from the transfers (and so testable without a
+ * server): how an attempt ended, and what to do about it.
+ */
+struct http_ending {
+	int		 curl_code;	/* the transfer's CURLcode */
+	long		 status;	/* HTTP status; 0: none came */
+	double		 retry_after;	/* seconds, or -1: no Retry-After */
+	int		 location;	/* a 3xx named where to go */
+	unsigned int	 redirects;	/* followed so far */
+	unsigned long	 attempt;	/* 1 for the first */
+	int		 stopped;	/* the sink, or a file's headers, ended it */
+	int		 too_long;	/* the body passed max_body */
+	int		 streamed;	/* the body went to a sink... */
+	unsigned long long pos;		/* ...this attempt's bytes of it */
+	unsigned long long taken;	/* ...and all attempts' */
+	double		 jitter;	/* uniform in [0, 1], for the backoff */
+};
+
+enum http_action { HTTP_TAKE, HTTP_REDIRECT, HTTP_RETRY, HTTP_FAIL };
+
+/* Why HTTP_FAIL, which picks its message. */
+enum http_failure {
+	HTTP_FAIL_NONE,
+	HTTP_FAIL_TOO_LONG,	/* the body passed max_body */
+	HTTP_FAIL_SHORTER,	/* a retried body ended before the bytes taken */
+	HTTP_FAIL_REDIRECTS,	/* too many of them */
+	HTTP_FAIL_REFUSED,	/* a 4xx no retry mends */
+	HTTP_FAIL_STATUS,	/* neither success, nor error, nor redirect */
+	HTTP_FAIL_TRANSPORT,	/* a bad URL, a certificate refused */
+	HTTP_FAIL_SPENT		/* the retries are spent */
+};
+
+struct http_verdict {
+	enum http_action action;
+	enum http_failure why;	/* HTTP_FAIL */
+	int		 code;	/* HTTP_FAIL: the exit code (exitcodes.h) */
+	double		 wait;	/* HTTP_RETRY: seconds, base to 3600 */
+};
+
+/*
+ * What to do after attempt a, with retries retries allowed and the
+ * backoff starting at backoff_base seconds.  Connection errors, timeouts,
+ * truncated bodies, 5xx, 408 and 429 are retried after Retry-After or
+ * the jittered backoff (never less than the base); 401 and 403 fail with
+ * EX_NOPERM, the other 4xx with EX_UNAVAILABLE.
+ */
+struct http_verdict http_classify(const struct http_ending *a, int retries,
+	    double backoff_base);
+
 /* url without any query parameter called name, into out. */
 void	http_drop_param(const char *url, const char *name, struct jbuf *out);
 /* base with the query parameter name=value added (both escaped). */

@@ -171,13 +171,28 @@ request(struct walk *w, unsigned long long k)
 }
 
 /*
- * One record of a page.  A page is taken in two passes, so that it is
- * written whole or not at all: the first (write == 0) puts each element
+ * How writing a page's records went.  A page is taken in two passes, so
+ * that it is written whole or not at all: the first puts each element
  * that is not an object through --on-error, which may stop the run; the
- * second writes the objects.  -1: stop, reported; -2: the writer said
- * stop (enough records, or a write error).
+ * second writes the objects.
  */
-static int
+enum records {
+	RECORDS_WRITTEN,
+	RECORDS_ENOUGH,		/* the writer said stop: enough, or an error */
+	RECORDS_STOPPED,	/* --on-error stopped the run, and said why */
+	RECORDS_FAILED		/* e set */
+};
+
+/* What a page leads to. */
+enum step {
+	STEP_MORE,		/* another page to ask for */
+	STEP_LAST,		/* that was the last, or the writer said stop */
+	STEP_STOPPED,		/* a callback stopped the run, and said why */
+	STEP_FAILED		/* e set */
+};
+
+/* One record of a page, in the first pass (write 0) or the second. */
+static enum records
 emit(struct walk *w, const char *json, size_t len, int object,
     unsigned long n, int write)
 {
@@ -185,26 +200,27 @@ emit(struct walk *w, const char *json, size_t len, int object,
 
 	if (!write) {
 		if (object)
-			return 0;
+			return RECORDS_WRITTEN;
 		(void)snprintf(why, sizeof(why), "page %llu: record %lu is not an "
 		    "object", w->at.pages + 1, n);
 		if (w->o->bad == NULL || w->o->bad(w->o->arg, json, len, n,
 		    why) == -1)
-			return -1;
-		return 0;
+			return RECORDS_STOPPED;
+		return RECORDS_WRITTEN;
 	}
 	if (!object)
-		return 0;
-	return w->o->record(w->o->arg, json, len) == -1 ? -2 : 0;
+		return RECORDS_WRITTEN;
+	return w->o->record(w->o->arg, json, len) == -1 ? RECORDS_ENOUGH :
+	    RECORDS_WRITTEN;
 }
 
 /* --records-jq: every output an object is a record; an array, several. */
-static int
+static enum records
 emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 {
 	const struct jval *root, *m;
 	const char *line, *nl, *end;
-	int rc;
+	enum records rc;
 
 	end = w->jq_out.p + w->jq_out.len;
 	*count = 0;
@@ -212,36 +228,36 @@ emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (*line != '[') {
 			if ((rc = emit(w, line, (size_t)(nl - line), *line == '{',
-			    ++*count, write)) != 0)
+			    ++*count, write)) != RECORDS_WRITTEN)
 				return rc;
 			continue;
 		}
 		jval_parser_rewind(w->jq_parser);
 		if ((root = jval_parse(w->jq_parser, line, (size_t)(nl - line),
 		    JVAL_KEEP_ALL, e)) == NULL)
-			return -1;
+			return RECORDS_FAILED;
 		for (m = root->child; m != NULL; m = m->next) {
 			jbuf_reset(&w->tmp);
 			jbuf_value(&w->tmp, m);
 			if ((rc = emit(w, w->tmp.p, w->tmp.len, m->type ==
-			    JV_OBJECT, ++*count, write)) != 0)
+			    JV_OBJECT, ++*count, write)) != RECORDS_WRITTEN)
 				return rc;
 		}
 	}
-	return 0;
+	return RECORDS_WRITTEN;
 }
 
 /* The records of a page (found as records_of says), one pass. */
-static int
+static enum records
 emit_found(struct walk *w, const struct jval *recs, int single,
     unsigned long *count, int write)
 {
 	const struct jval *m;
-	int rc = 0;
+	enum records rc = RECORDS_WRITTEN;
 
 	*count = 0;
-	for (m = single ? recs : recs->child; m != NULL && rc == 0;
-	    m = single ? NULL : m->next) {
+	for (m = single ? recs : recs->child; m != NULL &&
+	    rc == RECORDS_WRITTEN; m = single ? NULL : m->next) {
 		jbuf_reset(&w->tmp);
 		jbuf_value(&w->tmp, m);
 		rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT, ++*count,
@@ -250,80 +266,126 @@ emit_found(struct walk *w, const struct jval *recs, int single,
 	return rc;
 }
 
-/*
- * A page arrived whole: write its records and work out the next request.
- * 1: there is another page; 0: that was the last (or a callback said
- * stop); -1 with e set.
- */
-static int
-take(struct walk *w, const struct http_response *r, struct lib_err *e)
+/* --records-jq: the records its output holds, both passes. */
+static enum records
+write_jq(struct walk *w, const struct http_response *r,
+    const struct jval *root, unsigned long *count, unsigned long *listed,
+    struct lib_err *e)
 {
 	const struct page_opts *o = w->o;
-	const struct jval *root, *recs = NULL, *m, *v;
-	unsigned long count = 0, listed;
-	const char *place;
+	const struct jval *recs, *m;
+	enum records rc;
+	int single = 0;
+
+	jbuf_reset(&w->jq_out);
+	if (transform_run(o->records_jq, r->body.p, r->body.len, &w->jq_out,
+	    e) == -1)
+		return RECORDS_FAILED;
+	if ((rc = emit_jq(w, count, 0, e)) == RECORDS_WRITTEN)
+		rc = emit_jq(w, count, 1, e);
+	if (rc == RECORDS_STOPPED)
+		return rc;
+	/* An empty page is one whose array is, when it has one. */
+	*listed = *count;
+	if (rc != RECORDS_FAILED && (recs = records_of(root, o->records,
+	    &single, e)) != NULL && !single)
+		for (*listed = 0, m = recs->child; m != NULL; m = m->next)
+			++*listed;
+	return rc;
+}
+
+/*
+ * The records of a page that arrived whole: parsed (into *root), then
+ * written, *count of them, and the -v line said.  *listed: the elements
+ * of its array, which say whether it was the last.
+ */
+static enum records
+write_page(struct walk *w, const struct http_response *r,
+    const struct jval **root, unsigned long *listed, struct lib_err *e)
+{
+	const struct page_opts *o = w->o;
+	const struct jval *recs = NULL;
+	unsigned long count = 0;
 	char note[64];
-	int single = 0, rc;
+	int single = 0;
+	enum records rc;
 
 	liberr_clear(e);
 	jval_parser_rewind(w->p);
-	if (r->body.len > o->max_body)
-		return liberr_set(e, EX_DATAERR, "page %llu: body longer than "
+	if (r->body.len > o->max_body) {
+		(void)liberr_set(e, EX_DATAERR, "page %llu: body longer than "
 		    "%zu bytes", w->at.pages + 1, o->max_body);
-	if ((root = jval_parse(w->p, r->body.p, r->body.len, JVAL_KEEP_ALL,
-	    e)) == NULL || (o->records_jq == NULL && (recs = records_of(root,
+		return RECORDS_FAILED;
+	}
+	if ((*root = jval_parse(w->p, r->body.p, r->body.len, JVAL_KEEP_ALL,
+	    e)) == NULL || (o->records_jq == NULL && (recs = records_of(*root,
 	    o->records, &single, e)) == NULL)) {
 		(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
-		return -1;
+		return RECORDS_FAILED;
 	}
 	/* The page arrived and parsed whole: now it may be written. */
 	if (o->records_jq != NULL) {
-		jbuf_reset(&w->jq_out);
-		if (transform_run(o->records_jq, r->body.p, r->body.len,
-		    &w->jq_out, e) == -1)
-			rc = -1;
-		else if ((rc = emit_jq(w, &count, 0, e)) == 0)
-			rc = emit_jq(w, &count, 1, e);
-		if (rc == -1 && e->code != 0) {
+		if ((rc = write_jq(w, r, *root, &count, listed, e)) ==
+		    RECORDS_FAILED) {
 			(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
-			return -1;
+			return rc;
 		}
-		/* An empty page is one whose array is, when it has one. */
-		listed = count;
-		if (rc != -1 && (recs = records_of(root, o->records, &single,
-		    e)) != NULL && !single)
-			for (listed = 0, m = recs->child; m != NULL; m = m->next)
-				listed++;
 	} else {
-		if ((rc = emit_found(w, recs, single, &count, 0)) == 0)
+		if ((rc = emit_found(w, recs, single, &count, 0)) ==
+		    RECORDS_WRITTEN)
 			rc = emit_found(w, recs, single, &count, 1);
-		listed = count;
+		*listed = count;
 	}
-	if (rc == -1)
-		return -1;	/* e set, or code 0: the callback reported it */
+	if (rc == RECORDS_STOPPED)
+		return rc;
 	liberr_clear(e);
 	(void)snprintf(note, sizeof(note), "%ld (%lu records, %ld ms)",
 	    r->status, count, r->ms);
 	http_trace(w->h, jbuf_cstr(&w->req), note);
-	if (rc == -2)
-		return 0;
-	w->at.pages++;
-	w->at.records += count;
-
-	if (w->mode == PAGE_AUTO) {
-		if (r->next != NULL)
-			w->mode = PAGE_LINK;
-		else if (next_place(w, root) != NULL)
-			w->mode = PAGE_NEXT;
-		else
-			w->mode = PAGE_NONE;
-		(void)snprintf(note, sizeof(note), "paginating by %s",
-		    w->mode == PAGE_LINK ? "Link header" : w->mode == PAGE_NEXT ?
-		    "the next URL in the body" : "nothing: one page");
-		if (o->note != NULL)
-			o->note(o->arg, note);
-		w->at.mode = w->mode;
+	if (rc == RECORDS_WRITTEN) {
+		w->at.pages++;
+		w->at.records += count;
 	}
+	return rc;
+}
+
+/* auto: the first page says how to paginate: a Link, a next URL, none. */
+static void
+choose_mode(struct walk *w, const struct http_response *r,
+    const struct jval *root)
+{
+	const struct page_opts *o = w->o;
+	char note[64];
+
+	if (r->next != NULL)
+		w->mode = PAGE_LINK;
+	else if (next_place(w, root) != NULL)
+		w->mode = PAGE_NEXT;
+	else
+		w->mode = PAGE_NONE;
+	(void)snprintf(note, sizeof(note), "paginating by %s",
+	    w->mode == PAGE_LINK ? "Link header" : w->mode == PAGE_NEXT ?
+	    "the next URL in the body" : "nothing: one page");
+	if (o->note != NULL)
+		o->note(o->arg, note);
+	w->at.mode = w->mode;
+}
+
+/*
+ * After a page that was written (root its body, listed the elements of
+ * its array): where the next request goes, in w->at, w->cursor or
+ * w->next.  STEP_MORE if there is one, else STEP_LAST.
+ */
+static enum step
+next_request(struct walk *w, const struct http_response *r,
+    const struct jval *root, unsigned long listed)
+{
+	const struct page_opts *o = w->o;
+	const struct jval *v;
+	const char *place;
+
+	if (w->mode == PAGE_AUTO)
+		choose_mode(w, r, root);
 	switch (w->mode) {
 	case PAGE_PAGE:
 	case PAGE_OFFSET:
@@ -331,55 +393,100 @@ take(struct walk *w, const struct http_response *r, struct lib_err *e)
 		w->at.offset += (long long)listed;
 		if (listed == 0 ||
 		    (w->mode == PAGE_OFFSET && (long long)listed < o->limit))
-			return 0;
+			return STEP_LAST;
 		if (o->total_path != NULL && (v = jval_path(root, o->total_path)) !=
 		    NULL && text_of(v, &w->tmp) == 0 &&
 		    w->at.records >= strtoull(w->tmp.p, NULL, 10))
-			return 0;
-		return 1;
+			return STEP_LAST;
+		return STEP_MORE;
 	case PAGE_CURSOR:
 		if (text_of(jval_path(root, o->cursor_path), &w->cursor) == -1)
-			return 0;
+			return STEP_LAST;
 		w->have_cursor = 1;
-		return 1;
+		return STEP_MORE;
 	case PAGE_NEXT:
 		/* Any string: relative ones resolve against this page. */
 		v = jval_path(root, o->next_path);
 		if ((v == NULL || v->type != JV_STRING) &&
 		    (place = next_place(w, root)) != NULL)
 			v = jval_path(root, place);
-		if (text_of(v, &w->tmp) == -1 || v->type != JV_STRING ||
+		if (v == NULL || v->type != JV_STRING ||
+		    text_of(v, &w->tmp) == -1 ||
 		    http_resolve(jbuf_cstr(&w->req), w->tmp.p, &w->next) == -1)
-			return 0;
-		return 1;
+			return STEP_LAST;
+		return STEP_MORE;
 	case PAGE_LINK:
 		if (r->next == NULL ||
 		    http_resolve(jbuf_cstr(&w->req), r->next, &w->next) == -1)
-			return 0;
-		return 1;
+			return STEP_LAST;
+		return STEP_MORE;
 	default:
-		return 0;
+		return STEP_LAST;
 	}
 }
 
-/* After a page: the checkpoint, and --max-pages. 1 go on, 0 stop, -1. */
-static int
-marked(struct walk *w, int more, struct lib_err *e)
+/* A page arrived whole: write its records, then work out the next request. */
+static enum step
+take(struct walk *w, const struct http_response *r, struct lib_err *e)
+{
+	const struct jval *root = NULL;
+	unsigned long listed = 0;
+
+	switch (write_page(w, r, &root, &listed, e)) {
+	case RECORDS_WRITTEN:
+		return next_request(w, r, root, listed);
+	case RECORDS_ENOUGH:
+		return STEP_LAST;
+	case RECORDS_STOPPED:
+		return STEP_STOPPED;
+	case RECORDS_FAILED:
+	default:
+		return STEP_FAILED;
+	}
+}
+
+/* After a page: the checkpoint, and --max-pages. */
+static enum step
+marked(struct walk *w, enum step step, struct lib_err *e)
 {
 	w->at.cursor = w->have_cursor ? jbuf_cstr(&w->cursor) : NULL;
 	w->at.next = w->next.len > 0 ? jbuf_cstr(&w->next) : NULL;
 	if (w->o->mark != NULL && w->o->mark(w->o->arg, &w->at, e) == -1)
-		return -1;
-	if (more && w->o->max_pages > 0 && w->at.pages >= w->o->max_pages)
-		return 0;
-	return more;
+		return STEP_FAILED;
+	if (step == STEP_MORE && w->o->max_pages > 0 &&
+	    w->at.pages >= w->o->max_pages)
+		return STEP_LAST;
+	return step;
+}
+
+/* A page taken and marked. */
+static enum step
+take_marked(struct walk *w, const struct http_response *r, struct lib_err *e)
+{
+	enum step step = take(w, r, e);
+
+	if (step == STEP_MORE || step == STEP_LAST)
+		step = marked(w, step, e);
+	return step;
+}
+
+/*
+ * paginate's return: 0 after the last page, -1 with e set; a callback
+ * that stopped the run has said why, and leaves e->code 0.
+ */
+static int
+walked(enum step step, struct lib_err *e)
+{
+	if (step == STEP_STOPPED)
+		liberr_clear(e);
+	return step == STEP_FAILED || step == STEP_STOPPED ? -1 : 0;
 }
 
 static int
 sequential(struct walk *w, struct lib_err *e)
 {
 	struct http_response r;
-	int more;
+	enum step step;
 
 	memset(&r, 0, sizeof(r));
 	do {
@@ -388,23 +495,19 @@ sequential(struct walk *w, struct lib_err *e)
 		http_probe_files(w->h, w->o->file != NULL && w->at.pages == 0 &&
 		    (w->mode == PAGE_AUTO || w->mode == PAGE_NONE));
 		if (http_get(w->h, w->req.p, &r, e) == -1) {
-			more = -1;
+			step = STEP_FAILED;
 			break;
 		}
 		http_probe_files(w->h, 0);
 		if (r.file_type != NULL && w->o->file != NULL) {
 			w->o->file(w->o->arg, r.file_type);
-			more = 0;
+			step = STEP_LAST;
 			break;
 		}
-		if ((more = take(w, &r, e)) == -1 ||
-		    (more = marked(w, more, e)) == -1) {
-			more = -1;
-			break;
-		}
-	} while (more == 1);
+		step = take_marked(w, &r, e);
+	} while (step == STEP_MORE);
 	http_response_free(&r);
-	return more == -1 ? -1 : 0;
+	return walked(step, e);
 }
 
 /*
@@ -428,13 +531,14 @@ parallel(struct walk *w, struct lib_err *e)
 	unsigned long long asked = 0, written = 0, k, limit = ~0ULL;
 	struct lib_err err;
 	size_t tag;
-	int more = 1, rc;
+	enum step step = STEP_MORE;
+	int rc;
 
 	memset(slots, 0, n * sizeof(*slots));
 	memset(&r, 0, sizeof(r));
 	if (w->o->max_pages > 0)
 		limit = w->o->max_pages - w->at.pages;
-	while (more == 1) {
+	while (step == STEP_MORE) {
 		/* Keep N pages asked for beyond the last one written. */
 		for (; asked < written + n && asked < limit; asked++) {
 			request(w, asked - written);
@@ -451,13 +555,14 @@ parallel(struct walk *w, struct lib_err *e)
 		s->state = rc == 1 ? 1 : -1;
 		s->err = err;
 		/* Write what arrived in order. */
-		while (more == 1 && (s = &slots[written % n])->state != 0) {
+		while (step == STEP_MORE &&
+		    (s = &slots[written % n])->state != 0) {
 			request(w, 0);
 			if (s->state == -1) {
 				*e = s->err;
-				more = -1;
-			} else if ((more = take(w, &s->r, e)) != -1)
-				more = marked(w, more, e);
+				step = STEP_FAILED;
+			} else
+				step = take_marked(w, &s->r, e);
 			s->state = 0;
 			written++;
 		}
@@ -467,7 +572,7 @@ parallel(struct walk *w, struct lib_err *e)
 		http_response_free(&slots[k].r);
 	http_response_free(&r);
 	free(slots);
-	return more == -1 ? -1 : 0;
+	return walked(step, e);
 }
 
 void

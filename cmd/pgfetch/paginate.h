@@ -65,7 +65,10 @@ struct page_opts {
 	void		*arg;
 };
 
-/* 0 when the last page was read (or a callback stopped), -1 with e set. */
+/*
+ * 0 when the last page was read (or record said stop), -1 with e set;
+ * e->code is 0 when bad stopped the run (it said why itself).
+ */
 int	paginate(struct http *, const char *url, const struct page_opts *,
 	    struct lib_err *e);
 
