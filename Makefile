@@ -189,8 +189,9 @@ bench: bench-deps all
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
 
-# lib/ neither prints nor exits (lib/README): outside the front-end (cli,
-# cliopt) and xalloc's out of memory, no lib/ object may reference these:
+# lib/ neither prints nor exits (lib/README), nor do the programs' own
+# modules (cmd/NAME/ but main.c): outside the front-end (cli, cliopt) and
+# xalloc's out of memory, none of their objects may reference these:
 # the ways to end the program, the standard streams and what writes to
 # them unnamed.  fprintf or fwrite to a FILE * the caller gives is allowed.
 LIB_MAY_EXIT  = cli cliopt xalloc
@@ -200,13 +201,13 @@ LIB_FORBIDDEN = exit _exit _Exit quick_exit abort err errx verr verrx \
 
 # One clang-tidy per file: in one run, clang-tidy 14's analyzer carries
 # va_list state from one file into the next and reports false positives.
-lint: $(OBJ)
-	@bad=; for o in $(OBJ); do \
-	    m=$${o##*/}; m=$${m%.o}; \
-	    case " $(LIB_MAY_EXIT) " in *" $$m "*) continue ;; esac; \
+lint: $(OBJ) $(MODOBJ)
+	@bad=; for o in $(OBJ) $(MODOBJ); do \
+	    m=$${o#$(BUILD)/}; m=$${m%.o}; \
+	    case " $(LIB_MAY_EXIT) " in *" $${m#lib/} "*) continue ;; esac; \
 	    s=$$(nm -u $$o | awk '{ print $$NF }' | \
 	        grep -xF $(LIB_FORBIDDEN:%=-e %) | tr '\n' ' '); \
-	    [ -z "$$s" ] || { echo "lib/$$m.c prints or exits: $$s" >&2; bad=1; }; \
+	    [ -z "$$s" ] || { echo "$$m.c prints or exits: $$s" >&2; bad=1; }; \
 	done; [ -z "$$bad" ]
 	printf '%s\n' lib/*.c cmd/*/*.c | xargs -P 2 -I{} \
 	    clang-tidy --quiet {} -- $(CPPFLAGS) -std=c11 $(PKG_CFLAGS)

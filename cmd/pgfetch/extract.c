@@ -10,6 +10,7 @@
 #include "jbuf.h"
 #include "jval.h"
 #include "strmap.h"
+#include "xalloc.h"
 
 #define MAX_PATH	64
 #define MAX_DEPTH	JVAL_MAX_DEPTH
@@ -540,9 +541,7 @@ csv_name(struct extract *x, const char *s, size_t n)
 	}
 	strmap_put(&x->taken, name.p, name.len, x->nnames);
 	jbuf_free(&base);
-	x->names = realloc(x->names, (x->nnames + 1) * sizeof(*x->names));
-	if (x->names == NULL)
-		abort();
+	x->names = xalloc_realloc(x->names, x->nnames + 1, sizeof(*x->names));
 	x->names[x->nnames++] = jbuf_cstr(&name);
 }
 

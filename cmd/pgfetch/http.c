@@ -1191,8 +1191,9 @@ add(struct http *h, const char *url, size_t tag)
 
 	x = xalloc_realloc(NULL, 1, sizeof(*x));
 	memset(x, 0, sizeof(*x));
+	/* libcurl's global init is done: only memory can be lacking. */
 	if ((x->easy = curl_easy_init()) == NULL)
-		abort();
+		xalloc_die();
 	x->h = h;
 	x->url = xalloc_memdup(url, strlen(url));
 	x->at = xalloc_memdup(url, strlen(url));
