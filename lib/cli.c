@@ -147,17 +147,23 @@ cli_init(struct cli *c, const char *prog)
 }
 
 void
+cli_verror(struct cli *c, int code, const char *fmt, va_list ap)
+{
+	stats_progress_done(&c->stats);
+	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
+	if (code != 0 && c->status == 0)
+		c->status = code;
+}
+
+void
 cli_error(struct cli *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	stats_progress_done(&c->stats);
 	va_start(ap, fmt);
-	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	cli_verror(c, code, fmt, ap);
 	va_end(ap);
-	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
-	if (code != 0 && c->status == 0)
-		c->status = code;
 }
 
 void

@@ -11,6 +11,7 @@
 #define CLI_H
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "jbuf.h"
@@ -169,6 +170,9 @@ int	cli_reject(struct cli *, const struct cli_line *, const char *reason);
 /* "prog: msg" on stderr, and c->status = code when code != 0. */
 void	cli_error(struct cli *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* cli_error with a va_list, for the front-end's own wrappers. */
+void	cli_verror(struct cli *, int code, const char *fmt, va_list)
+	    __attribute__((format(printf, 3, 0)));
 /* "prog: file:line: msg" on stderr. */
 void	cli_warn_at(struct cli *, const struct cli_line *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

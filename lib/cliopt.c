@@ -304,11 +304,9 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	stats_progress_done(&c->stats);
 	va_start(ap, fmt);
-	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	cli_verror(c, EX_USAGE, fmt, ap);
 	va_end(ap);
-	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
 	c->status = EX_USAGE;
 	cli_usage(c);
 }
