@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clocks.h"
 #include "exitcodes.h"
 #include "xalloc.h"
 
@@ -32,16 +32,13 @@ on_signal(int sig)
 const char *
 cli_load_id(const char *opt, char *buf, size_t size)
 {
-	struct timespec ts;
 	const char *env;
 
 	if (opt != NULL && *opt != '\0')
 		return opt;
 	if ((env = getenv("SLUICE_LOAD_ID")) != NULL && *env != '\0')
 		return env;
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)snprintf(buf, size, "%lld.%06ld", (long long)ts.tv_sec,
-	    ts.tv_nsec / 1000);
+	clocks_epoch(buf, size);
 	return buf;
 }
 
@@ -147,13 +144,19 @@ cli_init(struct cli *c, const char *prog)
 }
 
 void
+cli_set_status(struct cli *c, int code)
+{
+	if (code != 0 && c->status == 0)
+		c->status = code;
+}
+
+void
 cli_verror(struct cli *c, int code, const char *fmt, va_list ap)
 {
 	stats_progress_done(&c->stats);
 	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
 	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
-	if (code != 0 && c->status == 0)
-		c->status = code;
+	cli_set_status(c, code);
 }
 
 void
@@ -250,8 +253,7 @@ bad_line(struct cli *c, const struct cli_line *l, const char *reason)
 		return -1;
 	}
 	cli_warn_at(c, l, "%s", reason);
-	if (c->status == 0)
-		c->status = EX_DATAERR;
+	cli_set_status(c, EX_DATAERR);
 	return -1;
 }
 
@@ -282,7 +284,7 @@ cli_next(struct cli *c, struct cli_line *l)
 
 	for (;;) {
 		if (cli_signalled()) {
-			c->status = 128 + cli_signalled();
+			cli_set_status(c, 128 + cli_signalled());
 			return -1;
 		}
 		lines_next(c->lines, &it);
@@ -291,7 +293,7 @@ cli_next(struct cli *c, struct cli_line *l)
 			return 0;
 		case LINES_FATAL:
 			if (cli_signalled())
-				c->status = 128 + cli_signalled();
+				cli_set_status(c, 128 + cli_signalled());
 			else
 				cli_error(c, it.code, "%s", it.msg);
 			return -1;
@@ -346,10 +348,9 @@ cli_upstream_failed(struct cli *c, const struct cli_line *l)
 		cli_warn_at(c, l, "upstream failed: %.*s", (int)err->len, err->str);
 	else
 		cli_warn_at(c, l, "upstream failed");
-	c->status = EX_DATAERR;
-	if (l->msg.status != NULL && jval_int64(l->msg.status, &st) &&
-	    st >= 64 && st <= 78)
-		c->status = (int)st;
+	cli_set_status(c, l->msg.status != NULL &&
+	    jval_int64(l->msg.status, &st) && st >= 64 && st <= 78 ?
+	    (int)st : EX_DATAERR);
 }
 
 int
@@ -362,7 +363,7 @@ cli_reparse(struct cli *c, struct cli_line *l)
 	root = jval_parse(c->parser, l->text, l->len, JVAL_KEEP_ALL, &e);
 	if (root == NULL || message_classify(root, c->raw, &l->msg, &e) == -1) {
 		cli_warn_at(c, l, "%s", e.msg);
-		c->status = EX_SOFTWARE;
+		cli_set_status(c, EX_SOFTWARE);
 		return -1;
 	}
 	return 0;

@@ -79,7 +79,7 @@ struct cli {
 	const char	*stats_path;
 	struct onerror	 onerr;
 	unsigned long long max_line;
-	int		 status;	/* exit status once something failed */
+	int		 status;	/* exit status: read it, set it by cli_set_status */
 	int		 filter;	/* writes a stream: end it with an abort on failure */
 	int		 aborted;	/* an upstream abort was passed on */
 	int		 side_closed;	/* cli_close_side_files has run */
@@ -167,7 +167,13 @@ int	cli_reparse(struct cli *, struct cli_line *);
  */
 int	cli_reject(struct cli *, const struct cli_line *, const char *reason);
 
-/* "prog: msg" on stderr, and c->status = code when code != 0. */
+/*
+ * The exit status, set here only: the first failure decides it (the
+ * later ones follow from it: "load rolled back", the abort passed on), a
+ * caught signal N counting as 128 + N; code 0 sets nothing.
+ */
+void	cli_set_status(struct cli *, int code);
+/* "prog: msg" on stderr, and cli_set_status(code). */
 void	cli_error(struct cli *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* cli_error with a va_list, for the front-end's own wrappers. */

@@ -307,7 +307,6 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	cli_verror(c, EX_USAGE, fmt, ap);
 	va_end(ap);
-	c->status = EX_USAGE;
 	cli_usage(c);
 }
 

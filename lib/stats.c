@@ -1,30 +1,8 @@
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clocks.h"
 #include "stats.h"
-
-double
-stats_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void
-stats_utc_now(char *buf, size_t n)
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t len;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	(void)gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)snprintf(buf + len, n - len, ".%06ldZ", ts.tv_nsec / 1000);
-}
 
 void
 stats_init(struct stats *s, const char *program, FILE *progress)
@@ -32,7 +10,7 @@ stats_init(struct stats *s, const char *program, FILE *progress)
 	memset(s, 0, sizeof(*s));
 	s->program = program;
 	s->progress = progress;
-	s->started = s->last_progress = stats_now();
+	s->started = s->last_progress = clocks_monotonic();
 }
 
 void
@@ -42,7 +20,7 @@ stats_tick(struct stats *s)
 
 	if (s->progress == NULL || (s->lines & 4095) != 0)
 		return;
-	now = stats_now();
+	now = clocks_monotonic();
 	if (now - s->last_progress < 0.5)
 		return;
 	s->last_progress = now;
@@ -73,7 +51,7 @@ stats_write(const struct stats *s, struct sidefile *f, const char *extra,
 	(void)snprintf(head, sizeof(head), "{\"program\":\"%s\",\"lines\":%lu,"
 	    "\"records\":%lu,\"messages\":%lu,\"errors\":%lu,\"bytes\":%llu,"
 	    "\"seconds\":%.3f", s->program, s->lines, s->records, s->messages,
-	    s->errors, s->bytes, stats_now() - s->started);
+	    s->errors, s->bytes, clocks_monotonic() - s->started);
 	jbuf_puts(&b, head);
 	if (extra != NULL && *extra != '\0') {
 		jbuf_putc(&b, ',');

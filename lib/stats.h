@@ -23,9 +23,6 @@ struct stats {
 	FILE		*progress;	/* where progress goes, or NULL */
 };
 
-double	stats_now(void);		/* monotonic clock, seconds */
-/* The time as ISO-8601 UTC with microseconds: 2026-11-22T01:02:03.456789Z. */
-void	stats_utc_now(char *buf, size_t n);
 void	stats_init(struct stats *, const char *program, FILE *progress);
 /* Every few thousand lines, redraw the progress line if one is wanted. */
 void	stats_tick(struct stats *);

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "clocks.h"
 #include "exitcodes.h"
 #include "normalize.h"
 #include "transform.h"
@@ -346,11 +346,7 @@ parse_options(struct run *r, struct norm_opts *o, char *idbuf, size_t idsize,
 		o->keys = split_keys(keys, &o->nkeys);
 	o->load_id = cli_load_id(load_id, idbuf, idsize);
 	if (extracted) {
-		time_t t = time(NULL);
-		struct tm tm;
-
-		(void)gmtime_r(&t, &tm);
-		(void)strftime(now, nowsize, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		clocks_utc(now, nowsize, 0);
 		o->extracted_at = now;
 	}
 }

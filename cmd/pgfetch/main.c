@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "clocks.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "extract.h"
@@ -887,7 +888,7 @@ dispatch(struct fetch *f, struct extract_opts *xo, const char *src, int file)
 {
 	if (cli_begin(&f->cli) == -1)
 		return;
-	stats_utc_now(f->extracted, sizeof(f->extracted));
+	clocks_utc(f->extracted, sizeof(f->extracted), 1);
 	if (!file) {
 		fetch_url(f, src, xo->records);
 		if (f->file_type == NULL)

@@ -221,7 +221,7 @@ infer_seed_file(struct infer *in, char *path)
 	}
 	if (cli_finish(&sub, NULL) != 0 || in->cli->status != 0) {
 		if (in->cli->status == 0) {
-			in->cli->status = sub.status;
+			cli_set_status(in->cli, sub.status);
 			memcpy(in->cli->last_error, sub.last_error,
 			    sizeof(in->cli->last_error));
 		}

@@ -106,27 +106,23 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 }
 
 static int
-state_get(const char *db, const char *path, int quiet)
+state_get(struct cli *c, const char *db, const char *path)
 {
 	struct jbuf out = JBUF_INIT;
 	struct lib_err e;
-	int found, rc = 0;
+	int found;
 
-	if (sqlout_state_get(db, path, &out, &found, &e) == -1) {
-		(void)fprintf(stderr, "sqlite-load: %s\n", e.msg);
-		rc = e.code;
-	} else if (found) {
+	if (sqlout_state_get(db, path, &out, &found, &e) == -1)
+		cli_error(c, e.code, "%s", e.msg);
+	else if (found) {
 		jbuf_putc(&out, '\n');
 		if (fwrite(out.p, 1, out.len, stdout) != out.len ||
-		    fflush(stdout) != 0) {
-			(void)fprintf(stderr, "sqlite-load: stdout: write error\n");
-			rc = EX_IOERR;
-		}
-	} else if (!quiet)
-		(void)fprintf(stderr, "sqlite-load: %s: no state at %s\n", db,
-		    path);
+		    fflush(stdout) != 0)
+			cli_error(c, EX_IOERR, "stdout: write error");
+	} else if (!c->quiet)
+		cli_error(c, 0, "%s: no state at %s", db, path);
 	jbuf_free(&out);
-	return rc;
+	return c->status;
 }
 
 /* Whether the input list reads the standard input. */
@@ -150,8 +146,7 @@ failed(struct cli *c, const struct cli_line *l, const struct lib_err *e)
 	if (e->code == EX_DATAERR)
 		return cli_reject(c, l, e->msg);
 	cli_warn_at(c, l, "%s", e->msg);
-	if (c->status == 0)
-		c->status = e->code;
+	cli_set_status(c, e->code);
 	return -1;
 }
 
@@ -286,7 +281,7 @@ main(int argc, char *argv[])
 	closed = cli_closed_std_fds();
 	db = parse_options(&c, &opts, &state_path, argc, argv);
 	if (state_path != NULL)
-		return state_get(db, state_path, c.quiet);
+		return state_get(&c, db, state_path);
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 
@@ -313,8 +308,7 @@ out:
 		    "of each name is the value", dups, dups == 1 ? "" : "s");
 	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu", dups);
 	sqlout_close(out);
-	if (cli_signalled() && c.status == 0)
-		c.status = 128 + cli_signalled();
+	cli_set_status(&c, cli_signalled() ? 128 + cli_signalled() : 0);
 	rc = cli_finish(&c, extra);
 	jbuf_free(&state);
 	cli_die_by_signal();

@@ -6,16 +6,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "clocks.h"
 #include "exitcodes.h"
 #include "sqlout_int.h"
 #include "state.h"
 #include "xalloc.h"
-#include "stats.h"
 
 int
 sqlout_fail(struct sqlout *o, int rc, const char *what, struct lib_err *e)
@@ -212,7 +211,7 @@ sqlout_open(struct sqlout **out, const char *path,
 		goto fail;
 	}
 	o->ddl_gen = 1;
-	stats_utc_now(o->started_at, sizeof(o->started_at));
+	clocks_utc(o->started_at, sizeof(o->started_at), 1);
 	if (sqlout_exec(o, bookkeeping, e) == -1 || load_id_is_new(o, e) == -1)
 		goto fail;
 	memset(&o->load_id_val, 0, sizeof(o->load_id_val));
@@ -1531,7 +1530,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 		return -1;
 	jbuf_reset(&o->tmp);
 	jbuf_value(&o->tmp, value);
-	stats_utc_now(now, sizeof(now));
+	clocks_utc(now, sizeof(now), 1);
 	if (o->state_rowid == 0) {
 		if (sqlout_prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"
 		    " VALUES (?1, ?2, json_patch(COALESCE((SELECT value FROM"
@@ -1574,7 +1573,7 @@ save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
 	    " table_name, schema, load_id, inserted_at) VALUES (?1,?2,?3,?4,?5)",
 	    &st, e) == -1)
 		return -1;
-	stats_utc_now(now, sizeof(now));
+	clocks_utc(now, sizeof(now), 1);
 	*combined = 0;
 	for (i = 0; i < o->set.n; i++) {
 		struct schema_table *t = o->set.tables[i];
@@ -1641,7 +1640,7 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 		jbuf_puts(summary, num);
 	}
 	jbuf_putc(&tables, '}');
-	stats_utc_now(now, sizeof(now));
+	clocks_utc(now, sizeof(now), 1);
 	if (sqlout_prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
 	    " finished_at, tables, schema_version)"
 	    " VALUES (?1, 'completed', ?2, ?3, ?4, ?5)", &st, e) == -1)
