@@ -139,6 +139,7 @@ cli_init(struct cli *c, const char *prog)
 	c->prog = prog;
 	c->table = "data";
 	c->max_line = DEFAULT_MAX_LINE;
+	c->types.detect = 1;
 	c->keep_depth = JVAL_KEEP_ALL;
 	c->workers = 1;
 }

@@ -19,12 +19,13 @@
 #include "message.h"
 #include "lines.h"
 #include "onerror.h"
+#include "schema.h"
 #include "sidefile.h"
 #include "stats.h"
 
 enum {
 	CLI_OPT_RAW = 0x100, CLI_OPT_ON_ERROR, CLI_OPT_STATS, CLI_OPT_PROGRESS,
-	CLI_OPT_MAX_LINE,
+	CLI_OPT_MAX_LINE, CLI_OPT_NO_DETECT, CLI_OPT_ON_TYPE_CONFLICT,
 	CLI_OPT_PRIVATE = 0x200		/* programs number their own from here */
 };
 
@@ -51,7 +52,13 @@ struct cli_spec {
 	const char	*operands;	/* after the options: "[file ...]" */
 	const char	*more_usage;	/* another form, "db --state-get path" */
 	const char	*about;		/* --help's paragraph, '\n' ended */
-	int		 no_stream;	/* reads no NDJSON: no -t, no --raw */
+	int		 flags;		/* CLI_NO_STREAM, CLI_TYPES */
+};
+
+/* What a program is, for the common options it has (cli_spec.flags). */
+enum {
+	CLI_NO_STREAM = 1,	/* reads no NDJSON: no -t, no --raw */
+	CLI_TYPES = 2		/* infers types: --no-detect, --on-type-conflict */
 };
 
 /* One value of an enumerated option's argument (cli_enum). */
@@ -79,6 +86,7 @@ struct cli {
 	const char	*stats_path;
 	struct onerror	 onerr;
 	unsigned long long max_line;
+	struct schema_opts types;	/* --no-detect, --on-type-conflict */
 	int		 status;	/* exit status: read it, set it by cli_set_status */
 	int		 filter;	/* writes a stream: end it with an abort on failure */
 	int		 aborted;	/* an upstream abort was passed on */
@@ -139,8 +147,6 @@ unsigned long long cli_size(struct cli *, const char *arg,
 long double cli_real(struct cli *, const char *arg, long double min,
 	    int min_open, long double max);
 int	cli_enum(struct cli *, const char *arg, const struct cli_choice *choices);
-/* --on-type-conflict: variant (0) or fail (1), for schema-infer and sqlite-load. */
-extern const struct cli_choice cli_type_conflicts[];
 
 /*
  * After option parsing, for a program that reads no NDJSON: stats,

@@ -19,29 +19,39 @@
 #include "strtonum.h"
 
 /*
- * The options every program has.  Those marked stream read NDJSON: a
- * program with spec->no_stream (pgfetch) has neither.
+ * The options every program has.  Those for streams read NDJSON: a
+ * program with CLI_NO_STREAM (pgfetch) has none of them; those for types
+ * only a program with CLI_TYPES (schema-infer, sqlite-load).
  */
+enum common_kind { FOR_ALL, FOR_STREAMS, FOR_TYPES };
+
 static const struct {
 	struct cli_opt	 opt;
-	int		 stream;
+	enum common_kind kind;
 } common[] = {
 	{ { "table", 't', 0, "table",
-	    "stream of bare records (default: data)", NULL, NULL }, 1 },
+	    "stream of bare records (default: data)", NULL, NULL }, FOR_STREAMS },
 	{ { "raw", 0, CLI_OPT_RAW, NULL,
-	    "no message detection: every line is a record", NULL, NULL }, 1 },
+	    "no message detection: every line is a record", NULL, NULL },
+	    FOR_STREAMS },
 	{ { "on-error", 0, CLI_OPT_ON_ERROR, "policy",
-	    "fail (default), skip or quarantine=FILE", NULL, NULL }, 0 },
+	    "fail (default), skip or quarantine=FILE", NULL, NULL }, FOR_ALL },
 	{ { "stats", 0, CLI_OPT_STATS, "file",
-	    "write a JSON summary to FILE", NULL, NULL }, 0 },
+	    "write a JSON summary to FILE", NULL, NULL }, FOR_ALL },
 	{ { "progress", 0, CLI_OPT_PROGRESS, NULL,
-	    "show progress even when stderr is no terminal", NULL, NULL }, 0 },
+	    "show progress even when stderr is no terminal", NULL, NULL }, FOR_ALL },
 	{ { "quiet", 'q', 0, NULL,
-	    "no progress, notices or summary", NULL, NULL }, 0 },
+	    "no progress, notices or summary", NULL, NULL }, FOR_ALL },
 	{ { "max-line-bytes", 0, CLI_OPT_MAX_LINE, "size",
-	    "longest accepted line or record (default 64M)", NULL, NULL }, 0 },
-	{ { "help", 'h', 0, NULL, "show this help", NULL, NULL }, 0 },
-	{ { "version", 'V', 0, NULL, "show the version", NULL, NULL }, 0 },
+	    "longest accepted line or record (default 64M)", NULL, NULL }, FOR_ALL },
+	{ { "no-detect", 0, CLI_OPT_NO_DETECT, NULL,
+	    "strings are text: no timestamp/date detection", NULL, NULL },
+	    FOR_TYPES },
+	{ { "on-type-conflict", 0, CLI_OPT_ON_TYPE_CONFLICT, "variant|fail",
+	    "odd values go to COL__v_TYPE (default) or stop", NULL, NULL },
+	    FOR_TYPES },
+	{ { "help", 'h', 0, NULL, "show this help", NULL, NULL }, FOR_ALL },
+	{ { "version", 'V', 0, NULL, "show the version", NULL, NULL }, FOR_ALL },
 };
 
 #define NCOMMON		(sizeof(common) / sizeof(common[0]))
@@ -75,7 +85,10 @@ build_options(const struct cli_spec *spec)
 		all[nall++] = o;
 	}
 	for (i = 0; i < NCOMMON; i++)
-		if (!(spec->no_stream && common[i].stream))
+		if ((common[i].kind == FOR_STREAMS &&
+		    !(spec->flags & CLI_NO_STREAM)) ||
+		    (common[i].kind == FOR_TYPES && (spec->flags & CLI_TYPES)) ||
+		    common[i].kind == FOR_ALL)
 			all[nall++] = &common[i].opt;
 	for (i = 0; i < nall; i++) {
 		o = all[i];
@@ -117,6 +130,10 @@ find_name(const char *name)
 }
 
 static int	is_common(int);
+
+static const struct cli_choice type_conflicts[] = {
+	{ "variant", 0 }, { "fail", 1 }, { NULL, 0 }
+};
 
 /* Another name of a common option (--max-record-bytes): not in the synopsis. */
 static int
@@ -424,6 +441,12 @@ common_option(struct cli *c, int id, const char *arg)
 		if (onerror_parse(&c->onerr, arg, &e) == -1)
 			cli_usage_error(c, "%s", e.msg);
 		break;
+	case CLI_OPT_NO_DETECT:
+		c->types.detect = 0;
+		break;
+	case CLI_OPT_ON_TYPE_CONFLICT:
+		c->types.conflict_fail = cli_enum(c, arg, type_conflicts);
+		break;
 	case CLI_OPT_MAX_LINE:
 		/* --max-record-bytes speaks as the option it stands for. */
 		c->optname = "max-line-bytes";
@@ -514,10 +537,6 @@ cli_real(struct cli *c, const char *arg, long double min, int min_open,
 	}
 	return v;
 }
-
-const struct cli_choice cli_type_conflicts[] = {
-	{ "variant", 0 }, { "fail", 1 }, { NULL, 0 }
-};
 
 int
 cli_enum(struct cli *c, const char *arg, const struct cli_choice *choices)

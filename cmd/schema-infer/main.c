@@ -13,8 +13,7 @@
 #include "infer.h"
 
 enum {
-	OPT_FINAL = CLI_OPT_PRIVATE, OPT_SCHEMA, OPT_NO_DETECT,
-	OPT_ON_TYPE_CONFLICT, OPT_EVENTS
+	OPT_FINAL = CLI_OPT_PRIVATE, OPT_SCHEMA, OPT_EVENTS
 };
 
 static const struct cli_opt options[] = {
@@ -24,10 +23,6 @@ static const struct cli_opt options[] = {
 	    "write only the final SCHEMA of each stream", NULL, NULL },
 	{ "schema", 0, OPT_SCHEMA, "file",
 	    "start from the SCHEMA messages in FILE", NULL, NULL },
-	{ "no-detect", 0, OPT_NO_DETECT, NULL,
-	    "strings are text: no timestamp/date detection", NULL, NULL },
-	{ "on-type-conflict", 0, OPT_ON_TYPE_CONFLICT, "variant|fail",
-	    "odd values go to COL__v_TYPE (default) or stop", NULL, NULL },
 	{ "events", 0, OPT_EVENTS, "file",
 	    "append schema-change events to FILE", NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
@@ -35,7 +30,7 @@ static const struct cli_opt options[] = {
 
 static const struct cli_spec spec = {
 	options, "[file ...]", NULL,
-	"Insert Singer SCHEMA messages into an NDJSON stream of records.\n", 0
+	"Insert Singer SCHEMA messages into an NDJSON stream of records.\n", CLI_TYPES
 };
 
 /* The options into opts; usage errors exit 64. */
@@ -59,13 +54,6 @@ parse_options(struct cli *c, struct infer_opts *opts, char **schema_path,
 		case OPT_EVENTS:
 			opts->events_path = optarg;
 			break;
-		case OPT_NO_DETECT:
-			opts->schema.detect = 0;
-			break;
-		case OPT_ON_TYPE_CONFLICT:
-			opts->schema.conflict_fail = cli_enum(c, optarg,
-			    cli_type_conflicts);
-			break;
 		default:
 			cli_usage(c);
 		}
@@ -84,11 +72,11 @@ main(int argc, char *argv[])
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.schema.detect = 1;
 	cli_init(&c, "schema-infer");
 	c.filter = 1;
 	cli_catch_signals();
 	parse_options(&c, &opts, &schema_path, argc, argv);
+	opts.schema = c.types;
 	infer_init(&in, &c, &opts);
 	/* Records' members are depth 1 (bare) or 2 (in a RECORD message). */
 	c.keep_depth = 2;

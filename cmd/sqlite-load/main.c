@@ -17,7 +17,7 @@
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID, OPT_BUSY_TIMEOUT,
-	OPT_NO_DETECT, OPT_ON_TYPE_CONFLICT, OPT_SCD2_RETIRE_ABSENT
+	OPT_SCD2_RETIRE_ABSENT
 };
 
 static const struct cli_opt options[] = {
@@ -34,17 +34,13 @@ static const struct cli_opt options[] = {
 	    NULL },
 	{ "busy-timeout", 0, OPT_BUSY_TIMEOUT, "ms",
 	    "wait this long for a locked database", NULL, NULL },
-	{ "no-detect", 0, OPT_NO_DETECT, NULL,
-	    "strings are text: no timestamp/date detection", NULL, NULL },
-	{ "on-type-conflict", 0, OPT_ON_TYPE_CONFLICT, "variant|fail",
-	    "odd values go to COL__v_TYPE (default) or stop", NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
 static const struct cli_spec spec = {
 	options, "db [file ...]", "[-q] db --state-get path",
 	"Load NDJSON records and Singer messages into a SQLite database,\n"
-	"in one transaction.\n", 0
+	"in one transaction.\n", CLI_TYPES
 };
 
 static const struct cli_choice modes[] = {
@@ -82,13 +78,6 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 		case OPT_BUSY_TIMEOUT:
 			opts->busy_timeout_ms = (int)cli_num(c, optarg, 0,
 			    86400000);
-			break;
-		case OPT_NO_DETECT:
-			opts->infer.detect = 0;
-			break;
-		case OPT_ON_TYPE_CONFLICT:
-			opts->infer.conflict_fail = cli_enum(c, optarg,
-			    cli_type_conflicts);
 			break;
 		default:
 			cli_usage(c);
@@ -276,10 +265,10 @@ main(int argc, char *argv[])
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_APPEND;
 	opts.busy_timeout_ms = 5000;
-	opts.infer.detect = 1;
 	cli_init(&c, "sqlite-load");
 	closed = cli_closed_std_fds();
 	db = parse_options(&c, &opts, &state_path, argc, argv);
+	opts.infer = c.types;
 	if (state_path != NULL)
 		return state_get(&c, db, state_path);
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
