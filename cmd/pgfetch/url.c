@@ -123,13 +123,14 @@ typedef enum verdict (*judge_fn)(const void *arg, const char *name, size_t n,
 /*
  * The rest of a URL from p (its path, query and fragment) into out, each
  * query parameter kept, its value masked as ***, or dropped as judge says;
- * empty parameters go, and so does a "?" left with none.  By hand: CURLU
+ * empty parameters go, and so does a "?" left with none (and then the
+ * '&'s that ended the query, which would be the path's).  By hand: CURLU
  * gives the query whole, and refuses some URLs this must still show.
  */
 static void
 filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 {
-	const char *q, *amp, *eq;
+	const char *q, *amp, *eq, *fragment;
 	enum verdict v;
 	size_t mark;
 	int sep = 0;
@@ -159,9 +160,12 @@ filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
 		} else
 			jbuf_put(out, p, (size_t)(amp - p));
 	}
-	if (sep == 0)
+	if (sep == 0) {
 		out->len = mark;	/* no parameter left: no "?" either */
-	jbuf_puts(out, amp);
+		fragment = q + 1 + strcspn(q + 1, "#");
+		jbuf_puts(out, fragment);
+	} else
+		jbuf_puts(out, amp);	/* a last '&' stays, as it was */
 }
 
 struct judged {
@@ -225,18 +229,23 @@ judge_known(const void *arg, const char *name, size_t n, const char *value,
 /*
  * The user information of url: where it begins (after "://") and how long
  * it is, its '@' included; 0 when it has none.  By hand, to hide it also
- * in a URL CURLU refuses.
+ * in a URL CURLU refuses: up to the last '@' of the authority, so that a
+ * password with a bare '@' ("u:p@ss@h", which CURLU refuses) is hidden
+ * whole.
  */
 static size_t
 userinfo_at(const char *url, size_t *at)
 {
-	const char *auth = strstr(url, "://"), *slash, *sign;
+	const char *auth = strstr(url, "://"), *slash, *sign = NULL, *c;
 
 	if (auth == NULL)
 		return 0;
 	auth += 3;
 	slash = auth + strcspn(auth, "/?#");
-	if ((sign = memchr(auth, '@', (size_t)(slash - auth))) == NULL)
+	for (c = auth; c < slash; c++)
+		if (*c == '@')
+			sign = c;
+	if (sign == NULL)
 		return 0;
 	*at = (size_t)(auth - url);
 	return (size_t)(sign - auth) + 1;
@@ -329,22 +338,25 @@ url_drop_known(const struct secrets *known, const char *url,
 /*
  * By hand, not CURLU_APPENDQUERY: the result keeps base's bytes (see
  * url.h), and the escape is curl_easy_escape's %20 for a space, not
- * CURLU_URLENCODE's "+".
+ * CURLU_URLENCODE's "+".  The parameter goes at the end of the query,
+ * before a fragment (which is never sent).
  */
 void
 url_add_param(const char *base, const char *name, const char *value,
     struct jbuf *out)
 {
+	size_t end = strcspn(base, "#");
 	char *n, *v;
 
 	jbuf_reset(out);
-	jbuf_puts(out, base);
-	jbuf_putc(out, strchr(base, '?') != NULL ? '&' : '?');
+	jbuf_put(out, base, end);
+	jbuf_putc(out, memchr(base, '?', end) != NULL ? '&' : '?');
 	n = curl_easy_escape(NULL, name, 0);
 	v = curl_easy_escape(NULL, value, 0);
 	jbuf_puts(out, n != NULL ? n : "");
 	jbuf_putc(out, '=');
 	jbuf_puts(out, v != NULL ? v : "");
+	jbuf_puts(out, base + end);
 	curl_free(n);
 	curl_free(v);
 }
