@@ -65,7 +65,7 @@ struct http {
 	CURLM		*multi;
 	struct curl_slist *headers;	/* all of them */
 	struct curl_slist *public_headers;	/* the secret ones left out */
-	struct url_secret_params params;	/* the o's secret parameters */
+	struct url_secret_params params;	/* o's, for url_redact */
 	struct jbuf	 origin;	/* scheme://host:port, lower case */
 	struct jbuf	 there;		/* another URL's, to compare */
 	int		 have_origin;
@@ -90,6 +90,7 @@ static const char *const file_types[] = {
 	"text/tab-separated-values", "application/gzip", "application/x-gzip"
 };
 
+/* The query parameters o makes secret. */
 static struct url_secret_params
 secret_params_of(const struct http_opts *o)
 {
