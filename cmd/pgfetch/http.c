@@ -65,6 +65,7 @@ struct http {
 	CURLM		*multi;
 	struct curl_slist *headers;	/* all of them */
 	struct curl_slist *public_headers;	/* the secret ones left out */
+	struct url_secret_params params;	/* o's, for url_redact */
 	struct jbuf	 origin;	/* scheme://host:port, lower case */
 	struct jbuf	 there;		/* another URL's, to compare */
 	int		 have_origin;
@@ -89,93 +90,49 @@ static const char *const file_types[] = {
 	"text/tab-separated-values", "application/gzip", "application/x-gzip"
 };
 
-static const char *const secret_names[] = {
-	"token", "key", "api_key", "apikey", "access_token", "password",
-	"secret", "signature", "client_secret", "auth"
-};
-
-/*
- * url's origin, "scheme://host:port" in lower case with the port always
- * given, into out; -1 if url is not one curl can parse.
- */
-static int
-origin_of(const char *url, struct jbuf *out)
+/* The query parameters o makes secret. */
+static struct url_secret_params
+secret_params_of(const struct http_opts *o)
 {
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
+	struct url_secret_params p;
+
+	p.names = o->secret_params;
+	p.n = o->nsecret_params;
+	p.key = o->key_param;
+	return p;
+}
+
+void
+http_secrets(const struct http_opts *o, const char *url, struct secrets *s)
+{
+	struct url_secret_params p = secret_params_of(o);
 	size_t i;
-	int rc = -1;
 
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-	    CURLUE_OK) {
-		jbuf_reset(out);
-		jbuf_puts(out, scheme);
-		jbuf_puts(out, "://");
-		jbuf_puts(out, host);
-		jbuf_putc(out, ':');
-		jbuf_puts(out, port);
-		for (i = 0; i < out->len; i++)
-			out->p[i] = (char)tolower((unsigned char)out->p[i]);
-		(void)jbuf_cstr(out);
-		rc = 0;
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return rc;
+	for (i = 0; i < o->nsecret_headers; i++)
+		secrets_add_header(s, o->secret_headers[i]);
+	if (o->user != NULL && o->password != NULL)
+		secrets_add_basic(s, o->user, strlen(o->user), o->password,
+		    strlen(o->password));
+	if (o->key_value != NULL)
+		secrets_add(s, o->key_value, strlen(o->key_value));
+	if (url != NULL)
+		url_secrets(&p, url, s);
 }
 
-int
-http_same_origin(const char *a, const char *b)
+const struct url_secret_params *
+http_secret_params(const struct http *h)
 {
-	struct jbuf oa = JBUF_INIT, ob = JBUF_INIT;
-	int same;
-
-	same = origin_of(a, &oa) == 0 && origin_of(b, &ob) == 0 &&
-	    oa.len == ob.len && memcmp(oa.p, ob.p, oa.len) == 0;
-	jbuf_free(&oa);
-	jbuf_free(&ob);
-	return same;
-}
-
-/* The user information of url, decoded, into *user and *password. */
-static void
-userinfo(const char *url, char **user, char **password)
-{
-	CURLU *u = curl_url();
-
-	*user = *password = NULL;
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_USER, user, CURLU_URLDECODE) !=
-	    CURLUE_OK)
-		*user = NULL;
-	if (*user != NULL && curl_url_get(u, CURLUPART_PASSWORD, password,
-	    CURLU_URLDECODE) != CURLUE_OK)
-		*password = NULL;
-	curl_url_cleanup(u);
+	return h != NULL ? &h->params : NULL;
 }
 
 /* The credentials go to url's origin, its user information with them. */
 static void
 set_origin(struct http *h, const char *url)
 {
-	char *user, *password;
-
 	h->have_origin = 1;
-	if (origin_of(url, &h->origin) == -1)
+	if (url_origin(url, &h->origin) == -1)
 		jbuf_reset(&h->origin);	/* no URL is at it */
-	userinfo(url, &user, &password);
-	if (user != NULL) {
-		h->url_user = xalloc_memdup(user, strlen(user));
-		if (password != NULL)
-			h->url_password = xalloc_memdup(password, strlen(password));
-	}
-	curl_free(user);
-	curl_free(password);
+	url_userinfo(url, &h->url_user, &h->url_password);
 	if (h->o.secrets == NULL) {
 		secrets_free(h->own_secrets);
 		h->own_secrets = secrets_new();
@@ -188,7 +145,7 @@ set_origin(struct http *h, const char *url)
 static int
 at_origin(struct http *h, const char *url)
 {
-	return h->origin.len > 0 && origin_of(url, &h->there) == 0 &&
+	return h->origin.len > 0 && url_origin(url, &h->there) == 0 &&
 	    h->there.len == h->origin.len &&
 	    memcmp(h->there.p, h->origin.p, h->origin.len) == 0;
 }
@@ -213,6 +170,7 @@ http_new(const struct http_opts *o, struct lib_err *e)
 		return NULL;
 	}
 	h->o = *o;
+	h->params = secret_params_of(o);
 	if ((h->multi = curl_multi_init()) == NULL) {
 		free(h);
 		(void)liberr_set(e, EX_OSERR, "cannot start libcurl");
@@ -301,284 +259,6 @@ http_counts(const struct http *h, unsigned long *requests,
 	*requests = h->requests;
 	*retries = h->retries;
 	*bytes = h->bytes;
-}
-
-static int
-secret(const struct http_opts *o, const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(secret_names) / sizeof(secret_names[0]); i++)
-		if (strlen(secret_names[i]) == n &&
-		    strncasecmp(secret_names[i], name, n) == 0)
-			return 1;
-	for (i = 0; o != NULL && i < o->nsecret_params; i++)
-		if (strlen(o->secret_params[i]) == n &&
-		    strncmp(o->secret_params[i], name, n) == 0)
-			return 1;
-	if (o != NULL && o->key_param != NULL &&
-	    strlen(o->key_param) == n && strncmp(o->key_param, name, n) == 0)
-		return 1;
-	return 0;
-}
-
-enum verdict { KEEP, MASK, DROP };
-
-/*
- * What becomes of a query parameter: its name is n bytes; its value (after
- * the '=') vn bytes at value, or value is NULL when it has no '='.
- */
-typedef enum verdict (*judge_fn)(const void *arg, const char *name, size_t n,
-    const char *value, size_t vn);
-
-/*
- * The rest of a URL from p (its path, query and fragment) into out, each
- * query parameter kept, its value masked as ***, or dropped as judge says;
- * empty parameters go, and so does a "?" left with none.
- */
-static void
-filter_query(const char *p, struct jbuf *out, judge_fn judge, const void *arg)
-{
-	const char *q, *amp, *eq;
-	enum verdict v;
-	size_t mark;
-	int sep = 0;
-
-	if ((q = strchr(p, '?')) == NULL) {
-		jbuf_puts(out, p);
-		return;
-	}
-	jbuf_put(out, p, (size_t)(q - p));
-	mark = out->len;
-	jbuf_putc(out, '?');
-	for (p = amp = q + 1; *p != '\0' && *p != '#'; p = amp + (*amp == '&')) {
-		amp = p + strcspn(p, "&#");
-		if (amp == p)
-			continue;
-		eq = memchr(p, '=', (size_t)(amp - p));
-		v = judge(arg, p, (size_t)((eq != NULL ? eq : amp) - p),
-		    eq != NULL ? eq + 1 : NULL, eq != NULL ? (size_t)(amp - eq -
-		    1) : 0);
-		if (v == DROP)
-			continue;
-		if (sep++)
-			jbuf_putc(out, '&');
-		if (v == MASK) {
-			jbuf_put(out, p, (size_t)(eq - p) + 1);
-			jbuf_puts(out, SECRETS_MASK);
-		} else
-			jbuf_put(out, p, (size_t)(amp - p));
-	}
-	if (sep == 0)
-		out->len = mark;	/* no parameter left: no "?" either */
-	jbuf_puts(out, amp);
-}
-
-struct judged {
-	const struct http_opts *o;
-	enum verdict	 verdict;	/* for a secret's value */
-	struct secrets	*collect;	/* not NULL: the secret values go here */
-};
-
-static enum verdict
-judge_secret(const void *arg, const char *name, size_t n, const char *value,
-    size_t vn)
-{
-	const struct judged *j = arg;
-	char *plain;
-	int len = 0;
-
-	if (value == NULL || !secret(j->o, name, n))
-		return KEEP;
-	if (j->collect != NULL) {
-		/* As it is in the URL, and as it is sent. */
-		secrets_add(j->collect, value, vn);
-		if ((plain = curl_easy_unescape(NULL, value, (int)vn, &len)) !=
-		    NULL)
-			secrets_add(j->collect, plain, (size_t)len);
-		curl_free(plain);
-	}
-	return j->verdict;
-}
-
-static enum verdict
-judge_name(const void *arg, const char *name, size_t n, const char *value,
-    size_t vn)
-{
-	(void)value;
-	(void)vn;
-	return strlen(arg) == n && strncmp(arg, name, n) == 0 ? DROP : KEEP;
-}
-
-/* A parameter that carries a known secret goes. */
-static enum verdict
-judge_known(const void *arg, const char *name, size_t n, const char *value,
-    size_t vn)
-{
-	const struct secrets *known = arg;
-	char *plain;
-	int len = 0, in;
-
-	(void)name;
-	(void)n;
-	if (value == NULL)
-		return KEEP;
-	in = secrets_in(known, value, vn);
-	if (!in && (plain = curl_easy_unescape(NULL, value, (int)vn, &len)) !=
-	    NULL) {
-		in = secrets_in(known, plain, (size_t)len);
-		curl_free(plain);
-	}
-	return in ? DROP : KEEP;
-}
-
-/*
- * The user information of url: where it begins (after "://") and how long
- * it is, its '@' included; 0 when it has none.
- */
-static size_t
-userinfo_at(const char *url, size_t *at)
-{
-	const char *auth = strstr(url, "://"), *slash, *sign;
-
-	if (auth == NULL)
-		return 0;
-	auth += 3;
-	slash = auth + strcspn(auth, "/?#");
-	if ((sign = memchr(auth, '@', (size_t)(slash - auth))) == NULL)
-		return 0;
-	*at = (size_t)(auth - url);
-	return (size_t)(sign - auth) + 1;
-}
-
-/*
- * url into out without its secrets: user information and the values of
- * secret parameters become *** (MASK), or go (DROP).
- */
-static void
-scrub(const struct http_opts *o, const char *url, struct jbuf *out,
-    enum verdict verdict)
-{
-	const struct judged j = { o, verdict, NULL };
-	size_t at = 0, n = userinfo_at(url, &at);
-
-	if (n > 0) {
-		jbuf_put(out, url, at);
-		if (verdict == MASK)
-			jbuf_puts(out, SECRETS_MASK "@");
-		url += at + n;
-	}
-	filter_query(url, out, judge_secret, &j);
-}
-
-void
-http_redact(const struct http *h, const char *url, struct jbuf *out)
-{
-	scrub(h != NULL ? &h->o : NULL, url, out, MASK);
-}
-
-void
-http_strip(const struct http *h, const char *url, struct jbuf *out)
-{
-	scrub(h != NULL ? &h->o : NULL, url, out, DROP);
-}
-
-void
-http_secrets(const struct http_opts *o, const char *url, struct secrets *s)
-{
-	const struct judged j = { o, KEEP, s };
-	struct jbuf ignored = JBUF_INIT;
-	char *user, *password;
-	size_t i;
-
-	for (i = 0; i < o->nsecret_headers; i++)
-		secrets_add_header(s, o->secret_headers[i]);
-	if (o->user != NULL && o->password != NULL)
-		secrets_add_basic(s, o->user, strlen(o->user), o->password,
-		    strlen(o->password));
-	if (o->key_value != NULL)
-		secrets_add(s, o->key_value, strlen(o->key_value));
-	if (url == NULL)
-		return;
-	userinfo(url, &user, &password);
-	if (user != NULL) {
-		/* A token may stand where the user name does. */
-		if (password == NULL || *password == '\0')
-			secrets_add(s, user, strlen(user));
-		secrets_add_basic(s, user, strlen(user), password != NULL ?
-		    password : "", password != NULL ? strlen(password) : 0);
-	}
-	curl_free(user);
-	curl_free(password);
-	filter_query(url, &ignored, judge_secret, &j);
-	jbuf_free(&ignored);
-}
-
-int
-http_secret_header(const char *h)
-{
-	static const char *const words[] = {
-		"authorization", "cookie", "key", "token", "secret", "auth"
-	};
-	char name[128];
-	size_t i, n = strcspn(h, ":");
-
-	if (n >= sizeof(name))
-		return 1;
-	for (i = 0; i < n; i++)
-		name[i] = (char)tolower((unsigned char)h[i]);
-	name[n] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(name, words[i]) != NULL)
-			return 1;
-	return 0;
-}
-
-void
-http_drop_param(const char *url, const char *name, struct jbuf *out)
-{
-	jbuf_reset(out);
-	filter_query(url, out, judge_name, name);
-	(void)jbuf_cstr(out);
-}
-
-void
-http_add_param(const char *base, const char *name, const char *value,
-    struct jbuf *out)
-{
-	char *n, *v;
-
-	jbuf_reset(out);
-	jbuf_puts(out, base);
-	jbuf_putc(out, strchr(base, '?') != NULL ? '&' : '?');
-	n = curl_easy_escape(NULL, name, 0);
-	v = curl_easy_escape(NULL, value, 0);
-	jbuf_puts(out, n != NULL ? n : "");
-	jbuf_putc(out, '=');
-	jbuf_puts(out, v != NULL ? v : "");
-	curl_free(n);
-	curl_free(v);
-}
-
-int
-http_resolve(const char *base, const char *ref, struct jbuf *out)
-{
-	CURLU *u;
-	char *s = NULL;
-	int rc = -1;
-
-	if ((u = curl_url()) == NULL)
-		return -1;
-	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_URL, ref, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
-		jbuf_reset(out);
-		jbuf_puts(out, s);
-		rc = 0;
-	}
-	curl_free(s);
-	curl_url_cleanup(u);
-	return rc;
 }
 
 static long
@@ -716,12 +396,12 @@ trace(struct http *h, const char *url, int foreign, const char *what)
 	if (h->o.trace == NULL)
 		return;
 	if (h->o.key_param != NULL && !foreign) {
-		http_add_param(url, h->o.key_param, "", &sent);
+		url_add_param(url, h->o.key_param, "", &sent);
 		url = jbuf_cstr(&sent);
 	}
 	jbuf_reset(&h->scratch);
 	jbuf_puts(&h->scratch, "GET ");
-	http_redact(h, url, &h->scratch);
+	url_redact(&h->params, url, &h->scratch);
 	jbuf_free(&sent);
 	jbuf_puts(&h->scratch, " -> ");
 	jbuf_puts(&h->scratch, what);
@@ -901,7 +581,7 @@ withheld(struct http *h, struct xfer *x)
 		return;
 	x->told = 1;
 	jbuf_puts(&what, "sent without credentials: its origin ");
-	if (origin_of(x->at, &other) == 0)
+	if (url_origin(x->at, &other) == 0)
 		jbuf_put(&what, other.p, other.len);
 	else
 		jbuf_puts(&what, "(none)");
@@ -921,24 +601,22 @@ withheld(struct http *h, struct xfer *x)
 static void
 request_url(struct http *h, const struct xfer *x, struct jbuf *out)
 {
-	const char *url = x->at;
-	size_t at = 0, n = userinfo_at(url, &at);
+	const char *url;
 
-	jbuf_reset(&h->scratch);
-	jbuf_put(&h->scratch, url, at);
-	jbuf_puts(&h->scratch, url + at + n);
-	url = jbuf_cstr(&h->scratch);
-	jbuf_reset(out);
+	url_drop_userinfo(x->at, &h->scratch);
+	url = h->scratch.p;
 	if (!x->foreign && h->o.key_param != NULL) {
 		struct jbuf without = JBUF_INIT;
 
-		http_drop_param(url, h->o.key_param, &without);
-		http_add_param(without.p, h->o.key_param, h->o.key_value, out);
+		url_drop_param(url, h->o.key_param, &without);
+		url_add_param(without.p, h->o.key_param, h->o.key_value, out);
 		jbuf_free(&without);
 	} else if (x->foreign && h->secrets != NULL)
-		filter_query(url, out, judge_known, h->secrets);
-	else
+		url_drop_known(h->secrets, url, out);
+	else {
+		jbuf_reset(out);
 		jbuf_puts(out, url);
+	}
 	(void)jbuf_cstr(out);
 }
 
@@ -1176,7 +854,7 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 		x->not_before = now_ms() + (long)(v.wait * 1000.0);
 		break;
 	case HTTP_FAIL:
-		http_redact(h, x->url, &shown);
+		url_redact(&h->params, x->url, &shown);
 		fail_message(h, x, &v, jbuf_cstr(&shown), what);
 		give_up(h, x);
 		break;

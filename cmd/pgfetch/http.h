@@ -14,6 +14,7 @@
 #include "jbuf.h"
 #include "liberr.h"
 #include "secrets.h"
+#include "url.h"
 
 struct http_opts {
 	long		 timeout;	/* seconds for a whole request; 0: none */
@@ -120,34 +121,18 @@ void	http_counts(const struct http *, unsigned long *requests,
 	    unsigned long *retries, unsigned long long *bytes);
 
 /*
- * url with its user information and the values of secret query
- * parameters (token, key, api_key, ... and the opts' secret_params)
- * replaced by ***, into out (appended).
+ * The query parameters whose values the opts make secret (secret_params,
+ * key_param), for url_redact and url_strip; NULL for a NULL client.
  */
-void	http_redact(const struct http *, const char *url, struct jbuf *out);
-/* url without its user information and secret query parameters. */
-void	http_strip(const struct http *, const char *url, struct jbuf *out);
+const struct url_secret_params *http_secret_params(const struct http *);
 
 /*
- * Every secret o and url hold, into s: the values of the secret headers,
- * the password and base64 credentials of basic auth, the key value, and
- * url's user information and secret query parameters' values.
+ * Every secret o and url (may be NULL) hold, into s: the values of the
+ * secret headers, the password and base64 credentials of basic auth, the
+ * key value, and url's (url_secrets).
  */
 void	http_secrets(const struct http_opts *o, const char *url,
 	    struct secrets *s);
-
-/*
- * 1 if a and b have one origin: scheme, host (in any case) and port (a
- * default port or none being the same).
- */
-int	http_same_origin(const char *a, const char *b);
-
-/*
- * 1 if a "Name: value" header looks like a credential: Authorization,
- * Cookie, or a name holding key, token, secret or auth (in any case).
- * Such headers belong in secret_headers.
- */
-int	http_secret_header(const char *header);
 
 /*
  * The retry policy, apart from the transfers (and so testable without a
@@ -198,13 +183,5 @@ struct http_verdict {
  */
 struct http_verdict http_classify(const struct http_ending *a, int retries,
 	    double backoff_base);
-
-/* url without any query parameter called name, into out. */
-void	http_drop_param(const char *url, const char *name, struct jbuf *out);
-/* base with the query parameter name=value added (both escaped). */
-void	http_add_param(const char *base, const char *name, const char *value,
-	    struct jbuf *out);
-/* ref resolved against base (RFC 3986), into out; -1 if it cannot be. */
-int	http_resolve(const char *base, const char *ref, struct jbuf *out);
 
 #endif

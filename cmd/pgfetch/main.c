@@ -23,6 +23,7 @@
 #include "paginate.h"
 #include "secrets.h"
 #include "source.h"
+#include "url.h"
 #include "xalloc.h"
 
 enum {
@@ -272,7 +273,7 @@ run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 		say(f, e.code, "%s", e.msg);
 		return;
 	}
-	http_redact(h, url, &f->shown);
+	url_redact(http_secret_params(h), url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
 	if (source_url(xo, h, url, &e) == -1)
 		say(f, e.code, "%s", e.msg);
@@ -394,7 +395,7 @@ page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 	 * the key goes with the request anyway; any other secret is masked.
 	 */
 	if (kept.next != NULL && f->http.key_param != NULL) {
-		http_drop_param(kept.next, f->http.key_param, &f->mark_next);
+		url_drop_param(kept.next, f->http.key_param, &f->mark_next);
 		kept.next = f->mark_next.p;
 	}
 	if (kept.next != NULL)
@@ -444,12 +445,12 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 		say(f, e.code, "%s", e.msg);
 		return;
 	}
-	http_redact(h, url, &f->shown);
+	url_redact(http_secret_params(h), url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
 	if (f->checkpoint != NULL) {
 		/* The checkpoint names the API without its secrets. */
 		paginate_base(url, f->params, f->nparams, &base);
-		http_strip(h, jbuf_cstr(&base), &f->source);
+		url_strip(http_secret_params(h), jbuf_cstr(&base), &f->source);
 		(void)jbuf_cstr(&f->source);
 		if (checkpoint_load(f->checkpoint, masked(f, f->source.p,
 		    f->source.len, &f->masked3), &cp, &found, &e) == -1) {
@@ -648,7 +649,7 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 	case 'H':
 		if (strchr(arg, ':') == NULL)
 			cli_usage_error(c, "-H: 'Name: value'");
-		if (http_secret_header(arg))
+		if (secrets_header_is_secret(arg))
 			f->secret_headers = push(f->secret_headers,
 			    &f->nsecret_headers, arg);
 		else

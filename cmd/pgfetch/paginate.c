@@ -7,6 +7,7 @@
 #include "jbuf.h"
 #include "jval.h"
 #include "paginate.h"
+#include "url.h"
 #include "xalloc.h"
 
 static const struct {
@@ -141,18 +142,18 @@ request(struct walk *w, unsigned long long k)
 	switch (w->mode) {
 	case PAGE_PAGE:
 		(void)snprintf(num, sizeof(num), "%lld", w->at.page + (long long)k);
-		http_add_param(w->base.p, o->page_param, num, &w->req);
+		url_add_param(w->base.p, o->page_param, num, &w->req);
 		break;
 	case PAGE_OFFSET:
 		(void)snprintf(num, sizeof(num), "%lld",
 		    w->at.offset + (long long)k * o->limit);
-		http_add_param(w->base.p, o->offset_param, num, &w->tmp);
+		url_add_param(w->base.p, o->offset_param, num, &w->tmp);
 		(void)snprintf(num, sizeof(num), "%lld", o->limit);
-		http_add_param(jbuf_cstr(&w->tmp), o->limit_param, num, &w->req);
+		url_add_param(jbuf_cstr(&w->tmp), o->limit_param, num, &w->req);
 		break;
 	case PAGE_CURSOR:
 		if (w->have_cursor)
-			http_add_param(w->base.p, o->cursor_param,
+			url_add_param(w->base.p, o->cursor_param,
 			    jbuf_cstr(&w->cursor), &w->req);
 		else {
 			jbuf_reset(&w->req);
@@ -412,12 +413,12 @@ next_request(struct walk *w, const struct http_response *r,
 			v = jval_path(root, place);
 		if (v == NULL || v->type != JV_STRING ||
 		    text_of(v, &w->tmp) == -1 ||
-		    http_resolve(jbuf_cstr(&w->req), w->tmp.p, &w->next) == -1)
+		    url_resolve(jbuf_cstr(&w->req), w->tmp.p, &w->next) == -1)
 			return STEP_LAST;
 		return STEP_MORE;
 	case PAGE_LINK:
 		if (r->next == NULL ||
-		    http_resolve(jbuf_cstr(&w->req), r->next, &w->next) == -1)
+		    url_resolve(jbuf_cstr(&w->req), r->next, &w->next) == -1)
 			return STEP_LAST;
 		return STEP_MORE;
 	default:
@@ -589,7 +590,7 @@ paginate_base(const char *url, const char *const *params, size_t n,
 
 		jbuf_reset(&name);
 		jbuf_put(&name, params[i], (size_t)(eq - params[i]));
-		http_add_param(jbuf_cstr(out), jbuf_cstr(&name), eq + 1, &with);
+		url_add_param(jbuf_cstr(out), jbuf_cstr(&name), eq + 1, &with);
 		jbuf_reset(out);
 		jbuf_put(out, with.p, with.len);
 	}

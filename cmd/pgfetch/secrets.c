@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,26 @@ secrets_add_header(struct secrets *s, const char *h)
 		;
 	if (word > v)
 		secrets_add(s, word, (size_t)(end - word));
+}
+
+int
+secrets_header_is_secret(const char *h)
+{
+	static const char *const words[] = {
+		"authorization", "cookie", "key", "token", "secret", "auth"
+	};
+	char name[128];
+	size_t i, n = strcspn(h, ":");
+
+	if (n >= sizeof(name))
+		return 1;
+	for (i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)h[i]);
+	name[n] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(name, words[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 /* The form of a secret at text[i], the longest; NULL if none. */

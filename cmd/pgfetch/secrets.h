@@ -35,6 +35,12 @@ void	secrets_add_basic(struct secrets *, const char *user, size_t ulen,
  */
 void	secrets_add_header(struct secrets *, const char *header);
 
+/*
+ * 1 if a "Name: value" header looks like a credential: Authorization,
+ * Cookie, or a name holding key, token, secret or auth (in any case).
+ */
+int	secrets_header_is_secret(const char *header);
+
 /* 1 if any secret occurs in the n bytes at text. */
 int	secrets_in(const struct secrets *, const char *text, size_t n);
 

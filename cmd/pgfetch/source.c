@@ -5,6 +5,7 @@
 #include "exitcodes.h"
 #include "gunzip.h"
 #include "source.h"
+#include "url.h"
 
 #define SOURCE_CHUNK	((size_t)256 * 1024)
 
@@ -102,7 +103,7 @@ source_url(const struct extract_opts *xo, struct http *h, const char *url,
 	liberr_clear(e);
 	if (begin(&s, xo, e) == -1)
 		return -1;
-	http_redact(h, url, &shown);
+	url_redact(http_secret_params(h), url, &shown);
 	if (http_stream(h, url, to_gunzip, &s, e) == -1) {
 		struct lib_err ignored;
 
