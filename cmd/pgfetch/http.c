@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -21,6 +22,8 @@
 #define EXCERPT_BYTES	4096	/* of an error body, when the body streams */
 #define USER_AGENT	"sluice-pgfetch/" SLUICE_VERSION
 
+enum { SSH_NONE, SSH_SFTP, SSH_SCP };
+
 /* One request and its attempts, retries and redirects. */
 struct xfer {
 	struct http	*h;
@@ -31,6 +34,8 @@ struct xfer {
 	unsigned long	 attempt;
 	unsigned int	 redirects;
 	int		 foreign;	/* not at the origin: no credentials */
+	int		 ssh;		/* SSH_SFTP, SSH_SCP: no HTTP status */
+	int		 hostkey;	/* ssh: CURLKHMATCH_* of the host key, or -1 */
 	int		 told;		/* -v said so */
 	int		 running;	/* in the multi handle */
 	long		 not_before;	/* ms: backoff, a redirect */
@@ -71,6 +76,7 @@ struct http {
 	int		 have_origin;
 	char		*url_user;	/* the origin URL's user information */
 	char		*url_password;
+	char		*ssh_pubkey;	/* o.ssh_key's .pub, if there is one */
 	const struct secrets *secrets;	/* masked in messages and -v lines */
 	struct secrets	*own_secrets;
 	struct xfer	*active;	/* waiting or running, in the order added */
@@ -184,6 +190,15 @@ http_new(const struct http_opts *o, struct lib_err *e)
 	for (i = 0; i < o->nsecret_headers; i++)
 		h->headers = curl_slist_append(h->headers, o->secret_headers[i]);
 	h->secrets = o->secrets;
+	if (o->ssh_key != NULL) {
+		h->ssh_pubkey = xalloc_malloc(strlen(o->ssh_key) + 5, 1);
+		(void)snprintf(h->ssh_pubkey, strlen(o->ssh_key) + 5, "%s.pub",
+		    o->ssh_key);
+		if (access(h->ssh_pubkey, R_OK) == -1) {
+			free(h->ssh_pubkey);
+			h->ssh_pubkey = NULL;
+		}
+	}
 	if (o->origin != NULL)
 		set_origin(h, o->origin);
 	return h;
@@ -231,6 +246,7 @@ http_free(struct http *h)
 	jbuf_free(&h->origin);
 	jbuf_free(&h->there);
 	free(h->url_user);
+	free(h->ssh_pubkey);
 	free(h->url_password);
 	secrets_free(h->own_secrets);
 	free(h);
@@ -307,7 +323,13 @@ unretryable(int curl_code, int *code)
 		return 1;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		/* A certificate refused, like an SSH host key. */
+	case CURLE_LOGIN_DENIED:
+	case CURLE_REMOTE_ACCESS_DENIED:
+		/* SSH: no key or password let us in; a file we may not read. */
 		*code = EX_NOPERM;
+		return 1;
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		*code = EX_NOINPUT;
 		return 1;
 	default:
 		return 0;
@@ -326,7 +348,8 @@ http_classify(const struct http_ending *a, int retries, double backoff_base)
 	} else if (a->too_long) {
 		v.why = HTTP_FAIL_TOO_LONG;
 		v.code = EX_DATAERR;
-	} else if (ok && a->status >= 200 && a->status < 300) {
+	} else if (ok && (a->no_status ||
+	    (a->status >= 200 && a->status < 300))) {
 		if (!a->streamed || a->pos >= a->taken)
 			v.action = HTTP_TAKE;
 		else {
@@ -450,8 +473,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	x->h->bytes += len;
 	if (x->sink != NULL) {
-		(void)curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status < 200 || status >= 300) {
+		if (!x->ssh)
+			(void)curl_easy_getinfo(x->easy,
+			    CURLINFO_RESPONSE_CODE, &status);
+		if (!x->ssh && (status < 200 || status >= 300)) {
 			/* An error page: keep its start for the message. */
 			if (x->body.len < EXCERPT_BYTES)
 				jbuf_put(&x->body, p, len < EXCERPT_BYTES -
@@ -620,6 +645,66 @@ request_url(struct http *h, const struct xfer *x, struct jbuf *out)
 	(void)jbuf_cstr(out);
 }
 
+/*
+ * The server's host key against known_hosts: only a key found there for
+ * this host and port is accepted (OpenSSH's StrictHostKeyChecking).
+ */
+static int
+on_hostkey(CURL *easy, const struct curl_khkey *known,
+    const struct curl_khkey *found, enum curl_khmatch match, void *arg)
+{
+	struct xfer *x = arg;
+
+	(void)easy;
+	(void)known;
+	(void)found;
+	x->hostkey = (int)match;
+	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
+}
+
+/*
+ * An attempt over SSH: the key, agent and password, the host key check,
+ * and an SFTP retry that resumes after the bytes the sink took (SCP
+ * cannot: its retry skips them as an HTTP one does).
+ */
+static void
+ssh_options(struct http *h, struct xfer *x)
+{
+	CURL *c = x->easy;
+	long auth = CURLSSH_AUTH_PUBLICKEY | CURLSSH_AUTH_AGENT;
+
+	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "sftp,scp");
+	if (h->o.ssh_key != NULL) {
+		(void)curl_easy_setopt(c, CURLOPT_SSH_PRIVATE_KEYFILE,
+		    h->o.ssh_key);
+		/* "": libssh2 derives the public key from the private one. */
+		(void)curl_easy_setopt(c, CURLOPT_SSH_PUBLIC_KEYFILE,
+		    h->ssh_pubkey != NULL ? h->ssh_pubkey : "");
+	}
+	if (h->o.ssh_passphrase != NULL)
+		(void)curl_easy_setopt(c, CURLOPT_KEYPASSWD,
+		    h->o.ssh_passphrase);
+	if (h->url_user == NULL && h->o.ssh_user != NULL)
+		(void)curl_easy_setopt(c, CURLOPT_USERNAME, h->o.ssh_user);
+	if (h->o.ssh_password != NULL) {
+		auth |= CURLSSH_AUTH_PASSWORD | CURLSSH_AUTH_KEYBOARD;
+		(void)curl_easy_setopt(c, CURLOPT_PASSWORD, h->o.ssh_password);
+	}
+	(void)curl_easy_setopt(c, CURLOPT_SSH_AUTH_TYPES, auth);
+	x->hostkey = -1;
+	if (!h->o.insecure) {
+		(void)curl_easy_setopt(c, CURLOPT_SSH_KNOWNHOSTS,
+		    h->o.known_hosts != NULL ? h->o.known_hosts : "");
+		(void)curl_easy_setopt(c, CURLOPT_SSH_KEYFUNCTION, on_hostkey);
+		(void)curl_easy_setopt(c, CURLOPT_SSH_KEYDATA, x);
+	}
+	if (x->ssh == SSH_SFTP && x->taken > 0) {
+		(void)curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
+		    (curl_off_t)x->taken);
+		x->pos = x->taken;
+	}
+}
+
 /* Begin an attempt: every option anew, the body emptied. */
 static void
 start(struct http *h, struct xfer *x)
@@ -660,6 +745,8 @@ start(struct http *h, struct xfer *x)
 	(void)curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (x->ssh)
+		ssh_options(h, x);
 	if (h->o.insecure) {
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -782,6 +869,7 @@ ending_of(const struct xfer *x, int location, struct http_ending *a)
 	memset(a, 0, sizeof(*a));
 	a->curl_code = x->result;
 	a->status = x->status;
+	a->no_status = x->ssh;
 	a->retry_after = x->retry_after;
 	a->location = location;
 	a->redirects = x->redirects;
@@ -792,6 +880,57 @@ ending_of(const struct xfer *x, int location, struct http_ending *a)
 	a->pos = x->pos;
 	a->taken = x->taken;
 	a->jitter = jitter();
+}
+
+/*
+ * What an SSH failure means, in words a user of ssh(1) knows, into what;
+ * 0 when libcurl's own words will do.
+ */
+static int
+ssh_failure(const struct http *h, const struct xfer *x, CURLcode cc,
+    char *what, size_t size)
+{
+	const char *known = h->o.known_hosts != NULL ? h->o.known_hosts :
+	    "known_hosts";
+
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (x->hostkey == CURLKHMATCH_MISMATCH)
+			(void)snprintf(what, size, "the host key does not match "
+			    "the one in %s: the connection may be intercepted",
+			    known);
+		else
+			(void)snprintf(what, size, "the host key is not in %s",
+			    known);
+		return 1;
+	case CURLE_LOGIN_DENIED:
+		(void)snprintf(what, size, "authentication refused (%s%s)",
+		    h->o.ssh_key != NULL ? "key, agent" : "agent",
+		    h->o.ssh_password != NULL ? ", password" : "");
+		return 1;
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		(void)snprintf(what, size, "no such file");
+		return 1;
+	case CURLE_REMOTE_ACCESS_DENIED:
+		(void)snprintf(what, size, "permission denied");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* How the attempt ended, for -v and messages: "200 (12 ms)", an error. */
+static void
+outcome(const struct http *h, const struct xfer *x, CURLcode cc, char *what,
+    size_t size)
+{
+	if (x->ssh && ssh_failure(h, x, cc, what, size))
+		return;
+	if (cc != CURLE_OK)
+		(void)snprintf(what, size, "%s (%ld ms)",
+		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->ms);
+	else
+		(void)snprintf(what, size, "%ld (%ld ms)", x->status, x->ms);
 }
 
 /*
@@ -820,11 +959,7 @@ ended(struct http *h, struct xfer *x, CURLcode cc)
 		loc = NULL;
 	ending_of(x, loc != NULL, &a);
 	v = http_classify(&a, h->o.retries, h->o.backoff_base);
-	if (cc != CURLE_OK)
-		(void)snprintf(what, sizeof(what), "%s (%ld ms)",
-		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->ms);
-	else
-		(void)snprintf(what, sizeof(what), "%ld (%ld ms)", status, x->ms);
+	outcome(h, x, cc, what, sizeof(what));
 	/*
 	 * -v: every attempt not taken, but for a body refused as too long
 	 * or shorter than before; a good response is traced by the caller,
@@ -878,6 +1013,8 @@ add(struct http *h, const char *url, size_t tag)
 	x->tag = tag;
 	x->attempt = 1;
 	x->probe = h->probe;
+	x->ssh = url_has_scheme(url, "sftp") ? SSH_SFTP :
+	    url_has_scheme(url, "scp") ? SSH_SCP : SSH_NONE;
 	if (!h->have_origin)
 		set_origin(h, url);
 	x->foreign = !at_origin(h, url);

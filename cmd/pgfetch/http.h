@@ -19,7 +19,7 @@
 struct http_opts {
 	long		 timeout;	/* seconds for a whole request; 0: none */
 	long		 connect_timeout;
-	int		 insecure;	/* TLS verification off */
+	int		 insecure;	/* TLS verification, SSH host keys: off */
 	int		 retries;
 	double		 backoff_base;	/* seconds; doubles each retry, cap 30 s */
 	const char	*const *headers;	/* "Name: value" */
@@ -49,6 +49,18 @@ struct http_opts {
 	 * these options and origin hold (http_secrets).
 	 */
 	const struct secrets *secrets;
+	/*
+	 * sftp:// and scp:// URLs (libcurl's libssh2 backend): the private
+	 * key file (its .pub beside it, if there is one) or NULL, its
+	 * passphrase, a password, the user when the URL names none, and the
+	 * known_hosts file that must hold the server's host key (unless
+	 * insecure).  ssh-agent is asked when a key does not do.
+	 */
+	const char	*ssh_key;
+	const char	*ssh_passphrase;
+	const char	*ssh_password;
+	const char	*ssh_user;
+	const char	*known_hosts;
 	/* One line per attempt (already redacted), for -v; may be NULL. */
 	void		(*trace)(void *arg, const char *line);
 	void		*trace_arg;
@@ -141,6 +153,7 @@ void	http_secrets(const struct http_opts *o, const char *url,
 struct http_ending {
 	int		 curl_code;	/* the transfer's CURLcode */
 	long		 status;	/* HTTP status; 0: none came */
+	int		 no_status;	/* sftp, scp: CURLE_OK is success */
 	double		 retry_after;	/* seconds, or -1: no Retry-After */
 	int		 location;	/* a 3xx named where to go */
 	unsigned int	 redirects;	/* followed so far */

@@ -58,6 +58,14 @@ url_origin(const char *url, struct jbuf *out)
 }
 
 int
+url_has_scheme(const char *url, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(url, name, n) == 0 && strncmp(url + n, "://", 3) == 0;
+}
+
+int
 url_same_origin(const char *a, const char *b)
 {
 	struct jbuf oa = JBUF_INIT, ob = JBUF_INIT;

@@ -41,6 +41,9 @@ struct url_secret_params {
  */
 int	url_origin(const char *url, struct jbuf *out);
 
+/* 1 if url begins with the scheme name and "://" (in any case). */
+int	url_has_scheme(const char *url, const char *name);
+
 /*
  * 1 if a and b have one origin: scheme, host (in any case) and port (a
  * default port or none being the same).
