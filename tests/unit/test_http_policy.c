@@ -240,6 +240,43 @@ test_too_long(void)
 	CHECK(gave_up(&a, HTTP_FAIL_TOO_LONG, EX_DATAERR));
 }
 
+/* SFTP and SCP: no status; CURLE_OK is success, as ssh(1) means it. */
+static void
+test_ssh(void)
+{
+	struct http_ending a = unanswered(CURLE_OK);
+
+	a.no_status = 1;
+	CHECK(http_classify(&a, RETRIES, BASE).action == HTTP_TAKE);
+	/* The same ending over HTTP (no status came) is no success. */
+	a.no_status = 0;
+	CHECK(gave_up(&a, HTTP_FAIL_STATUS, EX_UNAVAILABLE));
+	/* A resumed SFTP body shorter than what was taken: later. */
+	a = unanswered(CURLE_OK);
+	a.no_status = 1;
+	a.streamed = 1;
+	a.pos = 10;
+	a.taken = 20;
+	CHECK(gave_up(&a, HTTP_FAIL_SHORTER, EX_TEMPFAIL));
+	/* What no retry mends: the key, the host key, the file. */
+	a = unanswered(CURLE_LOGIN_DENIED);
+	a.no_status = 1;
+	CHECK(gave_up(&a, HTTP_FAIL_TRANSPORT, EX_NOPERM));
+	a.curl_code = CURLE_PEER_FAILED_VERIFICATION;
+	CHECK(gave_up(&a, HTTP_FAIL_TRANSPORT, EX_NOPERM));
+	a.curl_code = CURLE_REMOTE_ACCESS_DENIED;
+	CHECK(gave_up(&a, HTTP_FAIL_TRANSPORT, EX_NOPERM));
+	a.curl_code = CURLE_REMOTE_FILE_NOT_FOUND;
+	CHECK(gave_up(&a, HTTP_FAIL_TRANSPORT, EX_NOINPUT));
+	/* A connection dropped mid-file: retried with the HTTP backoff. */
+	a.curl_code = CURLE_SSH;
+	CHECK(retried(&a, BASE));
+	a.curl_code = CURLE_RECV_ERROR;
+	CHECK(retried(&a, BASE));
+	a.attempt = RETRIES + 1;
+	CHECK(gave_up(&a, HTTP_FAIL_SPENT, EX_TEMPFAIL));
+}
+
 int
 main(void)
 {
@@ -252,6 +289,7 @@ main(void)
 	test_spent();
 	test_redirect();
 	test_too_long();
+	test_ssh();
 	(void)printf("unit http policy: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
