@@ -423,7 +423,7 @@ common_option(struct cli *c, int id, const char *arg)
 		break;
 	case CLI_OPT_ON_ERROR:
 		if (onerror_parse(&c->onerr, arg, &e) == -1)
-			cli_usage_error(c, "%s", e.msg);
+			cli_usage_error(c, "--%s: %s", c->optname, e.msg);
 		break;
 	case CLI_OPT_MAX_LINE:
 		/* --max-record-bytes speaks as the option it stands for. */
