@@ -9,6 +9,7 @@
 #include "extract.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "ndjson.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -140,31 +141,26 @@ stop_result(const struct extract *x, struct lib_err *e)
 	return -1;
 }
 
-/* ---- JSON Lines ---------------------------------------------------- */
+/* ---- JSON Lines: the rules of ndjson.h, a chunk at a time ---------- */
 
 static int
 jsonl_line(struct extract *x, const char *s, size_t n)
 {
 	const struct jval *v, *m;
 	struct lib_err e;
-	size_t i;
 
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	if (i == n)
+	switch (ndjson_line(s, &n, x->o.max_record, &e)) {
+	case 0:
 		return 0;
-	jval_parser_rewind(x->parser);
-	if ((v = jval_parse(x->parser, s, n, JVAL_KEEP_ALL, &e)) == NULL)
+	case -1:
 		return bad(x, s, n, x->line, e.msg);
-	if (v->type == JV_ARRAY) {
-		for (m = v->child; m != NULL; m = m->next)
-			if (m->type != JV_OBJECT)
-				return bad(x, s, n, x->line,
-				    "an element of the list is not an object");
-	} else if (v->type != JV_OBJECT)
-		return bad(x, s, n, x->line, "not a JSON object");
+	default:
+		break;
+	}
+	jval_parser_rewind(x->parser);
+	if ((v = jval_parse(x->parser, s, n, JVAL_KEEP_ALL, &e)) == NULL ||
+	    ndjson_records(v, 1, &e) == -1)
+		return bad(x, s, n, x->line, e.msg);
 	for (m = v->type == JV_ARRAY ? v->child : v; m != NULL;
 	    m = v->type == JV_ARRAY ? m->next : NULL) {
 		jbuf_reset(&x->out);
@@ -175,40 +171,40 @@ jsonl_line(struct extract *x, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * A line split across chunks is held in x->partial, NDJSON_HELD bytes at
+ * most: past that it is too long whatever follows, said at once with its
+ * first max_record bytes, and the rest of it is dropped.
+ */
 static int
 jsonl_feed(struct extract *x, const char *s, size_t n)
 {
 	const char *nl;
-	size_t take;
+	struct lib_err e;
+	size_t take, room;
 
 	while (n > 0 && !x->stopped) {
 		nl = memchr(s, '\n', n);
 		take = nl != NULL ? (size_t)(nl - s) : n;
-		/* A whole line in the chunk is parsed where it is. */
-		if (nl != NULL && x->partial.len == 0 && !x->overlong &&
-		    take <= x->o.max_record) {
+		if (nl != NULL && x->partial.len == 0 && !x->overlong) {
+			/* A whole line in the chunk is read where it is. */
 			if (jsonl_line(x, s, take) == -1)
 				return -1;
-			x->line++;
-			s = nl + 1;
-			n -= take + 1;
-			continue;
-		}
-		if (!x->overlong) {
-			if (x->partial.len + take > x->o.max_record) {
+		} else if (!x->overlong) {
+			room = NDJSON_HELD(x->o.max_record) - x->partial.len;
+			jbuf_put(&x->partial, s, take < room ? take : room);
+			if (take > room) {
 				x->overlong = 1;
-				if (bad(x, x->partial.p, x->partial.len, x->line,
-				    "line longer than the record limit") == -1)
+				(void)ndjson_too_long(x->o.max_record, &e);
+				if (bad(x, x->partial.p, x->o.max_record, x->line,
+				    e.msg) == -1)
 					return -1;
-				jbuf_reset(&x->partial);
-			} else
-				jbuf_put(&x->partial, s, take);
+			} else if (nl != NULL && jsonl_line(x, x->partial.p,
+			    x->partial.len) == -1)
+				return -1;
 		}
 		if (nl == NULL)
 			break;
-		if (!x->overlong && jsonl_line(x, x->partial.p,
-		    x->partial.len) == -1)
-			return -1;
 		jbuf_reset(&x->partial);
 		x->overlong = 0;
 		x->line++;
