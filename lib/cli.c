@@ -235,46 +235,46 @@ cli_start(struct cli *c, char **files, int nfiles)
 	return 0;
 }
 
-/* A bad line: apply --on-error.  0 to go on, -1 to stop. */
+/* A bad line: apply --on-error.  0 to go on, -1 to stop with e set. */
 static int
-bad_line(struct cli *c, const struct cli_line *l, const char *reason)
+bad_line(struct cli *c, const struct cli_line *l, const char *reason,
+    struct lib_err *e)
 {
-	struct lib_err e;
-
 	c->stats.errors++;
-	liberr_clear(&e);
 	if (onerror_reject(&c->onerr, l->file, l->lineno, reason, l->text,
-	    l->len, &e) == 0) {
-		if (c->onerr.mode == ONERROR_SKIP && !c->quiet)
-			cli_warn_at(c, l, "%s (skipped)", reason);
-		return 0;
-	}
-	if (e.code != 0) {
-		cli_error(c, e.code, "%s", e.msg);
+	    l->len, e) == -1)
 		return -1;
-	}
-	cli_warn_at(c, l, "%s", reason);
-	cli_set_status(c, EX_DATAERR);
-	return -1;
+	if (c->onerr.mode == ONERROR_SKIP && !c->quiet)
+		cli_warn_at(c, l, "%s (skipped)", reason);
+	return 0;
+}
+
+int
+cli_reject_err(struct cli *c, const struct cli_line *l, const char *reason,
+    struct lib_err *e)
+{
+	struct cli_line kept;
+
+	if (c->redact == NULL || l->msg.root == NULL)
+		return bad_line(c, l, reason, e);
+	jbuf_reset(&c->redacted);
+	if (c->redact(c->redact_arg, l, &c->redacted, e) == -1)
+		return -1;
+	kept = *l;
+	kept.text = c->redacted.p;
+	kept.len = c->redacted.len;
+	return bad_line(c, &kept, reason, e);
 }
 
 int
 cli_reject(struct cli *c, const struct cli_line *l, const char *reason)
 {
-	struct cli_line kept;
 	struct lib_err e;
 
-	if (c->redact == NULL || l->msg.root == NULL)
-		return bad_line(c, l, reason);
-	jbuf_reset(&c->redacted);
-	if (c->redact(c->redact_arg, l, &c->redacted, &e) == -1) {
-		cli_error(c, e.code, "%s", e.msg);
-		return -1;
-	}
-	kept = *l;
-	kept.text = c->redacted.p;
-	kept.len = c->redacted.len;
-	return bad_line(c, &kept, reason);
+	if (cli_reject_err(c, l, reason, &e) == 0)
+		return 0;
+	cli_error(c, e.code, "%s", e.msg);
+	return -1;
 }
 
 int
@@ -317,8 +317,10 @@ cli_next(struct cli *c, struct cli_line *l)
 			return 1;
 		}
 		if (it.kind == LINES_BAD) {
-			if (bad_line(c, l, it.msg) == -1)
+			if (bad_line(c, l, it.msg, &e) == -1) {
+				cli_error(c, e.code, "%s", e.msg);
 				return -1;
+			}
 			continue;
 		}
 		if (message_classify(it.root, c->raw, &l->msg, &e) == -1) {
@@ -370,9 +372,12 @@ cli_reparse(struct cli *c, struct cli_line *l)
 	return 0;
 }
 
-/* Write everything or fail; EPIPE means the reader left: die quietly. */
+/*
+ * Write everything or fail, with e set; EPIPE means the reader left: die
+ * quietly.
+ */
 static int
-write_all(struct cli *c, const char *p, size_t n)
+write_all(struct cli *c, const char *p, size_t n, struct lib_err *e)
 {
 	ssize_t w;
 
@@ -385,9 +390,8 @@ write_all(struct cli *c, const char *p, size_t n)
 				(void)raise(SIGPIPE);
 			}
 			c->out_failed = 1;
-			cli_error(c, liberr_errno_status(errno, EX_IOERR),
+			return liberr_set(e, liberr_errno_status(errno, EX_IOERR),
 			    "stdout: %s", strerror(errno));
-			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
@@ -395,28 +399,64 @@ write_all(struct cli *c, const char *p, size_t n)
 	return 0;
 }
 
+/* After a failed write, the stream is broken: no more of it. */
+static int
+out_broken(const struct cli *c, struct lib_err *e)
+{
+	return liberr_set(e, c->status != 0 ? c->status : EX_IOERR,
+	    "stdout: a write failed before");
+}
+
 int
-cli_flush(struct cli *c)
+cli_flush_err(struct cli *c, struct lib_err *e)
 {
 	int rc;
 
-	/* After a failed write, the stream is broken: no more of it. */
-	rc = c->out_failed ? -1 : write_all(c, c->out.p, c->out.len);
+	rc = c->out_failed ? out_broken(c, e) :
+	    write_all(c, c->out.p, c->out.len, e);
 	jbuf_reset(&c->out);
 	return rc;
 }
 
 int
-cli_write(struct cli *c, const void *p, size_t n)
+cli_write_err(struct cli *c, const void *p, size_t n, struct lib_err *e)
 {
 	if (c->out_failed)
-		return -1;
-	if (c->out.len + n > OUT_BLOCK && c->out.len > 0 && cli_flush(c) == -1)
+		return out_broken(c, e);
+	if (c->out.len + n > OUT_BLOCK && c->out.len > 0 &&
+	    cli_flush_err(c, e) == -1)
 		return -1;
 	if (n >= OUT_BLOCK)
-		return write_all(c, p, n);
+		return write_all(c, p, n, e);
 	jbuf_put(&c->out, p, n);
 	return 0;
+}
+
+/* A failed write is said once: later ones fail quietly. */
+int
+cli_flush(struct cli *c)
+{
+	struct lib_err e;
+	int failed = c->out_failed;
+
+	if (cli_flush_err(c, &e) == 0)
+		return 0;
+	if (!failed)
+		cli_error(c, e.code, "%s", e.msg);
+	return -1;
+}
+
+int
+cli_write(struct cli *c, const void *p, size_t n)
+{
+	struct lib_err e;
+	int failed = c->out_failed;
+
+	if (cli_write_err(c, p, n, &e) == 0)
+		return 0;
+	if (!failed)
+		cli_error(c, e.code, "%s", e.msg);
+	return -1;
 }
 
 int

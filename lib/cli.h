@@ -172,6 +172,13 @@ int	cli_reparse(struct cli *, struct cli_line *);
  * conflict, a missing key).  0: go on without it; -1: stop (c->status).
  */
 int	cli_reject(struct cli *, const struct cli_line *, const char *reason);
+/*
+ * cli_reject with the failure in e instead of a message, for a program
+ * that reports it after unwinding (pgfetch's callbacks): -1 with e set,
+ * "FILE:LINE: reason" (65) under --on-error fail, or the quarantine's.
+ */
+int	cli_reject_err(struct cli *, const struct cli_line *, const char *reason,
+	    struct lib_err *e);
 
 /*
  * The exit status, set here only: the first failure decides it (the
@@ -201,6 +208,12 @@ void	cli_upstream_failed(struct cli *, const struct cli_line *);
  */
 int	cli_write(struct cli *, const void *, size_t);
 int	cli_flush(struct cli *);
+/*
+ * The same with the failure in e ("stdout: why": 74, or 75 for a full
+ * disk) instead of a message: the caller reports it once.
+ */
+int	cli_write_err(struct cli *, const void *, size_t, struct lib_err *e);
+int	cli_flush_err(struct cli *, struct lib_err *e);
 
 /*
  * Make the quarantine durable and write --stats (extra as in

@@ -439,7 +439,7 @@ common_option(struct cli *c, int id, const char *arg)
 		break;
 	case CLI_OPT_ON_ERROR:
 		if (onerror_parse(&c->onerr, arg, &e) == -1)
-			cli_usage_error(c, "%s", e.msg);
+			cli_usage_error(c, "--%s: %s", c->optname, e.msg);
 		break;
 	case CLI_OPT_NO_DETECT:
 		c->types.detect = 0;

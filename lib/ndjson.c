@@ -8,6 +8,9 @@
 #include "ndjson.h"
 
 #define INITIAL_CAP	((size_t)256 * 1024)
+#define BOM		"\xef\xbb\xbf"
+/* The buffer holds a line (NDJSON_HELD), its "\n", and a byte-order mark. */
+#define MAX_CAP(max_line)	(NDJSON_HELD(max_line) + 1 + 3)
 
 int
 ndjson_init(struct ndjson_reader *r, int fd, const char *name,
@@ -19,7 +22,8 @@ ndjson_init(struct ndjson_reader *r, int fd, const char *name,
 	r->max_line = max_line;
 	r->stop = stop;
 	r->stop_arg = stop_arg;
-	r->cap = max_line + 2 < INITIAL_CAP ? max_line + 2 : INITIAL_CAP;
+	r->cap = MAX_CAP(max_line) < INITIAL_CAP ? MAX_CAP(max_line) :
+	    INITIAL_CAP;
 	if ((r->buf = malloc(r->cap)) == NULL)
 		return liberr_set(e, EX_OSERR, "out of memory");
 	return 0;
@@ -64,8 +68,8 @@ fill(struct ndjson_reader *r, struct lib_err *e)
 		size_t cap = r->cap * 2;
 		char *p;
 
-		if (cap > r->max_line + 2)
-			cap = r->max_line + 2;
+		if (cap > MAX_CAP(r->max_line))
+			cap = MAX_CAP(r->max_line);
 		if (cap <= r->cap)
 			return liberr_set(e, EX_SOFTWARE, "line buffer full");
 		if ((p = realloc(r->buf, cap)) == NULL)
@@ -90,15 +94,52 @@ fill(struct ndjson_reader *r, struct lib_err *e)
 	return n;
 }
 
-static int
-blank(const char *s, size_t n)
+int
+ndjson_too_long(size_t max_line, struct lib_err *e)
+{
+	return liberr_set(e, EX_DATAERR, "line longer than %zu bytes", max_line);
+}
+
+int
+ndjson_line(const char *text, size_t *len, size_t max_line,
+    struct lib_err *e)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t')
-			return 0;
-	return 1;
+	if (*len > 0 && text[*len - 1] == '\r')
+		--*len;
+	if (*len > max_line) {
+		*len = max_line;
+		return ndjson_too_long(max_line, e);
+	}
+	for (i = 0; i < *len; i++)
+		if (text[i] != ' ' && text[i] != '\t')
+			return 1;
+	return 0;
+}
+
+int
+ndjson_records(const struct jval *v, int arrays, struct lib_err *e)
+{
+	const struct jval *m;
+
+	if (v->type == JV_OBJECT)
+		return 0;
+	if (v->type != JV_ARRAY || !arrays)
+		return liberr_set(e, EX_DATAERR, "not a JSON object");
+	for (m = v->child; m != NULL; m = m->next)
+		if (m->type != JV_OBJECT)
+			return liberr_set(e, EX_DATAERR,
+			    "an element of the list is not an object");
+	return 0;
+}
+
+/* The bytes of a byte-order mark that start the first line, not yet read. */
+static size_t
+bom_ahead(const struct ndjson_reader *r)
+{
+	return r->lineno == 0 && r->end - r->start >= 3 &&
+	    memcmp(r->buf + r->start, BOM, 3) == 0 ? 3 : 0;
 }
 
 int
@@ -106,8 +147,9 @@ ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
     struct lib_err *e)
 {
 	char *nl;
-	size_t len;
+	size_t len, bom;
 	ssize_t n;
+	int rc;
 
 	for (;;) {
 		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
@@ -129,15 +171,15 @@ ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
 		}
 		if (nl == NULL) {
 			len = r->end - r->start;
-			if (len > r->max_line) {
+			bom = bom_ahead(r);
+			if (len > NDJSON_HELD(r->max_line) + bom) {
 				r->lineno++;
-				line->text = r->buf + r->start;
+				line->text = r->buf + r->start + bom;
 				line->len = r->max_line;
 				line->lineno = r->lineno;
 				r->start = r->end;
 				r->discarding = 1;
-				return liberr_set(e, EX_DATAERR,
-				    "line longer than %zu bytes", r->max_line);
+				return ndjson_too_long(r->max_line, e);
 			}
 			if (!r->eof) {
 				if (fill(r, e) < 0)
@@ -154,21 +196,14 @@ ndjson_next(struct ndjson_reader *r, struct ndjson_line *line,
 		line->len = (size_t)(nl - line->text);
 		line->lineno = r->lineno;
 		r->start = nl < r->buf + r->end ? (size_t)(nl - r->buf) + 1 : r->end;
-		if (line->len > 0 && line->text[line->len - 1] == '\r')
-			line->len--;
 		/* A UTF-8 byte-order mark before the first line is not data. */
 		if (r->lineno == 1 && line->len >= 3 &&
-		    memcmp(line->text, "\xef\xbb\xbf", 3) == 0) {
+		    memcmp(line->text, BOM, 3) == 0) {
 			line->text += 3;
 			line->len -= 3;
 		}
-		if (line->len > r->max_line) {
-			line->len = r->max_line;
-			return liberr_set(e, EX_DATAERR,
-			    "line longer than %zu bytes", r->max_line);
-		}
-		if (blank(line->text, line->len))
-			continue;
-		return 1;
+		if ((rc = ndjson_line(line->text, &line->len, r->max_line,
+		    e)) != 0)
+			return rc;
 	}
 }

@@ -1,15 +1,34 @@
 /*
  * The NDJSON line reader: one line at a time from a file descriptor, with a
  * buffer that grows to the longest line seen and never past max_line, so
- * memory is bounded whatever the input size.  "\r\n" is accepted, blank
- * lines are skipped, and a UTF-8 byte-order mark before the first line is
- * dropped.
+ * memory is bounded whatever the input size.
+ *
+ * The rules of a line are here once (sluice(5), "Lines"), for this reader
+ * and for pgfetch's reader of JSON Lines files, which gets its bytes in
+ * chunks (cmd/pgfetch/extract.c):
+ *   - a line ends with "\n"; a "\r" before it is dropped; the last line
+ *     needs no newline;
+ *   - a blank line (empty, or only spaces and tabs) is skipped, and counts
+ *     for line numbers;
+ *   - a line longer than max_line bytes (its "\r\n" aside) is bad data,
+ *     "line longer than N bytes", and its first max_line bytes are what
+ *     --on-error keeps; a reader holds at most NDJSON_HELD(max_line) bytes
+ *     of a line before its newline comes, one more than that and the line
+ *     is too long whatever follows;
+ *   - a UTF-8 byte-order mark before the first line is dropped;
+ *   - the line is then parsed as one JSON value (jval: invalid UTF-8, a NUL
+ *     byte, bad JSON are bad data, with jval's messages), which must be an
+ *     object (ndjson_records).
+ * One difference is intended: a line holding an array is a list of
+ * records for the readers that take lists (pgfetch, jsonl-normalize),
+ * and bad data ("not a JSON object") for the others.
  */
 #ifndef NDJSON_H
 #define NDJSON_H
 
 #include <stddef.h>
 
+#include "jval.h"
 #include "liberr.h"
 
 struct ndjson_reader {
@@ -51,5 +70,25 @@ void	ndjson_free(struct ndjson_reader *);
  */
 int	ndjson_next(struct ndjson_reader *, struct ndjson_line *line,
 	    struct lib_err *e);
+
+/* The bytes of a line a reader holds at most before its "\n" comes. */
+#define NDJSON_HELD(max_line)	((max_line) + 1)
+
+/*
+ * One line, text[0..*len) without its "\n", by the rules above: its "\r"
+ * dropped from *len, then 1: a line to parse; 0: blank, to skip; -1 with
+ * e set (EX_DATAERR) when it is longer than max_line, *len then max_line.
+ */
+int	ndjson_line(const char *text, size_t *len, size_t max_line,
+	    struct lib_err *e);
+/* -1 with e set: the message of a line longer than max_line. */
+int	ndjson_too_long(size_t max_line, struct lib_err *e);
+
+/*
+ * The records a line's value v holds: 0 when v is an object, or an array
+ * of objects and arrays is set; else -1 with e set (EX_DATAERR, "not a
+ * JSON object" or "an element of the list is not an object").
+ */
+int	ndjson_records(const struct jval *v, int arrays, struct lib_err *e);
 
 #endif

@@ -17,8 +17,7 @@ onerror_parse(struct onerror *o, const char *spec, struct lib_err *e)
 		o->path = spec + 11;
 	} else
 		return liberr_set(e, EX_USAGE,
-		    "--on-error: '%s': expected fail, skip or quarantine=FILE",
-		    spec);
+		    "'%s': expected fail, skip or quarantine=FILE", spec);
 	return 0;
 }
 
@@ -39,7 +38,8 @@ onerror_reject(struct onerror *o, const char *file, unsigned long line,
 	int rc = 0;
 
 	if (o->mode == ONERROR_FAIL)
-		return -1;
+		return liberr_set(e, EX_DATAERR, "%s:%lu: %s", file, line,
+		    reason);
 	if (o->mode == ONERROR_SKIP) {
 		o->rejected++;
 		return 0;

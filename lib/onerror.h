@@ -18,7 +18,10 @@ struct onerror {
 	unsigned long	 rejected;
 };
 
-/* Parse "fail", "skip" or "quarantine=FILE"; EX_USAGE on anything else. */
+/*
+ * Parse "fail", "skip" or "quarantine=FILE"; EX_USAGE on anything else,
+ * "'SPEC': expected ...": the caller names its option.
+ */
 int	onerror_parse(struct onerror *, const char *spec, struct lib_err *);
 
 /*
@@ -31,9 +34,9 @@ int	onerror_open(struct onerror *, struct lib_err *);
 
 /*
  * Record a rejected line.  Returns 0 when processing goes on (skip and
- * quarantine), -1 when it must stop: the fail policy (e is left as the
- * caller set it) or a quarantine write error (e set, EX_IOERR or
- * EX_TEMPFAIL): a line that cannot be kept stops the run, and it is not
+ * quarantine), -1 with e set when it must stop: the fail policy
+ * (EX_DATAERR, "FILE:LINE: reason") or a quarantine write error (EX_IOERR
+ * or EX_TEMPFAIL): a line that cannot be kept stops the run, and it is not
  * counted.  Each line is flushed as it is written, so a write error shows
  * at the line that met it.  The quarantine line is
  * {"line":N,"file":F,"error":R,"input":S}, or "input_base64" when the line

@@ -9,6 +9,7 @@
 #include "extract.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "ndjson.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -28,6 +29,8 @@ struct extract {
 	enum extract_format format;
 	unsigned long	 line;		/* of the bytes being fed */
 	int		 stopped;	/* a callback said stop */
+	int		 failed;	/* ...and failed: cb_err says why */
+	struct lib_err	 cb_err;
 	int		 started;	/* past a byte-order mark, or sure there is none */
 	size_t		 bom_held;	/* bytes of one that came so far */
 	int		 last_nl;	/* the last byte fed was a newline */
@@ -104,52 +107,60 @@ extract_format_of(const char *name)
 	return EXTRACT_AUTO;
 }
 
+/* A callback's answer: 0 go on, else -1 (x->stopped, and x->failed). */
+static int
+answer(struct extract *x, int rc)
+{
+	if (rc == 0)
+		return 0;
+	x->stopped = 1;
+	x->failed = rc == -1;
+	return -1;
+}
+
 static int
 emit(struct extract *x, const char *json, size_t len, unsigned long line)
 {
-	if (x->o.record(x->o.arg, json, len, line) == -1) {
-		x->stopped = 1;
-		return -1;
-	}
-	return 0;
+	return answer(x, x->o.record(x->o.arg, json, len, line, &x->cb_err));
 }
 
 static int
 bad(struct extract *x, const char *text, size_t len, unsigned long line,
     const char *why)
 {
-	if (x->o.bad(x->o.arg, text, len, line, why) == -1) {
-		x->stopped = 1;
-		return -1;
-	}
-	return 0;
+	return answer(x, x->o.bad(x->o.arg, text, len, line, why, &x->cb_err));
 }
 
-/* ---- JSON Lines ---------------------------------------------------- */
+/* What extract_feed returns once a callback said stop: 1, or its failure. */
+static int
+stop_result(const struct extract *x, struct lib_err *e)
+{
+	if (!x->failed)
+		return 1;
+	*e = x->cb_err;
+	return -1;
+}
+
+/* ---- JSON Lines: the rules of ndjson.h, a chunk at a time ---------- */
 
 static int
 jsonl_line(struct extract *x, const char *s, size_t n)
 {
 	const struct jval *v, *m;
 	struct lib_err e;
-	size_t i;
 
-	if (n > 0 && s[n - 1] == '\r')
-		n--;
-	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	if (i == n)
+	switch (ndjson_line(s, &n, x->o.max_record, &e)) {
+	case 0:
 		return 0;
-	jval_parser_rewind(x->parser);
-	if ((v = jval_parse(x->parser, s, n, JVAL_KEEP_ALL, &e)) == NULL)
+	case -1:
 		return bad(x, s, n, x->line, e.msg);
-	if (v->type == JV_ARRAY) {
-		for (m = v->child; m != NULL; m = m->next)
-			if (m->type != JV_OBJECT)
-				return bad(x, s, n, x->line,
-				    "an element of the list is not an object");
-	} else if (v->type != JV_OBJECT)
-		return bad(x, s, n, x->line, "not a JSON object");
+	default:
+		break;
+	}
+	jval_parser_rewind(x->parser);
+	if ((v = jval_parse(x->parser, s, n, JVAL_KEEP_ALL, &e)) == NULL ||
+	    ndjson_records(v, 1, &e) == -1)
+		return bad(x, s, n, x->line, e.msg);
 	for (m = v->type == JV_ARRAY ? v->child : v; m != NULL;
 	    m = v->type == JV_ARRAY ? m->next : NULL) {
 		jbuf_reset(&x->out);
@@ -160,40 +171,40 @@ jsonl_line(struct extract *x, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * A line split across chunks is held in x->partial, NDJSON_HELD bytes at
+ * most: past that it is too long whatever follows, said at once with its
+ * first max_record bytes, and the rest of it is dropped.
+ */
 static int
 jsonl_feed(struct extract *x, const char *s, size_t n)
 {
 	const char *nl;
-	size_t take;
+	struct lib_err e;
+	size_t take, room;
 
 	while (n > 0 && !x->stopped) {
 		nl = memchr(s, '\n', n);
 		take = nl != NULL ? (size_t)(nl - s) : n;
-		/* A whole line in the chunk is parsed where it is. */
-		if (nl != NULL && x->partial.len == 0 && !x->overlong &&
-		    take <= x->o.max_record) {
+		if (nl != NULL && x->partial.len == 0 && !x->overlong) {
+			/* A whole line in the chunk is read where it is. */
 			if (jsonl_line(x, s, take) == -1)
 				return -1;
-			x->line++;
-			s = nl + 1;
-			n -= take + 1;
-			continue;
-		}
-		if (!x->overlong) {
-			if (x->partial.len + take > x->o.max_record) {
+		} else if (!x->overlong) {
+			room = NDJSON_HELD(x->o.max_record) - x->partial.len;
+			jbuf_put(&x->partial, s, take < room ? take : room);
+			if (take > room) {
 				x->overlong = 1;
-				if (bad(x, x->partial.p, x->partial.len, x->line,
-				    "line longer than the record limit") == -1)
+				(void)ndjson_too_long(x->o.max_record, &e);
+				if (bad(x, x->partial.p, x->o.max_record, x->line,
+				    e.msg) == -1)
 					return -1;
-				jbuf_reset(&x->partial);
-			} else
-				jbuf_put(&x->partial, s, take);
+			} else if (nl != NULL && jsonl_line(x, x->partial.p,
+			    x->partial.len) == -1)
+				return -1;
 		}
 		if (nl == NULL)
 			break;
-		if (!x->overlong && jsonl_line(x, x->partial.p,
-		    x->partial.len) == -1)
-			return -1;
 		jbuf_reset(&x->partial);
 		x->overlong = 0;
 		x->line++;
@@ -463,18 +474,19 @@ json_error(struct extract *x, const unsigned char *s, size_t n,
 	size_t len;
 
 	if (x->stopped)
-		return liberr_set(e, 0, "stopped");
+		return stop_result(x, e);
 	/* The line of the bad token; at the end, the last line there is. */
 	if (s == NULL && x->last_nl && line > 1)
 		line--;
 	if (x->broken != NULL)
-		return liberr_set(e, EX_DATAERR, "%lu: %s", line, x->broken);
+		return liberr_set(e, EX_DATAERR, "%s:%lu: %s", x->o.name, line,
+		    x->broken);
 	m = yajl_get_error(x->yajl, 0, s, n);
 	len = m != NULL ? strlen((char *)m) : 0;
 	while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
 		m[--len] = '\0';
-	(void)liberr_set(e, EX_DATAERR, "%lu: invalid JSON: %s", line,
-	    m != NULL ? (char *)m : "parse error");
+	(void)liberr_set(e, EX_DATAERR, "%s:%lu: invalid JSON: %s", x->o.name,
+	    line, m != NULL ? (char *)m : "parse error");
 	if (m != NULL)
 		yajl_free_error(x->yajl, m);
 	return -1;
@@ -498,7 +510,7 @@ json_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 		    yajl_status_ok)
 			return json_error(x, (const unsigned char *)s, take, e);
 		if (x->stopped)
-			return liberr_set(e, 0, "stopped");
+			return stop_result(x, e);
 		if (nl != NULL)
 			x->line++;
 		s += take;
@@ -638,14 +650,14 @@ csv_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 		nl = memchr(s, '\n', n);
 		take = nl != NULL ? (size_t)(nl - s) + 1 : n;
 		if (csv_parse(&x->csv, s, take, csv_field, csv_row, x) != take)
-			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
-			    x->row_line ? x->row_line : x->line,
+			return liberr_set(e, EX_DATAERR, "%s:%lu: CSV: %s",
+			    x->o.name, x->row_line ? x->row_line : x->line,
 			    csv_strerror(csv_error(&x->csv)));
 		if (x->broken != NULL)
-			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s", x->line,
-			    x->broken);
+			return liberr_set(e, EX_DATAERR, "%s:%lu: CSV: %s",
+			    x->o.name, x->line, x->broken);
 		if (x->stopped)
-			return liberr_set(e, 0, "stopped");
+			return stop_result(x, e);
 		if (nl != NULL)
 			x->line++;
 		s += take;
@@ -664,31 +676,59 @@ no_space(unsigned char c)
 
 /* ---- the interface --------------------------------------------------- */
 
+/*
+ * The member names of a records path, into path[] (*n of them) when path
+ * is not NULL: 0, or -1 with e set.
+ */
+static int
+split_path(const char *records, char **path, size_t *n, struct lib_err *e)
+{
+	const char *p, *dot;
+	size_t len;
+
+	*n = 0;
+	for (p = records; p != NULL && *p != '\0'; p = dot ? dot + 1 : NULL) {
+		if (*p == '.' && p == records)
+			p++;
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len == 0 || *n == MAX_PATH)
+			return liberr_set(e, EX_USAGE, "'%s': not a path",
+			    records);
+		if (path != NULL)
+			path[*n] = xalloc_memdup(p, len);
+		++*n;
+	}
+	return 0;
+}
+
+int
+extract_path_check(const char *records, struct lib_err *e)
+{
+	size_t n;
+
+	return split_path(records, NULL, &n, e);
+}
+
 struct extract *
 extract_new(const struct extract_opts *o, struct lib_err *e)
 {
 	struct extract *x;
-	const char *p, *dot;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		(void)liberr_set(e, EX_OSERR, "out of memory");
 		return NULL;
 	}
 	x->o = *o;
+	if (x->o.name == NULL)
+		x->o.name = "-";
 	x->format = o->format;
 	x->line = 1;
 	x->keyok[0] = 1;
-	for (p = o->records; p != NULL && *p != '\0'; p = dot ? dot + 1 : NULL) {
-		if (*p == '.' && p == o->records)
-			p++;
-		dot = strchr(p, '.');
-		if ((dot ? (size_t)(dot - p) : strlen(p)) == 0 || x->npath == MAX_PATH) {
-			extract_free(x);
-			(void)liberr_set(e, EX_USAGE, "--records: '%s': not a path",
-			    o->records);
-			return NULL;
-		}
-		x->path[x->npath++] = strndup(p, dot ? (size_t)(dot - p) : strlen(p));
+	liberr_clear(&x->cb_err);
+	if (split_path(o->records, x->path, &x->npath, e) == -1) {
+		extract_free(x);
+		return NULL;
 	}
 	if ((x->parser = jval_parser_new(o->max_record * 8 + (1 << 20))) == NULL ||
 	    (x->yajl = yajl_alloc(&json_callbacks, NULL, x)) == NULL ||
@@ -749,7 +789,7 @@ feed_body(struct extract *x, const char *s, size_t n, struct lib_err *e)
 	switch (x->format) {
 	case EXTRACT_JSONL:
 		if (jsonl_feed(x, s, n) == -1)
-			return liberr_set(e, 0, "stopped");
+			return stop_result(x, e);
 		return 0;
 	case EXTRACT_JSON:
 		return json_feed(x, s, n, e);
@@ -767,12 +807,14 @@ extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 	 * A UTF-8 byte-order mark (Excel writes one) is not data; it may
 	 * come a byte at a time (a pipe, gunzip's first two bytes).
 	 */
+	int rc;
+
 	while (!x->started && n > 0) {
 		if (*s != bom[x->bom_held]) {
 			x->started = 1;
 			/* What began like a mark is data after all. */
-			if (feed_body(x, bom, x->bom_held, e) == -1)
-				return -1;
+			if ((rc = feed_body(x, bom, x->bom_held, e)) != 0)
+				return rc;
 			break;
 		}
 		s++;
@@ -785,39 +827,45 @@ extract_feed(struct extract *x, const char *s, size_t n, struct lib_err *e)
 int
 extract_finish(struct extract *x, struct lib_err *e)
 {
+	int rc;
+
 	/* The input was the start of a byte-order mark and no more. */
 	if (!x->started) {
 		x->started = 1;
-		if (feed_body(x, bom, x->bom_held, e) == -1)
-			return -1;
+		if ((rc = feed_body(x, bom, x->bom_held, e)) != 0)
+			return rc;
 	}
 	switch (x->format) {
 	case EXTRACT_JSONL:
 		if (x->partial.len > 0 && !x->overlong &&
 		    jsonl_line(x, x->partial.p, x->partial.len) == -1)
-			return liberr_set(e, 0, "stopped");
+			return stop_result(x, e);
 		return 0;
 	case EXTRACT_JSON:
 		if (yajl_complete_parse(x->yajl) != yajl_status_ok)
 			return json_error(x, NULL, 0, e);
 		if (x->npath > 0 && x->mode == SEEK)
 			return liberr_set(e, EX_DATAERR,
-			    "%lu: no array at --records %s", x->line, x->o.records);
+			    "%s:%lu: no array at --records %s", x->o.name, x->line,
+			    x->o.records);
 		if (x->mode == SEEK)
 			return liberr_set(e, EX_DATAERR,
-			    "%lu: the document is neither an object nor an array",
+			    "%s:%lu: the document is neither an object nor an "
+			    "array", x->o.name,
 			    x->last_nl && x->line > 1 ? x->line - 1 : x->line);
-		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
+		return x->stopped ? stop_result(x, e) : 0;
 	case EXTRACT_CSV:
 		if (csv_fini(&x->csv, csv_field, csv_row, x) != 0)
-			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
+			return liberr_set(e, EX_DATAERR, "%s:%lu: CSV: %s",
+			    x->o.name,
 			    x->field > 0 || x->row_line ? x->row_line : x->line,
 			    csv_strerror(csv_error(&x->csv)));
 		if (x->broken != NULL)
-			return liberr_set(e, EX_DATAERR, "%lu: CSV: %s",
+			return liberr_set(e, EX_DATAERR, "%s:%lu: CSV: %s",
+			    x->o.name,
 			    x->last_nl && x->line > 1 ? x->line - 1 : x->line,
 			    x->broken);
-		return x->stopped ? liberr_set(e, 0, "stopped") : 0;
+		return x->stopped ? stop_result(x, e) : 0;
 	default:
 		return 0;	/* empty input */
 	}

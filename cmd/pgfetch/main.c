@@ -196,8 +196,14 @@ say(struct fetch *f, int code, const char *fmt, ...)
 	jbuf_free(&out);
 }
 
+/*
+ * A record to stdout: 0, 1 after the last one --max-records wants (stop
+ * before reading any further), -1 with e set on a write error, which the
+ * caller of extract or paginate reports.
+ */
 static int
-on_record(void *arg, const char *json, size_t len, unsigned long line)
+on_record(void *arg, const char *json, size_t len, unsigned long line,
+    struct lib_err *e)
 {
 	struct fetch *f = arg;
 
@@ -206,12 +212,11 @@ on_record(void *arg, const char *json, size_t len, unsigned long line)
 	f->cli.stats.lines++;
 	stats_tick(&f->cli.stats);
 	if (!f->messages) {
-		if (cli_write(&f->cli, json, len) == -1 ||
-		    cli_write(&f->cli, "\n", 1) == -1)
+		if (cli_write_err(&f->cli, json, len, e) == -1 ||
+		    cli_write_err(&f->cli, "\n", 1, e) == -1)
 			return -1;
-		/* The last one wanted: stop before reading any further. */
 		return f->max_records > 0 &&
-		    f->cli.stats.records >= f->max_records ? -1 : 0;
+		    f->cli.stats.records >= f->max_records ? 1 : 0;
 	}
 	jbuf_reset(&f->rec);
 	jbuf_puts(&f->rec, "{\"type\":\"RECORD\",\"stream\":");
@@ -221,15 +226,16 @@ on_record(void *arg, const char *json, size_t len, unsigned long line)
 	jbuf_puts(&f->rec, ",\"time_extracted\":\"");
 	jbuf_puts(&f->rec, f->extracted);
 	jbuf_puts(&f->rec, "\"}\n");
-	if (cli_write(&f->cli, f->rec.p, f->rec.len) == -1)
+	if (cli_write_err(&f->cli, f->rec.p, f->rec.len, e) == -1)
 		return -1;
 	return f->max_records > 0 && f->cli.stats.records >= f->max_records ?
-	    -1 : 0;
+	    1 : 0;
 }
 
+/* --on-error: 0 to go on without it, -1 with e set (reported by the caller). */
 static int
 on_bad(void *arg, const char *text, size_t len, unsigned long line,
-    const char *why)
+    const char *why, struct lib_err *e)
 {
 	struct fetch *f = arg;
 	struct cli_line l;
@@ -240,8 +246,8 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 	l.len = f->masked.len;
 	l.file = masked(f, f->name, strlen(f->name), &f->masked2);
 	l.lineno = line;
-	return cli_reject(&f->cli, &l, masked(f, why, strlen(why),
-	    &f->masked3));
+	return cli_reject_err(&f->cli, &l, masked(f, why, strlen(why),
+	    &f->masked3), e);
 }
 
 /* --stats: what went over the wire. */
@@ -316,9 +322,9 @@ joined(const char *a, const char *b, const char *c)
 }
 
 static int
-page_record(void *arg, const char *json, size_t len)
+page_record(void *arg, const char *json, size_t len, struct lib_err *e)
 {
-	return on_record(arg, json, len, 0);
+	return on_record(arg, json, len, 0, e);
 }
 
 static void
@@ -373,9 +379,9 @@ header_file(struct fetch *f, const char *path)
 /* A page's record that is not an object: the --on-error policy. */
 static int
 page_bad(void *arg, const char *json, size_t len, unsigned long n,
-    const char *why)
+    const char *why, struct lib_err *e)
 {
-	return on_bad(arg, json, len, n, why);
+	return on_bad(arg, json, len, n, why, e);
 }
 
 /* After each page: the checkpoint, when one is kept. */
@@ -388,8 +394,8 @@ page_mark(void *arg, const struct page_mark *m, struct lib_err *e)
 	if (f->checkpoint == NULL)
 		return 0;
 	/* "Written" means handed to the kernel, not held in our buffer. */
-	if (cli_flush(&f->cli) == -1)
-		return liberr_set(e, 0, "stdout"), -1;
+	if (cli_flush_err(&f->cli, e) == -1)
+		return -1;
 	/*
 	 * An API that echoes the key into its next URL: not into the file, as
 	 * the key goes with the request anyway; any other secret is masked.
@@ -469,11 +475,10 @@ fetch_url(struct fetch *f, const char *url, const char *records)
 			note(f, "resuming from the checkpoint");
 		}
 	}
-	if (paginate(h, url, &f->page, &e) == -1) {
-		if (e.code != 0)
-			say(f, e.code, "%s", e.msg);
-	} else if (f->checkpoint != NULL && f->cli.status == 0 &&
-	    checkpoint_remove(f->checkpoint, &e) == -1)
+	/* A walk that ended well has no use for its checkpoint. */
+	if (paginate(h, url, &f->page, &e) == -1 ||
+	    (f->checkpoint != NULL && f->cli.status == 0 &&
+	    checkpoint_remove(f->checkpoint, &e) == -1))
 		say(f, e.code, "%s", e.msg);
 out:
 	http_counts_stats(f, h);
@@ -486,6 +491,7 @@ out:
 static int
 file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
 {
+	struct lib_err e;
 	size_t n = strlen(path);
 
 	if (xo->format == EXTRACT_AUTO && xo->records != NULL)
@@ -493,6 +499,10 @@ file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
 	if (xo->records != NULL && xo->format != EXTRACT_JSON) {
 		say(f, EX_USAGE, "--records applies to JSON documents, "
 		    "and %s is not one", f->name);
+		return -1;
+	}
+	if (xo->records != NULL && extract_path_check(xo->records, &e) == -1) {
+		say(f, e.code, "--records: %s", e.msg);
 		return -1;
 	}
 	if (xo->delimiter == 0)

@@ -179,40 +179,42 @@ request(struct walk *w, unsigned long long k)
  */
 enum records {
 	RECORDS_WRITTEN,
-	RECORDS_ENOUGH,		/* the writer said stop: enough, or an error */
-	RECORDS_STOPPED,	/* --on-error stopped the run, and said why */
-	RECORDS_FAILED		/* e set */
+	RECORDS_ENOUGH,		/* record said it has enough */
+	RECORDS_FAILED		/* e set, whole: a callback's, or "page N: ..." */
 };
 
 /* What a page leads to. */
 enum step {
 	STEP_MORE,		/* another page to ask for */
-	STEP_LAST,		/* that was the last, or the writer said stop */
-	STEP_STOPPED,		/* a callback stopped the run, and said why */
+	STEP_LAST,		/* that was the last, or record had enough */
 	STEP_FAILED		/* e set */
 };
 
 /* One record of a page, in the first pass (write 0) or the second. */
 static enum records
 emit(struct walk *w, const char *json, size_t len, int object,
-    unsigned long n, int write)
+    unsigned long n, int write, struct lib_err *e)
 {
 	char why[96];
+	int rc;
 
 	if (!write) {
 		if (object)
 			return RECORDS_WRITTEN;
 		(void)snprintf(why, sizeof(why), "page %llu: record %lu is not an "
 		    "object", w->at.pages + 1, n);
-		if (w->o->bad == NULL || w->o->bad(w->o->arg, json, len, n,
-		    why) == -1)
-			return RECORDS_STOPPED;
-		return RECORDS_WRITTEN;
+		if (w->o->bad == NULL) {
+			(void)liberr_set(e, EX_DATAERR, "%s", why);
+			return RECORDS_FAILED;
+		}
+		return w->o->bad(w->o->arg, json, len, n, why, e) == -1 ?
+		    RECORDS_FAILED : RECORDS_WRITTEN;
 	}
 	if (!object)
 		return RECORDS_WRITTEN;
-	return w->o->record(w->o->arg, json, len) == -1 ? RECORDS_ENOUGH :
-	    RECORDS_WRITTEN;
+	if ((rc = w->o->record(w->o->arg, json, len, e)) == 0)
+		return RECORDS_WRITTEN;
+	return rc == 1 ? RECORDS_ENOUGH : RECORDS_FAILED;
 }
 
 /* --records-jq: every output an object is a record; an array, several. */
@@ -229,19 +231,21 @@ emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (*line != '[') {
 			if ((rc = emit(w, line, (size_t)(nl - line), *line == '{',
-			    ++*count, write)) != RECORDS_WRITTEN)
+			    ++*count, write, e)) != RECORDS_WRITTEN)
 				return rc;
 			continue;
 		}
 		jval_parser_rewind(w->jq_parser);
 		if ((root = jval_parse(w->jq_parser, line, (size_t)(nl - line),
-		    JVAL_KEEP_ALL, e)) == NULL)
+		    JVAL_KEEP_ALL, e)) == NULL) {
+			(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
 			return RECORDS_FAILED;
+		}
 		for (m = root->child; m != NULL; m = m->next) {
 			jbuf_reset(&w->tmp);
 			jbuf_value(&w->tmp, m);
 			if ((rc = emit(w, w->tmp.p, w->tmp.len, m->type ==
-			    JV_OBJECT, ++*count, write)) != RECORDS_WRITTEN)
+			    JV_OBJECT, ++*count, write, e)) != RECORDS_WRITTEN)
 				return rc;
 		}
 	}
@@ -251,7 +255,7 @@ emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 /* The records of a page (found as records_of says), one pass. */
 static enum records
 emit_found(struct walk *w, const struct jval *recs, int single,
-    unsigned long *count, int write)
+    unsigned long *count, int write, struct lib_err *e)
 {
 	const struct jval *m;
 	enum records rc = RECORDS_WRITTEN;
@@ -262,7 +266,7 @@ emit_found(struct walk *w, const struct jval *recs, int single,
 		jbuf_reset(&w->tmp);
 		jbuf_value(&w->tmp, m);
 		rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT, ++*count,
-		    write);
+		    write, e);
 	}
 	return rc;
 }
@@ -280,16 +284,18 @@ write_jq(struct walk *w, const struct http_response *r,
 
 	jbuf_reset(&w->jq_out);
 	if (transform_run(o->records_jq, r->body.p, r->body.len, &w->jq_out,
-	    e) == -1)
+	    e) == -1) {
+		(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
 		return RECORDS_FAILED;
+	}
 	if ((rc = emit_jq(w, count, 0, e)) == RECORDS_WRITTEN)
 		rc = emit_jq(w, count, 1, e);
-	if (rc == RECORDS_STOPPED)
+	if (rc == RECORDS_FAILED)
 		return rc;
 	/* An empty page is one whose array is, when it has one. */
 	*listed = *count;
-	if (rc != RECORDS_FAILED && (recs = records_of(root, o->records,
-	    &single, e)) != NULL && !single)
+	if ((recs = records_of(root, o->records, &single, e)) != NULL &&
+	    !single)
 		for (*listed = 0, m = recs->child; m != NULL; m = m->next)
 			++*listed;
 	return rc;
@@ -325,19 +331,15 @@ write_page(struct walk *w, const struct http_response *r,
 		return RECORDS_FAILED;
 	}
 	/* The page arrived and parsed whole: now it may be written. */
-	if (o->records_jq != NULL) {
-		if ((rc = write_jq(w, r, *root, &count, listed, e)) ==
-		    RECORDS_FAILED) {
-			(void)liberr_prefix(e, "page %llu", w->at.pages + 1);
-			return rc;
-		}
-	} else {
-		if ((rc = emit_found(w, recs, single, &count, 0)) ==
+	if (o->records_jq != NULL)
+		rc = write_jq(w, r, *root, &count, listed, e);
+	else {
+		if ((rc = emit_found(w, recs, single, &count, 0, e)) ==
 		    RECORDS_WRITTEN)
-			rc = emit_found(w, recs, single, &count, 1);
+			rc = emit_found(w, recs, single, &count, 1, e);
 		*listed = count;
 	}
-	if (rc == RECORDS_STOPPED)
+	if (rc == RECORDS_FAILED)
 		return rc;
 	liberr_clear(e);
 	(void)snprintf(note, sizeof(note), "%ld (%lu records, %ld ms)",
@@ -438,8 +440,6 @@ take(struct walk *w, const struct http_response *r, struct lib_err *e)
 		return next_request(w, r, root, listed);
 	case RECORDS_ENOUGH:
 		return STEP_LAST;
-	case RECORDS_STOPPED:
-		return STEP_STOPPED;
 	case RECORDS_FAILED:
 	default:
 		return STEP_FAILED;
@@ -471,16 +471,11 @@ take_marked(struct walk *w, const struct http_response *r, struct lib_err *e)
 	return step;
 }
 
-/*
- * paginate's return: 0 after the last page, -1 with e set; a callback
- * that stopped the run has said why, and leaves e->code 0.
- */
+/* paginate's return: 0 after the last page, -1 with e set. */
 static int
-walked(enum step step, struct lib_err *e)
+walked(enum step step)
 {
-	if (step == STEP_STOPPED)
-		liberr_clear(e);
-	return step == STEP_FAILED || step == STEP_STOPPED ? -1 : 0;
+	return step == STEP_FAILED ? -1 : 0;
 }
 
 static int
@@ -508,7 +503,7 @@ sequential(struct walk *w, struct lib_err *e)
 		step = take_marked(w, &r, e);
 	} while (step == STEP_MORE);
 	http_response_free(&r);
-	return walked(step, e);
+	return walked(step);
 }
 
 /*
@@ -573,7 +568,7 @@ parallel(struct walk *w, struct lib_err *e)
 		http_response_free(&slots[k].r);
 	http_response_free(&r);
 	free(slots);
-	return walked(step, e);
+	return walked(step);
 }
 
 void

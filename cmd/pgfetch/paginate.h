@@ -46,11 +46,19 @@ struct page_opts {
 	const char	*const *params;	/* NAME=VALUE query parameters */
 	size_t		 nparams;
 	size_t		 max_body;	/* bytes of one parsed body */
-	/* A record; -1 to stop (enough records, or a write error). */
-	int		(*record)(void *arg, const char *json, size_t len);
-	/* A record that is not an object: 0 to go on without it, -1 stop. */
+	/*
+	 * The callbacks are the program's.  A record: 0 go on; 1 stop, as
+	 * a success (enough records: no further page is asked for); -1
+	 * stop, failed, with e set (a write error), which paginate returns.
+	 */
+	int		(*record)(void *arg, const char *json, size_t len,
+			    struct lib_err *e);
+	/*
+	 * A record that is not an object: 0 to go on without it, -1 to stop
+	 * with e set (--on-error fail).  NULL: such a record fails the run.
+	 */
 	int		(*bad)(void *arg, const char *json, size_t len,
-			    unsigned long n, const char *why);
+			    unsigned long n, const char *why, struct lib_err *e);
 	/* A page was written (mark says where the walk stands); -1 with e set. */
 	int		(*mark)(void *arg, const struct page_mark *mark,
 			    struct lib_err *e);
@@ -66,8 +74,9 @@ struct page_opts {
 };
 
 /*
- * 0 when the last page was read (or record said stop), -1 with e set;
- * e->code is 0 when bad stopped the run (it said why itself).
+ * 0 when the last page was read, or --max-pages, or record said it has
+ * enough; -1 with e set: the walk's own failure ("page N: why" for a bad
+ * page), or a callback's as the callback set it.
  */
 int	paginate(struct http *, const char *url, const struct page_opts *,
 	    struct lib_err *e);

@@ -12,21 +12,21 @@
 struct source {
 	struct extract	*x;
 	struct gunzip	*gz;
-	struct lib_err	 err;		/* the extractor's or gunzip's */
-	int		 stopped;	/* an error, or a callback said stop */
-	int		 at_line;	/* err is the extractor's: "LINE: why" */
+	struct lib_err	 err;		/* why the bytes stopped, if they failed */
+	int		 stopped;	/* no more bytes wanted */
+	int		 whole;		/* err is the extractor's: named already */
 };
 
+/* 0 go on, -1 stop: the extractor failed (s->err) or has enough. */
 static int
 to_extract(void *arg, const char *p, size_t n)
 {
 	struct source *s = arg;
 
-	if (extract_feed(s->x, p, n, &s->err) == -1) {
-		s->at_line = 1;
-		return -1;
-	}
-	return 0;
+	if (extract_feed(s->x, p, n, &s->err) == 0)
+		return 0;
+	s->whole = 1;
+	return -1;
 }
 
 static int
@@ -41,11 +41,16 @@ to_gunzip(void *arg, const char *p, size_t n)
 	return 0;
 }
 
+/* The extractor reads for name, which its messages give. */
 static int
-begin(struct source *s, const struct extract_opts *xo, struct lib_err *e)
+begin(struct source *s, const struct extract_opts *xo, const char *name,
+    struct lib_err *e)
 {
+	struct extract_opts named = *xo;
+
 	memset(s, 0, sizeof(*s));
-	if ((s->x = extract_new(xo, e)) == NULL)
+	named.name = name;
+	if ((s->x = extract_new(&named, e)) == NULL)
 		return -1;
 	s->gz = gunzip_new(to_extract, s);
 	return 0;
@@ -55,15 +60,19 @@ begin(struct source *s, const struct extract_opts *xo, struct lib_err *e)
 static int
 end(struct source *s, int complete, const char *name, struct lib_err *e)
 {
-	if (complete && !s->stopped && gunzip_finish(s->gz, &s->err) == 0)
-		s->at_line = extract_finish(s->x, &s->err) == -1;
+	if (complete && !s->stopped && gunzip_finish(s->gz, &s->err) == 0 &&
+	    extract_finish(s->x, &s->err) != 0)
+		s->whole = 1;
 	gunzip_free(s->gz);
 	extract_free(s->x);
 	if (s->err.code == 0)
 		return 0;
-	/* "name:LINE: why" for bad data at a line, else "name: why". */
-	return liberr_set(e, s->err.code, "%s:%s%s", name,
-	    s->at_line ? "" : " ", s->err.msg);
+	if (s->whole) {
+		*e = s->err;
+		return -1;
+	}
+	/* gunzip's: "name: why". */
+	return liberr_set(e, s->err.code, "%s: %s", name, s->err.msg);
 }
 
 int
@@ -75,7 +84,7 @@ source_fd(const struct extract_opts *xo, int fd, const char *name,
 	ssize_t n;
 
 	liberr_clear(e);
-	if (begin(&s, xo, e) == -1)
+	if (begin(&s, xo, name, e) == -1)
 		return -1;
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n == -1 && errno == EINTR)
@@ -101,9 +110,11 @@ source_url(const struct extract_opts *xo, struct http *h, const char *url,
 	int rc;
 
 	liberr_clear(e);
-	if (begin(&s, xo, e) == -1)
-		return -1;
 	url_redact(http_secret_params(h), url, &shown);
+	if (begin(&s, xo, jbuf_cstr(&shown), e) == -1) {
+		jbuf_free(&shown);
+		return -1;
+	}
 	if (http_stream(h, url, to_gunzip, &s, e) == -1) {
 		struct lib_err ignored;
 

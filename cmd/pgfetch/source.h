@@ -15,8 +15,9 @@
 
 /*
  * Read fd (named name in messages) into xo's callbacks, adding the bytes
- * read to *bytes.  0 at the end, or when a callback stopped it; -1 with e
- * set: "name: strerror" (EX_IOERR), "name:LINE: why" for bad data.
+ * read to *bytes.  0 at the end, or when a record callback said it has
+ * enough; -1 with e set: "name: strerror" (EX_IOERR), "name:LINE: why"
+ * for bad data, or a callback's failure as the callback set it.
  */
 int	source_fd(const struct extract_opts *xo, int fd, const char *name,
 	    unsigned long long *bytes, struct lib_err *e);

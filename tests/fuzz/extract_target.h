@@ -19,7 +19,8 @@ struct seen {
 };
 
 static int
-on_record(void *arg, const char *json, size_t len, unsigned long line)
+on_record(void *arg, const char *json, size_t len, unsigned long line,
+    struct lib_err *err)
 {
 	struct seen *s = arg;
 	const struct jval *v;
@@ -33,14 +34,16 @@ on_record(void *arg, const char *json, size_t len, unsigned long line)
 	v = jval_parse(s->p, json, len, JVAL_KEEP_ALL, &e);
 	FUZZ_CHECK(v != NULL, "a record is valid JSON");
 	FUZZ_CHECK(v->type == JV_OBJECT, "a record is an object");
+	(void)err;
 	return 0;
 }
 
 static int
 on_bad(void *arg, const char *text, size_t len, unsigned long line,
-    const char *why)
+    const char *why, struct lib_err *e)
 {
 	(void)arg;
+	(void)e;
 	(void)text;
 	(void)len;
 	(void)line;
@@ -83,9 +86,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc == 0)
 		rc = extract_finish(x, &e);
+	FUZZ_CHECK(rc == 0 || rc == -1, "no callback said stop");
 	if (rc == -1)
-		FUZZ_CHECK(e.code == EX_DATAERR && e.msg[0] != '\0',
-		    "a failure is bad data, with a message");
+		FUZZ_CHECK(e.code == EX_DATAERR && strncmp(e.msg, "-:", 2) == 0,
+		    "a failure is bad data, with a message that names the input");
 	extract_free(x);
 	jval_parser_free(s.p);
 	return 0;
