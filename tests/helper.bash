@@ -294,3 +294,19 @@ symids() {
 		print out s
 	}' "$@"
 }
+
+# man_examples PAGE [SUBSECTION]: the .Dl lines of PAGE's EXAMPLES section
+# that start with "$ ", as shell commands (roff escapes undone); with
+# SUBSECTION, those of that .Ss only.  Without it, not those of a
+# subsection "over SSH": they need a server (tests/pgfetch-sftp.bats runs
+# them against its own).
+man_examples() {
+	awk -v want="${2:-}" '
+	    /^\.Sh EXAMPLES/ { p = 1; ss = ""; next }
+	    /^\.Sh/ { p = 0 }
+	    /^\.Ss / { ss = substr($0, 5) }
+	    p && /^\.Dl \$ / && (want != "" ? ss == want : ss !~ /over SSH/) {
+		sub(/^\.Dl \$ /, ""); print
+	    }' "$BATS_TEST_DIRNAME/../man/$1" |
+	    sed -e 's/\\(dq/"/g' -e 's/\\e/\\/g' -e 's/\\&//g'
+}

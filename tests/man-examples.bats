@@ -22,15 +22,6 @@ setup() {
 	cp "$d/pgfetch/trips.csv" trips.csv
 }
 
-# examples PAGE: the .Dl lines of the EXAMPLES section that start with "$ ",
-# as shell commands (roff escapes undone).
-examples() {
-	awk '/^\.Sh EXAMPLES/ { p = 1; next } /^\.Sh/ { p = 0 }
-	    p && /^\.Dl \$ / { sub(/^\.Dl \$ /, ""); print }' \
-	    "$BATS_TEST_DIRNAME/../man/$1" |
-	    sed -e 's/\\(dq/"/g' -e 's/\\e/\\/g' -e 's/\\&//g'
-}
-
 # run_examples PAGE: each example in turn; the first that fails fails the test.
 run_examples() {
 	local cmd n=0
@@ -41,7 +32,7 @@ run_examples() {
 		[[ $status -eq 141 && $cmd == *'| head '* ]] && status=0
 		[[ $status -eq 0 ]] || fail "$1 example $n exited $status: $cmd
 $output"
-	done < <(examples "$1")
+	done < <(man_examples "$1")
 	[[ $n -gt 0 ]] || fail "$1: no examples found"
 	echo "$n"
 }

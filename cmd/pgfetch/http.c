@@ -121,6 +121,10 @@ http_secrets(const struct http_opts *o, const char *url, struct secrets *s)
 		    strlen(o->password));
 	if (o->key_value != NULL)
 		secrets_add(s, o->key_value, strlen(o->key_value));
+	if (o->ssh_passphrase != NULL)
+		secrets_add(s, o->ssh_passphrase, strlen(o->ssh_passphrase));
+	if (o->ssh_password != NULL)
+		secrets_add(s, o->ssh_password, strlen(o->ssh_password));
 	if (url != NULL)
 		url_secrets(&p, url, s);
 }
@@ -1119,13 +1123,18 @@ http_stream(struct http *h, const char *url, http_sink_fn sink, void *arg,
 	struct http_response r;
 	char what[96];
 	size_t tag;
-	int rc;
+	int rc, x_is_ssh = x->ssh != SSH_NONE;
 
 	x->sink = sink;
 	x->sink_arg = arg;
 	memset(&r, 0, sizeof(r));
 	rc = http_next(h, &tag, &r, e);
-	if (rc == 1) {
+	if (rc == 1 && x_is_ssh) {
+		/* SFTP and SCP have no status: the file came whole. */
+		(void)snprintf(what, sizeof(what), "ok (%llu bytes, %ld ms)",
+		    h->bytes, r.ms);
+		http_trace(h, url, what);
+	} else if (rc == 1) {
 		(void)snprintf(what, sizeof(what), "%ld (%llu bytes, %ld ms)",
 		    r.status, h->bytes, r.ms);
 		http_trace(h, url, what);

@@ -34,11 +34,13 @@ enum {
 	OPT_HEADER_FILE, OPT_BEARER_ENV, OPT_BASIC_ENV, OPT_API_KEY_ENV,
 	OPT_API_KEY_HEADER, OPT_API_KEY_PARAM, OPT_RETRIES, OPT_BACKOFF,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
-	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ
+	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ, OPT_SSH_KEY,
+	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS
 };
 
 #define PAGINATOR	"paginator options"
 #define AUTH		"auth options"
+#define SSH		"ssh options"
 
 static const struct cli_opt options[] = {
 	{ "messages", 'm', 0, NULL, "write Singer RECORD messages", NULL, NULL },
@@ -74,8 +76,8 @@ static const struct cli_opt options[] = {
 	    NULL, NULL },
 	{ "connect-timeout", 0, OPT_CONNECT_TIMEOUT, "s",
 	    "the longest a connection takes (10)", NULL, NULL },
-	{ "insecure", 0, OPT_INSECURE, NULL, "do not verify TLS certificates",
-	    NULL, NULL },
+	{ "insecure", 0, OPT_INSECURE, NULL,
+	    "do not verify TLS certificates or SSH host\nkeys", NULL, NULL },
 	{ "rate", 0, OPT_RATE, "n", "at most N requests a second", NULL, NULL },
 	{ "since", 0, OPT_SINCE, "value",
 	    "incremental: --since-param NAME=VALUE\n(an empty VALUE adds nothing)",
@@ -113,15 +115,24 @@ static const struct cli_opt options[] = {
 	    "the header NAME", NULL, AUTH },
 	{ "api-key-param", 0, OPT_API_KEY_PARAM, "name",
 	    "the query parameter NAME", NULL, AUTH },
+	{ "ssh-key", 0, OPT_SSH_KEY, "file",
+	    "the private key (default: the first of\n~/.ssh/id_ed25519, "
+	    "id_ecdsa, id_rsa),\nthen ssh-agent", NULL, SSH },
+	{ "ssh-passphrase-env", 0, OPT_SSH_PASSPHRASE_ENV, "var",
+	    "the key's passphrase from $VAR", NULL, SSH },
+	{ "ssh-password-env", 0, OPT_SSH_PASSWORD_ENV, "var",
+	    "a password from $VAR", NULL, SSH },
+	{ "known-hosts", 0, OPT_KNOWN_HOSTS, "file",
+	    "the host keys to trust\n(default ~/.ssh/known_hosts)", NULL, SSH },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
 static const struct cli_spec spec = {
 	options, "source", NULL,
 	"Write the records behind an API, or in a file, as NDJSON.  SOURCE is\n"
-	"an http(s) URL, a path, - for stdin, or file://PATH.  Files are JSON\n"
-	"Lines, a JSON document (its array of records streamed) or CSV;\n"
-	"gzip is undone.\n", 1
+	"an http(s) URL, an sftp:// or scp:// URL, a path, - for stdin, or\n"
+	"file://PATH.  Files are JSON Lines, a JSON document (its array of\n"
+	"records streamed) or CSV; gzip is undone.\n", CLI_NO_STREAM
 };
 
 static const struct cli_choice formats[] = {
@@ -158,6 +169,8 @@ struct fetch {
 	struct jbuf	 shown;		/* the URL as messages name it: redacted */
 	struct jbuf	 mark_next;	/* a checkpoint's next URL, key dropped */
 	char		*secrets[4];	/* strings that hold a secret, to free */
+	char		*ssh_key;	/* a default key file found, to free */
+	char		*known_hosts;	/* the default known_hosts, to free */
 	char		**owned;	/* header-file lines, to free */
 	size_t		 nowned;
 	int		 verbose;
@@ -524,6 +537,8 @@ struct args {
 	const char	*key_header;
 	const char	*key_param;
 	const char	*records_jq;
+	const char	*ssh_passphrase_env;
+	const char	*ssh_password_env;
 };
 
 /* The defaults, before the options. */
@@ -648,6 +663,12 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 	case OPT_INSECURE:
 		f->http.insecure = 1;
 		break;
+	case OPT_SSH_KEY:
+		f->http.ssh_key = arg;
+		break;
+	case OPT_KNOWN_HOSTS:
+		f->http.known_hosts = arg;
+		break;
 	case OPT_RATE:
 		f->http.rate = (double)cli_real(c, arg, 0, 1, 1e6);
 		break;
@@ -706,6 +727,12 @@ parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
 		case OPT_RECORDS_JQ:
 			a->records_jq = optarg;
 			break;
+		case OPT_SSH_PASSPHRASE_ENV:
+			a->ssh_passphrase_env = optarg;
+			break;
+		case OPT_SSH_PASSWORD_ENV:
+			a->ssh_password_env = optarg;
+			break;
 		case OPT_SINCE:
 			since = optarg;
 			break;
@@ -750,6 +777,12 @@ credentials(struct fetch *f, const struct args *a)
 	const char *v;
 	char *colon;
 
+	if (a->ssh_passphrase_env != NULL && (f->http.ssh_passphrase =
+	    secret_env(f, a->ssh_passphrase_env, "--ssh-passphrase-env")) == NULL)
+		return -1;
+	if (a->ssh_password_env != NULL && (f->http.ssh_password =
+	    secret_env(f, a->ssh_password_env, "--ssh-password-env")) == NULL)
+		return -1;
 	if (a->bearer_env != NULL) {
 		if ((v = secret_env(f, a->bearer_env, "--bearer-env")) == NULL)
 			return -1;
@@ -796,6 +829,67 @@ is_http(const char *src)
 	return strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0;
 }
 
+static int
+is_ssh(const char *src)
+{
+	return url_has_scheme(src, "sftp") || url_has_scheme(src, "scp");
+}
+
+/*
+ * A URL of a scheme pgfetch does not read ("ftp://...") is a usage error:
+ * never a local path that happens to look like one.
+ */
+static int
+unknown_scheme(struct fetch *f, const char *src)
+{
+	size_t n = strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+	    "VWXYZ0123456789+.-");
+
+	if (n == 0 || strncmp(src + n, "://", 3) != 0 || is_http(src) ||
+	    is_ssh(src) || url_has_scheme(src, "file"))
+		return 0;
+	say(f, EX_USAGE, "%.*s://: not a scheme pgfetch reads (http, https, "
+	    "sftp, scp, file)", (int)n, src);
+	return 1;
+}
+
+/* $HOME/.ssh/name, allocated; NULL without $HOME. */
+static char *
+in_ssh_dir(const char *name)
+{
+	const char *home = getenv("HOME");
+
+	return home != NULL && *home != '\0' ? joined(home, "/.ssh/", name) :
+	    NULL;
+}
+
+/*
+ * SSH as ssh(1) would: the user of the URL, else $USER; the first of the
+ * keys OpenSSH tries that exists, else ssh-agent alone; the host key
+ * checked against ~/.ssh/known_hosts unless --insecure, which says so.
+ */
+static void
+ssh_defaults(struct fetch *f, const char *src)
+{
+	static const char *const keys[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	size_t i;
+
+	f->http.ssh_user = getenv("USER");
+	for (i = 0; f->http.ssh_key == NULL && i < 3; i++) {
+		f->ssh_key = in_ssh_dir(keys[i]);
+		if (f->ssh_key != NULL && access(f->ssh_key, R_OK) == 0)
+			f->http.ssh_key = f->ssh_key;
+		else {
+			free(f->ssh_key);
+			f->ssh_key = NULL;
+		}
+	}
+	if (f->http.known_hosts == NULL)
+		f->http.known_hosts = f->known_hosts = in_ssh_dir("known_hosts");
+	if (f->http.insecure && !f->cli.quiet)
+		say(f, 0, "%s: --insecure: the host key is not checked", src);
+}
+
 /*
  * What the source is: a file (local, or a URL whose name or --format says
  * so) or an API, into *file; the HTTP options completed.  -1 after a
@@ -808,7 +902,12 @@ classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
 	struct jbuf withparams = JBUF_INIT, path = JBUF_INIT;
 	struct lib_err e;
 	const char *src = a->source;
-	int http = is_http(src);
+	int http = is_http(src), ssh = is_ssh(src);
+
+	if (unknown_scheme(f, src))
+		return -1;
+	if (ssh)
+		ssh_defaults(f, src);
 
 	/*
 	 * The credentials are for the origin of the URL given; every secret
@@ -821,7 +920,8 @@ classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
 	f->http.nsecret_headers = f->nsecret_headers;
 	if (http)
 		paginate_base(src, f->params, f->nparams, &withparams);
-	http_secrets(&f->http, http ? jbuf_cstr(&withparams) : NULL, f->known);
+	http_secrets(&f->http, http ? jbuf_cstr(&withparams) : ssh ? src : NULL,
+	    f->known);
 	jbuf_free(&withparams);
 	f->http.secrets = f->known;
 	f->http.trace = trace;
@@ -855,6 +955,9 @@ fetch_file_url(struct fetch *f, struct extract_opts *xo, const char *url)
 	struct jbuf path = JBUF_INIT;
 	enum extract_format named = source_format_of_url(url, &path);
 
+	/* Over SSH there are no API pages: a .json is a document. */
+	if (is_ssh(url))
+		named = extract_format_of(jbuf_cstr(&path));
 	f->name = url;
 	if (xo->format == EXTRACT_AUTO)
 		xo->format = named;
@@ -914,7 +1017,7 @@ dispatch(struct fetch *f, struct extract_opts *xo, const char *src, int file)
 		    xo->delimiter == 0)
 			xo->delimiter = '\t';
 	}
-	if (is_http(src))
+	if (is_http(src) || is_ssh(src))
 		fetch_file_url(f, xo, src);
 	else
 		fetch_file_local(f, xo, src);
@@ -933,6 +1036,8 @@ fetch_free(struct fetch *f)
 	free(f->headers);
 	free(f->secret_headers);
 	free(f->file_type);
+	free(f->ssh_key);
+	free(f->known_hosts);
 	jbuf_free(&f->shown);
 	jbuf_free(&f->mark_next);
 	transform_free(f->page.records_jq);

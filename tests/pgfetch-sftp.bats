@@ -1,0 +1,220 @@
+bats_require_minimum_version 1.5.0
+# pgfetch over SSH (issue 11 §1): sftp:// and scp:// sources against a
+# real OpenSSH server on 127.0.0.1 (tests/sshd.bash): every file format,
+# exactly once; the keys and known_hosts of $HOME/.ssh by default; the
+# host key checked (77, nothing written); a missing file 66; a refused
+# key 77; a connection cut mid-file resumed (each record once); secrets
+# from the environment only, never shown; any other scheme a usage error.
+
+load helper
+load sshd
+
+setup_file() {
+	sshd_start
+}
+
+teardown_file() {
+	sshd_stop
+}
+
+setup() {
+	sluice_setup pgfetch
+	D="$(cd "$DATA/pgfetch" && pwd)"
+	# libssh2 and pgfetch's defaults read $HOME: never the real one.
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+	unset SSH_AUTH_SOCK
+	export USER=$SSH_USER
+	KEYS=(--ssh-key "$SSH_KEY" --known-hosts "$SSH_KNOWN_HOSTS")
+}
+
+# same_as_local FILE ARG...: pgfetch over SFTP writes the bytes pgfetch
+# writes for the local FILE, and nothing on stderr.
+same_as_local() {
+	local file=$1
+	shift
+	fetch_ok "$@" "$file"
+	mv out local.out
+	fetch_ok "$@" "${KEYS[@]}" "$SSH_URL$file"
+	assert_file_bytes out local.out
+	[[ -s out ]] || fail "no records from $file"
+}
+
+@test "sftp: JSON Lines, a JSON document, CSV and gzip read as local files are" {
+	same_as_local "$D/records.jsonl"
+	same_as_local "$D/items.json"
+	same_as_local "$D/people.csv"
+	same_as_local "$D/types.csv" --csv-types
+	gzip -c "$D/records.jsonl" > "$BATS_TEST_TMPDIR/records.jsonl.gz"
+	same_as_local "$BATS_TEST_TMPDIR/records.jsonl.gz"
+	gzip -c "$D/people.csv" > "$BATS_TEST_TMPDIR/people.csv.gz"
+	same_as_local "$BATS_TEST_TMPDIR/people.csv.gz"
+}
+
+@test "sftp: a large file streams, each record once" {
+	local n=200000
+	seq 1 $n | awk '{printf "{\"id\":%d,\"pad\":\"%064d\"}\n", $1, $1}' \
+	    > "$BATS_TEST_TMPDIR/big.jsonl"
+	fetch_ok "${KEYS[@]}" "$SSH_URL$BATS_TEST_TMPDIR/big.jsonl"
+	[[ $(wc -l < out) -eq $n ]] || fail "$(wc -l < out) records, not $n"
+	[[ $(cut -d, -f1 out | sort -u | wc -l) -eq $n ]] || fail "duplicates"
+}
+
+@test "sftp: the keys and known_hosts of \$HOME/.ssh by default, the user \$USER" {
+	ssh_home "$HOME"
+	fetch_ok "sftp://127.0.0.1:$SSH_PORT$D/records.jsonl"
+	mv out got
+	fetch_ok "$D/records.jsonl"
+	assert_file_bytes got out
+	# id_ed25519 first, as ssh(1) does; an id_rsa that does not exist
+	# is no error.
+	[[ ! -e $HOME/.ssh/id_rsa ]]
+}
+
+@test "scp: a file read over scp:// is the same" {
+	fetch_ok "$D/records.jsonl"
+	mv out local.out
+	fetch_ok "${KEYS[@]}" "scp://$SSH_USER@127.0.0.1:$SSH_PORT$D/records.jsonl"
+	assert_file_bytes out local.out
+}
+
+@test "sftp: a host key that does not match known_hosts: 77, nothing written" {
+	ssh-keygen -q -t ed25519 -N '' -f other
+	echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 other.pub)" > kh
+	run --separate-stderr pgfetch --ssh-key "$SSH_KEY" --known-hosts kh \
+	    "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "host key does not match the one in kh"
+}
+
+@test "sftp: a host key not in known_hosts (or no known_hosts): 77" {
+	: > kh
+	run --separate-stderr pgfetch --ssh-key "$SSH_KEY" --known-hosts kh \
+	    "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "host key is not in kh"
+	run --separate-stderr pgfetch --ssh-key "$SSH_KEY" \
+	    "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "host key is not in $HOME/.ssh/known_hosts"
+}
+
+@test "sftp: --insecure skips the host key check and says so" {
+	: > kh
+	run --separate-stderr pgfetch --insecure --ssh-key "$SSH_KEY" \
+	    --known-hosts kh "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq "$(grep -c . "$D/records.jsonl")" ]
+	assert_stderr_partial "not checked"
+}
+
+@test "sftp: a missing remote file is 66, a refused key 77" {
+	run --separate-stderr pgfetch "${KEYS[@]}" "$SSH_URL$D/no-such.jsonl"
+	[ "$status" -eq 66 ]
+	aborted 66
+	assert_stderr_partial "no-such.jsonl: no such file"
+	ssh-keygen -q -t ed25519 -N '' -f stranger
+	run --separate-stderr pgfetch --ssh-key stranger \
+	    --known-hosts "$SSH_KNOWN_HOSTS" "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "authentication refused"
+}
+
+@test "sftp: a key with a passphrase from --ssh-passphrase-env; the passphrase is never shown" {
+	local pass='pass-Phrase-7261'
+	ssh-keygen -q -t ed25519 -N "$pass" -f locked
+	cat locked.pub >> "$SSH_DIR/authorized_keys"
+	SECRET_PASS=$pass run --separate-stderr pgfetch -v --ssh-key locked \
+	    --ssh-passphrase-env SECRET_PASS --known-hosts "$SSH_KNOWN_HOSTS" \
+	    "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq "$(grep -c . "$D/records.jsonl")" ]
+	[[ $output != *"$pass"* && $stderr != *"$pass"* ]]
+	# The wrong passphrase: the key does not open, 77.
+	SECRET_PASS=wrong run --separate-stderr pgfetch --ssh-key locked \
+	    --ssh-passphrase-env SECRET_PASS --known-hosts "$SSH_KNOWN_HOSTS" \
+	    "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	# An unset variable is a usage error.
+	run --separate-stderr pgfetch --ssh-key locked \
+	    --ssh-passphrase-env NO_SUCH_VARIABLE_SET "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 64 ]
+}
+
+@test "sftp: a connection cut mid-file resumes after the bytes taken: each record once" {
+	local n=100000 port
+	seq 1 $n | awk '{printf "{\"id\":%d,\"pad\":\"%048d\"}\n", $1, $1}' \
+	    > "$BATS_TEST_TMPDIR/big.jsonl"
+	python3 "$BATS_TEST_DIRNAME/cutproxy.py" --to "$SSH_PORT" \
+	    --cut-after 1500000 --lifetime 120 > proxy.port 3>&- &
+	local proxy=$! i
+	for (( i = 0; i < 100; i++ )); do
+		port=$(head -n 1 proxy.port 2>/dev/null)
+		[[ $port =~ ^[0-9]+$ ]] && break
+		sleep 0.1
+	done
+	[[ $port =~ ^[0-9]+$ ]] || fail "tests/cutproxy.py did not start"
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" \
+	    > kh
+	run --separate-stderr timeout 60 pgfetch -v --stats stats.json \
+	    --retries 3 --backoff-base 0.1 --ssh-key "$SSH_KEY" --known-hosts kh \
+	    "sftp://$SSH_USER@127.0.0.1:$port$BATS_TEST_TMPDIR/big.jsonl"
+	kill "$proxy" 2>/dev/null || true
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	[ "${#lines[@]}" -eq "$n" ]
+	printf '%s\n' "${lines[@]}" | cmp - "$BATS_TEST_TMPDIR/big.jsonl"
+	# It was cut and retried once; the retry resumed where the cut was:
+	# the bytes that came over both connections are the file's, once.
+	[ "$(grep -c "GET sftp.* -> .*Error" <<< "$stderr")" -eq 1 ] ||
+	    fail "not cut: $stderr"
+	[ "$(grep -c "GET sftp.* -> ok ($(wc -c < "$BATS_TEST_TMPDIR/big.jsonl") bytes" \
+	    <<< "$stderr")" -eq 1 ] || fail "not resumed: $stderr"
+	assert_equal "$(jq -c '[.requests, .retries, .bytes]' stats.json)" \
+	    "[2,1,$(wc -c < "$BATS_TEST_TMPDIR/big.jsonl")]"
+}
+
+@test "sftp: secrets in the environment never reach argv, messages or output" {
+	local pw='pw-Secret-55123'
+	SSH_PW=$pw run --separate-stderr pgfetch --ssh-password-env SSH_PW \
+	    --ssh-key "$SSH_KEY" --known-hosts "$SSH_KNOWN_HOSTS" \
+	    "$SSH_URL$D/no-such.jsonl"
+	[ "$status" -eq 66 ]
+	[[ $stderr != *"$pw"* && $output != *"$pw"* ]]
+}
+
+@test "an unknown scheme is a usage error, never a local path" {
+	run --separate-stderr pgfetch "ftp://127.0.0.1/x.jsonl"
+	[ "$status" -eq 64 ]
+	assert_stderr_partial "ftp"
+	run --separate-stderr pgfetch "foo+bar://x/y"
+	[ "$status" -eq 64 ]
+}
+
+@test "pgfetch(1): the examples of Files over SSH run against the server" {
+	local cmd n=0 here
+	sluice_setup pgfetch sqlite-load
+	here=$PWD
+	ssh_home "$HOME"
+	mkdir exports
+	cp "$D/trips.csv" exports/trips.csv
+	ssh-keygen -q -t ed25519 -N 'partner-pass' -f partner_key
+	cat partner_key.pub >> "$SSH_DIR/authorized_keys"
+	export KEY_PASS=partner-pass
+	while IFS= read -r cmd; do
+		n=$((n + 1))
+		# The partner's server is this one; its exports are here.
+		cmd=${cmd//partner@sftp.example.com\/exports/$SSH_USER@127.0.0.1:$SSH_PORT$here/exports}
+		run bash -o pipefail -c "$cmd" </dev/null
+		[[ $status -eq 0 ]] || fail "example $n exited $status: $cmd
+$output"
+		assert_equal "$(sql partner.db 'SELECT trip_id, passengers, fare, paid FROM trips ORDER BY trip_id')" \
+		    "$(printf '%s\n' '1|1|23.5|1' '2|3|41.0|0' '3|2||')"
+		rm partner.db
+	done < <(man_examples pgfetch.1 "Files over SSH")
+	[ "$n" -eq 2 ]
+}
