@@ -186,6 +186,7 @@ demo: deps all
 bench: bench-deps all
 	sh tests/bench/run.sh "$(CURDIR)/bin"
 	sh tests/bench/pgfetch.sh "$(CURDIR)/bin"
+	sh tests/bench/sftp.sh "$(CURDIR)/bin"
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
 

@@ -218,3 +218,22 @@ $output"
 	done < <(man_examples pgfetch.1 "Files over SSH")
 	[ "$n" -eq 2 ]
 }
+
+@test "sftp: with no key file, the keys of ssh-agent" {
+	local agent
+	mkdir -p "$HOME/.ssh"
+	cp "$SSH_KNOWN_HOSTS" "$HOME/.ssh/known_hosts"
+	eval "$(ssh-agent -s)" > /dev/null
+	agent=$SSH_AGENT_PID
+	ssh-add -q "$SSH_KEY" 2>/dev/null
+	run --separate-stderr pgfetch "$SSH_URL$D/records.jsonl"
+	SSH_AGENT_PID=$agent ssh-agent -k > /dev/null
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	[ "${#lines[@]}" -eq "$(grep -c . "$D/records.jsonl")" ]
+	# The agent gone, no key is left: refused.
+	unset SSH_AUTH_SOCK
+	run --separate-stderr pgfetch "$SSH_URL$D/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "authentication refused"
+}

@@ -1,0 +1,177 @@
+#!/bin/sh
+# Benchmark of pgfetch over SFTP, against a throwaway OpenSSH server on
+# 127.0.0.1 and against curl(1) measured in the same run (issue 11):
+#
+#	sh tests/bench/sftp.sh [BIN_DIR]
+#
+# BIN_DIR holds pgfetch (default: ../../bin from here).
+# Environment: BENCH_RUNS (3), BENCH_SFTP_ROWS (390000 rows of gen.c,
+# about 200 MB), TMPDIR.
+#
+# One large JSON Lines file read over SFTP: pgfetch (parsing every record)
+# vs `curl -s sftp://... > /dev/null` (moving the bytes only), both with
+# the same key and host key check (target >= 0.8x curl's rate); pgfetch's
+# peak RSS (target <= 64 MB: flat, whatever the file's size).
+#
+# Figures are printed as ratios with their targets; a target missed prints
+# "BELOW TARGET" but never fails the run.  Exit 1 only when a tool is
+# missing or a command fails (or gives the wrong records).
+#
+# shellcheck disable=SC2154,SC2317
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+bindir=${1:-$here/../../bin}
+runs=${BENCH_RUNS:-3}
+rows=${BENCH_SFTP_ROWS:-390000}
+
+missing=
+[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+[ -x /usr/bin/time ] || missing="$missing time"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+if [ -n "$missing" ]; then
+	say "missing tools; install them with:"
+	printf '\tapt-get install -y%s\n' "$missing" >&2
+	exit 1
+fi
+[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
+bindir=$(cd "$bindir" && pwd)
+pgfetch=$bindir/pgfetch
+[ -x "$pgfetch" ] || die "$pgfetch: not found (run make first)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-sftpbench.XXXXXX") ||
+    die "cannot create a temporary directory"
+sshd_pid=
+cleanup() {
+	if [ -n "$sshd_pid" ]; then
+		kill "$sshd_pid" 2>/dev/null
+		wait "$sshd_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+log=$tmp/stderr.log
+: >"$log"
+
+cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
+
+# --- the server ----------------------------------------------------------
+
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/host" 2>>"$log" &&
+    ssh-keygen -q -t ed25519 -N '' -f "$tmp/key" 2>>"$log" ||
+    fail "ssh-keygen failed"
+cp "$tmp/key.pub" "$tmp/authorized_keys"
+port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+    fail "no free port"
+cat >"$tmp/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $tmp/host
+PidFile none
+AuthorizedKeysFile $tmp/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+CONF
+mkdir -p /run/sshd 2>/dev/null
+/usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>>"$log" &
+sshd_pid=$!
+i=0
+until python3 -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" \
+    2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "sshd does not answer on port $port"
+	kill -0 "$sshd_pid" 2>/dev/null || fail "sshd did not start"
+	sleep 0.1
+done
+# Both clients check the host key: curl(1) reads ~/.ssh/known_hosts.
+mkdir -p "$tmp/home/.ssh"
+echo "[127.0.0.1]:$port $(cut -d ' ' -f 1,2 "$tmp/host.pub")" \
+    >"$tmp/home/.ssh/known_hosts"
+HOME=$tmp/home
+export HOME
+user=$(id -un)
+
+big=$tmp/big.jsonl
+say "generating $rows rows"
+"$tmp/gen" "$rows" >"$big" || fail "gen failed"
+bytes=$(wc -c <"$big" | tr -d ' ')
+biglines=$(wc -l <"$big" | tr -d ' ')
+cat "$big" >/dev/null	# Warm the page cache for everyone alike.
+url=sftp://$user@127.0.0.1:$port$big
+
+TIMEFMT='%U %S %M'
+do_pgsftp() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --ssh-key \
+	    "$tmp/key" --known-hosts "$tmp/home/.ssh/known_hosts" "$url" \
+	    >/dev/null 2>>"$log"
+}
+prep_pgsftp() {
+	:
+}
+do_curlsftp() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" curl -s --key "$tmp/key" \
+	    --pubkey "$tmp/key.pub" "$url" >/dev/null 2>>"$log"
+}
+prep_curlsftp() {
+	:
+}
+do_pglocal() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" "$big" \
+	    >/dev/null 2>>"$log"
+}
+prep_pglocal() {
+	:
+}
+
+measure pgsftp
+measure curlsftp
+measure pglocal
+
+# Not timed: every record arrives, as pgfetch writes them from the file.
+say "checking pgfetch's records over SFTP"
+"$pgfetch" --ssh-key "$tmp/key" --known-hosts "$tmp/home/.ssh/known_hosts" \
+    "$url" >"$tmp/sftp.out" 2>>"$log" || fail "pgfetch failed on $url"
+n=$(wc -l <"$tmp/sftp.out" | tr -d ' ')
+[ "$n" = "$biglines" ] || fail "pgfetch wrote $n records over SFTP, not $biglines"
+"$pgfetch" "$big" 2>>"$log" | cmp -s - "$tmp/sftp.out" ||
+    fail "pgfetch's records over SFTP differ from the local file's"
+rm -f "$tmp/sftp.out"
+
+mb=$(calc '%.1f' "$bytes / 1e6")
+row() {
+	eval "ns=\$$2_ns cpus=\$$2_cpu rss=\$$2_rss"
+	printf '  %-38s %8s %8s %8s %8s\n' "$1" \
+	    "$(calc '%.2f' "$ns / 1e9")" \
+	    "$(calc '%.1f' "$bytes / 1e6 / ($ns / 1e9)")" \
+	    "$cpus" "$(calc '%.1f' "$rss / 1024")"
+}
+echo
+echo "pgfetch over SFTP: $mb MB of JSON Lines (gen.c, $biglines rows), OpenSSH on 127.0.0.1, best of $runs"
+echo "machine: $(nproc) CPUs; $(curl --version | head -n 1 | cut -d ' ' -f 1-2,5-)"
+echo
+printf '  %-38s %8s %8s %8s %8s\n' "" seconds MB/s "CPU s" "RSS MB"
+row "pgfetch sftp://..." pgsftp
+row "curl -s sftp://... > /dev/null" curlsftp
+row "pgfetch FILE (no SSH)" pglocal
+echo "  (the same records over SFTP as from the file)"
+echo
+target "pgfetch vs curl -s, SFTP MB/s" \
+    "$(calc '%.2f' "$curlsftp_ns / $pgsftp_ns")" '>=' 0.8 x
+target "pgfetch peak RSS over SFTP, $mb MB" \
+    "$(calc '%.1f' "$pgsftp_rss / 1024")" '<=' 64 " MB"
+exit 0
