@@ -237,3 +237,33 @@ $output"
 	aborted 77
 	assert_stderr_partial "authentication refused"
 }
+
+@test "sftp: a glob is matched against the server's listing, in name order, with --file-column" {
+	local dir=$BATS_TEST_TMPDIR/exports
+	mkdir -p "$dir"
+	printf 'id,total\n2,20\n' | gzip -c > "$dir/orders_2024-02.csv.gz"
+	printf 'id,total\n1,10\n' | gzip -c > "$dir/orders_2024-01.csv.gz"
+	printf 'id,total\n3,30\n' | gzip -c > "$dir/orders_2024 03.csv.gz"
+	printf 'id,total\n9,90\n' | gzip -c > "$dir/customers.csv.gz"
+	printf 'id,total\n0,0\n' | gzip -c > "$dir/.orders_hidden.csv.gz"
+	fetch_ok "${KEYS[@]}" --csv-types --file-column file \
+	    "$SSH_URL$dir/orders_*.csv.gz"
+	local at="sftp://127.0.0.1:$SSH_PORT$dir"
+	printf '%s\n' \
+	    "{\"id\":3,\"total\":30,\"file\":\"$at/orders_2024%2003.csv.gz\"}" \
+	    "{\"id\":1,\"total\":10,\"file\":\"$at/orders_2024-01.csv.gz\"}" \
+	    "{\"id\":2,\"total\":20,\"file\":\"$at/orders_2024-02.csv.gz\"}" > want
+	assert_file_bytes out want
+	# Nothing matches: 66.
+	run --separate-stderr pgfetch "${KEYS[@]}" "$SSH_URL$dir/invoices_*.csv"
+	[ "$status" -eq 66 ]
+	aborted 66
+	assert_stderr_partial "invoices_*.csv: no file matches"
+}
+
+@test "sftp: a local file and a remote one in one call, as one stream" {
+	fetch_ok "$D/records.jsonl" "$D/people.csv"
+	mv out want
+	fetch_ok "${KEYS[@]}" "$D/records.jsonl" "$SSH_URL$D/people.csv"
+	assert_file_bytes out want
+}

@@ -36,6 +36,7 @@ struct xfer {
 	int		 foreign;	/* not at the origin: no credentials */
 	int		 ssh;		/* SSH_SFTP, SSH_SCP: no HTTP status */
 	int		 hostkey;	/* ssh: CURLKHMATCH_* of the host key, or -1 */
+	int		 listing;	/* ssh: the names in a directory */
 	int		 told;		/* -v said so */
 	int		 running;	/* in the multi handle */
 	long		 not_before;	/* ms: backoff, a redirect */
@@ -702,6 +703,8 @@ ssh_options(struct http *h, struct xfer *x)
 		(void)curl_easy_setopt(c, CURLOPT_SSH_KEYFUNCTION, on_hostkey);
 		(void)curl_easy_setopt(c, CURLOPT_SSH_KEYDATA, x);
 	}
+	if (x->listing)
+		(void)curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
 	if (x->ssh == SSH_SFTP && x->taken > 0) {
 		(void)curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
 		    (curl_off_t)x->taken);
@@ -1112,6 +1115,17 @@ http_get(struct http *h, const char *url, struct http_response *r,
 	size_t tag;
 
 	http_add(h, url, 0);
+	return http_next(h, &tag, r, e) == 1 ? 0 : -1;
+}
+
+int
+http_list(struct http *h, const char *url, struct http_response *r,
+    struct lib_err *e)
+{
+	struct xfer *x = add(h, url, 0);
+	size_t tag;
+
+	x->listing = 1;
 	return http_next(h, &tag, r, e) == 1 ? 0 : -1;
 }
 

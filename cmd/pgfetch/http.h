@@ -99,6 +99,12 @@ int	http_get(struct http *, const char *url, struct http_response *r,
 	    struct lib_err *e);
 
 /*
+ * The names in the directory an sftp:// URL ending in "/" names, one a
+ * line, into r->body (as http_get); "." and ".." among them.
+ */
+int	http_list(struct http *, const char *url, struct http_response *r,
+	    struct lib_err *e);
+/*
  * GET url and hand its body to sink as it arrives, holding none of it.
  * 0 when the body ended or the sink stopped it; -1 with e set as http_get.
  */

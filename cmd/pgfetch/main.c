@@ -3,6 +3,7 @@
  * asked) or out of a file (JSON Lines, JSON documents streamed, CSV,
  * gzip-compressed or not; local or over HTTP), as NDJSON on stdout.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "extract.h"
+#include "fileset.h"
 #include "http.h"
 #include "paginate.h"
 #include "secrets.h"
@@ -35,7 +37,8 @@ enum {
 	OPT_API_KEY_HEADER, OPT_API_KEY_PARAM, OPT_RETRIES, OPT_BACKOFF,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
 	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ, OPT_SSH_KEY,
-	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS
+	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS,
+	OPT_FILE_COLUMN
 };
 
 #define PAGINATOR	"paginator options"
@@ -59,6 +62,8 @@ static const struct cli_opt options[] = {
 	    "csv: numbers, booleans, empty is null", NULL, NULL },
 	{ "max-records", 0, OPT_MAX_RECORDS, "n", "stop after N records", NULL,
 	    NULL },
+	{ "file-column", 0, OPT_FILE_COLUMN, "name",
+	    "add the file's name to each record as NAME", NULL, NULL },
 	{ "paginate", 0, OPT_PAGINATE, "mode",
 	    "page, offset, cursor, next, link, none, auto", NULL, NULL },
 	{ "max-pages", 0, OPT_MAX_PAGES, "n", "stop after N pages", NULL, NULL },
@@ -128,11 +133,13 @@ static const struct cli_opt options[] = {
 };
 
 static const struct cli_spec spec = {
-	options, "source", NULL,
-	"Write the records behind an API, or in a file, as NDJSON.  SOURCE is\n"
+	options, "source ...", NULL,
+	"Write the records behind an API, or in files, as NDJSON.  A SOURCE is\n"
 	"an http(s) URL, an sftp:// or scp:// URL, a path, - for stdin, or\n"
-	"file://PATH.  Files are JSON Lines, a JSON document (its array of\n"
-	"records streamed) or CSV; gzip is undone.\n", CLI_NO_STREAM
+	"file://PATH; a glob in the last segment of a path or an sftp:// URL\n"
+	"names the files that match.  Files are JSON Lines, a JSON document\n"
+	"(its array of records streamed) or CSV; gzip is undone.\n",
+	CLI_NO_STREAM
 };
 
 static const struct cli_choice formats[] = {
@@ -169,6 +176,11 @@ struct fetch {
 	struct jbuf	 shown;		/* the URL as messages name it: redacted */
 	struct jbuf	 mark_next;	/* a checkpoint's next URL, key dropped */
 	char		*secrets[4];	/* strings that hold a secret, to free */
+	const char	*file_column;	/* --file-column NAME */
+	struct jbuf	 file_value;	/* ,"NAME":"file"} for each record */
+	struct jbuf	 with_file;	/* a record with it */
+	struct jval_parser *parser;	/* for a record that has a member NAME */
+	int		 ssh_ready;	/* ssh_defaults has run */
 	char		*ssh_key;	/* a default key file found, to free */
 	char		*known_hosts;	/* the default known_hosts, to free */
 	char		**owned;	/* header-file lines, to free */
@@ -209,6 +221,66 @@ say(struct fetch *f, int code, const char *fmt, ...)
 	jbuf_free(&out);
 }
 
+/* Whether the n bytes at s hold the m bytes at t (memmem(3) is GNU's). */
+static int
+contains(const char *s, size_t n, const char *t, size_t m)
+{
+	size_t i;
+
+	for (i = 0; m > 0 && i + m <= n; i++)
+		if (s[i] == t[0] && memcmp(s + i, t, m) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * --file-column: the record with the file's name as its last member, in
+ * f->with_file.  A member of that name the record had is left out (the
+ * file says where the record came from, not the record): found by its
+ * quoted name, then the record parsed and written again without it.
+ */
+static int
+with_file(struct fetch *f, const char *json, size_t len, struct lib_err *e)
+{
+	const struct jval *root, *m;
+	size_t n = strlen(f->file_column);
+	int first = 1;
+
+	assert(len >= 2 && json[0] == '{' && json[len - 1] == '}');
+	jbuf_reset(&f->with_file);
+	jbuf_str(&f->with_file, f->file_column, n);
+	if (!contains(json, len, f->with_file.p, f->with_file.len)) {
+		jbuf_reset(&f->with_file);
+		jbuf_put(&f->with_file, json, len - 1);
+		if (len > 2)
+			jbuf_putc(&f->with_file, ',');
+		jbuf_put(&f->with_file, f->file_value.p, f->file_value.len);
+		return 0;
+	}
+	if (f->parser == NULL)
+		f->parser = jval_parser_new(len * 8 + ((size_t)1 << 20));
+	jval_parser_rewind(f->parser);
+	if (f->parser == NULL ||
+	    (root = jval_parse(f->parser, json, len, JVAL_KEEP_ALL, e)) == NULL)
+		return liberr_set(e, EX_OSERR, "out of memory");
+	jbuf_reset(&f->with_file);
+	jbuf_putc(&f->with_file, '{');
+	for (m = root->child; m != NULL; m = m->next) {
+		if (m->keylen == n && memcmp(m->key, f->file_column, n) == 0)
+			continue;
+		if (!first)
+			jbuf_putc(&f->with_file, ',');
+		first = 0;
+		jbuf_str(&f->with_file, m->key, m->keylen);
+		jbuf_putc(&f->with_file, ':');
+		jbuf_value(&f->with_file, m);
+	}
+	if (!first)
+		jbuf_putc(&f->with_file, ',');
+	jbuf_put(&f->with_file, f->file_value.p, f->file_value.len);
+	return 0;
+}
+
 /*
  * A record to stdout: 0, 1 after the last one --max-records wants (stop
  * before reading any further), -1 with e set on a write error, which the
@@ -221,6 +293,12 @@ on_record(void *arg, const char *json, size_t len, unsigned long line,
 	struct fetch *f = arg;
 
 	(void)line;
+	if (f->file_column != NULL) {
+		if (with_file(f, json, len, e) == -1)
+			return -1;
+		json = f->with_file.p;
+		len = f->with_file.len;
+	}
 	f->cli.stats.records++;
 	f->cli.stats.lines++;
 	stats_tick(&f->cli.stats);
@@ -537,6 +615,8 @@ struct args {
 	const char	*key_header;
 	const char	*key_param;
 	const char	*records_jq;
+	char		**sources;	/* all of them; source is the one at hand */
+	int		 nsources;
 	const char	*ssh_passphrase_env;
 	const char	*ssh_password_env;
 };
@@ -669,6 +749,11 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 	case OPT_KNOWN_HOSTS:
 		f->http.known_hosts = arg;
 		break;
+	case OPT_FILE_COLUMN:
+		if (*arg == '\0')
+			cli_usage_error(c, "--file-column: an empty name");
+		f->file_column = arg;
+		break;
 	case OPT_RATE:
 		f->http.rate = (double)cli_real(c, arg, 0, 1, 1e6);
 		break;
@@ -743,9 +828,11 @@ parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
 			set_option(f, xo, id, optarg);
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind < 1)
 		cli_usage(c);
-	a->source = argv[optind];
+	a->sources = argv + optind;
+	a->nsources = argc - optind;
+	a->source = a->sources[0];
 	if ((since != NULL) != (since_param != NULL))
 		cli_usage_error(c, "--since and --since-param go together");
 	/* The first run has no cursor yet: an empty value adds nothing. */
@@ -906,8 +993,10 @@ classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
 
 	if (unknown_scheme(f, src))
 		return -1;
-	if (ssh)
+	if (ssh && !f->ssh_ready) {
 		ssh_defaults(f, src);
+		f->ssh_ready = 1;
+	}
 
 	/*
 	 * The credentials are for the origin of the URL given; every secret
@@ -940,12 +1029,35 @@ classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
 		    "and %s is a file", src);
 		return -1;
 	}
-	if (a->records_jq != NULL &&
+	if (!*file && a->nsources > 1) {
+		say(f, EX_USAGE, "%s is an API: with several sources, each is "
+		    "a file", src);
+		return -1;
+	}
+	if (!*file && f->file_column != NULL) {
+		say(f, EX_USAGE, "--file-column applies to files, and %s is "
+		    "an API", src);
+		return -1;
+	}
+	if (a->records_jq != NULL && f->page.records_jq == NULL &&
 	    (f->page.records_jq = transform_new(a->records_jq, &e)) == NULL) {
 		say(f, e.code, "--records-jq: %s", e.msg);
 		return -1;
 	}
 	return 0;
+}
+
+/* --file-column: the member each record of the file named name gets. */
+static void
+file_value(struct fetch *f, const char *name)
+{
+	if (f->file_column == NULL)
+		return;
+	jbuf_reset(&f->file_value);
+	jbuf_str(&f->file_value, f->file_column, strlen(f->file_column));
+	jbuf_putc(&f->file_value, ':');
+	jbuf_str(&f->file_value, name, strlen(name));
+	jbuf_putc(&f->file_value, '}');
 }
 
 /* A file over HTTP: streamed, with the file options. */
@@ -959,6 +1071,14 @@ fetch_file_url(struct fetch *f, struct extract_opts *xo, const char *url)
 	if (is_ssh(url))
 		named = extract_format_of(jbuf_cstr(&path));
 	f->name = url;
+	if (f->file_column != NULL) {
+		/* Where it came from, without the credentials. */
+		struct jbuf stripped = JBUF_INIT;
+
+		url_strip(NULL, url, &stripped);
+		file_value(f, jbuf_cstr(&stripped));
+		jbuf_free(&stripped);
+	}
 	if (xo->format == EXTRACT_AUTO)
 		xo->format = named;
 	if (file_opts(f, xo, jbuf_cstr(&path)) == 0)
@@ -977,6 +1097,7 @@ fetch_file_local(struct fetch *f, struct extract_opts *xo, const char *src)
 	if (strncmp(path, "localhost/", 10) == 0)
 		path += 9;
 	f->name = strcmp(path, "-") == 0 ? "stdin" : path;
+	file_value(f, f->name);
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -1000,9 +1121,6 @@ fetch_file_local(struct fetch *f, struct extract_opts *xo, const char *src)
 static void
 dispatch(struct fetch *f, struct extract_opts *xo, const char *src, int file)
 {
-	if (cli_begin(&f->cli) == -1)
-		return;
-	clocks_utc(f->extracted, sizeof(f->extracted), 1);
 	if (!file) {
 		fetch_url(f, src, xo->records);
 		if (f->file_type == NULL)
@@ -1023,6 +1141,85 @@ dispatch(struct fetch *f, struct extract_opts *xo, const char *src, int file)
 		fetch_file_local(f, xo, src);
 }
 
+/* --max-records has all it wants. */
+static int
+enough(const struct fetch *f)
+{
+	return f->max_records > 0 && f->cli.stats.records >= f->max_records;
+}
+
+/*
+ * The files of one source, the matches of its glob in name order; xo as
+ * the options left it for each.
+ */
+static void
+fetch_files(struct fetch *f, const struct extract_opts *xo, const char *src)
+{
+	struct fileset fs = { NULL, 0 };
+	struct extract_opts x;
+	struct http *h = NULL;
+	struct lib_err e;
+	size_t i;
+
+	if (is_ssh(src) && (h = http_new(&f->http, &e)) == NULL) {
+		say(f, e.code, "%s", e.msg);
+		return;
+	}
+	if (fileset_expand(h, src, &fs, &e) == -1)
+		say(f, e.code, "%s", e.msg);
+	http_free(h);
+	for (i = 0; i < fs.n && f->cli.status == 0 && !enough(f); i++) {
+		x = *xo;
+		dispatch(f, &x, fs.names[i], 1);
+	}
+	fileset_free(&fs);
+}
+
+/*
+ * Every source in order, as one stream: each classified again (its
+ * origin is the one its credentials go to), until one fails or
+ * --max-records has enough.
+ */
+static void
+fetch_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
+{
+	struct extract_opts x;
+	int i, file;
+
+	if (cli_begin(&f->cli) == -1)
+		return;
+	clocks_utc(f->extracted, sizeof(f->extracted), 1);
+	for (i = 0; i < a->nsources && f->cli.status == 0 && !enough(f); i++) {
+		a->source = a->sources[i];
+		x = *xo;
+		if (classify(f, &x, a, &file) == -1)
+			return;
+		if (fileset_is_glob(a->source))
+			fetch_files(f, &x, a->source);
+		else
+			dispatch(f, &x, a->source, file);
+	}
+}
+
+/*
+ * Every source checked before any is read: a usage error stops the run
+ * before its first record.
+ */
+static int
+check_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
+{
+	struct extract_opts x;
+	int i, file;
+
+	for (i = 0; i < a->nsources; i++) {
+		a->source = a->sources[i];
+		x = *xo;
+		if (classify(f, &x, a, &file) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 fetch_free(struct fetch *f)
 {
@@ -1038,6 +1235,9 @@ fetch_free(struct fetch *f)
 	free(f->file_type);
 	free(f->ssh_key);
 	free(f->known_hosts);
+	jbuf_free(&f->file_value);
+	jbuf_free(&f->with_file);
+	jval_parser_free(f->parser);
 	jbuf_free(&f->shown);
 	jbuf_free(&f->mark_next);
 	transform_free(f->page.records_jq);
@@ -1057,12 +1257,12 @@ main(int argc, char *argv[])
 	struct fetch f;
 	struct extract_opts xo;
 	struct args a;
-	int rc, file;
+	int rc;
 
 	fetch_init(&f, &xo, &a);
 	if (parse_options(&f, &xo, &a, argc, argv) == 0 &&
-	    credentials(&f, &a) == 0 && classify(&f, &xo, &a, &file) == 0)
-		dispatch(&f, &xo, a.source, file);
+	    credentials(&f, &a) == 0 && check_sources(&f, &xo, &a) == 0)
+		fetch_sources(&f, &xo, &a);
 	else if (f.cli.status == EX_USAGE) {
 		/* Nothing began: no --stats, no abort line, as after usage. */
 		fetch_free(&f);

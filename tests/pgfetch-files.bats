@@ -1,0 +1,94 @@
+bats_require_minimum_version 1.5.0
+# pgfetch, sets of files (issue 11 §2): several sources read in order as
+# one stream; a glob in the last segment of a path, every match in name
+# order; --file-column; --max-records across the files; what does not
+# mix (an API among several sources) is a usage error.
+
+load helper
+
+setup() {
+	sluice_setup pgfetch
+	D="$(cd "$DATA/pgfetch" && pwd)"
+}
+
+# one ARG...: pgfetch ARG... alone, its records appended to ./want.
+one() {
+	pgfetch "$@" >> want || fail "pgfetch $* failed"
+}
+
+@test "several sources are read in order, as one stream" {
+	gzip -c "$D/people.csv" > people.csv.gz
+	one "$D/records.jsonl"
+	one people.csv.gz
+	one "$D/items.json"
+	one "$D/records.jsonl"
+	fetch_ok "$D/records.jsonl" people.csv.gz "$D/items.json" \
+	    "file://$D/records.jsonl"
+	assert_file_bytes out want
+	[[ $(wc -l < out) -gt 6 ]]
+}
+
+@test "a glob names every matching file, in name order; not dot files, not directories" {
+	mkdir data data/2024-03.jsonl
+	printf '{"m":10}\n' > data/2024-10.jsonl
+	printf '{"m":1}\n{"m":1.5}\n' > data/2024-01.jsonl
+	printf '{"m":2}\n' > data/2024-02.jsonl
+	printf '{"m":-1}\n' > data/.2024-00.jsonl
+	printf '{"m":99}\n' > data/2023-12.jsonl
+	fetch_ok 'data/2024-*.jsonl'
+	printf '%s\n' '{"m":1}' '{"m":1.5}' '{"m":2}' '{"m":10}' > want
+	assert_file_bytes out want
+	fetch_ok "file://$PWD/data/2024-0[12].jsonl" data/2023-12.jsonl
+	printf '%s\n' '{"m":1}' '{"m":1.5}' '{"m":2}' '{"m":99}' > want
+	assert_file_bytes out want
+}
+
+@test "--file-column: each record says which file it came from, its own member overridden" {
+	mkdir d
+	printf '{"id":1,"src":"forged"}\n{"id":2}\n' > d/a.jsonl
+	printf 'id\n3\n' > d/b.csv
+	fetch_ok --file-column src 'd/*'
+	printf '%s\n' '{"id":1,"src":"d/a.jsonl"}' '{"id":2,"src":"d/a.jsonl"}' \
+	    '{"id":"3","src":"d/b.csv"}' > want
+	assert_file_bytes out want
+	fetch_ok -m -s s --file-column file_name d/b.csv
+	assert_equal "$(jq -c .record out)" '{"id":"3","file_name":"d/b.csv"}'
+	run --separate-stderr pgfetch --file-column '' d/b.csv
+	[ "$status" -eq 64 ]
+}
+
+@test "--max-records counts across the files, and reads no file past the last record" {
+	printf '{"n":1}\n{"n":2}\n{"n":3}\n' > a.jsonl
+	printf '{"n":4}\n{"n":5}\n' > b.jsonl
+	fetch_ok --max-records 4 a.jsonl b.jsonl no-such-file.jsonl
+	printf '%s\n' '{"n":1}' '{"n":2}' '{"n":3}' '{"n":4}' > want
+	assert_file_bytes out want
+}
+
+@test "a source that fails stops the stream: the records before it, then the abort" {
+	printf '{"n":1}\n' > a.jsonl
+	printf '{"n":3}\n' > c.jsonl
+	run --separate-stderr pgfetch a.jsonl no-such.jsonl c.jsonl
+	[ "$status" -eq 66 ]
+	aborted 66 '{"n":1}'
+	assert_stderr_partial "no-such.jsonl"
+	run --separate-stderr pgfetch a.jsonl 'nothing-*.jsonl'
+	[ "$status" -eq 66 ]
+	aborted 66 '{"n":1}'
+	assert_stderr_partial "nothing-*.jsonl: no file matches"
+}
+
+@test "an API among several sources, or with --file-column, is a usage error before any record" {
+	printf '{"n":1}\n' > a.jsonl
+	run --separate-stderr pgfetch a.jsonl http://127.0.0.1:9/api
+	[ "$status" -eq 64 ]
+	[[ -z $output ]]
+	assert_stderr_partial "with several sources, each is a file"
+	run --separate-stderr pgfetch --file-column f http://127.0.0.1:9/api
+	[ "$status" -eq 64 ]
+	[[ -z $output ]]
+	# A query is no glob: an API URL with ?page=1 is one source.
+	run --separate-stderr pgfetch --retries 0 --connect-timeout 1 \
+	    'http://127.0.0.1:9/api?page=1'
+	[ "$status" -eq 75 ]
+}
