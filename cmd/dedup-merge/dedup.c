@@ -302,7 +302,7 @@ dedup_new(struct cli *c, const struct dedup_opts *o)
 	struct dedup *d = xalloc_realloc(NULL, 1, sizeof(*d));
 
 	memset(d, 0, sizeof(*d));
-	d->table.first = 1024;
+	d->table.first = 1024;		/* 8 KiB of slots to begin with */
 	d->cli = c;
 	d->opts = *o;
 	d->msgfd = -1;
@@ -525,6 +525,7 @@ make_room(struct dedup *d, size_t size, int newkey)
 	if (newkey)
 		cost += keytab_bytes_for(&d->table, d->h.n + 1) -
 		    keytab_bytes(&d->table);
+	/* A table of KEYTAB_MAX keys is full whatever the cap: spill. */
 	if (d->h.n == 0 || (held_bytes(&d->h) + keytab_bytes(&d->table) +
 	    cost <= d->opts.memory && !(newkey && d->h.n == KEYTAB_MAX)))
 		return 0;
