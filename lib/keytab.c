@@ -12,8 +12,9 @@
 #include "xalloc.h"
 
 /*
- * The slots stop doubling where 32 bits of hash no longer spread them;
- * KEYTAB_MAX < this, so a probe always ends at an empty slot.
+ * The slots stop doubling where 32 bits of hash no longer spread them.
+ * KEYTAB_MAX is below that, so a probe always ends at an empty slot (a
+ * 32-bit host runs out of memory long before).
  */
 #if SIZE_MAX > UINT32_MAX
 #define MAXCAP		((size_t)1 << 32)
@@ -21,6 +22,9 @@
 #define MAXCAP		((size_t)1 << (sizeof(size_t) * 8 - 1))
 #endif
 #define FIRSTCAP	16
+
+_Static_assert(KEYTAB_SEEDBYTES == crypto_shorthash_KEYBYTES,
+    "a seed is a SipHash key");
 
 static unsigned char seed[crypto_shorthash_KEYBYTES];
 static pthread_once_t seed_once = PTHREAD_ONCE_INIT;

@@ -1,8 +1,10 @@
 /*
  * An open-addressing index of positions: the owner keeps its keys in its
- * own array, the table maps a key to the key's position there.  One
- * table serves strmap, the schema's columns and tables by name, and
- * dedup-merge's held records.
+ * own array, the table maps a key to the key's position there.  It is
+ * the table under strmap, the schema's columns and tables by name, and
+ * dedup-merge's held records.  The caller hashes the key once
+ * (keytab_hash, to which dedup-merge adds its stream) and compares keys
+ * (keytab_same_fn) only when 32 bits of hash agree.
  *
  * A slot holds position + 1 (0: empty) and 32 bits of the key's hash:
  * enough to skip most other keys without looking at them, and to place
@@ -15,7 +17,7 @@
  *
  * Adding a key, as Redis's dictFindPositionForInsert splits dictAddRaw:
  *
- *	keytab_reserve(t, count + 1);	   room first: slots stay valid
+ *	keytab_reserve(t, count + 1);	(room first: the slot stays good)
  *	h = keytab_hash(key, len);
  *	pos = keytab_find_position(t, h, same, owner, key, len, &slot);
  *	if (pos == -1)
