@@ -20,11 +20,11 @@ SAN      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 PKGS     = yajl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3)
-LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lm -pthread
+LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lsodium -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
-       libcsv-dev libsqlite3-dev libssl-dev zlib1g-dev sqlite3 jq bats bats-assert \
+       libcsv-dev libsqlite3-dev libssl-dev libsodium-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev
 BENCH_DEPS = sqlite-utils miller curl
 

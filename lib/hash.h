@@ -1,11 +1,12 @@
 /*
- * Fast non-cryptographic hashing: 64 bits for in-memory maps and for the
- * child table's name in a child row's id, 128 bits for root row ids and
- * SCD2 row hashes.  Both are persisted formats (sluice(5), PERSISTED
+ * Fast non-cryptographic hashing: 64 bits for the child table's name in
+ * a child row's id, 128 bits for root row ids and SCD2 row hashes.  Both are persisted formats (sluice(5), PERSISTED
  * IDENTIFIERS): the same bytes give the same value on every run, every
  * machine and every release, words being read little-endian whatever the
  * host's byte order and alignment; tests/unit/test_formats.c pins them.
  * Not for secrets: jsonl-normalize --hash uses HMAC-SHA256 (hmac.h).
+ * Not for hash tables of input keys either: anyone can craft keys that
+ * all collide (each word's step inverts); keytab.h hashes with a seed.
  */
 #ifndef HASH_H
 #define HASH_H

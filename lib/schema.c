@@ -33,83 +33,23 @@ schema_hash(const char *s, size_t n)
 	return h;
 }
 
-/*
- * Open-addressing hash index shared by tables (columns by name) and sets
- * (tables by name): slots hold position + 1, 0 is empty, load <= 1/2.
- */
-typedef const char *(*name_at_fn)(const void *, size_t, size_t *);
-
-static long
-index_find(const unsigned int *index, size_t cap, const void *owner,
-    name_at_fn name_at, const char *s, size_t n)
-{
-	size_t i, len;
-	const char *name;
-
-	if (cap == 0)
-		return -1;
-	for (i = schema_hash(s, n) & (cap - 1); index[i] != 0;
-	    i = (i + 1) & (cap - 1)) {
-		name = name_at(owner, index[i] - 1, &len);
-		if (len == n && memcmp(name, s, n) == 0)
-			return (long)index[i] - 1;
-	}
-	return -1;
-}
-
-static void
-index_insert(unsigned int *index, size_t cap, const char *s, size_t n,
-    size_t pos)
-{
-	size_t i;
-
-	for (i = schema_hash(s, n) & (cap - 1); index[i] != 0;
-	    i = (i + 1) & (cap - 1))
-		;
-	index[i] = (unsigned int)pos + 1;
-}
-
-/* Grow to keep the load under 1/2 when count entries will be held. */
-static unsigned int *
-index_reserve(unsigned int *index, size_t *cap, size_t count,
-    const void *owner, name_at_fn name_at)
-{
-	size_t newcap, i, len;
-	unsigned int *nidx;
-	const char *name;
-
-	if (count * 2 <= *cap)
-		return index;
-	newcap = *cap ? *cap : 16;
-	while (count * 2 > newcap)
-		newcap *= 2;
-	nidx = xalloc_realloc(NULL, newcap, sizeof(*nidx));
-	memset(nidx, 0, newcap * sizeof(*nidx));
-	for (i = 0; i + 1 < count; i++) {
-		name = name_at(owner, i, &len);
-		index_insert(nidx, newcap, name, len, i);
-	}
-	free(index);
-	*cap = newcap;
-	return nidx;
-}
-
-static const char *
-column_name_at(const void *owner, size_t i, size_t *len)
+/* The keytab's key comparisons: columns by name, tables by name. */
+static int
+same_column(const void *owner, size_t pos, const void *name, size_t len)
 {
 	const struct schema_table *t = owner;
+	const struct schema_column *c = &t->cols[pos];
 
-	*len = t->cols[i].namelen;
-	return t->cols[i].name;
+	return c->namelen == len && memcmp(c->name, name, len) == 0;
 }
 
-static const char *
-table_name_at(const void *owner, size_t i, size_t *len)
+static int
+same_table(const void *owner, size_t pos, const void *name, size_t len)
 {
 	const struct schema_set *s = owner;
+	const struct schema_table *t = s->tables[pos];
 
-	*len = s->tables[i]->namelen;
-	return s->tables[i]->name;
+	return t->namelen == len && memcmp(t->name, name, len) == 0;
 }
 
 enum stype
@@ -239,7 +179,7 @@ schema_table_free(struct schema_table *t)
 	for (i = 0; i < t->ncols; i++)
 		free(t->cols[i].name);
 	free(t->cols);
-	free(t->index);
+	keytab_free(&t->index);
 	keys_free(t);
 	free(t->name);
 	free(t);
@@ -263,7 +203,8 @@ schema_table_set_keys_csv(struct schema_table *t, const char *csv)
 long
 schema_table_find(const struct schema_table *t, const char *name, size_t len)
 {
-	return index_find(t->index, t->indexcap, t, column_name_at, name, len);
+	return keytab_find(&t->index, keytab_hash(name, len), same_column, t,
+	    name, len);
 }
 
 long
@@ -271,11 +212,17 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
     enum stype type, int nullable, struct lib_err *e)
 {
 	struct schema_column *c;
+	uint64_t h = keytab_hash(name, len);
+	size_t slot;
+	long had;
 
 	if (t->ncols >= SCHEMA_MAX_COLUMNS)
 		return liberr_set(e, EX_DATAERR,
 		    "stream %s: more than %d columns", t->name,
 		    SCHEMA_MAX_COLUMNS);
+	(void)keytab_reserve(&t->index, t->ncols + 1);
+	had = keytab_find_position(&t->index, h, same_column, t, name, len,
+	    &slot);
 	if (t->ncols == t->capcols) {
 		t->capcols = t->capcols ? t->capcols * 2 : 16;
 		t->cols = xalloc_realloc(t->cols, t->capcols, sizeof(*t->cols));
@@ -286,11 +233,10 @@ schema_table_add(struct schema_table *t, const char *name, size_t len,
 	c->type = type;
 	c->nullable = nullable;
 	c->seen = t->records;
-	t->ncols++;
-	t->index = index_reserve(t->index, &t->indexcap, t->ncols, t,
-	    column_name_at);
-	index_insert(t->index, t->indexcap, name, len, t->ncols - 1);
-	return (long)t->ncols - 1;
+	/* A name added twice is found as its first column, as before. */
+	if (had == -1)
+		keytab_insert(&t->index, slot, h, t->ncols);
+	return (long)t->ncols++;
 }
 
 void
@@ -316,10 +262,7 @@ schema_mark_restore(struct schema_table *t, const struct schema_mark *m)
 		for (i = m->ncols; i < t->ncols; i++)
 			free(t->cols[i].name);
 		t->ncols = m->ncols;
-		memset(t->index, 0, t->indexcap * sizeof(*t->index));
-		for (i = 0; i < t->ncols; i++)
-			index_insert(t->index, t->indexcap, t->cols[i].name,
-			    t->cols[i].namelen, i);
+		keytab_truncate(&t->index, t->ncols);
 	}
 	if (m->ncols > 0)
 		memcpy(t->cols, m->cols, m->ncols * sizeof(*m->cols));
@@ -648,13 +591,18 @@ struct schema_table *
 schema_set_get(struct schema_set *s, const char *name, size_t len, int create,
     struct lib_err *e)
 {
+	uint64_t h = keytab_hash(name, len);
+	size_t slot;
 	long i;
 
-	i = index_find(s->index, s->indexcap, s, table_name_at, name, len);
-	if (i >= 0)
+	if (!create) {
+		i = keytab_find(&s->index, h, same_table, s, name, len);
+		return i >= 0 ? s->tables[i] : NULL;
+	}
+	(void)keytab_reserve(&s->index, s->n + 1);
+	if ((i = keytab_find_position(&s->index, h, same_table, s, name, len,
+	    &slot)) >= 0)
 		return s->tables[i];
-	if (!create)
-		return NULL;
 	if (s->n >= SCHEMA_MAX_TABLES) {
 		(void)liberr_set(e, EX_DATAERR, "more than %d streams",
 		    SCHEMA_MAX_TABLES);
@@ -665,11 +613,9 @@ schema_set_get(struct schema_set *s, const char *name, size_t len, int create,
 		s->tables = xalloc_realloc(s->tables, s->cap,
 		    sizeof(struct schema_table *));
 	}
-	s->tables[s->n++] = schema_table_new(name, len);
-	s->index = index_reserve(s->index, &s->indexcap, s->n, s,
-	    table_name_at);
-	index_insert(s->index, s->indexcap, name, len, s->n - 1);
-	return s->tables[s->n - 1];
+	s->tables[s->n] = schema_table_new(name, len);
+	keytab_insert(&s->index, slot, h, s->n);
+	return s->tables[s->n++];
 }
 
 void
@@ -680,7 +626,7 @@ schema_set_free(struct schema_set *s)
 	for (i = 0; i < s->n; i++)
 		schema_table_free(s->tables[i]);
 	free(s->tables);
-	free(s->index);
+	keytab_free(&s->index);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -11,6 +11,7 @@
 
 #include "jbuf.h"
 #include "jval.h"
+#include "keytab.h"
 #include "liberr.h"
 
 enum stype {
@@ -41,8 +42,7 @@ struct schema_table {
 	struct schema_column *cols;	/* in first-seen order */
 	size_t		 ncols;
 	size_t		 capcols;
-	unsigned int	*index;		/* hash of column names: index + 1 */
-	size_t		 indexcap;
+	struct keytab	 index;		/* columns by name */
 	char		**keys;		/* key_properties */
 	size_t		 nkeys;
 	unsigned long	 records;	/* records observed */
@@ -79,8 +79,7 @@ struct schema_set {
 	struct schema_table **tables;
 	size_t		 n;
 	size_t		 cap;
-	unsigned int	*index;
-	size_t		 indexcap;
+	struct keytab	 index;		/* tables by name */
 };
 
 const char	*schema_type_name(enum stype);

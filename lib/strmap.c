@@ -1,64 +1,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "strmap.h"
 #include "xalloc.h"
 
-static size_t
-slot_of(const struct strmap *m, const char *key, size_t len)
+static int
+same_key(const void *owner, size_t pos, const void *key, size_t len)
 {
-	size_t i;
+	const struct strmap_entry *e = &((const struct strmap *)owner)->v[pos];
 
-	for (i = hash64(key, len) & (m->cap - 1); m->slots[i].key != NULL;
-	    i = (i + 1) & (m->cap - 1))
-		if (m->slots[i].len == len && memcmp(m->slots[i].key, key, len) == 0)
-			break;
-	return i;
+	return e->len == len && memcmp(e->key, key, len) == 0;
 }
 
 long
 strmap_get(const struct strmap *m, const char *key, size_t len)
 {
-	size_t i;
+	long pos;
 
-	if (m->cap == 0)
+	if (m->n == 0)
 		return -1;
-	i = slot_of(m, key, len);
-	return m->slots[i].key != NULL ? (long)m->slots[i].val : -1;
-}
-
-static void
-grow(struct strmap *m)
-{
-	struct strmap old = *m;
-	size_t i, j;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->slots = xalloc_calloc(m->cap, sizeof(*m->slots));
-	for (i = 0; i < old.cap; i++) {
-		if (old.slots[i].key == NULL)
-			continue;
-		j = slot_of(m, old.slots[i].key, old.slots[i].len);
-		m->slots[j] = old.slots[i];
-	}
-	free(old.slots);
+	pos = keytab_find(&m->tab, keytab_hash(key, len), same_key, m, key,
+	    len);
+	return pos == -1 ? -1 : (long)m->v[pos].val;
 }
 
 void
 strmap_put(struct strmap *m, const char *key, size_t len, size_t val)
 {
-	size_t i;
+	uint64_t h = keytab_hash(key, len);
+	size_t slot;
+	long pos;
 
-	if ((m->n + 1) * 2 > m->cap)
-		grow(m);
-	i = slot_of(m, key, len);
-	if (m->slots[i].key == NULL) {
-		m->slots[i].key = xalloc_memdup(key, len);
-		m->slots[i].len = len;
-		m->n++;
+	(void)keytab_reserve(&m->tab, m->n + 1);
+	if ((pos = keytab_find_position(&m->tab, h, same_key, m, key, len,
+	    &slot)) != -1) {
+		m->v[pos].val = val;
+		return;
 	}
-	m->slots[i].val = val;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->v = xalloc_realloc(m->v, m->cap, sizeof(*m->v));
+	}
+	m->v[m->n].key = xalloc_memdup(key, len);
+	m->v[m->n].len = len;
+	m->v[m->n].val = val;
+	keytab_insert(&m->tab, slot, h, m->n++);
 }
 
 void
@@ -66,9 +52,9 @@ strmap_free(struct strmap *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
-	free(m->slots);
-	m->slots = NULL;
-	m->cap = m->n = 0;
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].key);
+	free(m->v);
+	keytab_free(&m->tab);
+	memset(m, 0, sizeof(*m));
 }

@@ -1,22 +1,25 @@
 /*
- * A map from byte strings to indexes (open addressing, hash64), for the
- * name tables of the normalizer.  Keys are copied.
+ * A map from byte strings to indexes, on keytab: the keys are copied and
+ * kept in the order they came.  A zeroed struct strmap is an empty map.
  */
 #ifndef STRMAP_H
 #define STRMAP_H
 
 #include <stddef.h>
 
-struct strmap_slot {
-	char		*key;		/* NULL: empty */
+#include "keytab.h"
+
+struct strmap_entry {
+	char		*key;
 	size_t		 len;
 	size_t		 val;
 };
 
 struct strmap {
-	struct strmap_slot *slots;
-	size_t		 cap;
+	struct keytab	 tab;
+	struct strmap_entry *v;		/* in the order of the first put */
 	size_t		 n;
+	size_t		 cap;
 };
 
 /* The value stored under key, or -1. */

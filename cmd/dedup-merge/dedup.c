@@ -9,6 +9,7 @@
 #include "dedup.h"
 #include "exitcodes.h"
 #include "hash.h"
+#include "keytab.h"
 #include "spill.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -43,11 +44,6 @@ struct dstream {
 	int		 dotted;	/* paths from -k; else member names */
 };
 
-struct slot {
-	uint32_t	 idx;		/* into order, plus 1; 0: empty */
-	uint32_t	 tag;		/* high bits of the hash */
-};
-
 /* Records held in a vector, in the order they came, with their arena. */
 struct held {
 	struct arena	 arena;
@@ -67,8 +63,7 @@ struct dedup {
 
 	uint64_t	 seq;
 	struct held	 h;		/* this segment's records */
-	struct slot	*slots;		/* keyed table over h.v */
-	size_t		 nslots;
+	struct keytab	 table;		/* (stream, key) -> into h.v */
 	struct spill	*runs;		/* segments spilled, by key */
 	struct spill	*runs2;		/* survivors spilled, by first seq */
 	size_t		 p3cap;		/* what the survivors may hold */
@@ -182,15 +177,24 @@ held_bytes(const struct held *h)
 	return h->arena.bytes + h->cap * sizeof(struct spill_rec *);
 }
 
+/* A copy of r's header, with room for size bytes after it, in a. */
+static struct spill_rec *
+arena_copy(struct arena *a, const struct spill_rec *r, size_t size)
+{
+	struct spill_rec *n;
+
+	n = arena_alloc(a, sizeof(*n) + size);
+	*n = *r;
+	n->cap = (uint32_t)(align8(sizeof(*n) + size) - sizeof(*n));
+	return n;
+}
+
 /* A copy of r (with first and seq as they are) in h. */
 static struct spill_rec *
 held_add(struct held *h, const struct spill_rec *r, size_t size)
 {
-	struct spill_rec *n;
+	struct spill_rec *n = arena_copy(&h->arena, r, size);
 
-	n = arena_alloc(&h->arena, sizeof(*n) + size);
-	*n = *r;
-	n->cap = (uint32_t)(align8(sizeof(*n) + size) - sizeof(*n));
 	if (h->n == h->cap) {
 		h->cap = h->cap ? h->cap * 2 : 1024;
 		h->v = xalloc_realloc(h->v, h->cap, sizeof(struct spill_rec *));
@@ -298,6 +302,7 @@ dedup_new(struct cli *c, const struct dedup_opts *o)
 	struct dedup *d = xalloc_realloc(NULL, 1, sizeof(*d));
 
 	memset(d, 0, sizeof(*d));
+	d->table.first = 1024;		/* 8 KiB of slots to begin with */
 	d->cli = c;
 	d->opts = *o;
 	d->msgfd = -1;
@@ -337,7 +342,7 @@ dedup_free(struct dedup *d)
 	free_paths(d->kpaths, d->nkpaths);
 	strmap_free(&d->names);
 	held_free(&d->h);
-	free(d->slots);
+	keytab_free(&d->table);
 	spill_free(d->runs);
 	spill_free(d->runs2);
 	if (d->msgfd != -1)
@@ -441,7 +446,34 @@ make_key(struct dedup *d, const struct dstream *s, const struct jval *rec)
 static uint64_t
 key_hash(size_t stream, const char *key, size_t len)
 {
-	return hash64(key, len) ^ hash_mix((uint64_t)stream + 1);
+	return keytab_hash(key, len) ^ hash_mix((uint64_t)stream + 1);
+}
+
+/* The record sought in the table: its stream beside the key. */
+struct probe {
+	const struct dedup *d;
+	uint32_t	 stream;
+};
+
+static int
+same_key(const void *owner, size_t pos, const void *key, size_t len)
+{
+	const struct probe *p = owner;
+	const struct spill_rec *c = p->d->h.v[pos];
+
+	return c->stream == p->stream && c->keylen == len &&
+	    memcmp(SPILL_KEY(c), key, len) == 0;
+}
+
+/* The position in h.v of the stream's key, or -1 and its slot. */
+static long
+find_key(const struct dedup *d, const struct spill_rec *r, uint64_t h,
+    size_t *slot)
+{
+	struct probe p = { d, r->stream };
+
+	return keytab_find_position(&d->table, h, same_key, &p, d->key.p,
+	    r->keylen, slot);
 }
 
 /* Sort this segment's records by key into a run; start a new segment. */
@@ -457,42 +489,11 @@ spill_segment(struct dedup *d)
 	if (spill_run(d->runs, d->h.v, d->h.n, &e) == -1)
 		goto fail;
 	held_reset(&d->h);
-	if (d->slots != NULL)
-		memset(d->slots, 0, d->nslots * sizeof(*d->slots));
+	keytab_clear(&d->table);
 	return 0;
 fail:
 	cli_error(d->cli, e.code, "%s", e.msg);
 	return -1;
-}
-
-static size_t
-table_bytes(const struct dedup *d)
-{
-	return d->nslots * sizeof(*d->slots);
-}
-
-static void
-table_grow(struct dedup *d)
-{
-	struct slot *old = d->slots;
-	size_t oldn = d->nslots, i, j, mask;
-
-	d->nslots = oldn ? oldn * 2 : 1024;
-	d->slots = xalloc_realloc(NULL, d->nslots, sizeof(*d->slots));
-	memset(d->slots, 0, d->nslots * sizeof(*d->slots));
-	mask = d->nslots - 1;
-	for (i = 0; i < oldn; i++) {
-		const struct spill_rec *r;
-
-		if (old[i].idx == 0)
-			continue;
-		r = d->h.v[old[i].idx - 1];
-		j = key_hash(r->stream, SPILL_KEY(r), r->keylen) & mask;
-		while (d->slots[j].idx != 0)
-			j = (j + 1) & mask;
-		d->slots[j] = old[i];
-	}
-	free(old);
 }
 
 /* 1 if the version with value val and sequence seq beats r. */
@@ -521,87 +522,88 @@ make_room(struct dedup *d, size_t size, int newkey)
 
 	if (newkey && d->h.n == d->h.cap)
 		cost += (d->h.cap ? d->h.cap : 1024) * sizeof(struct spill_rec *);
-	if (newkey && (d->h.n + 1) * 2 > d->nslots)
-		cost += (d->nslots ? d->nslots : 1024) * sizeof(*d->slots);
-	if (d->h.n == 0 ||
-	    held_bytes(&d->h) + table_bytes(d) + cost <= d->opts.memory)
+	if (newkey)
+		cost += keytab_bytes_for(&d->table, d->h.n + 1) -
+		    keytab_bytes(&d->table);
+	/* A table of KEYTAB_MAX keys is full whatever the cap: spill. */
+	if (d->h.n == 0 || (held_bytes(&d->h) + keytab_bytes(&d->table) +
+	    cost <= d->opts.memory && !(newkey && d->h.n == KEYTAB_MAX)))
 		return 0;
 	return spill_segment(d) == -1 ? -1 : 1;
 }
 
+/* The key, the value and the line of the record at hand, into n. */
+static void
+fill(struct spill_rec *n, const struct dedup *d, const struct cli_line *l)
+{
+	copy(SPILL_KEYW(n), d->key.p, d->key.len);
+	copy(SPILL_VALW(n), d->val.p, d->val.len);
+	copy(SPILL_LINEW(n), l->text, l->len);
+}
+
+/*
+ * Another version r of the record held at pos: it takes the old one's
+ * place if it beats it, in the old one's bytes when it fits.  0 when
+ * done, -1 on error, 1 when making room spilled the old version with
+ * its segment: r is then held as a new key.
+ */
+static int
+hold_version(struct dedup *d, size_t pos, const struct spill_rec *r,
+    size_t size, const struct cli_line *l)
+{
+	struct spill_rec *old = d->h.v[pos], *n;
+	int rc;
+
+	d->duplicates++;
+	if (!beats(d, d->val.p, d->val.len, r->seq, old))
+		return 0;
+	if (size <= old->cap) {
+		/* The key is the same; value and line change. */
+		old->seq = r->seq;
+		old->vallen = r->vallen;
+		old->linelen = r->linelen;
+		fill(old, d, l);
+		return 0;
+	}
+	if ((rc = make_room(d, size, 0)) != 0)
+		return rc;
+	n = arena_copy(&d->h.arena, r, size);
+	n->first = old->first;
+	d->h.v[pos] = n;
+	fill(n, d, l);
+	return 0;
+}
+
+/* Hold the record at hand (d->key, d->val, l) under its key. */
 static int
 hold(struct dedup *d, size_t stream, const struct cli_line *l)
 {
-	struct spill_rec r, *old = NULL, *n;
-	uint64_t h, seq = ++d->seq;
-	size_t j, mask, size;
-	uint32_t tag;
-	int rc;
+	struct spill_rec r, *n;
+	uint64_t h = key_hash(stream, d->key.p, d->key.len);
+	size_t slot, size;
+	long pos;
+	int rc, grew;
 
 	memset(&r, 0, sizeof(r));
-	r.seq = r.first = seq;
+	r.seq = r.first = ++d->seq;
 	r.stream = (uint32_t)stream;
 	r.keylen = (uint32_t)d->key.len;
 	r.vallen = (uint32_t)d->val.len;
 	r.linelen = (uint32_t)l->len;
 	size = SPILL_SIZE(&r);
-	h = key_hash(stream, d->key.p, d->key.len);
-	tag = (uint32_t)(h >> 32);
-again:
-	mask = d->nslots - 1;
-	j = d->nslots ? h & mask : 0;
-	while (d->nslots && d->slots[j].idx != 0) {
-		struct spill_rec *c = d->h.v[d->slots[j].idx - 1];
-
-		if (d->slots[j].tag == tag && c->stream == r.stream &&
-		    c->keylen == r.keylen &&
-		    memcmp(SPILL_KEY(c), d->key.p, r.keylen) == 0) {
-			old = c;
-			break;
-		}
-		j = (j + 1) & mask;
-	}
-	if (old != NULL) {
-		d->duplicates++;
-		if (!beats(d, d->val.p, d->val.len, seq, old))
-			return 0;
-		if (size <= old->cap) {
-			/* The key is the same; value and line change. */
-			old->seq = seq;
-			old->vallen = r.vallen;
-			old->linelen = r.linelen;
-			copy(SPILL_VALW(old), d->val.p, d->val.len);
-			copy(SPILL_LINEW(old), l->text, l->len);
-			return 0;
-		}
-		if ((rc = make_room(d, size, 0)) == -1)
-			return -1;
-		if (rc == 1) {
-			/* Spilled with the old version: a new key here. */
-			old = NULL;
-			goto again;
-		}
-		r.first = old->first;
-		n = arena_alloc(&d->h.arena, sizeof(r) + size);
-		*n = r;
-		n->cap = (uint32_t)(align8(sizeof(r) + size) - sizeof(r));
-		d->h.v[d->slots[j].idx - 1] = n;
-	} else {
-		if ((rc = make_room(d, size, 1)) == -1)
-			return -1;
-		if (rc == 1)
-			goto again;
-		if ((d->h.n + 1) * 2 > d->nslots) {
-			table_grow(d);
-			goto again;
-		}
-		n = held_add(&d->h, &r, size);
-		d->slots[j].idx = (uint32_t)d->h.n;
-		d->slots[j].tag = tag;
-	}
-	copy(SPILL_KEYW(n), d->key.p, d->key.len);
-	copy(SPILL_VALW(n), d->val.p, d->val.len);
-	copy(SPILL_LINEW(n), l->text, l->len);
+	pos = find_key(d, &r, h, &slot);
+	if (pos != -1 && (rc = hold_version(d, (size_t)pos, &r, size, l)) != 1)
+		return rc;
+	/* A new key, or one whose old version just spilled. */
+	if ((rc = make_room(d, size, 1)) == -1)
+		return -1;
+	grew = keytab_reserve(&d->table, d->h.n + 1);
+	/* The slot found is stale if a spill emptied the table or it grew. */
+	if (grew || rc == 1 || pos != -1)
+		(void)find_key(d, &r, h, &slot);
+	n = held_add(&d->h, &r, size);
+	keytab_insert(&d->table, slot, h, d->h.n - 1);
+	fill(n, d, l);
 	return 0;
 }
 
@@ -949,9 +951,7 @@ merge_runs(struct dedup *d)
 	if (d->h.n > 0 && spill_segment(d) == -1)
 		return -1;
 	held_free(&d->h);
-	free(d->slots);
-	d->slots = NULL;
-	d->nslots = 0;
+	keytab_free(&d->table);
 	/*
 	 * The merge reads each run through at most SPILL_MAX_BUF; the rest
 	 * of the cap holds the survivors.
