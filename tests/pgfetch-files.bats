@@ -92,3 +92,91 @@ one() {
 	    'http://127.0.0.1:9/api?page=1'
 	[ "$status" -eq 75 ]
 }
+
+# load_new: the incremental pipeline of files in in/ into db, as a cron job
+# would run it; its exit status.
+load_new() {
+	pgfetch -m -s orders --state-from db --file-column file 'in/*.jsonl' |
+	    sqlite-load db
+}
+
+# at FILE EPOCH: FILE's modification time set to EPOCH seconds.
+at() {
+	touch -d "@$2" "$1"
+}
+
+@test "incremental file sets: all, then only the new file, then nothing" {
+	sluice_setup pgfetch sqlite-load
+	mkdir in
+	printf '{"id":1}\n{"id":2}\n' > in/b.jsonl
+	at in/b.jsonl 1700000100
+	printf '{"id":3}\n' > in/a.jsonl
+	at in/a.jsonl 1700000200
+	load_new || fail "first run failed"
+	# Oldest first: b (earlier) before a.
+	assert_equal "$(sql db 'SELECT id, file FROM orders ORDER BY rowid' | tr '\n' ' ')" \
+	    "1|in/b.jsonl 2|in/b.jsonl 3|in/a.jsonl "
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders)" \
+	    '{"file_mtime":1700000200,"file_name":"in/a.jsonl"}'
+	# A new file: only it.
+	printf '{"id":4}\n' > in/c.jsonl
+	at in/c.jsonl 1700000300
+	load_new || fail "second run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3,4"
+	# Nothing new: no record, exit 0; the rows and the bookmark as they were.
+	run --separate-stderr bash -c "pgfetch -m -s orders --state-from db 'in/*.jsonl' > out"
+	[ "$status" -eq 0 ]
+	[[ ! -s out ]] || fail "wrote: $(cat out)"
+	assert_stderr_partial "no new file"
+	load_new || fail "third run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3,4"
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders)" \
+	    '{"file_mtime":1700000300,"file_name":"in/c.jsonl"}'
+	# A file modified after the mark is read again; the bookmark stays
+	# one file's, however many were read.
+	printf '{"id":30}\n' > in/a.jsonl
+	at in/a.jsonl 1700000400
+	load_new || fail "fourth run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3,4,30"
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders)" \
+	    '{"file_mtime":1700000400,"file_name":"in/a.jsonl"}'
+}
+
+@test "incremental file sets: a run that fails between files loads nothing, and the next loads each file once" {
+	sluice_setup pgfetch sqlite-load
+	mkdir in
+	printf '{"id":1}\n' > in/1.jsonl
+	at in/1.jsonl 1700000100
+	printf '{"id":2}\n{"id":' > in/2.jsonl
+	at in/2.jsonl 1700000200
+	run load_new
+	[ "$status" -eq 65 ]
+	assert_no_user_tables db
+	[[ -z $(sqlite-load -q db --state-get bookmarks.orders) ]]
+	printf '{"id":2}\n{"id":3}\n' > in/2.jsonl
+	at in/2.jsonl 1700000200
+	load_new || fail "the run after the fix failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders.file_name)" \
+	    "in/2.jsonl"
+}
+
+@test "incremental file sets: a first run with no file, a STATE after each file, and what does not go with --state-from" {
+	mkdir in
+	run --separate-stderr pgfetch -m -s o --state-from none.db 'in/*.jsonl'
+	[ "$status" -eq 0 ]
+	[[ -z $output ]]
+	printf '{"id":1}\n' > in/x.jsonl
+	at in/x.jsonl 1700000000
+	printf '{"id":2}\n' > in/y.jsonl
+	at in/y.jsonl 1700000000
+	fetch_ok -q -m -s o 'in/*.jsonl'
+	assert_equal "$(jq -c 'if .type == "STATE" then .value.bookmarks.o else .record end' out)" \
+	    "$(printf '%s\n' '{"id":1}' '{"file_mtime":1700000000,"file_name":"in/x.jsonl"}' \
+	    '{"id":2}' '{"file_mtime":1700000000,"file_name":"in/y.jsonl"}')"
+	run --separate-stderr pgfetch --state-from db 'in/*.jsonl'
+	[ "$status" -eq 64 ]
+	run --separate-stderr pgfetch -m -s o --state-from db http://127.0.0.1:9/api
+	[ "$status" -eq 64 ]
+	assert_stderr_partial "--state-from applies to files"
+}

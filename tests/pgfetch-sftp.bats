@@ -202,6 +202,8 @@ same_as_local() {
 	ssh_home "$HOME"
 	mkdir exports
 	cp "$D/trips.csv" exports/trips.csv
+	printf 'id,total\n1,10\n' > exports/orders_1.csv
+	printf 'id,total\n2,20\n' > exports/orders_2.csv
 	ssh-keygen -q -t ed25519 -N 'partner-pass' -f partner_key
 	cat partner_key.pub >> "$SSH_DIR/authorized_keys"
 	export KEY_PASS=partner-pass
@@ -212,11 +214,22 @@ same_as_local() {
 		run bash -o pipefail -c "$cmd" </dev/null
 		[[ $status -eq 0 ]] || fail "example $n exited $status: $cmd
 $output"
-		assert_equal "$(sql partner.db 'SELECT trip_id, passengers, fare, paid FROM trips ORDER BY trip_id')" \
-		    "$(printf '%s\n' '1|1|23.5|1' '2|3|41.0|0' '3|2||')"
+		if [[ $cmd == *orders* ]]; then
+			assert_equal "$(sql partner.db 'SELECT id, total, file_name FROM orders ORDER BY id')" \
+			    "$(printf '%s\n' \
+			    "1|10|sftp://127.0.0.1:$SSH_PORT$here/exports/orders_1.csv" \
+			    "2|20|sftp://127.0.0.1:$SSH_PORT$here/exports/orders_2.csv")"
+			# The next night: nothing new, nothing loaded twice.
+			run bash -o pipefail -c "$cmd" </dev/null
+			[ "$status" -eq 0 ]
+			assert_equal "$(sql partner.db 'SELECT count(*) FROM orders')" 2
+		else
+			assert_equal "$(sql partner.db 'SELECT trip_id, passengers, fare, paid FROM trips ORDER BY trip_id')" \
+			    "$(printf '%s\n' '1|1|23.5|1' '2|3|41.0|0' '3|2||')"
+		fi
 		rm partner.db
 	done < <(man_examples pgfetch.1 "Files over SSH")
-	[ "$n" -eq 2 ]
+	[ "$n" -eq 3 ]
 }
 
 @test "sftp: with no key file, the keys of ssh-agent" {
@@ -266,4 +279,28 @@ $output"
 	mv out want
 	fetch_ok "${KEYS[@]}" "$D/records.jsonl" "$SSH_URL$D/people.csv"
 	assert_file_bytes out want
+}
+
+@test "sftp: an incremental file set: the server's modification times, three runs" {
+	local dir=$BATS_TEST_TMPDIR/drop run_
+	sluice_setup pgfetch sqlite-load
+	mkdir -p "$dir"
+	printf '{"id":1}\n' > "$dir/orders_1.jsonl"
+	touch -d @1700000100 "$dir/orders_1.jsonl"
+	printf '{"id":2}\n' > "$dir/orders_2.jsonl"
+	touch -d @1700000200 "$dir/orders_2.jsonl"
+	run_() {
+		pgfetch -m -s orders --state-from db "${KEYS[@]}" \
+		    "$SSH_URL$dir/orders_*.jsonl" | sqlite-load db
+	}
+	run_ || fail "first run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2"
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders)" \
+	    "{\"file_mtime\":1700000200,\"file_name\":\"sftp://127.0.0.1:$SSH_PORT$dir/orders_2.jsonl\"}"
+	printf '{"id":3}\n' > "$dir/orders_3.jsonl"
+	touch -d @1700000300 "$dir/orders_3.jsonl"
+	run_ || fail "second run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
+	run_ || fail "third run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
 }

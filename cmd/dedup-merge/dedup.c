@@ -731,7 +731,7 @@ stopped(struct dedup *d, unsigned long long i)
 {
 	if ((i & (SIGNAL_EVERY - 1)) != 0 || cli_signalled() == 0)
 		return 0;
-	d->cli->status = 128 + cli_signalled();
+	cli_set_status(d->cli, 128 + cli_signalled());
 	return 1;
 }
 

@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -33,11 +35,25 @@ fileset_is_glob(const char *src)
 	return globbable(src) && strpbrk(last_segment(src), "*?[") != NULL;
 }
 
+/* One file: its name, and the name it is shown by. */
 static void
-add(struct fileset *fs, const char *name, size_t len)
+add(struct fileset *fs, const char *name)
 {
-	fs->names = xalloc_realloc(fs->names, fs->n + 1, sizeof(*fs->names));
-	fs->names[fs->n++] = xalloc_memdup(name, len);
+	struct fileset_file *f;
+	struct jbuf shown = JBUF_INIT;
+
+	fs->files = xalloc_realloc(fs->files, fs->n + 1, sizeof(*fs->files));
+	f = &fs->files[fs->n++];
+	f->name = xalloc_strdup(name);
+	if (strcmp(name, "-") == 0)
+		f->shown = xalloc_strdup("stdin");
+	else if (strstr(name, "://") != NULL) {
+		url_strip(NULL, name, &shown);
+		f->shown = xalloc_memdup(shown.p, shown.len);
+	} else
+		f->shown = xalloc_strdup(name);
+	f->mtime = -1;
+	jbuf_free(&shown);
 }
 
 static int
@@ -51,7 +67,7 @@ static int
 expand_local(const char *pattern, struct fileset *fs, struct lib_err *e)
 {
 	glob_t g;
-	size_t i, len;
+	size_t i, len, n0 = fs->n;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
@@ -66,9 +82,9 @@ expand_local(const char *pattern, struct fileset *fs, struct lib_err *e)
 	for (i = 0; rc == 0 && i < g.gl_pathc; i++)
 		if ((len = strlen(g.gl_pathv[i])) > 0 &&
 		    g.gl_pathv[i][len - 1] != '/')
-			add(fs, g.gl_pathv[i], len);
+			add(fs, g.gl_pathv[i]);
 	globfree(&g);
-	if (fs->n == 0)
+	if (fs->n == n0)
 		return liberr_set(e, EX_NOINPUT, "%s: no file matches", pattern);
 	return 0;
 }
@@ -85,8 +101,8 @@ expand_remote(struct http *h, const char *url, struct fileset *fs,
 	size_t dirlen = (size_t)(seg - url);
 	struct http_response r;
 	struct jbuf dir = JBUF_INIT, name = JBUF_INIT, one = JBUF_INIT;
-	char *pattern, *escaped;
-	size_t i;
+	char *pattern, *escaped, **names = NULL;
+	size_t i, n = 0;
 	int rc = 0;
 
 	if ((pattern = curl_easy_unescape(NULL, seg, 0, NULL)) == NULL)
@@ -109,20 +125,22 @@ expand_remote(struct http *h, const char *url, struct fileset *fs,
 		    strcmp(jbuf_cstr(&name), "..") == 0 ||
 		    fnmatch(pattern, jbuf_cstr(&name), FNM_PERIOD) != 0)
 			continue;
-		add(fs, name.p, name.len);
+		names = xalloc_realloc(names, n + 1, sizeof(*names));
+		names[n++] = xalloc_memdup(name.p, name.len);
 	}
-	qsort(fs->names, fs->n, sizeof(*fs->names), by_name);
-	for (i = 0; i < fs->n; i++) {
-		if ((escaped = curl_easy_escape(NULL, fs->names[i], 0)) == NULL)
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n; i++) {
+		if ((escaped = curl_easy_escape(NULL, names[i], 0)) == NULL)
 			xalloc_die();
 		jbuf_reset(&one);
 		jbuf_put(&one, url, dirlen);
 		jbuf_puts(&one, escaped);
 		curl_free(escaped);
-		free(fs->names[i]);
-		fs->names[i] = xalloc_memdup(one.p, one.len);
+		add(fs, jbuf_cstr(&one));
+		free(names[i]);
 	}
-	if (fs->n == 0) {
+	free(names);
+	if (n == 0) {
 		jbuf_reset(&one);
 		url_redact(NULL, url, &one);
 		rc = liberr_set(e, EX_NOINPUT, "%s: no file matches",
@@ -138,12 +156,11 @@ out:
 }
 
 int
-fileset_expand(struct http *h, const char *src, struct fileset *fs,
+fileset_add(struct http *h, const char *src, struct fileset *fs,
     struct lib_err *e)
 {
-	fileset_free(fs);
 	if (!fileset_is_glob(src)) {
-		add(fs, src, strlen(src));
+		add(fs, src);
 		return 0;
 	}
 	if (url_has_scheme(src, "file"))
@@ -153,11 +170,76 @@ fileset_expand(struct http *h, const char *src, struct fileset *fs,
 	return expand_remote(h, src, fs, e);
 }
 
+int
+fileset_stat(struct http *h, struct fileset *fs, size_t from,
+    struct lib_err *e)
+{
+	struct fileset_file *f;
+	const char *path;
+	struct stat sb;
+	size_t i;
+
+	for (i = from; i < fs->n; i++) {
+		f = &fs->files[i];
+		if (strstr(f->name, "://") != NULL &&
+		    !url_has_scheme(f->name, "file")) {
+			if (http_mtime(h, f->name, &f->mtime, e) == -1)
+				return -1;
+			continue;
+		}
+		path = url_has_scheme(f->name, "file") ?
+		    f->name + strlen("file://") : f->name;
+		if (stat(path, &sb) == -1)
+			return liberr_set(e, EX_NOINPUT, "%s: %s", path,
+			    strerror(errno));
+		f->mtime = (long long)sb.st_mtime;
+	}
+	return 0;
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct fileset_file *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->shown, y->shown);
+}
+
+void
+fileset_sort_by_time(struct fileset *fs)
+{
+	qsort(fs->files, fs->n, sizeof(*fs->files), by_time);
+}
+
+void
+fileset_after(struct fileset *fs, long long mtime, const char *name)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < fs->n; i++) {
+		struct fileset_file *f = &fs->files[i];
+
+		if (f->mtime > mtime ||
+		    (f->mtime == mtime && strcmp(f->shown, name) > 0))
+			fs->files[kept++] = *f;
+		else {
+			free(f->name);
+			free(f->shown);
+		}
+	}
+	fs->n = kept;
+}
+
 void
 fileset_free(struct fileset *fs)
 {
-	while (fs->n > 0)
-		free(fs->names[--fs->n]);
-	free(fs->names);
-	fs->names = NULL;
+	while (fs->n > 0) {
+		fs->n--;
+		free(fs->files[fs->n].name);
+		free(fs->files[fs->n].shown);
+	}
+	free(fs->files);
+	fs->files = NULL;
 }

@@ -37,6 +37,7 @@ struct xfer {
 	int		 ssh;		/* SSH_SFTP, SSH_SCP: no HTTP status */
 	int		 hostkey;	/* ssh: CURLKHMATCH_* of the host key, or -1 */
 	int		 listing;	/* ssh: the names in a directory */
+	int		 stat;		/* the modification time, no body */
 	int		 told;		/* -v said so */
 	int		 running;	/* in the multi handle */
 	long		 not_before;	/* ms: backoff, a redirect */
@@ -705,6 +706,10 @@ ssh_options(struct http *h, struct xfer *x)
 	}
 	if (x->listing)
 		(void)curl_easy_setopt(c, CURLOPT_DIRLISTONLY, 1L);
+	if (x->stat) {
+		(void)curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		(void)curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+	}
 	if (x->ssh == SSH_SFTP && x->taken > 0) {
 		(void)curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE,
 		    (curl_off_t)x->taken);
@@ -1093,6 +1098,13 @@ http_next(struct http *h, size_t *tag, struct http_response *r,
 	r->status = x->status;
 	r->attempts = x->attempt;
 	r->ms = x->ms;
+	r->mtime = -1;
+	if (!x->failed && x->stat) {
+		curl_off_t t = -1;
+
+		(void)curl_easy_getinfo(x->easy, CURLINFO_FILETIME_T, &t);
+		r->mtime = (long long)t;
+	}
 	if (x->failed) {
 		*e = x->err;
 		rc = -1;
@@ -1127,6 +1139,23 @@ http_list(struct http *h, const char *url, struct http_response *r,
 
 	x->listing = 1;
 	return http_next(h, &tag, r, e) == 1 ? 0 : -1;
+}
+
+int
+http_mtime(struct http *h, const char *url, long long *mtime,
+    struct lib_err *e)
+{
+	struct xfer *x = add(h, url, 0);
+	struct http_response r;
+	size_t tag;
+	int rc;
+
+	x->stat = 1;
+	memset(&r, 0, sizeof(r));
+	rc = http_next(h, &tag, &r, e) == 1 ? 0 : -1;
+	*mtime = r.mtime;
+	http_response_free(&r);
+	return rc;
 }
 
 int

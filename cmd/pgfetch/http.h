@@ -77,6 +77,7 @@ struct http_response {
 	 * file (JSON Lines, CSV, gzip), not a page; the body was not read.
 	 */
 	char		*file_type;
+	long long	 mtime;		/* http_mtime: seconds since the epoch, or -1 */
 };
 
 /* Bytes of a streamed body, in order, each byte once.  -1 stops it. */
@@ -103,6 +104,13 @@ int	http_get(struct http *, const char *url, struct http_response *r,
  * line, into r->body (as http_get); "." and ".." among them.
  */
 int	http_list(struct http *, const char *url, struct http_response *r,
+	    struct lib_err *e);
+/*
+ * The modification time of the file an sftp:// or scp:// URL names, in
+ * seconds since the epoch (-1 when the server gives none); its body is
+ * not read.  -1 with e set as http_get.
+ */
+int	http_mtime(struct http *, const char *url, long long *mtime,
 	    struct lib_err *e);
 /*
  * GET url and hand its body to sink as it arrives, holding none of it.

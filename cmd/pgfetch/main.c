@@ -23,6 +23,7 @@
 #include "fileset.h"
 #include "http.h"
 #include "paginate.h"
+#include "state.h"
 #include "secrets.h"
 #include "source.h"
 #include "url.h"
@@ -38,7 +39,7 @@ enum {
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
 	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ, OPT_SSH_KEY,
 	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS,
-	OPT_FILE_COLUMN
+	OPT_FILE_COLUMN, OPT_STATE_FROM
 };
 
 #define PAGINATOR	"paginator options"
@@ -64,6 +65,9 @@ static const struct cli_opt options[] = {
 	    NULL },
 	{ "file-column", 0, OPT_FILE_COLUMN, "name",
 	    "add the file's name to each record as NAME", NULL, NULL },
+	{ "state-from", 0, OPT_STATE_FROM, "db",
+	    "files: skip those at or before the bookmark\nsqlite-load committed in DB",
+	    NULL, NULL },
 	{ "paginate", 0, OPT_PAGINATE, "mode",
 	    "page, offset, cursor, next, link, none, auto", NULL, NULL },
 	{ "max-pages", 0, OPT_MAX_PAGES, "n", "stop after N pages", NULL, NULL },
@@ -180,6 +184,7 @@ struct fetch {
 	struct jbuf	 file_value;	/* ,"NAME":"file"} for each record */
 	struct jbuf	 with_file;	/* a record with it */
 	struct jval_parser *parser;	/* for a record that has a member NAME */
+	const char	*state_from;	/* --state-from DB: the file bookmark */
 	int		 ssh_ready;	/* ssh_defaults has run */
 	char		*ssh_key;	/* a default key file found, to free */
 	char		*known_hosts;	/* the default known_hosts, to free */
@@ -749,6 +754,9 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 	case OPT_KNOWN_HOSTS:
 		f->http.known_hosts = arg;
 		break;
+	case OPT_STATE_FROM:
+		f->state_from = arg;
+		break;
 	case OPT_FILE_COLUMN:
 		if (*arg == '\0')
 			cli_usage_error(c, "--file-column: an empty name");
@@ -851,6 +859,9 @@ parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
 		cli_usage_error(c, "--paginate cursor needs --cursor-path");
 	if (f->messages && (f->stream == NULL || *f->stream == '\0'))
 		cli_usage_error(c, "-m needs -s STREAM");
+	if (f->state_from != NULL && !f->messages)
+		cli_usage_error(c, "--state-from needs -m -s STREAM: the "
+		    "bookmark is the stream's");
 	return 0;
 }
 
@@ -1034,6 +1045,11 @@ classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
 		    "a file", src);
 		return -1;
 	}
+	if (!*file && f->state_from != NULL) {
+		say(f, EX_USAGE, "--state-from applies to files, and %s is an "
+		    "API (see --since)", src);
+		return -1;
+	}
 	if (!*file && f->file_column != NULL) {
 		say(f, EX_USAGE, "--file-column applies to files, and %s is "
 		    "an API", src);
@@ -1149,56 +1165,208 @@ enough(const struct fetch *f)
 }
 
 /*
- * The files of one source, the matches of its glob in name order; xo as
- * the options left it for each.
+ * One file of a set, read as its own source (classified again: its origin
+ * is the one its credentials go to); --file-column names it as the set
+ * shows it.
  */
 static void
-fetch_files(struct fetch *f, const struct extract_opts *xo, const char *src)
+fetch_file(struct fetch *f, const struct extract_opts *xo, struct args *a,
+    const struct fileset_file *file)
 {
-	struct fileset fs = { NULL, 0 };
-	struct extract_opts x;
+	struct extract_opts x = *xo;
+	int is_file;
+
+	a->source = file->name;
+	if (classify(f, &x, a, &is_file) == -1)
+		return;
+	file_value(f, file->shown);
+	dispatch(f, &x, file->name, 1);
+}
+
+/*
+ * The files of one source into fs (appended), the modification times too
+ * when stat; -1 after a message.  missing_ok: a glob that matches nothing
+ * adds nothing (an incremental run with no new file).
+ */
+static int
+add_files(struct fetch *f, const struct extract_opts *xo, struct args *a,
+    const char *src, struct fileset *fs, int stat, int missing_ok)
+{
+	struct extract_opts x = *xo;
 	struct http *h = NULL;
 	struct lib_err e;
-	size_t i;
+	size_t from = fs->n;
+	int is_file, rc = 0;
 
+	a->source = src;
+	if (classify(f, &x, a, &is_file) == -1)
+		return -1;
 	if (is_ssh(src) && (h = http_new(&f->http, &e)) == NULL) {
 		say(f, e.code, "%s", e.msg);
-		return;
+		return -1;
 	}
-	if (fileset_expand(h, src, &fs, &e) == -1)
+	if (fileset_add(h, src, fs, &e) == -1) {
+		if (!(missing_ok && e.code == EX_NOINPUT &&
+		    fileset_is_glob(src))) {
+			say(f, e.code, "%s", e.msg);
+			rc = -1;
+		}
+	} else if (stat && fileset_stat(h, fs, from, &e) == -1) {
 		say(f, e.code, "%s", e.msg);
+		rc = -1;
+	}
 	http_free(h);
-	for (i = 0; i < fs.n && f->cli.status == 0 && !enough(f); i++) {
-		x = *xo;
-		dispatch(f, &x, fs.names[i], 1);
+	return rc;
+}
+
+/*
+ * Every source in order, each glob's files in name order, until one
+ * fails or --max-records has enough.
+ */
+static void
+fetch_files(struct fetch *f, const struct extract_opts *xo, struct args *a)
+{
+	struct fileset fs = { NULL, 0 };
+	size_t j;
+	int i;
+
+	for (i = 0; i < a->nsources && f->cli.status == 0 && !enough(f); i++) {
+		if (add_files(f, xo, a, a->sources[i], &fs, 0, 0) == -1)
+			break;
+		for (j = 0; j < fs.n && f->cli.status == 0 && !enough(f); j++)
+			fetch_file(f, xo, a, &fs.files[j]);
+		fileset_free(&fs);
 	}
 	fileset_free(&fs);
 }
 
 /*
- * Every source in order, as one stream: each classified again (its
- * origin is the one its credentials go to), until one fails or
- * --max-records has enough.
+ * The bookmark of the last file read, from --state-from's database:
+ * (*mtime, name); *mtime -1 when there is none (a first run).  -1 after a
+ * message.
+ */
+static int
+file_bookmark(struct fetch *f, long long *mtime, struct jbuf *name)
+{
+	struct jbuf path = JBUF_INIT, value = JBUF_INIT;
+	struct jval_parser *p = NULL;
+	const struct jval *root, *t, *n;
+	struct lib_err e;
+	int found, rc = -1;
+
+	*mtime = -1;
+	jbuf_puts(&path, "bookmarks.");
+	jbuf_puts(&path, f->stream);
+	if (f->state_from == NULL)
+		rc = 0;
+	else if (sqlout_state_get(f->state_from, jbuf_cstr(&path), &value,
+	    &found, &e) == -1)
+		say(f, e.code, "%s", e.msg);
+	else if (!found)
+		rc = 0;
+	else if ((p = jval_parser_new(value.len * 8 + 4096)) == NULL)
+		say(f, EX_OSERR, "out of memory");
+	else if ((root = jval_parse(p, value.p, value.len, JVAL_KEEP_ALL,
+	    &e)) == NULL || (t = jval_get(root, "file_mtime")) == NULL ||
+	    !jval_int64(t, mtime) || (n = jval_get(root, "file_name")) == NULL ||
+	    n->type != JV_STRING)
+		say(f, EX_DATAERR, "%s: %s: not a file bookmark "
+		    "({\"file_mtime\":N,\"file_name\":\"...\"})",
+		    f->state_from, jbuf_cstr(&path));
+	else {
+		jbuf_put(name, n->str, n->len);
+		rc = 0;
+	}
+	jval_parser_free(p);
+	jbuf_free(&path);
+	jbuf_free(&value);
+	return rc;
+}
+
+/* After a whole file: the STATE whose bookmark it is. */
+static int
+write_bookmark(struct fetch *f, const struct fileset_file *file)
+{
+	char mtime[32];
+
+	jbuf_reset(&f->rec);
+	jbuf_puts(&f->rec, "{\"type\":\"STATE\",\"value\":{\"bookmarks\":{");
+	jbuf_str(&f->rec, f->stream, strlen(f->stream));
+	(void)snprintf(mtime, sizeof(mtime), ":{\"file_mtime\":%lld,",
+	    file->mtime);
+	jbuf_puts(&f->rec, mtime);
+	jbuf_puts(&f->rec, "\"file_name\":");
+	jbuf_str(&f->rec, file->shown, strlen(file->shown));
+	jbuf_puts(&f->rec, "}}}}\n");
+	return cli_write(&f->cli, f->rec.p, f->rec.len);
+}
+
+/*
+ * An incremental run over a set of files: every file of every source,
+ * oldest first, but those at or before the bookmark; after each whole
+ * file, a STATE with its bookmark, (modification time, name), which
+ * sqlite-load commits with its rows.  No new file: no record, exit 0.
+ */
+static void
+fetch_new_files(struct fetch *f, const struct extract_opts *xo,
+    struct args *a)
+{
+	struct fileset fs = { NULL, 0 };
+	struct jbuf name = JBUF_INIT;
+	unsigned long long before;
+	long long mtime;
+	size_t j;
+	int i;
+
+	if (file_bookmark(f, &mtime, &name) == -1)
+		goto out;
+	for (i = 0; i < a->nsources; i++)
+		if (add_files(f, xo, a, a->sources[i], &fs, 1, 1) == -1)
+			goto out;
+	fileset_sort_by_time(&fs);
+	if (mtime >= 0)
+		fileset_after(&fs, mtime, jbuf_cstr(&name));
+	if (fs.n == 0 && !f->cli.quiet)
+		say(f, 0, "no new file");
+	for (j = 0; j < fs.n && f->cli.status == 0 && !enough(f); j++) {
+		before = f->cli.stats.records;
+		fetch_file(f, xo, a, &fs.files[j]);
+		/* A file cut by --max-records is read whole next time. */
+		if (f->cli.status != 0 || (enough(f) &&
+		    !(j + 1 == fs.n || f->cli.stats.records == before)))
+			break;
+		if (write_bookmark(f, &fs.files[j]) == -1)
+			break;
+	}
+out:
+	fileset_free(&fs);
+	jbuf_free(&name);
+}
+
+/*
+ * Every source in order, as one stream: an API's pages, or files; with
+ * -m and a set of files (a glob, several sources) or --state-from, an
+ * incremental run with file bookmarks.
  */
 static void
 fetch_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
 {
-	struct extract_opts x;
-	int i, file;
+	struct extract_opts x = *xo;
+	int file;
 
 	if (cli_begin(&f->cli) == -1)
 		return;
 	clocks_utc(f->extracted, sizeof(f->extracted), 1);
-	for (i = 0; i < a->nsources && f->cli.status == 0 && !enough(f); i++) {
-		a->source = a->sources[i];
-		x = *xo;
-		if (classify(f, &x, a, &file) == -1)
-			return;
-		if (fileset_is_glob(a->source))
-			fetch_files(f, &x, a->source);
-		else
-			dispatch(f, &x, a->source, file);
-	}
+	a->source = a->sources[0];
+	if (classify(f, &x, a, &file) == -1)
+		return;
+	if (!file)
+		dispatch(f, &x, a->source, 0);
+	else if (f->messages && (f->state_from != NULL || a->nsources > 1 ||
+	    fileset_is_glob(a->source)))
+		fetch_new_files(f, xo, a);
+	else
+		fetch_files(f, xo, a);
 }
 
 /*
