@@ -81,11 +81,18 @@ cli_die_by_signal(void)
 static void
 close_stdout(void)
 {
-	int code;
+	int code, failed = ferror(stdout) != 0, written_errno = errno;
 
+	/*
+	 * A text longer than stdio's buffer (pgfetch --help) was partly
+	 * written already: that write's failure is in ferror and errno, and
+	 * fclose, with nothing left to flush, would say nothing.
+	 */
 	errno = 0;
-	if (fclose(stdout) == 0)
+	if (fclose(stdout) == 0 && !failed)
 		return;
+	if (errno == 0)
+		errno = written_errno;
 	if (errno == EPIPE) {
 		/* The reader left: die quietly, as write_all does. */
 		(void)signal(SIGPIPE, SIG_DFL);

@@ -51,7 +51,7 @@ static int
 inflate_in(struct gunzip *g, const unsigned char *p, size_t n, size_t *used,
     struct lib_err *e)
 {
-	int zrc;
+	int zrc, rc;
 
 	*used = 0;
 	g->z.next_in = p;
@@ -63,9 +63,9 @@ inflate_in(struct gunzip *g, const unsigned char *p, size_t n, size_t *used,
 		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
 			return liberr_set(e, EX_DATAERR, "gzip: %s",
 			    g->z.msg != NULL ? g->z.msg : "corrupt data");
-		if (GUNZIP_CHUNK - g->z.avail_out > 0 && g->out(g->arg, g->buf,
-		    GUNZIP_CHUNK - g->z.avail_out) == -1)
-			return -1;
+		if (GUNZIP_CHUNK - g->z.avail_out > 0 && (rc = g->out(g->arg,
+		    g->buf, GUNZIP_CHUNK - g->z.avail_out, e)) != 0)
+			return rc;
 		if (zrc == Z_STREAM_END) {
 			g->in_member = 0;
 			break;
@@ -88,11 +88,12 @@ inflate_some(struct gunzip *g, const unsigned char *p, size_t n,
 {
 	static const unsigned char magic[2] = { 0x1f, 0x8b };
 	size_t used;
+	int rc;
 
 	while (n > 0 && !g->trailing) {
 		if (g->in_member) {
-			if (inflate_in(g, p, n, &used, e) == -1)
-				return -1;
+			if ((rc = inflate_in(g, p, n, &used, e)) != 0)
+				return rc;
 			p += used;
 			n -= used;
 			continue;
@@ -109,8 +110,8 @@ inflate_some(struct gunzip *g, const unsigned char *p, size_t n,
 		if (inflateReset(&g->z) != Z_OK)
 			return liberr_set(e, EX_SOFTWARE, "zlib: reset");
 		g->in_member = 1;
-		if (inflate_in(g, magic, 2, &used, e) == -1)
-			return -1;
+		if ((rc = inflate_in(g, magic, 2, &used, e)) != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -119,6 +120,7 @@ int
 gunzip_feed(struct gunzip *g, const char *p, size_t n, struct lib_err *e)
 {
 	const unsigned char *u = (const unsigned char *)p;
+	int rc;
 
 	if (!g->decided) {
 		while (n > 0 && g->nhead < 2) {
@@ -135,24 +137,26 @@ gunzip_feed(struct gunzip *g, const char *p, size_t n, struct lib_err *e)
 			/* 16 + MAX_WBITS: a gzip header and trailer. */
 			if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK)
 				return liberr_set(e, EX_OSERR, "zlib: out of memory");
-			if (inflate_some(g, g->head, 2, e) == -1)
-				return -1;
-		} else if (g->out(g->arg, (const char *)g->head, 2) == -1)
-			return -1;
+			if ((rc = inflate_some(g, g->head, 2, e)) != 0)
+				return rc;
+		} else if ((rc = g->out(g->arg, (const char *)g->head, 2, e)) != 0)
+			return rc;
 	}
 	if (n == 0)
 		return 0;
 	if (g->gzip)
 		return inflate_some(g, u, n, e);
-	return g->out(g->arg, (const char *)u, n);
+	return g->out(g->arg, (const char *)u, n, e);
 }
 
 int
 gunzip_finish(struct gunzip *g, struct lib_err *e)
 {
-	if (!g->decided && g->nhead > 0 &&
-	    g->out(g->arg, (const char *)g->head, g->nhead) == -1)
-		return -1;
+	int rc;
+
+	if (!g->decided && g->nhead > 0 && (rc = g->out(g->arg,
+	    (const char *)g->head, g->nhead, e)) != 0)
+		return rc;
 	if (g->gzip && g->in_member)
 		return liberr_set(e, EX_DATAERR, "gzip: unexpected end of file");
 	return 0;

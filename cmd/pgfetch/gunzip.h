@@ -12,8 +12,12 @@
 
 #include "liberr.h"
 
-/* Where the plain bytes go: 0 go on, -1 stop (e.g. enough records). */
-typedef int (*gunzip_out_fn)(void *arg, const char *p, size_t n);
+/*
+ * Where the plain bytes go: 0 go on, 1 stop (enough records: no
+ * failure), -1 failed with e set.
+ */
+typedef int (*gunzip_out_fn)(void *arg, const char *p, size_t n,
+    struct lib_err *e);
 
 struct gunzip;
 
@@ -21,8 +25,8 @@ struct gunzip	*gunzip_new(gunzip_out_fn out, void *arg);
 void		 gunzip_free(struct gunzip *);
 
 /*
- * The next bytes.  -1 when the output said stop (e untouched: the output
- * keeps its own reasons) or the gzip data is corrupt (EX_DATAERR in e).
+ * The next bytes: 0, or what the output said (1 stop, -1 with e set), or
+ * -1 with EX_DATAERR in e when the gzip data is corrupt.
  */
 int	gunzip_feed(struct gunzip *, const char *p, size_t n, struct lib_err *e);
 /* The end: a gzip stream cut short is an error here. */

@@ -17,24 +17,25 @@ struct source {
 	int		 whole;		/* err is the extractor's: named already */
 };
 
-/* 0 go on, -1 stop: the extractor failed (s->err) or has enough. */
+/* 0 go on, 1 the extractor has enough, -1 it failed (e, named already). */
 static int
-to_extract(void *arg, const char *p, size_t n)
+to_extract(void *arg, const char *p, size_t n, struct lib_err *e)
 {
 	struct source *s = arg;
+	int rc;
 
-	if (extract_feed(s->x, p, n, &s->err) == 0)
-		return 0;
-	s->whole = 1;
-	return -1;
+	if ((rc = extract_feed(s->x, p, n, e)) != 0)
+		s->whole = 1;
+	return rc;
 }
 
+/* A sink of http_stream's: 0 go on, -1 no more bytes (s->err says why). */
 static int
 to_gunzip(void *arg, const char *p, size_t n)
 {
 	struct source *s = arg;
 
-	if (gunzip_feed(s->gz, p, n, &s->err) == -1) {
+	if (gunzip_feed(s->gz, p, n, &s->err) != 0) {
 		s->stopped = 1;
 		return -1;
 	}

@@ -14,8 +14,9 @@
 #include "jbuf.h"
 
 static int
-collect(void *arg, const char *p, size_t n)
+collect(void *arg, const char *p, size_t n, struct lib_err *e)
 {
+	(void)e;
 	jbuf_put(arg, p, n);
 	return 0;
 }
