@@ -1,7 +1,7 @@
 /*
  * A growable byte buffer and the JSON text written into it: string
  * literals, base64, the UTF-8 check.  A parsed value is written by
- * jbuf_value (jval.h), which builds on this and not the other way round.
+ * jval_write (jval.h), which builds on this and not the other way round.
  */
 #ifndef JBUF_H
 #define JBUF_H

@@ -963,7 +963,7 @@ jval_clone(const struct jval *v, size_t *size)
 }
 
 void
-jbuf_value(struct jbuf *b, const struct jval *v)
+jval_write(struct jbuf *b, const struct jval *v)
 {
 	const struct jval *m;
 
@@ -998,7 +998,7 @@ jbuf_value(struct jbuf *b, const struct jval *v)
 				jbuf_putc(b, ',');
 			jbuf_str(b, m->key, m->keylen);
 			jbuf_putc(b, ':');
-			jbuf_value(b, m);
+			jval_write(b, m);
 		}
 		jbuf_putc(b, '}');
 		break;
@@ -1007,7 +1007,7 @@ jbuf_value(struct jbuf *b, const struct jval *v)
 		for (m = v->child; m != NULL; m = m->next) {
 			if (m != v->child)
 				jbuf_putc(b, ',');
-			jbuf_value(b, m);
+			jval_write(b, m);
 		}
 		jbuf_putc(b, ']');
 		break;

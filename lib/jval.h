@@ -151,9 +151,9 @@ int	jval_fits_int64(const struct jval *v);
 /*
  * The JSON writer of a parsed value: any value, compact, appended to b.
  * Numbers are written as the text they arrived as, so a 64-bit id or a
- * long decimal is never rounded through a double.  (Named jbuf_ for its
- * many callers; it lives here so that jbuf does not depend on jval.)
+ * long decimal is never rounded through a double.  (Here, not in jbuf:
+ * jbuf does not depend on jval.)
  */
-void	jbuf_value(struct jbuf *b, const struct jval *v);
+void	jval_write(struct jbuf *b, const struct jval *v);
 
 #endif

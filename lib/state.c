@@ -33,7 +33,7 @@ state_exit_status(int rc)
 }
 
 int
-sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
+state_get(const char *path, const char *dotted, struct jbuf *out,
     int *found, struct lib_err *e)
 {
 	struct jval_parser *p = NULL;
@@ -85,7 +85,7 @@ sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
 	if (v->type == JV_STRING)
 		jbuf_put(out, v->str, v->len);
 	else
-		jbuf_value(out, v);
+		jval_write(out, v);
 out:
 	jval_parser_free(p);
 	(void)sqlite3_finalize(st);

@@ -13,10 +13,9 @@
  * Look up the stored state at a dotted path (a.b.0.c) of a database.
  * *found is 0 when the database, the state or the path does not exist;
  * otherwise the value is in out: a string as its bytes, anything else as
- * JSON.  (Its name still says sqlout, where it came from: renaming it
- * touches the callers in cmd/.)
+ * JSON.
  */
-int	sqlout_state_get(const char *path, const char *dotted, struct jbuf *out,
+int	state_get(const char *path, const char *dotted, struct jbuf *out,
 	    int *found, struct lib_err *);
 
 /*

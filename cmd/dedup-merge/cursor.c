@@ -131,7 +131,7 @@ read_bookmark(struct cursor *c, struct cstream *s, struct lib_err *e)
 
 	jbuf_puts(&path, "bookmarks.");
 	jbuf_puts(&path, s->name);
-	if (sqlout_state_get(c->opts.state_db, jbuf_cstr(&path), &out, &found,
+	if (state_get(c->opts.state_db, jbuf_cstr(&path), &out, &found,
 	    e) == -1)
 		goto out;
 	rc = 0;
@@ -154,12 +154,12 @@ read_bookmark(struct cursor *c, struct cstream *s, struct lib_err *e)
 		goto out;
 	s->has_prev = 1;
 	cval_encode(&s->prev, v);
-	jbuf_value(&s->prev_raw, v);
+	jval_write(&s->prev_raw, v);
 	if ((v = jval_get(root, "sluice_boundary_keys")) != NULL &&
 	    v->type == JV_ARRAY)
 		for (k = v->child; k != NULL; k = k->next) {
 			jbuf_reset(&c->tmp);
-			jbuf_value(&c->tmp, k);
+			jval_write(&c->tmp, k);
 			keyset_add(&s->prev_keys, c->tmp.p, c->tmp.len);
 		}
 out:
@@ -240,7 +240,7 @@ cursor_check(struct cursor *c, size_t i, const char *name, size_t n,
 		jbuf_reset(&s->max);
 		jbuf_put(&s->max, c->tmp.p, c->tmp.len);
 		jbuf_reset(&s->max_raw);
-		jbuf_value(&s->max_raw, v);
+		jval_write(&s->max_raw, v);
 		keyset_clear(&s->keys);
 		s->overflow = 0;
 	}

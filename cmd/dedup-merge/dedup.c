@@ -436,7 +436,7 @@ make_key(struct dedup *d, const struct dstream *s, const struct jval *rec)
 		}
 		if (i > 0)
 			jbuf_putc(&d->key, ',');
-		jbuf_value(&d->key, v);
+		jval_write(&d->key, v);
 	}
 	if (s->npaths > 1)
 		jbuf_putc(&d->key, ']');
@@ -757,7 +757,7 @@ put_members(struct jbuf *b, const struct dstream *s, const struct jval *rec,
 		if (dot == NULL) {
 			jbuf_str(b, path, strlen(path));
 			jbuf_putc(b, ':');
-			jbuf_value(b, key_part(s, rec, sel[a]));
+			jval_write(b, key_part(s, rec, sel[a]));
 			done[a] = 1;
 			continue;
 		}
@@ -800,11 +800,11 @@ put_tombstone(struct dedup *d, const struct dstream *s,
 	if (m->kind == MSG_RECORD) {
 		if (m->version != NULL) {
 			jbuf_puts(out, ",\"version\":");
-			jbuf_value(out, m->version);
+			jval_write(out, m->version);
 		}
 		if ((t = jval_get(m->root, "time_extracted")) != NULL) {
 			jbuf_puts(out, ",\"time_extracted\":");
-			jbuf_value(out, t);
+			jval_write(out, t);
 		}
 		jbuf_putc(out, '}');
 	}
@@ -835,7 +835,7 @@ judge(struct dedup *d, const struct spill_rec *r, struct message *m)
 	}
 	if (m->kind == MSG_RECORD) {
 		jbuf_reset(&d->buf);
-		jbuf_value(&d->buf, m->record);
+		jval_write(&d->buf, m->record);
 		json = d->buf.p;
 		len = d->buf.len;
 	}

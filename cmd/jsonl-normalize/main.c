@@ -130,7 +130,7 @@ transformed(struct run *r, const char *stream, size_t len,
 			return -1;
 	} else {
 		jbuf_reset(&r->warn);
-		jbuf_value(&r->warn, l->msg.record);
+		jval_write(&r->warn, l->msg.record);
 		if (transform_run(r->jq, r->warn.p, r->warn.len, &r->jqout,
 		    e) == -1)
 			return -1;

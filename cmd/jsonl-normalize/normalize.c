@@ -569,7 +569,7 @@ static void
 put_cell(const struct normalizer *n, const struct cell *cl, struct jbuf *out)
 {
 	if (cl->v != NULL)
-		jbuf_value(out, cl->v);
+		jval_write(out, cl->v);
 	else if (cl->quoted) {
 		jbuf_putc(out, '"');
 		jbuf_put(out, n->tokens.p + cl->tokoff, cl->toklen);
@@ -680,7 +680,7 @@ token(struct normalizer *n, const struct jval *v, char hex[HMAC_HEX_LEN],
 		break;
 	}
 	jbuf_reset(&n->tokenin);
-	jbuf_value(&n->tokenin, v);
+	jval_write(&n->tokenin, v);
 	return hmac_tagged_hex(n->hmac, tag, n->tokenin.p, n->tokenin.len, hex, e);
 }
 
@@ -752,7 +752,7 @@ redact_value(struct normalizer *n, const struct jval *v, size_t pathoff,
 
 	if (depth >= n->maxdepth || (v->type != JV_OBJECT &&
 	    v->type != JV_ARRAY)) {
-		jbuf_value(out, v);
+		jval_write(out, v);
 		return 0;
 	}
 	jbuf_putc(out, v->type == JV_OBJECT ? '{' : '[');
@@ -1259,7 +1259,7 @@ norm_redact(struct normalizer *n, const struct jval *root,
 	if (root == record)
 		return redact_value(n, root, 0, 0, out, e);
 	if (root->type != JV_OBJECT) {
-		jbuf_value(out, root);
+		jval_write(out, root);
 		return 0;
 	}
 	/*
@@ -1276,7 +1276,7 @@ norm_redact(struct normalizer *n, const struct jval *root,
 		    memcmp(m->key, "record", 6) == 0))
 			rc = redact_value(n, m, 0, 0, out, e);
 		else
-			jbuf_value(out, m);
+			jval_write(out, m);
 	}
 	jbuf_putc(out, '}');
 	return rc;

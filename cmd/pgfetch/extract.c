@@ -164,7 +164,7 @@ jsonl_line(struct extract *x, const char *s, size_t n)
 	for (m = v->type == JV_ARRAY ? v->child : v; m != NULL;
 	    m = v->type == JV_ARRAY ? m->next : NULL) {
 		jbuf_reset(&x->out);
-		jbuf_value(&x->out, m);
+		jval_write(&x->out, m);
 		if (emit(x, x->out.p, x->out.len, x->line) == -1)
 			return -1;
 	}

@@ -128,7 +128,8 @@ expand_remote(struct http *h, const char *url, struct fileset *fs,
 		names = xalloc_realloc(names, n + 1, sizeof(*names));
 		names[n++] = xalloc_memdup(name.p, name.len);
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		if ((escaped = curl_easy_escape(NULL, names[i], 0)) == NULL)
 			xalloc_die();

@@ -262,12 +262,13 @@ with_file(struct fetch *f, const char *json, size_t len, struct lib_err *e)
 		jbuf_put(&f->with_file, f->file_value.p, f->file_value.len);
 		return 0;
 	}
-	if (f->parser == NULL)
-		f->parser = jval_parser_new(len * 8 + ((size_t)1 << 20));
-	jval_parser_rewind(f->parser);
-	if (f->parser == NULL ||
-	    (root = jval_parse(f->parser, json, len, JVAL_KEEP_ALL, e)) == NULL)
+	/* As cli bounds a record's nodes: by the longest line. */
+	if (f->parser == NULL && (f->parser = jval_parser_new(
+	    (size_t)f->cli.max_line * 8 + ((size_t)1 << 20))) == NULL)
 		return liberr_set(e, EX_OSERR, "out of memory");
+	jval_parser_rewind(f->parser);
+	if ((root = jval_parse(f->parser, json, len, JVAL_KEEP_ALL, e)) == NULL)
+		return -1;
 	jbuf_reset(&f->with_file);
 	jbuf_putc(&f->with_file, '{');
 	for (m = root->child; m != NULL; m = m->next) {
@@ -278,7 +279,7 @@ with_file(struct fetch *f, const char *json, size_t len, struct lib_err *e)
 		first = 0;
 		jbuf_str(&f->with_file, m->key, m->keylen);
 		jbuf_putc(&f->with_file, ':');
-		jbuf_value(&f->with_file, m);
+		jval_write(&f->with_file, m);
 	}
 	if (!first)
 		jbuf_putc(&f->with_file, ',');
@@ -1255,12 +1256,12 @@ file_bookmark(struct fetch *f, long long *mtime, struct jbuf *name)
 	int found, rc = -1;
 
 	*mtime = -1;
+	if (f->state_from == NULL)
+		return 0;
 	jbuf_puts(&path, "bookmarks.");
 	jbuf_puts(&path, f->stream);
-	if (f->state_from == NULL)
-		rc = 0;
-	else if (sqlout_state_get(f->state_from, jbuf_cstr(&path), &value,
-	    &found, &e) == -1)
+	if (state_get(f->state_from, jbuf_cstr(&path), &value, &found,
+	    &e) == -1)
 		say(f, e.code, "%s", e.msg);
 	else if (!found)
 		rc = 0;

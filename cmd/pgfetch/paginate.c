@@ -243,7 +243,7 @@ emit_jq(struct walk *w, unsigned long *count, int write, struct lib_err *e)
 		}
 		for (m = root->child; m != NULL; m = m->next) {
 			jbuf_reset(&w->tmp);
-			jbuf_value(&w->tmp, m);
+			jval_write(&w->tmp, m);
 			if ((rc = emit(w, w->tmp.p, w->tmp.len, m->type ==
 			    JV_OBJECT, ++*count, write, e)) != RECORDS_WRITTEN)
 				return rc;
@@ -264,7 +264,7 @@ emit_found(struct walk *w, const struct jval *recs, int single,
 	for (m = single ? recs : recs->child; m != NULL &&
 	    rc == RECORDS_WRITTEN; m = single ? NULL : m->next) {
 		jbuf_reset(&w->tmp);
-		jbuf_value(&w->tmp, m);
+		jval_write(&w->tmp, m);
 		rc = emit(w, w->tmp.p, w->tmp.len, m->type == JV_OBJECT, ++*count,
 		    write, e);
 	}

@@ -95,13 +95,13 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 }
 
 static int
-state_get(struct cli *c, const char *db, const char *path)
+print_state(struct cli *c, const char *db, const char *path)
 {
 	struct jbuf out = JBUF_INIT;
 	struct lib_err e;
 	int found;
 
-	if (sqlout_state_get(db, path, &out, &found, &e) == -1)
+	if (state_get(db, path, &out, &found, &e) == -1)
 		cli_error(c, e.code, "%s", e.msg);
 	else if (found) {
 		jbuf_putc(&out, '\n');
@@ -270,7 +270,7 @@ main(int argc, char *argv[])
 	db = parse_options(&c, &opts, &state_path, argc, argv);
 	opts.infer = c.types;
 	if (state_path != NULL)
-		return state_get(&c, db, state_path);
+		return print_state(&c, db, state_path);
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
 

@@ -397,7 +397,7 @@ canonical(struct jbuf *b, const struct jval *v, int top)
 		return;
 	}
 	if (v->type != JV_OBJECT) {
-		jbuf_value(b, v);
+		jval_write(b, v);
 		return;
 	}
 	for (m = v->child; m != NULL; m = m->next)

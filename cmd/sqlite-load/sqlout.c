@@ -1004,7 +1004,7 @@ bind_value(struct sqlout *o, sqlite3_stmt *st, int idx, const struct jval *v,
 		    SQLITE_STATIC);
 	default:
 		jbuf_reset(&o->tmp);
-		jbuf_value(&o->tmp, v);
+		jval_write(&o->tmp, v);
 		return sqlite3_bind_text(st, idx, o->tmp.p, (int)o->tmp.len,
 		    SQLITE_TRANSIENT);
 	}
@@ -1529,7 +1529,7 @@ sqlout_state(struct sqlout *o, const struct jval *value, struct lib_err *e)
 	if (sqlout_flush(o, e) == -1)
 		return -1;
 	jbuf_reset(&o->tmp);
-	jbuf_value(&o->tmp, value);
+	jval_write(&o->tmp, value);
 	clocks_utc(now, sizeof(now), 1);
 	if (o->state_rowid == 0) {
 		if (sqlout_prepare(o, "INSERT INTO _sluice_state (load_id, stored_at, value)"

@@ -24,14 +24,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "a rejected document has a status and a message");
 		goto out;
 	}
-	jbuf_value(&once, v);
+	jval_write(&once, v);
 	FUZZ_CHECK(jbuf_utf8_valid(once.p, once.len), "written back as UTF-8");
 	FUZZ_CHECK(memchr(once.p, '\n', once.len) == NULL,
 	    "written back on one line");
 	w = jval_parse(p, once.p, once.len, JVAL_KEEP_ALL, &e);
 	FUZZ_CHECK(w != NULL, "what was written back parses again");
 	FUZZ_CHECK(w->type == v->type, "same type after a round trip");
-	jbuf_value(&twice, w);
+	jval_write(&twice, w);
 	FUZZ_CHECK(once.len == twice.len &&
 	    memcmp(once.p, twice.p, once.len) == 0, "round trip is stable");
 out:

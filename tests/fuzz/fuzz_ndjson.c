@@ -97,7 +97,7 @@ parse_line(struct jval_parser *p, const struct ndjson_line *l)
 	for (m = v->type == JV_ARRAY ? v->child : v; m != NULL;
 	    m = v->type == JV_ARRAY ? m->next : NULL) {
 		jbuf_reset(&out);
-		jbuf_value(&out, m);
+		jval_write(&out, m);
 		said(&by_ndjson, l->lineno, "record", out.p, out.len);
 	}
 	jbuf_free(&out);

@@ -360,7 +360,7 @@ test_clone(void)
 	CHECK(v != NULL);
 	if (v == NULL)
 		goto out;
-	jbuf_value(&want, v);
+	jval_write(&want, v);
 	c = jval_clone(v->child->next, &size);	/* a member: no sibling */
 	CHECK(c->next == NULL && c->keylen == 1 && c->key[0] == 's' &&
 	    c->len == 5 && memcmp(c->str, "x\ny\xc3\xa9", 5) == 0);
@@ -370,7 +370,7 @@ test_clone(void)
 	jval_parser_rewind(p);
 	(void)jval_parse(p, "[\"overwrite the arena\",1,2,3,4,5,6,7,8,9]", 41,
 	    JVAL_KEEP_ALL, &e);
-	jbuf_value(&got, c);
+	jval_write(&got, c);
 	CHECK(strcmp(jbuf_cstr(&got), jbuf_cstr(&want)) == 0);
 	CHECK(c->dups && jval_get(c, "a") != NULL &&
 	    jval_streq(jval_get(c, "a"), "last"));
@@ -439,7 +439,7 @@ test_numbers(void)
 			CHECK(memcmp(&fast, &slow, sizeof(fast)) == 0);
 		}
 	}
-	jbuf_value(&b, v);
+	jval_write(&b, v);
 	/* Every number comes back as the text it arrived as. */
 	CHECK(b.len == strlen(doc) && memcmp(b.p, doc, b.len) == 0);
 	CHECK(jval_parse(p, "{\"a\":1} {}", 10, JVAL_KEEP_ALL, &e) == NULL);
