@@ -6,9 +6,9 @@
 #include <yajl/yajl_parse.h>
 
 #include "exitcodes.h"
-#include "hash.h"
 #include "jbuf.h"
 #include "jval.h"
+#include "keytab.h"
 #include "xalloc.h"
 
 #define CHUNK_MIN	((size_t)64 * 1024)
@@ -366,7 +366,10 @@ remember_names(struct jval_parser *p, const struct jval *obj)
  * 1 if there is one, -1 out of memory.  Small objects compare names pair
  * by pair; wide ones are compared with the last wide object's names, and
  * only when they differ go through a hash set: time in proportion to the
- * width either way.
+ * width either way.  The set is a plain array of members, not a keytab:
+ * the parser fails with -1 when memory runs out (its callers undo the
+ * line), where keytab's growth exits; its hash is keytab's, seeded, so
+ * that names chosen to collide cannot make a line quadratic.
  */
 static int
 mark_repeats(struct jval_parser *p, struct jval *obj)
@@ -403,7 +406,7 @@ mark_repeats(struct jval_parser *p, struct jval *obj)
 	memset(p->slots, 0, need * sizeof(struct jval *));
 	mask = need - 1;
 	for (b = obj->child; b != NULL; b = b->next) {
-		i = (size_t)hash64(b->key, b->keylen) & mask;
+		i = (size_t)keytab_hash(b->key, b->keylen) & mask;
 		for (slot = &p->slots[i]; *slot != NULL;
 		    slot = &p->slots[i = (i + 1) & mask])
 			if ((*slot)->keylen == b->keylen &&
