@@ -211,7 +211,8 @@ by_time(const void *a, const void *b)
 void
 fileset_sort_by_time(struct fileset *fs)
 {
-	qsort(fs->files, fs->n, sizeof(*fs->files), by_time);
+	if (fs->n > 1)
+		qsort(fs->files, fs->n, sizeof(*fs->files), by_time);
 }
 
 void
