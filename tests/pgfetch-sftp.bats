@@ -304,3 +304,29 @@ $output"
 	run_ || fail "third run failed"
 	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
 }
+
+@test "examples/ssh.sh: extract there and load here, new files over SFTP, shards over two hosts" {
+	local ex=$BATS_TEST_DIRNAME/../examples/ssh.sh
+	sluice_setup pgfetch jsonl-normalize schema-infer sqlite-load
+	mkdir drop
+	printf '{"id":1}\n{"id":2}\n' > drop/orders_1.jsonl
+	touch -d @1700000100 drop/orders_1.jsonl
+	printf '{"id":3}\n' > drop/orders_2.jsonl
+	touch -d @1700000200 drop/orders_2.jsonl
+	export SSH_HOST=$SSH_USER@127.0.0.1 REMOTE_BIN=$BIN REMOTE_DIR=$PWD/drop
+	run -0 --separate-stderr sh "$ex" "$BIN" ex.db
+	assert_output --partial "orders: 3"
+	assert_output --partial "sharded_orders: 3"
+	assert_output --partial "remote_orders: 2"
+	assert_equal "$(sql ex.db 'SELECT group_concat(id) FROM (SELECT id FROM sharded_orders ORDER BY id)')" "1,2,3"
+	# The partner drops another file: the next run loads it alone.
+	printf '{"id":4}\n' > drop/orders_3.jsonl
+	touch -d @1700000300 drop/orders_3.jsonl
+	run -0 --separate-stderr sh "$ex" "$BIN" ex.db
+	assert_stderr_regex 'orders \+1 ~0 -0 committed'
+	assert_equal "$(sql ex.db 'SELECT group_concat(id) FROM orders')" "1,2,3,4"
+	assert_equal "$(sql ex.db 'SELECT file_name FROM orders WHERE id = 4')" \
+	    "sftp://127.0.0.1:$SSH_PORT$PWD/drop/orders_3.jsonl"
+	assert_equal "$(sql ex.db 'SELECT count(*) FROM sharded_orders')" 4
+	assert_equal "$(sql ex.db 'SELECT count(*) FROM remote_orders')" 2
+}
