@@ -21,6 +21,9 @@
 # ssh_home DIR makes DIR a $HOME whose .ssh holds the user key and the
 # known_hosts, as a user's own would.
 
+# shellcheck source=tests/sshd_config.sh
+. "$BATS_TEST_DIRNAME/sshd_config.sh"
+
 sshd_start() {
 	local i tries port
 	SSH_DIR=$BATS_FILE_TMPDIR/ssh
@@ -39,20 +42,8 @@ sshd_start() {
 	for (( tries = 0; tries < 5; tries++ )); do
 		port=$(python3 -c 'import socket; s = socket.socket()
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
-		cat > "$SSH_DIR/sshd_config" <<-CONF
-		Port $port
-		ListenAddress 127.0.0.1
-		HostKey $SSH_DIR/host_ed25519
-		PidFile none
-		AuthorizedKeysFile $SSH_DIR/authorized_keys
-		PubkeyAuthentication yes
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		PermitRootLogin prohibit-password
-		StrictModes no
-		UsePAM no
-		Subsystem sftp internal-sftp
-		CONF
+		sshd_config "$port" "$SSH_DIR/host_ed25519" \
+		    "$SSH_DIR/authorized_keys" > "$SSH_DIR/sshd_config"
 		/usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" \
 		    2> "$SSH_DIR/sshd.log" 3>&- &
 		SSH_PID=$!

@@ -22,6 +22,22 @@ fail() {
 	exit 1
 }
 
+# need_tools LIST: with packages missing (" name name"), say how to
+# install them and exit 1.
+need_tools() {
+	[ -z "$1" ] && return 0
+	say "missing tools; install them with:"
+	printf '\tapt-get install -y%s\n' "$1" >&2
+	exit 1
+}
+
+# bin_dir DIR: the programs' directory as an absolute path; exit 1 when it
+# is not there.
+bin_dir() {
+	[ -d "$1" ] || die "$1: no such directory (run make first)"
+	(cd "$1" && pwd)
+}
+
 # Arithmetic in awk: sh has integers only.
 calc() {
 	awk "BEGIN { printf \"$1\", $2 }"

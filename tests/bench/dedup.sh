@@ -33,13 +33,8 @@ command -v sqlite-utils >/dev/null 2>&1 || missing="$missing sqlite-utils"
 command -v mlr >/dev/null 2>&1 || missing="$missing miller"
 [ -x /usr/bin/time ] || missing="$missing time"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-if [ -n "$missing" ]; then
-	say "missing tools; install them with:"
-	printf '\tapt-get install -y%s\n' "$missing" >&2
-	exit 1
-fi
-[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
-bindir=$(cd "$bindir" && pwd)
+need_tools "$missing"
+bindir=$(bin_dir "$bindir") || exit 1
 [ -x "$bindir/dedup-merge" ] || die "$bindir/dedup-merge: not found (run make first)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX") ||

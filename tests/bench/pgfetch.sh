@@ -48,13 +48,8 @@ command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 [ -x /usr/bin/time ] || missing="$missing time"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-if [ -n "$missing" ]; then
-	say "missing tools; install them with:"
-	printf '\tapt-get install -y%s\n' "$missing" >&2
-	exit 1
-fi
-[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
-bindir=$(cd "$bindir" && pwd)
+need_tools "$missing"
+bindir=$(bin_dir "$bindir") || exit 1
 pgfetch=$bindir/pgfetch
 [ -x "$pgfetch" ] || die "$pgfetch: not found (run make first)"
 "$pgfetch" --help 2>/dev/null | grep -q -e '--parallel' ||

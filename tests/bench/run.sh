@@ -45,13 +45,8 @@ if command -v pkg-config >/dev/null 2>&1; then
 else
 	missing="$missing pkg-config libyajl-dev libsqlite3-dev"
 fi
-if [ -n "$missing" ]; then
-	say "missing tools; install them with:"
-	printf '\tapt-get install -y%s\n' "$missing" >&2
-	exit 1
-fi
-[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
-bindir=$(cd "$bindir" && pwd)
+need_tools "$missing"
+bindir=$(bin_dir "$bindir") || exit 1
 for p in schema-infer sqlite-load jsonl-normalize; do
 	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
 done

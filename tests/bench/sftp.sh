@@ -25,6 +25,7 @@ export LC_ALL
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
+. "$here/../sshd_config.sh"
 bindir=${1:-$here/../../bin}
 runs=${BENCH_RUNS:-3}
 rows=${BENCH_SFTP_ROWS:-390000}
@@ -36,13 +37,8 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -x /usr/bin/time ] || missing="$missing time"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
-if [ -n "$missing" ]; then
-	say "missing tools; install them with:"
-	printf '\tapt-get install -y%s\n' "$missing" >&2
-	exit 1
-fi
-[ -d "$bindir" ] || die "$bindir: no such directory (run make first)"
-bindir=$(cd "$bindir" && pwd)
+need_tools "$missing"
+bindir=$(bin_dir "$bindir") || exit 1
 pgfetch=$bindir/pgfetch
 [ -x "$pgfetch" ] || die "$pgfetch: not found (run make first)"
 
@@ -73,19 +69,7 @@ cp "$tmp/key.pub" "$tmp/authorized_keys"
 port=$(python3 -c 'import socket; s = socket.socket()
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
     fail "no free port"
-cat >"$tmp/sshd_config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $tmp/host
-PidFile none
-AuthorizedKeysFile $tmp/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-Subsystem sftp internal-sftp
-CONF
+sshd_config "$port" "$tmp/host" "$tmp/authorized_keys" >"$tmp/sshd_config"
 mkdir -p /run/sshd 2>/dev/null
 /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>>"$log" &
 sshd_pid=$!
