@@ -38,6 +38,28 @@ bin_dir() {
 	(cd "$1" && pwd)
 }
 
+# bench_begin NAME: a temporary directory, $tmp, removed at the end with
+# the server whose pid is in $server_pid (if one was started) stopped
+# first; $log collects the commands' stderr.
+bench_begin() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$1.XXXXXX") ||
+	    die "cannot create a temporary directory"
+	server_pid=
+	trap bench_end EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	log=$tmp/stderr.log
+	: >"$log"
+}
+
+bench_end() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+
 # Arithmetic in awk: sh has integers only.
 calc() {
 	awk "BEGIN { printf \"$1\", $2 }"

@@ -55,21 +55,7 @@ pgfetch=$bindir/pgfetch
 "$pgfetch" --help 2>/dev/null | grep -q -e '--parallel' ||
     die "$pgfetch has no --parallel: build a newer pgfetch"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pgbench.XXXXXX") ||
-    die "cannot create a temporary directory"
-mock_pid=
-cleanup() {
-	if [ -n "$mock_pid" ]; then
-		kill "$mock_pid" 2>/dev/null
-		wait "$mock_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-log=$tmp/stderr.log
-: >"$log"
+bench_begin pgbench
 
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 
@@ -80,7 +66,7 @@ cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 mkdir "$tmp/root" || fail "cannot create $tmp/root"
 python3 "$here/../mockapi.py" --root "$tmp/root" \
     --lifetime $((600 + 120 * runs)) >"$tmp/mock.port" 2>"$tmp/mock.log" &
-mock_pid=$!
+server_pid=$!
 port=
 i=0
 while [ "$i" -lt 100 ]; do
@@ -89,7 +75,7 @@ while [ "$i" -lt 100 ]; do
 	'' | *[!0-9]*) port= ;;
 	*) break ;;
 	esac
-	kill -0 "$mock_pid" 2>/dev/null || break
+	kill -0 "$server_pid" 2>/dev/null || break
 	sleep 0.1
 	i=$((i + 1))
 done

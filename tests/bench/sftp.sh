@@ -42,21 +42,7 @@ bindir=$(bin_dir "$bindir") || exit 1
 pgfetch=$bindir/pgfetch
 [ -x "$pgfetch" ] || die "$pgfetch: not found (run make first)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-sftpbench.XXXXXX") ||
-    die "cannot create a temporary directory"
-sshd_pid=
-cleanup() {
-	if [ -n "$sshd_pid" ]; then
-		kill "$sshd_pid" 2>/dev/null
-		wait "$sshd_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-log=$tmp/stderr.log
-: >"$log"
+bench_begin sftpbench
 
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 
@@ -72,14 +58,14 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
 sshd_config "$port" "$tmp/host" "$tmp/authorized_keys" >"$tmp/sshd_config"
 mkdir -p /run/sshd 2>/dev/null
 /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>>"$log" &
-sshd_pid=$!
+server_pid=$!
 i=0
 until python3 -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" \
     2>/dev/null; do
 	i=$((i + 1))
 	[ "$i" -lt 50 ] || fail "sshd does not answer on port $port"
-	kill -0 "$sshd_pid" 2>/dev/null || fail "sshd did not start"
+	kill -0 "$server_pid" 2>/dev/null || fail "sshd did not start"
 	sleep 0.1
 done
 # Both clients check the host key: curl(1) reads ~/.ssh/known_hosts.
