@@ -176,6 +176,11 @@ at() {
 	    '{"id":2}' '{"file_mtime":1700000000,"file_name":"in/y.jsonl"}')"
 	run --separate-stderr pgfetch --state-from db 'in/*.jsonl'
 	[ "$status" -eq 64 ]
+	# The standard input has no modification time to keep.
+	run --separate-stderr pgfetch -m -s o in/x.jsonl - < in/y.jsonl
+	[ "$status" -eq 64 ]
+	[[ -z $output ]]
+	assert_stderr_partial "stdin has no modification time"
 	run --separate-stderr pgfetch -m -s o --state-from db http://127.0.0.1:9/api
 	[ "$status" -eq 64 ]
 	assert_stderr_partial "--state-from applies to files"

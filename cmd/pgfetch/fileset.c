@@ -182,6 +182,10 @@ fileset_stat(struct http *h, struct fileset *fs, size_t from,
 
 	for (i = from; i < fs->n; i++) {
 		f = &fs->files[i];
+		if (strcmp(f->name, "-") == 0)
+			return liberr_set(e, EX_USAGE, "stdin has no modification "
+			    "time: it cannot be one of a set of files with "
+			    "bookmarks");
 		if (strstr(f->name, "://") != NULL &&
 		    !url_has_scheme(f->name, "file")) {
 			if (http_mtime(h, f->name, &f->mtime, e) == -1)
