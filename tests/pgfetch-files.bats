@@ -176,6 +176,11 @@ at() {
 	    '{"id":2}' '{"file_mtime":1700000000,"file_name":"in/y.jsonl"}')"
 	run --separate-stderr pgfetch --state-from db 'in/*.jsonl'
 	[ "$status" -eq 64 ]
+	# A bookmark keeps whole files: --max-records cannot go with one.
+	run --separate-stderr pgfetch -m -s o --max-records 1 'in/*.jsonl'
+	[ "$status" -eq 64 ]
+	[[ -z $output ]]
+	assert_stderr_partial "--max-records cuts a file short"
 	# The standard input has no modification time to keep.
 	run --separate-stderr pgfetch -m -s o in/x.jsonl - < in/y.jsonl
 	[ "$status" -eq 64 ]

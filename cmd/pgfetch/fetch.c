@@ -797,7 +797,6 @@ fetch_new_files(struct fetch *f, const struct extract_opts *xo,
 {
 	struct fileset fs = { NULL, 0 };
 	struct jbuf name = JBUF_INIT;
-	unsigned long long before;
 	long long mtime;
 	size_t j;
 	int i;
@@ -812,19 +811,22 @@ fetch_new_files(struct fetch *f, const struct extract_opts *xo,
 		fileset_after(&fs, mtime, jbuf_cstr(&name));
 	if (fs.n == 0 && !f->cli.quiet)
 		fetch_say(f, 0, "no new file");
-	for (j = 0; j < fs.n && f->cli.status == 0 && !enough(f); j++) {
-		before = f->cli.stats.records;
+	for (j = 0; j < fs.n && f->cli.status == 0; j++) {
 		fetch_file(f, xo, a, &fs.files[j]);
-		/* A file cut by --max-records is read whole next time. */
-		if (f->cli.status != 0 || (enough(f) &&
-		    !(j + 1 == fs.n || f->cli.stats.records == before)))
-			break;
-		if (write_bookmark(f, &fs.files[j]) == -1)
+		if (f->cli.status != 0 || write_bookmark(f, &fs.files[j]) == -1)
 			break;
 	}
 out:
 	fileset_free(&fs);
 	jbuf_free(&name);
+}
+
+/* With -m, a set of files or --state-from: a run with file bookmarks. */
+static int
+bookmarked(const struct fetch *f, const struct args *a)
+{
+	return f->messages && (f->state_from != NULL || a->nsources > 1 ||
+	    fileset_is_glob(a->sources[0]));
 }
 
 /*
@@ -846,8 +848,7 @@ fetch_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
 		return;
 	if (!file)
 		dispatch(f, &x, a->source, 0);
-	else if (f->messages && (f->state_from != NULL || a->nsources > 1 ||
-	    fileset_is_glob(a->source)))
+	else if (bookmarked(f, a))
 		fetch_new_files(f, xo, a);
 	else
 		fetch_files(f, xo, a);
@@ -868,6 +869,12 @@ fetch_check_sources(struct fetch *f, const struct extract_opts *xo, struct args 
 		x = *xo;
 		if (classify(f, &x, a, &file) == -1)
 			return -1;
+	}
+	/* No bookmark could say where in a file the records stopped. */
+	if (f->max_records > 0 && bookmarked(f, a)) {
+		fetch_say(f, EX_USAGE, "--max-records cuts a file short, and "
+		    "the bookmarks of a set of files keep whole files");
+		return -1;
 	}
 	return 0;
 }
