@@ -571,14 +571,6 @@ fetch_file_url(struct fetch *f, struct extract_opts *xo, const char *url)
 	if (is_ssh(url))
 		named = extract_format_of(jbuf_cstr(&path));
 	f->name = url;
-	if (f->file_column != NULL) {
-		/* Where it came from, without the credentials. */
-		struct jbuf stripped = JBUF_INIT;
-
-		url_strip(NULL, url, &stripped);
-		file_value(f, jbuf_cstr(&stripped));
-		jbuf_free(&stripped);
-	}
 	if (xo->format == EXTRACT_AUTO)
 		xo->format = named;
 	if (file_opts(f, xo, jbuf_cstr(&path)) == 0)
@@ -597,7 +589,6 @@ fetch_file_local(struct fetch *f, struct extract_opts *xo, const char *src)
 	if (strncmp(path, "localhost/", 10) == 0)
 		path += 9;
 	f->name = strcmp(path, "-") == 0 ? "stdin" : path;
-	file_value(f, f->name);
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
