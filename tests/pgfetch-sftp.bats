@@ -17,6 +17,17 @@ teardown_file() {
 	sshd_stop
 }
 
+# What the password test adds to the machine goes, whatever happens.
+teardown() {
+	if [[ -n ${PW_PID:-} ]]; then
+		kill "$PW_PID" 2>/dev/null
+		wait "$PW_PID" 2>/dev/null
+	fi
+	[[ -z ${PW_USER:-} ]] || userdel "$PW_USER" 2>/dev/null
+	[[ -z ${PW_DIR:-} ]] || rm -rf "$PW_DIR"
+	PW_PID= PW_USER= PW_DIR=
+}
+
 setup() {
 	sluice_setup pgfetch
 	D="$(cd "$DATA/pgfetch" && pwd)"
@@ -329,4 +340,38 @@ $output"
 	    "sftp://127.0.0.1:$SSH_PORT$PWD/drop/orders_3.jsonl"
 	assert_equal "$(sql ex.db 'SELECT count(*) FROM sharded_orders')" 4
 	assert_equal "$(sql ex.db 'SELECT count(*) FROM remote_orders')" 2
+}
+
+@test "sftp: a password from --ssh-password-env, for a server that takes one; a wrong one is 77" {
+	local pw='Pw-sftp-61077' port i
+	[[ $(id -u) -eq 0 ]] || skip "needs root, to add a user with a password"
+	command -v useradd > /dev/null || skip "no useradd"
+	PW_DIR=$(mktemp -d /tmp/sluice-pw.XXXXXX)
+	chmod 755 "$PW_DIR"
+	cp "$D/records.jsonl" "$PW_DIR/"
+	chmod 644 "$PW_DIR/records.jsonl"
+	useradd -M -d "$PW_DIR" -s /bin/sh "sluicepw$$"
+	PW_USER=sluicepw$$
+	echo "$PW_USER:$pw" | chpasswd
+	port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sshd_config "$port" "$SSH_DIR/host_ed25519" /dev/null yes > pw_config
+	/usr/sbin/sshd -D -e -f pw_config 2> pw.log 3>&- &
+	PW_PID=$!
+	for (( i = 0; i < 50; i++ )); do
+		(exec 7<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" > kh
+	# No key in $HOME and no agent: the password alone lets it in.
+	SFTP_PW=$pw run --separate-stderr pgfetch --ssh-password-env SFTP_PW \
+	    --known-hosts kh "sftp://$PW_USER@127.0.0.1:$port$PW_DIR/records.jsonl"
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	assert_equal "$output" "$(pgfetch "$D/records.jsonl")"
+	[[ $stderr != *"$pw"* ]]
+	SFTP_PW=wrong run --separate-stderr pgfetch --ssh-password-env SFTP_PW \
+	    --known-hosts kh "sftp://$PW_USER@127.0.0.1:$port$PW_DIR/records.jsonl"
+	[ "$status" -eq 77 ]
+	aborted 77
+	assert_stderr_partial "authentication refused (agent, password)"
 }

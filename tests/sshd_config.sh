@@ -2,10 +2,11 @@
 # of the tests (tests/sshd.bash) and of the benchmark (tests/bench/sftp.sh).
 # Sourced (POSIX sh).
 #
-# sshd_config PORT HOSTKEY AUTHORIZED_KEYS: on stdout, a configuration for
-# 127.0.0.1:PORT only, key authentication only, internal-sftp, and the
-# user running it allowed (root in CI: hence PermitRootLogin
-# prohibit-password, and StrictModes no for keys under /tmp).
+# sshd_config PORT HOSTKEY AUTHORIZED_KEYS [PASSWORDS]: on stdout, a
+# configuration for 127.0.0.1:PORT only, key authentication only (with
+# PASSWORDS "yes", passwords too), internal-sftp, and the user running it
+# allowed (root in CI: hence PermitRootLogin prohibit-password, and
+# StrictModes no for keys under /tmp).
 sshd_config() {
 	cat <<CONF
 Port $1
@@ -14,7 +15,7 @@ HostKey $2
 PidFile none
 AuthorizedKeysFile $3
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication ${4:-no}
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no

@@ -757,8 +757,6 @@ start(struct http *h, struct xfer *x)
 	(void)curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (x->ssh)
-		ssh_options(h, x);
 	if (h->o.insecure) {
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		(void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -770,6 +768,9 @@ start(struct http *h, struct xfer *x)
 		(void)curl_easy_setopt(c, CURLOPT_USERNAME, h->url_user);
 		(void)curl_easy_setopt(c, CURLOPT_PASSWORD, h->url_password);
 	}
+	/* After the URL's credentials: a --ssh-password-env password wins. */
+	if (x->ssh)
+		ssh_options(h, x);
 	h->requests++;
 	x->started = h->last_start = now_ms();
 	x->running = 1;
