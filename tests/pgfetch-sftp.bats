@@ -353,8 +353,7 @@ $output"
 	useradd -M -d "$PW_DIR" -s /bin/sh "sluicepw$$"
 	PW_USER=sluicepw$$
 	echo "$PW_USER:$pw" | chpasswd
-	port=$(python3 -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	sshd_config "$port" "$SSH_DIR/host_ed25519" /dev/null yes > pw_config
 	/usr/sbin/sshd -D -e -f pw_config 2> pw.log 3>&- &
 	PW_PID=$!

@@ -40,8 +40,7 @@ sshd_start() {
 	chmod 600 "$SSH_DIR/authorized_keys"
 	# A free port can be taken between the probe and sshd's bind: retry.
 	for (( tries = 0; tries < 5; tries++ )); do
-		port=$(python3 -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
+		port=$(free_port) || return 1
 		sshd_config "$port" "$SSH_DIR/host_ed25519" \
 		    "$SSH_DIR/authorized_keys" > "$SSH_DIR/sshd_config"
 		/usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" \

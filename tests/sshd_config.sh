@@ -1,5 +1,6 @@
-# tests/sshd_config.sh - the sshd_config of the throwaway OpenSSH servers
-# of the tests (tests/sshd.bash) and of the benchmark (tests/bench/sftp.sh).
+# tests/sshd_config.sh - the sshd_config, and a free port, of the
+# throwaway OpenSSH servers of the tests (tests/sshd.bash) and of the
+# benchmark (tests/bench/sftp.sh).
 # Sourced (POSIX sh).
 #
 # sshd_config PORT HOSTKEY AUTHORIZED_KEYS [PASSWORDS]: on stdout, a
@@ -22,4 +23,11 @@ StrictModes no
 UsePAM no
 Subsystem sftp internal-sftp
 CONF
+}
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on now (another
+# may take it before the caller binds it: the caller retries).
+free_port() {
+	python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

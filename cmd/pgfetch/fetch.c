@@ -74,9 +74,8 @@ with_file(struct fetch *f, const char *json, size_t len, struct lib_err *e)
 	int first = 1;
 
 	assert(len >= 2 && json[0] == '{' && json[len - 1] == '}');
-	jbuf_reset(&f->with_file);
-	jbuf_str(&f->with_file, f->file_column, n);
-	if (!contains(json, len, f->with_file.p, f->with_file.len)) {
+	/* file_value starts with the quoted name. */
+	if (!contains(json, len, f->file_value.p, f->file_keylen)) {
 		jbuf_reset(&f->with_file);
 		jbuf_put(&f->with_file, json, len - 1);
 		if (len > 2)
@@ -472,69 +471,78 @@ ssh_defaults(struct fetch *f, const char *src)
 		fetch_say(f, 0, "%s: --insecure: the host key is not checked", src);
 }
 
+/* A file (local, or a URL whose name or --format says so), not an API. */
+static int
+is_file(const struct extract_opts *xo, const char *src)
+{
+	struct jbuf path = JBUF_INIT;
+	int file;
+
+	file = !is_http(src) || xo->format != EXTRACT_AUTO ||
+	    source_format_of_url(src, &path) != EXTRACT_AUTO;
+	jbuf_free(&path);
+	return file;
+}
+
 /*
- * What the source is: a file (local, or a URL whose name or --format says
- * so) or an API, into *file; the HTTP options completed.  -1 after a
- * message when the options do not apply to it (64).
+ * The transfers' options for src: its origin is the one the credentials
+ * go to, and every secret the options and the URL hold is masked in all
+ * pgfetch writes.
+ */
+static void
+origin_for(struct fetch *f, const char *src)
+{
+	struct jbuf withparams = JBUF_INIT;
+	int http = is_http(src);
+
+	f->http.origin = src;
+	if (http)
+		paginate_base(src, f->params, f->nparams, &withparams);
+	http_secrets(&f->http, http ? jbuf_cstr(&withparams) :
+	    is_ssh(src) ? src : NULL, f->known);
+	jbuf_free(&withparams);
+}
+
+/*
+ * A source checked before anything is read: a scheme pgfetch reads, and
+ * options that apply to it (an API's or a file's); -1 after a message
+ * (64).
  */
 static int
-classify(struct fetch *f, struct extract_opts *xo, const struct args *a,
-    int *file)
+check_source(struct fetch *f, const struct extract_opts *xo,
+    const struct args *a, const char *src)
 {
-	struct jbuf withparams = JBUF_INIT, path = JBUF_INIT;
 	struct lib_err e;
-	const char *src = a->source;
-	int http = is_http(src), ssh = is_ssh(src);
+	int file = is_file(xo, src);
 
 	if (unknown_scheme(f, src))
 		return -1;
-	if (ssh && !f->ssh_ready) {
+	if (is_ssh(src) && !f->ssh_ready) {
 		ssh_defaults(f, src);
 		f->ssh_ready = 1;
 	}
-
-	/*
-	 * The credentials are for the origin of the URL given; every secret
-	 * the options and that URL hold is masked in all pgfetch writes.
-	 */
-	f->http.origin = src;
-	f->http.headers = f->headers;
-	f->http.nheaders = f->nheaders;
-	f->http.secret_headers = f->secret_headers;
-	f->http.nsecret_headers = f->nsecret_headers;
-	if (http)
-		paginate_base(src, f->params, f->nparams, &withparams);
-	http_secrets(&f->http, http ? jbuf_cstr(&withparams) : ssh ? src : NULL,
-	    f->known);
-	jbuf_free(&withparams);
-	f->http.secrets = f->known;
-	f->http.trace = trace;
-	f->http.trace_arg = f;
-	f->http.max_body = (size_t)f->cli.max_line;
-	*file = !http || source_format_of_url(src, &path) != EXTRACT_AUTO ||
-	    xo->format != EXTRACT_AUTO;
-	jbuf_free(&path);
-	if (a->records_jq != NULL && *file) {
+	origin_for(f, src);
+	if (a->records_jq != NULL && file) {
 		fetch_say(f, EX_USAGE, "--records-jq applies to the pages of an API, "
 		    "and %s is a file", src);
 		return -1;
 	}
-	if (f->checkpoint != NULL && *file) {
+	if (f->checkpoint != NULL && file) {
 		fetch_say(f, EX_USAGE, "--checkpoint applies to the pages of an API, "
 		    "and %s is a file", src);
 		return -1;
 	}
-	if (!*file && a->nsources > 1) {
+	if (!file && a->nsources > 1) {
 		fetch_say(f, EX_USAGE, "%s is an API: with several sources, each is "
 		    "a file", src);
 		return -1;
 	}
-	if (!*file && f->state_from != NULL) {
+	if (!file && f->state_from != NULL) {
 		fetch_say(f, EX_USAGE, "--state-from applies to files, and %s is an "
 		    "API (see --since)", src);
 		return -1;
 	}
-	if (!*file && f->file_column != NULL) {
+	if (!file && f->file_column != NULL) {
 		fetch_say(f, EX_USAGE, "--file-column applies to files, and %s is "
 		    "an API", src);
 		return -1;
@@ -555,6 +563,7 @@ file_value(struct fetch *f, const char *name)
 		return;
 	jbuf_reset(&f->file_value);
 	jbuf_str(&f->file_value, f->file_column, strlen(f->file_column));
+	f->file_keylen = f->file_value.len;
 	jbuf_putc(&f->file_value, ':');
 	jbuf_str(&f->file_value, name, strlen(name));
 	jbuf_putc(&f->file_value, '}');
@@ -640,20 +649,16 @@ enough(const struct fetch *f)
 }
 
 /*
- * One file of a set, read as its own source (classified again: its origin
- * is the one its credentials go to); --file-column names it as the set
- * shows it.
+ * One file of a set, read as its own source (its origin is the one its
+ * credentials go to); --file-column names it as the set shows it.
  */
 static void
-fetch_file(struct fetch *f, const struct extract_opts *xo, struct args *a,
+fetch_file(struct fetch *f, const struct extract_opts *xo,
     const struct fileset_file *file)
 {
 	struct extract_opts x = *xo;
-	int is_file;
 
-	a->source = file->name;
-	if (classify(f, &x, a, &is_file) == -1)
-		return;
+	origin_for(f, file->name);
 	file_value(f, file->shown);
 	dispatch(f, &x, file->name, 1);
 }
@@ -664,18 +669,15 @@ fetch_file(struct fetch *f, const struct extract_opts *xo, struct args *a,
  * adds nothing (an incremental run with no new file).
  */
 static int
-add_files(struct fetch *f, const struct extract_opts *xo, struct args *a,
-    const char *src, struct fileset *fs, int stat, int missing_ok)
+add_files(struct fetch *f, const char *src, struct fileset *fs, int stat,
+    int missing_ok)
 {
-	struct extract_opts x = *xo;
 	struct http *h = NULL;
 	struct lib_err e;
 	size_t from = fs->n;
-	int is_file, rc = 0;
+	int rc = 0;
 
-	a->source = src;
-	if (classify(f, &x, a, &is_file) == -1)
-		return -1;
+	origin_for(f, src);
 	if (is_ssh(src) && (h = http_new(&f->http, &e)) == NULL) {
 		fetch_say(f, e.code, "%s", e.msg);
 		return -1;
@@ -706,10 +708,10 @@ fetch_files(struct fetch *f, const struct extract_opts *xo, struct args *a)
 	int i;
 
 	for (i = 0; i < a->nsources && f->cli.status == 0 && !enough(f); i++) {
-		if (add_files(f, xo, a, a->sources[i], &fs, 0, 0) == -1)
+		if (add_files(f, a->sources[i], &fs, 0, 0) == -1)
 			break;
 		for (j = 0; j < fs.n && f->cli.status == 0 && !enough(f); j++)
-			fetch_file(f, xo, a, &fs.files[j]);
+			fetch_file(f, xo, &fs.files[j]);
 		fileset_free(&fs);
 	}
 	fileset_free(&fs);
@@ -795,7 +797,7 @@ fetch_new_files(struct fetch *f, const struct extract_opts *xo,
 	if (file_bookmark(f, &mtime, &name) == -1)
 		goto out;
 	for (i = 0; i < a->nsources; i++)
-		if (add_files(f, xo, a, a->sources[i], &fs, 1, 1) == -1)
+		if (add_files(f, a->sources[i], &fs, 1, 1) == -1)
 			goto out;
 	fileset_sort_by_time(&fs);
 	if (mtime >= 0)
@@ -803,7 +805,7 @@ fetch_new_files(struct fetch *f, const struct extract_opts *xo,
 	if (fs.n == 0 && !f->cli.quiet)
 		fetch_say(f, 0, "no new file");
 	for (j = 0; j < fs.n && f->cli.status == 0; j++) {
-		fetch_file(f, xo, a, &fs.files[j]);
+		fetch_file(f, xo, &fs.files[j]);
 		if (f->cli.status != 0 || write_bookmark(f, &fs.files[j]) == -1)
 			break;
 	}
@@ -829,17 +831,14 @@ void
 fetch_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
 {
 	struct extract_opts x = *xo;
-	int file;
 
 	if (cli_begin(&f->cli) == -1)
 		return;
 	clocks_utc(f->extracted, sizeof(f->extracted), 1);
-	a->source = a->sources[0];
-	if (classify(f, &x, a, &file) == -1)
-		return;
-	if (!file)
-		dispatch(f, &x, a->source, 0);
-	else if (bookmarked(f, a))
+	if (!is_file(xo, a->sources[0])) {
+		origin_for(f, a->sources[0]);
+		dispatch(f, &x, a->sources[0], 0);
+	} else if (bookmarked(f, a))
 		fetch_new_files(f, xo, a);
 	else
 		fetch_files(f, xo, a);
@@ -852,15 +851,20 @@ fetch_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
 int
 fetch_check_sources(struct fetch *f, const struct extract_opts *xo, struct args *a)
 {
-	struct extract_opts x;
-	int i, file;
+	int i;
 
-	for (i = 0; i < a->nsources; i++) {
-		a->source = a->sources[i];
-		x = *xo;
-		if (classify(f, &x, a, &file) == -1)
+	/* What every transfer shares, whatever its source. */
+	f->http.headers = f->headers;
+	f->http.nheaders = f->nheaders;
+	f->http.secret_headers = f->secret_headers;
+	f->http.nsecret_headers = f->nsecret_headers;
+	f->http.secrets = f->known;
+	f->http.trace = trace;
+	f->http.trace_arg = f;
+	f->http.max_body = (size_t)f->cli.max_line;
+	for (i = 0; i < a->nsources; i++)
+		if (check_source(f, xo, a, a->sources[i]) == -1)
 			return -1;
-	}
 	/* No bookmark could say where in a file the records stopped. */
 	if (f->max_records > 0 && bookmarked(f, a)) {
 		fetch_say(f, EX_USAGE, "--max-records cuts a file short, and "

@@ -38,7 +38,8 @@ struct fetch {
 	struct jbuf	 mark_next;	/* a checkpoint's next URL, key dropped */
 	char		*secrets[4];	/* strings that hold a secret, to free */
 	const char	*file_column;	/* --file-column NAME */
-	struct jbuf	 file_value;	/* ,"NAME":"file"} for each record */
+	struct jbuf	 file_value;	/* "NAME":"file"} for each record */
+	size_t		 file_keylen;	/* of its "NAME" */
 	struct jbuf	 with_file;	/* a record with it */
 	struct jval_parser *parser;	/* for a record that has a member NAME */
 	const char	*state_from;	/* --state-from DB: the file bookmark */
@@ -59,14 +60,13 @@ struct fetch {
 
 /* What the options name for the steps after parsing. */
 struct args {
-	const char	*source;
 	const char	*bearer_env;	/* names of environment variables */
 	const char	*basic_env;
 	const char	*key_env;
 	const char	*key_header;
 	const char	*key_param;
 	const char	*records_jq;
-	char		**sources;	/* all of them; source is the one at hand */
+	char		**sources;	/* the operands */
 	int		 nsources;
 	const char	*ssh_passphrase_env;
 	const char	*ssh_password_env;

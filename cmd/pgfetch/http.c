@@ -1165,22 +1165,22 @@ http_stream(struct http *h, const char *url, http_sink_fn sink, void *arg,
 {
 	struct xfer *x = add(h, url, 0);
 	struct http_response r;
-	char what[96];
+	char what[96], status[24];
 	size_t tag;
-	int rc, x_is_ssh = x->ssh != SSH_NONE;
+	int rc, no_status = x->ssh != SSH_NONE;
 
 	x->sink = sink;
 	x->sink_arg = arg;
 	memset(&r, 0, sizeof(r));
 	rc = http_next(h, &tag, &r, e);
-	if (rc == 1 && x_is_ssh) {
-		/* SFTP and SCP have no status: the file came whole. */
-		(void)snprintf(what, sizeof(what), "ok (%llu bytes, %ld ms)",
-		    h->bytes, r.ms);
-		http_trace(h, url, what);
-	} else if (rc == 1) {
-		(void)snprintf(what, sizeof(what), "%ld (%llu bytes, %ld ms)",
-		    r.status, h->bytes, r.ms);
+	if (rc == 1) {
+		/* SFTP and SCP have no status: "ok", the file came whole. */
+		if (no_status)
+			(void)snprintf(status, sizeof(status), "ok");
+		else
+			(void)snprintf(status, sizeof(status), "%ld", r.status);
+		(void)snprintf(what, sizeof(what), "%s (%llu bytes, %ld ms)",
+		    status, h->bytes, r.ms);
 		http_trace(h, url, what);
 	}
 	http_response_free(&r);

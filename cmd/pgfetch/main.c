@@ -388,7 +388,6 @@ parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
 		cli_usage(c);
 	a->sources = argv + optind;
 	a->nsources = argc - optind;
-	a->source = a->sources[0];
 	if ((since != NULL) != (since_param != NULL))
 		cli_usage_error(c, "--since and --since-param go together");
 	/* The first run has no cursor yet: an empty value adds nothing. */

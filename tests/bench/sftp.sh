@@ -52,8 +52,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$tmp/host" 2>>"$log" &&
     ssh-keygen -q -t ed25519 -N '' -f "$tmp/key" 2>>"$log" ||
     fail "ssh-keygen failed"
 cp "$tmp/key.pub" "$tmp/authorized_keys"
-port=$(python3 -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ||
+port=$(free_port) ||
     fail "no free port"
 sshd_config "$port" "$tmp/host" "$tmp/authorized_keys" >"$tmp/sshd_config"
 mkdir -p /run/sshd 2>/dev/null
