@@ -680,6 +680,54 @@ gen_api_jsonl() {
 	grep -Fq 'bad.jsonl:2:' err || fail "stderr: $(cat err)"
 }
 
+# A file over the network is parsed on a thread of its own while the
+# transfer goes on (cmd/pgfetch/relay.c): what the reader says, and the
+# signals, must be what they were on one thread.
+
+@test "stream: bad data before a cut with no retry left: 65 for the line, not 75 for the cut" {
+	awk 'BEGIN { print "{\"id\":1}"; print "{\"id\":2}"; print "not json";
+		for (i = 4; i <= 40000; i++) printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxx\"}\n", i }' \
+	    > "$ROOT/badcut.jsonl"
+	run -65 --separate-stderr timeout 60 pgfetch --retries 0 \
+	    "$MOCK/files/badcut.jsonl?cut=30"
+	aborted 65 '{"id":1}' '{"id":2}'
+	assert_stderr_partial 'badcut.jsonl?cut=30:3:'
+	[[ $stderr != *"75"* && $stderr != *retr* ]] || fail "stderr: $stderr"
+	rm -f "$ROOT/badcut.jsonl"
+}
+
+@test "stream: a file piped to head -n1 ends by SIGPIPE (141), stderr empty" {
+	awk 'BEGIN { for (i = 1; i <= 300000; i++)
+		printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' \
+	    > "$ROOT/pipe.jsonl"
+	local st
+	timeout 60 pgfetch "$MOCK/files/pipe.jsonl" 2> err | head -n 1 > out
+	st=${PIPESTATUS[0]}
+	assert_equal "$st" 141
+	assert_equal "$(cat out)" '{"id":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+	[[ ! -s err ]] || fail "stderr: $(cat err)"
+	rm -f "$ROOT/pipe.jsonl"
+}
+
+@test "stream: SIGTERM while stdout is full ends pgfetch by the signal at once" {
+	awk 'BEGIN { for (i = 1; i <= 300000; i++)
+		printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' \
+	    > "$ROOT/term.jsonl"
+	local pid
+	mkfifo full
+	# Held open for reading and never read: the pipe fills and stays full.
+	exec 7<>full
+	pgfetch "$MOCK/files/term.jsonl" > full 2> err &
+	pid=$!
+	sleep 1
+	kill -0 "$pid" || fail "pgfetch ended before the signal: $(cat err)"
+	kill -TERM "$pid"
+	wait_pid_bounded "$pid" 10
+	exec 7<&-
+	assert_equal "$WAIT_STATUS" 143
+	rm -f "$ROOT/term.jsonl"
+}
+
 @test "stream: a 50 MB file in bounded memory (< 64 MB peak)" {
 	[[ -x /usr/bin/time ]] || skip "no /usr/bin/time"
 	awk 'BEGIN { for (i = 1; i <= 600000; i++)

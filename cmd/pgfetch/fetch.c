@@ -44,7 +44,9 @@ fetch_say(struct fetch *f, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	secrets_vformat(f->known, &out, fmt, ap);
 	va_end(ap);
+	(void)pthread_mutex_lock(&f->say_lock);
 	cli_error(&f->cli, code, "%s", jbuf_cstr(&out));
+	(void)pthread_mutex_unlock(&f->say_lock);
 	jbuf_free(&out);
 }
 
@@ -128,7 +130,9 @@ on_record(void *arg, const char *json, size_t len, unsigned long line,
 	}
 	f->cli.stats.records++;
 	f->cli.stats.lines++;
+	(void)pthread_mutex_lock(&f->say_lock);
 	stats_tick(&f->cli.stats);
+	(void)pthread_mutex_unlock(&f->say_lock);
 	if (!f->messages) {
 		if (cli_write_err(&f->cli, json, len, e) == -1 ||
 		    cli_write_err(&f->cli, "\n", 1, e) == -1)
@@ -157,6 +161,7 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 {
 	struct fetch *f = arg;
 	struct cli_line l;
+	int rc;
 
 	/* Into the quarantine file and the messages: the secrets masked. */
 	memset(&l, 0, sizeof(l));
@@ -164,8 +169,11 @@ on_bad(void *arg, const char *text, size_t len, unsigned long line,
 	l.len = f->masked.len;
 	l.file = masked(f, f->name, strlen(f->name), &f->masked2);
 	l.lineno = line;
-	return cli_reject_err(&f->cli, &l, masked(f, why, strlen(why),
+	(void)pthread_mutex_lock(&f->say_lock);
+	rc = cli_reject_err(&f->cli, &l, masked(f, why, strlen(why),
 	    &f->masked3), e);
+	(void)pthread_mutex_unlock(&f->say_lock);
+	return rc;
 }
 
 /* --stats: what went over the wire. */
@@ -402,6 +410,7 @@ fetch_init(struct fetch *f, struct extract_opts *xo, struct args *a)
 	f->http.backoff_base = 0.5;
 	cli_init(&f->cli, "pgfetch");
 	f->cli.filter = 1;
+	(void)pthread_mutex_init(&f->say_lock, NULL);
 }
 
 static int
@@ -903,4 +912,5 @@ fetch_free(struct fetch *f)
 	jbuf_free(&f->masked2);
 	jbuf_free(&f->masked3);
 	secrets_free(f->known);
+	(void)pthread_mutex_destroy(&f->say_lock);
 }

@@ -8,6 +8,8 @@
 #ifndef FETCH_H
 #define FETCH_H
 
+#include <pthread.h>
+
 #include "cli.h"
 #include "extract.h"
 #include "http.h"
@@ -56,6 +58,12 @@ struct fetch {
 	struct jbuf	 masked;
 	struct jbuf	 masked2;
 	struct jbuf	 masked3;
+	/*
+	 * A file over the network is read on a thread of its own (relay.h)
+	 * while the transfer's thread may note a retry: what both may
+	 * print, and the progress line, are taken under this lock.
+	 */
+	pthread_mutex_t	 say_lock;
 };
 
 /* What the options name for the steps after parsing. */

@@ -4,6 +4,7 @@
 
 #include "exitcodes.h"
 #include "gunzip.h"
+#include "relay.h"
 #include "source.h"
 #include "url.h"
 
@@ -107,6 +108,7 @@ source_url(const struct extract_opts *xo, struct http *h, const char *url,
     struct lib_err *e)
 {
 	struct jbuf shown = JBUF_INIT;
+	struct relay *relay;
 	struct source s;
 	int rc;
 
@@ -116,7 +118,19 @@ source_url(const struct extract_opts *xo, struct http *h, const char *url,
 		jbuf_free(&shown);
 		return -1;
 	}
-	if (http_stream(h, url, to_gunzip, &s, e) == -1) {
+	if ((relay = relay_start(to_gunzip, &s)) != NULL) {
+		rc = http_stream(h, url, relay_put, relay, e);
+		relay_finish(relay);
+		/*
+		 * The reader stopped on bytes that came before whatever
+		 * ended the transfer: its word is the one that counts, as
+		 * when it stopped the transfer on a single thread.
+		 */
+		if (s.stopped)
+			rc = 0;
+	} else
+		rc = http_stream(h, url, to_gunzip, &s, e);
+	if (rc == -1) {
 		struct lib_err ignored;
 
 		/* The transfer failed: that, not what the reader made of it. */

@@ -1,9 +1,11 @@
 /*
  * A file's records, wherever the file is: a descriptor read to its end,
- * or an http(s) URL whose body streams in as it arrives.  Either way the
- * bytes go through gunzip (gzip undone when the content says so) into the
- * extractor (JSON Lines, a JSON document streamed, CSV), whose callbacks
- * get the records.  Memory stays bounded whatever the file's size.
+ * or a URL (http, https, sftp, scp) whose body streams in as it arrives.
+ * Either way the bytes go through gunzip (gzip undone when the content
+ * says so) into the extractor (JSON Lines, a JSON document streamed, CSV),
+ * whose callbacks get the records.  Memory stays bounded whatever the
+ * file's size.  A URL's bytes are read on a thread of their own (relay.h):
+ * its callbacks run on that thread while the transfer goes on.
  */
 #ifndef SOURCE_H
 #define SOURCE_H
