@@ -580,3 +580,29 @@ gen_dups() {
 	assert_equal "$(cat err)" ""
 	assert_equal "$(cat first)" "$(head -n 1 big.jsonl)"
 }
+
+# ---------------------------------------------------------------------------
+# Its place in the pipeline: before jsonl-normalize (issue 12).
+
+@test "child rows from jsonl-normalize: one warning per child stream; before it, no warning" {
+	printf '%s\n' '{"id":1,"items":[{"a":1},{"a":2}],"tags":["x"]}' \
+	    '{"id":1,"items":[{"a":3}],"tags":["y"]}' > nested.jsonl
+	jsonl-normalize -t rides -k id --load-id L nested.jsonl > norm.singer
+	run -0 --separate-stderr dedup-merge -k _sluice_id norm.singer
+	# Each child stream named once, however many of its rows came.
+	assert_equal "$(grep -c 'child rows' <<<"$stderr")" 2
+	assert_stderr_partial "dedup-merge: stream rides__items: child rows (_sluice_root_id): each is deduplicated on its own; place dedup-merge before jsonl-normalize"
+	assert_stderr_partial "dedup-merge: stream rides__tags: child rows"
+	[[ $stderr != *"stream rides:"* ]] || fail "the root stream was named: $stderr"
+	# What the warning is about: a superseded version's child row survives.
+	assert_equal "$(jq -c 'select(.type == "RECORD" and .stream == "rides__items") | .record.a' <<<"$output" | sort | tr '\n' ' ')" '2 3 '
+	# -q silences it; the records are the same.
+	run -0 --separate-stderr dedup-merge -q -k _sluice_id norm.singer
+	assert_stderr_empty
+	# In its place, before jsonl-normalize: no warning, only the last
+	# version's items.
+	run -0 --separate-stderr bash -c 'dedup-merge -t rides -k id nested.jsonl |
+	    jsonl-normalize -t rides -k id --load-id L'
+	assert_stderr_empty
+	assert_equal "$(jq -c 'select(.type == "RECORD" and .stream == "rides__items") | .record.a' <<<"$output" | tr '\n' ' ')" '3 '
+}

@@ -42,6 +42,7 @@ struct dstream {
 	char		**paths;	/* the key, one path a part */
 	size_t		 npaths;
 	int		 dotted;	/* paths from -k; else member names */
+	int		 seen;		/* a record of it came */
 };
 
 /* Records held in a vector, in the order they came, with their arena. */
@@ -621,6 +622,21 @@ no_key(struct dedup *d, const struct dstream *s)
 	return -1;
 }
 
+/*
+ * A stream's first record tells whether it holds child rows, which
+ * jsonl-normalize gives every row of a child table: deduplicated each on
+ * its own, a row of a superseded version would outlive it.  Said once.
+ */
+static void
+first_record(struct dedup *d, struct dstream *s, const struct jval *rec)
+{
+	s->seen = 1;
+	if (jval_get(rec, "_sluice_root_id") != NULL && !d->cli->quiet)
+		cli_error(d->cli, 0, "stream %s: child rows (_sluice_root_id): "
+		    "each is deduplicated on its own; place dedup-merge before "
+		    "jsonl-normalize, on the records whole", s->name);
+}
+
 static int
 on_record(struct dedup *d, const struct cli_line *l)
 {
@@ -635,6 +651,8 @@ on_record(struct dedup *d, const struct cli_line *l)
 	    stream_of(d, m->stream, m->streamlen);
 	if (d->streams[i].npaths == 0)
 		return no_key(d, &d->streams[i]);
+	if (!d->streams[i].seen)
+		first_record(d, &d->streams[i], m->record);
 	d->records++;
 	if ((why = make_key(d, &d->streams[i], m->record)) != NULL)
 		return cli_reject(d->cli, l, why);
