@@ -85,6 +85,9 @@ counts the requests for that exact path+query since the last reset:
     /gzip                  the body gzip-encoded when the client accepts it.
     /echo                  one record: the request's method, path, query and
                            headers (names lower-cased).
+    POST /webhook          an incoming webhook (examples/alerts.sh): the
+                           body is noted ("body" in /state), the answer is
+                           200 "ok"; ?code=C answers C and "no_service".
 
 Additions for tests/pgfetch-parallel.bats (--parallel, --checkpoint,
 --records-jq, streamed files, redirects across hosts):
@@ -441,6 +444,25 @@ class Handler(BaseHTTPRequestHandler):
             self.route()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def do_POST(self):
+        """/webhook: an incoming webhook, as Slack's: the body and headers
+        are noted, the answer is 200 "ok" (?code=C: C, Slack's error body)."""
+        try:
+            parts = urlsplit(self.path)
+            q = dict(parse_qsl(parts.query, keep_blank_values=True))
+            n = int(self.headers.get("Content-Length", "0") or 0)
+            body = self.rfile.read(n).decode("utf-8", "replace")
+            if parts.path != "/webhook":
+                return self.error_json(404, "no route for POST " + parts.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            self.note(self.path, body=body, headers=headers)
+            code = intarg(q, "code", 200)
+            return self.send(code, "ok" if code == 200 else "no_service",
+                             ctype="text/plain")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        return None
 
     def route(self):
         parts = urlsplit(self.path)
