@@ -9,19 +9,6 @@ setup() { sluice_setup jsonl-normalize schema-infer sqlite-load; }
 
 EX="$BATS_TEST_DIRNAME/../examples"
 
-@test "demo.sh loads the 100 issues with their labels and assignees, and shows them" {
-	run -0 --separate-stderr sh "$EX/demo.sh" "$BIN" demo.db
-	assert_stderr_regex 'issues \+100 ~0 -0, issues__labels \+34 ~0 -0, issues__assignees \+31 ~0 -0 committed'
-	assert_output --partial '== five issues'
-	assert_output --partial 'Support for FOREIGN KEY'
-	assert_equal "$(sql demo.db 'SELECT count(*) FROM issues')" 100
-	# Every label row hangs off an issue of the load.
-	assert_equal "$(sql demo.db 'SELECT count(*) FROM issues__labels l
-	    LEFT JOIN issues i ON i._sluice_id = l._sluice_parent_id WHERE i.id IS NULL')" 0
-	assert_equal "$(sql demo.db "SELECT count(*) FROM issues__labels")" \
-	    "$(jq -s '[.[].labels | length] | add' "$EX/issues.jsonl")"
-}
-
 @test "incremental.sh: the second run loads only the new and edited issues, the third nothing" {
 	sluice_setup pgfetch dedup-merge
 	run -0 --separate-stderr sh "$EX/incremental.sh" "$BIN" inc.db

@@ -42,6 +42,27 @@ Paginated endpoints (per=10 records a page unless ?per= says otherwise):
                            URL; also prev, last and first as GitHub does).
     /redirect?hops=K       302 K times, then as /page.
 
+The taxi rides of the demo (make demo, examples/demo.sh), as the dlt
+workshop's API serves them: nested objects and lists, a page at a time:
+
+    /rides?page=N          JSON array of page N (from 1; ?per=, default 100)
+                           of the rides ordered by (updated_at, ride_id);
+                           [] after the last.  ?updated_since=T: only the
+                           rides updated after T (an ISO-8601 UTC text).
+                           A ride: {"ride_id", "vendor_name", "updated_at",
+                           "time": {"pickup", "dropoff"}, "passenger_count",
+                           "trip_distance", "coordinates": {"start": {"lat",
+                           "lon"}, "end": {...}}, "payment": {"type",
+                           "fare_amt", "tip_amt", "total_amt"},
+                           "passengers": [{"name", "rating"}, ...],
+                           "stops": [{"lat", "lon"}, ...]}.
+    /rides/change?changed=K&added=M
+                           K rides get a new tip and a later updated_at, M
+                           new rides come; answers {"changed": [ids],
+                           "added": [ids]}.  Rides are made on first use:
+                           ?rides=N on that request (default 3000).
+    /rides/reset           the N rides as they were made.
+
 Whole bodies:
 
     /jsonl                 the n records as JSON Lines, compact (no spaces),
@@ -163,6 +184,7 @@ and appends to the new FILE.
 
 import argparse
 import base64
+import calendar
 import email.utils
 import gzip
 import json
@@ -227,6 +249,50 @@ class RequestFile:
 
 
 REQUESTS = None             # the RequestFile of --requests, if given
+
+RIDES = []                  # the demo's rides (under STATE_LOCK)
+RIDES_MADE = [0]            # how many /rides/reset makes again
+VENDORS = ["Creative Mobile Technologies", "VeriFone Inc", "Curb Mobility"]
+NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hiro",
+         "Ines", "Jonas", "Kemal", "Lea"]
+
+
+def iso(minutes):
+    """2024-06-01T00:00:00Z plus minutes, as ISO-8601 UTC text."""
+    t = time.gmtime(1717200000 + minutes * 60)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", t)
+
+
+def make_ride(i, updated_minutes):
+    """Ride i, deterministic: every value follows from i."""
+    pax = 1 + i % 4
+    fare = round(4.5 + (i * 37 % 400) / 10.0, 2)
+    tip = round(fare * (i % 5) / 20.0, 2)
+    lat, lon = 40.70 + (i * 13 % 100) / 1000.0, -74.00 + (i * 29 % 100) / 1000.0
+    return {
+        "ride_id": i,
+        "vendor_name": VENDORS[i % len(VENDORS)],
+        "updated_at": iso(updated_minutes),
+        "time": {"pickup": iso(i * 3 - 60), "dropoff": iso(i * 3 - 60 + 5 + i % 40)},
+        "passenger_count": pax,
+        "trip_distance": round(0.3 + (i * 53 % 250) / 10.0, 2),
+        "coordinates": {"start": {"lat": round(lat, 6), "lon": round(lon, 6)},
+                        "end": {"lat": round(lat + 0.011, 6),
+                                "lon": round(lon + 0.007, 6)}},
+        "payment": {"type": "Credit" if i % 3 else "Cash", "fare_amt": fare,
+                    "tip_amt": tip, "total_amt": round(fare + tip, 2)},
+        "passengers": [{"name": NAMES[(i + k) % len(NAMES)],
+                        "rating": round(3.5 + ((i + k) % 16) / 10.0, 1)}
+                       for k in range(pax)],
+        "stops": [{"lat": round(lat + 0.003 * (k + 1), 6),
+                   "lon": round(lon + 0.002 * (k + 1), 6)}
+                  for k in range(i % 3)],
+    }
+
+
+def make_rides(n):
+    RIDES[:] = [make_ride(i, i) for i in range(1, n + 1)]
+    RIDES_MADE[0] = n
 
 
 def record(i):
@@ -445,6 +511,48 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def rides(self, path, q):
+        """/rides, /rides/change, /rides/reset (see the docstring)."""
+        with STATE_LOCK:
+            if not RIDES_MADE[0]:
+                make_rides(max(intarg(q, "rides", 3000), 1))
+            if path == "/rides/reset":
+                make_rides(RIDES_MADE[0])
+                return self.send(200, '{"ok": true}\n')
+            if path == "/rides/change":
+                # Later than every updated_at so far.
+                last = max(r["updated_at"] for r in RIDES)
+                base = calendar.timegm(time.strptime(
+                    last, "%Y-%m-%dT%H:%M:%SZ")) - 1717200000
+                minute = base // 60 + 1
+                changed, added = [], []
+                step = max(len(RIDES) // max(intarg(q, "changed", 5), 1), 1)
+                for k in range(intarg(q, "changed", 5)):
+                    r = RIDES[(k * step + 7) % len(RIDES)]
+                    r["payment"]["tip_amt"] = round(r["payment"]["tip_amt"] + 1.5, 2)
+                    r["payment"]["total_amt"] = round(
+                        r["payment"]["fare_amt"] + r["payment"]["tip_amt"], 2)
+                    r["updated_at"] = iso(minute)
+                    minute += 1
+                    changed.append(r["ride_id"])
+                top = max(r["ride_id"] for r in RIDES)
+                for k in range(intarg(q, "added", 20)):
+                    RIDES.append(make_ride(top + k + 1, minute))
+                    minute += 1
+                    added.append(top + k + 1)
+                return self.send(200, json.dumps({"changed": changed,
+                                                  "added": added}) + "\n")
+            if path != "/rides":
+                return self.error_json(404, "no route for " + path)
+            since = q.get("updated_since", "")
+            rows = sorted((r for r in RIDES if r["updated_at"] > since),
+                          key=lambda r: (r["updated_at"], r["ride_id"]))
+            per = max(intarg(q, "per", 100), 1)
+            page = intarg(q, "page", 1)
+            chunk = rows[(page - 1) * per:page * per] if page >= 1 else []
+            body = json.dumps(chunk)
+        return self.send(200, body + "\n")
+
     def do_POST(self):
         """/webhook: an incoming webhook, as Slack's: the body and headers
         are noted, the answer is 200 "ok" (?code=C: C, Slack's error body)."""
@@ -533,6 +641,9 @@ class Handler(BaseHTTPRequestHandler):
             lim = max(intarg(q, q.get("lname", "limit"), 10), 0)
             return self.send(200, '{"results": %s}\n'
                              % records_text(off + 1, min(off + lim, n)))
+
+        if path == "/rides" or path.startswith("/rides/"):
+            return self.rides(path, q)
 
         if path == "/jsonl":
             body = "".join(compact_record(i) + "\n" for i in range(1, n + 1))
