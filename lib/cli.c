@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -146,6 +147,7 @@ cli_init(struct cli *c, const char *prog)
 	c->prog = prog;
 	c->table = "data";
 	c->max_line = DEFAULT_MAX_LINE;
+	c->progress_interval = 10;
 	c->types.detect = 1;
 	c->keep_depth = JVAL_KEEP_ALL;
 	c->workers = 1;
@@ -161,9 +163,10 @@ cli_set_status(struct cli *c, int code)
 void
 cli_verror(struct cli *c, int code, const char *fmt, va_list ap)
 {
-	stats_progress_done(&c->stats);
 	(void)vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
+	stats_progress_hold(&c->stats);
 	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
+	stats_progress_release(&c->stats);
 	cli_set_status(c, code);
 }
 
@@ -184,23 +187,36 @@ cli_warn_at(struct cli *c, const struct cli_line *l, const char *fmt, ...)
 
 	size_t n;
 
-	stats_progress_done(&c->stats);
 	(void)snprintf(c->last_error, sizeof(c->last_error), "%s:%lu: ",
 	    l->file, l->lineno);
 	n = strlen(c->last_error);
 	va_start(ap, fmt);
 	(void)vsnprintf(c->last_error + n, sizeof(c->last_error) - n, fmt, ap);
 	va_end(ap);
+	stats_progress_hold(&c->stats);
 	(void)fprintf(stderr, "%s: %s\n", c->prog, c->last_error);
+	stats_progress_release(&c->stats);
 }
 
 int
 cli_begin(struct cli *c)
 {
-	int show = !c->quiet && (c->progress || isatty(STDERR_FILENO));
+	int tty = isatty(STDERR_FILENO);
 	struct lib_err e;
+	struct stat st;
 
-	stats_init(&c->stats, c->prog, show ? stderr : NULL);
+	stats_init(&c->stats, c->prog);
+	/*
+	 * On a terminal, a live line by default only from the last program
+	 * of a pipeline (its stdout no pipe): five programs redrawing one
+	 * line would garble it.  --progress asks for it anyway, as plain
+	 * lines every --progress-interval seconds when stderr is a log.
+	 */
+	if (!c->quiet && (c->progress || (tty && !(fstat(STDOUT_FILENO,
+	    &st) == 0 && S_ISFIFO(st.st_mode)))) &&
+	    stats_progress_start(&c->stats, stderr, tty, c->progress_interval,
+	    &e) == -1)
+		cli_error(c, 0, "%s", e.msg);
 	if (c->stats_path != NULL && c->stats_file.fp == NULL &&
 	    sidefile_open(&c->stats_file, c->stats_path, SIDEFILE_REPLACE,
 	    &e) == -1) {
@@ -295,7 +311,17 @@ cli_next(struct cli *c, struct cli_line *l)
 			cli_set_status(c, 128 + cli_signalled());
 			return -1;
 		}
+		/*
+		 * The input paused after the line before: what it gave goes
+		 * downstream now, before this waits for more.
+		 */
+		if (c->flush_at_pause) {
+			c->flush_at_pause = 0;
+			if (c->out.len > 0 && cli_flush(c) == -1)
+				return -1;
+		}
 		lines_next(c->lines, &it);
+		c->flush_at_pause = it.paused;
 		switch (it.kind) {
 		case LINES_END:
 			return 0;
@@ -312,15 +338,14 @@ cli_next(struct cli *c, struct cli_line *l)
 		l->text = it.text;
 		l->len = it.len;
 		l->lineno = it.lineno;
-		c->stats.lines++;
-		c->stats.bytes = it.bytes;
-		stats_tick(&c->stats);
+		stats_add(&c->stats.lines, 1);
+		stats_set_bytes(&c->stats, it.bytes);
 		if (it.kind == LINES_DOC && c->arrays &&
 		    it.root->type == JV_ARRAY) {
 			memset(&l->msg, 0, sizeof(l->msg));
 			l->msg.kind = MSG_BARE;
 			l->msg.root = l->msg.record = it.root;
-			c->stats.records++;
+			stats_add(&c->stats.records, 1);
 			return 1;
 		}
 		if (it.kind == LINES_BAD) {
@@ -341,7 +366,7 @@ cli_next(struct cli *c, struct cli_line *l)
 			continue;
 		}
 		if (l->msg.kind == MSG_BARE || l->msg.kind == MSG_RECORD)
-			c->stats.records++;
+			stats_add(&c->stats.records, 1);
 		else
 			c->stats.messages++;
 		return 1;
@@ -504,7 +529,7 @@ cli_finish(struct cli *c, const char *stats_extra)
 {
 	lines_free(c->lines);
 	c->lines = NULL;
-	stats_progress_done(&c->stats);
+	stats_progress_stop(&c->stats);
 	/* Before the end of the stream: their failure must still abort it. */
 	(void)cli_close_side_files(c, stats_extra);
 	/*

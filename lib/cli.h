@@ -26,6 +26,7 @@
 enum {
 	CLI_OPT_RAW = 0x100, CLI_OPT_ON_ERROR, CLI_OPT_STATS, CLI_OPT_PROGRESS,
 	CLI_OPT_MAX_LINE, CLI_OPT_NO_DETECT, CLI_OPT_ON_TYPE_CONFLICT,
+	CLI_OPT_PROGRESS_INTERVAL,
 	CLI_OPT_PRIVATE = 0x200		/* programs number their own from here */
 };
 
@@ -82,7 +83,8 @@ struct cli {
 	const char	*table;		/* -t */
 	int		 raw;
 	int		 quiet;
-	int		 progress;
+	int		 progress;	/* --progress */
+	double		 progress_interval; /* --progress-interval, seconds */
 	const char	*stats_path;
 	struct onerror	 onerr;
 	unsigned long long max_line;
@@ -92,6 +94,7 @@ struct cli {
 	int		 aborted;	/* an upstream abort was passed on */
 	int		 side_closed;	/* cli_close_side_files has run */
 	int		 out_failed;	/* a write to stdout failed: write no more */
+	int		 flush_at_pause; /* the input paused: flush before reading */
 	char		 last_error[512];
 
 	int		 keep_depth;	/* of the documents cli_next gives */

@@ -39,7 +39,10 @@ static const struct {
 	{ { "stats", 0, CLI_OPT_STATS, "file",
 	    "write a JSON summary to FILE", NULL, NULL }, FOR_ALL },
 	{ { "progress", 0, CLI_OPT_PROGRESS, NULL,
-	    "show progress even when stderr is no terminal", NULL, NULL }, FOR_ALL },
+	    "show progress even in a pipe or a log", NULL, NULL }, FOR_ALL },
+	{ { "progress-interval", 0, CLI_OPT_PROGRESS_INTERVAL, "seconds",
+	    "between progress lines in a log (default 10)", NULL, NULL },
+	    FOR_ALL },
 	{ { "quiet", 'q', 0, NULL,
 	    "no progress, notices or summary", NULL, NULL }, FOR_ALL },
 	{ { "max-line-bytes", 0, CLI_OPT_MAX_LINE, "size",
@@ -433,6 +436,9 @@ common_option(struct cli *c, int id, const char *arg)
 		break;
 	case CLI_OPT_PROGRESS:
 		c->progress = 1;
+		break;
+	case CLI_OPT_PROGRESS_INTERVAL:
+		c->progress_interval = (double)cli_real(c, arg, 0, 1, 86400);
 		break;
 	case CLI_OPT_STATS:
 		c->stats_path = arg;

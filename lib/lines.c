@@ -43,6 +43,7 @@ struct batch {
 	int		 fatal_code;
 	char		 fatal_msg[512];
 	int		 end;		/* the last batch */
+	int		 paused;	/* cut where the input paused */
 	unsigned long long bytes;	/* input read when it was cut */
 };
 
@@ -196,6 +197,14 @@ fill(struct lines *ls, struct batch *b)
 		bline_push(b, nl.text, nl.len, ls->reader.name, nl.lineno);
 		if (rc == -1)
 			bline_error(b, &b->lines[b->n - 1], e.code, e.msg);
+		/*
+		 * A stream that pauses (a tail -f, a slow API) has its lines
+		 * handed on now, not when a batch fills.
+		 */
+		if (ndjson_would_wait(&ls->reader)) {
+			b->paused = 1;
+			break;
+		}
 	}
 	b->bytes = ls->bytes_closed + (ls->reading ? ls->reader.bytes : 0);
 	b->end = ls->src_done;
@@ -248,7 +257,7 @@ worker(void *arg)
 		jbuf_reset(&b->text);
 		jbuf_reset(&b->msgs);
 		b->n = 0;
-		b->fatal = b->end = 0;
+		b->fatal = b->end = b->paused = 0;
 		(void)pthread_mutex_lock(&ls->src_mu);
 		if (ls->src_done)
 			b->seq = NO_SEQ;
@@ -401,6 +410,7 @@ lines_next(struct lines *ls, struct lines_item *it)
 		release(ls);
 	}
 	l = &ls->cur->lines[ls->cur_i++];
+	it->paused = ls->cur->paused && ls->cur_i == ls->cur->n;
 	it->file = l->file;
 	it->lineno = l->lineno;
 	it->text = ls->cur->text.p + l->off;

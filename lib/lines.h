@@ -44,6 +44,7 @@ struct lines_item {
 	int		 code;		/* LINES_BAD, LINES_FATAL: an EX_* status */
 	const char	*msg;
 	unsigned long long bytes;	/* input bytes read so far, about */
+	int		 paused;	/* the input paused after this line */
 };
 
 struct lines;

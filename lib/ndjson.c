@@ -53,6 +53,20 @@ wait_input(struct ndjson_reader *r)
 	}
 }
 
+int
+ndjson_would_wait(const struct ndjson_reader *r)
+{
+	struct pollfd pfd;
+
+	if (r->eof || r->discarding ||
+	    memchr(r->buf + r->start, '\n', r->end - r->start) != NULL)
+		return 0;
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 /* Read more bytes after r->end, compacting or growing first.  0 at EOF. */
 static ssize_t
 fill(struct ndjson_reader *r, struct lib_err *e)

@@ -71,6 +71,12 @@ void	ndjson_free(struct ndjson_reader *);
 int	ndjson_next(struct ndjson_reader *, struct ndjson_line *line,
 	    struct lib_err *e);
 
+/*
+ * 1 when the next ndjson_next would wait for input: no whole line held,
+ * and none waiting on fd (a pipe whose writer pauses; a file never does).
+ */
+int	ndjson_would_wait(const struct ndjson_reader *);
+
 /* The bytes of a line a reader holds at most before its "\n" comes. */
 #define NDJSON_HELD(max_line)	((max_line) + 1)
 

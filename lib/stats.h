@@ -1,6 +1,6 @@
 /*
  * Counters every program keeps, the --stats JSON summary, and the progress
- * line shown on a terminal.
+ * line: live on a terminal, or a plain line every few seconds in a log.
  */
 #ifndef STATS_H
 #define STATS_H
@@ -11,6 +11,13 @@
 #include "liberr.h"
 #include "sidefile.h"
 
+struct stats_progress;
+
+/*
+ * The counters are written by the program's one thread that counts, and
+ * read by the progress thread: through stats_add and stats_set_bytes, so
+ * that each write is whole (a relaxed atomic store: a plain move here).
+ */
 struct stats {
 	const char	*program;
 	unsigned long	 lines;		/* non-blank lines read */
@@ -19,15 +26,41 @@ struct stats {
 	unsigned long	 errors;	/* rejected lines */
 	unsigned long long bytes;	/* bytes read */
 	double		 started;	/* monotonic seconds */
-	double		 last_progress;
-	FILE		*progress;	/* where progress goes, or NULL */
+	struct stats_progress *progress; /* the thread that shows it, or NULL */
 };
 
-void	stats_init(struct stats *, const char *program, FILE *progress);
-/* Every few thousand lines, redraw the progress line if one is wanted. */
-void	stats_tick(struct stats *);
-/* Clear the progress line before other output on the terminal. */
-void	stats_progress_done(struct stats *);
+void	stats_init(struct stats *, const char *program);
+
+static inline void
+stats_add(unsigned long *counter, unsigned long n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+stats_set_bytes(struct stats *s, unsigned long long n)
+{
+	__atomic_store_n(&s->bytes, n, __ATOMIC_RELAXED);
+}
+
+/*
+ * Show the progress on `to` from a thread of its own, which takes no
+ * signal, so that the line moves on while the program waits for input.
+ * live (a terminal): one line redrawn in place every half second from the
+ * first half second on, cleared at the end.  Else (a log): a plain line
+ * every interval seconds, no escape codes.  0, or -1 with e set when no
+ * thread can be had (the caller goes on without progress).
+ */
+int	stats_progress_start(struct stats *, FILE *to, int live,
+	    double interval, struct lib_err *e);
+/* The thread ended, a live line cleared.  Nothing when none was started. */
+void	stats_progress_stop(struct stats *);
+/*
+ * Around any other write to `to`: the live line cleared and the thread
+ * held until release, so that a message never lands inside the line.
+ */
+void	stats_progress_hold(struct stats *);
+void	stats_progress_release(struct stats *);
 /*
  * Write the summary to the side file that --stats opened (sidefile_open,
  * SIDEFILE_REPLACE, before the run) and close it, which puts the whole

@@ -39,6 +39,12 @@ struct extract_opts {
 	size_t		 max_record;	/* bytes of one record (or line) */
 	extract_record_fn record;
 	extract_bad_fn	 bad;
+	/*
+	 * The input paused (a pipe whose writer waits): the records so far
+	 * should go on downstream now.  0, or -1 with e set; may be NULL.
+	 * Called by source_fd, between reads.
+	 */
+	int		(*paused)(void *arg, struct lib_err *e);
 	void		*arg;
 };
 

@@ -128,11 +128,8 @@ on_record(void *arg, const char *json, size_t len, unsigned long line,
 		json = f->with_file.p;
 		len = f->with_file.len;
 	}
-	f->cli.stats.records++;
-	f->cli.stats.lines++;
-	(void)pthread_mutex_lock(&f->say_lock);
-	stats_tick(&f->cli.stats);
-	(void)pthread_mutex_unlock(&f->say_lock);
+	stats_add(&f->cli.stats.records, 1);
+	stats_add(&f->cli.stats.lines, 1);
 	if (!f->messages) {
 		if (cli_write_err(&f->cli, json, len, e) == -1 ||
 		    cli_write_err(&f->cli, "\n", 1, e) == -1)
@@ -152,6 +149,15 @@ on_record(void *arg, const char *json, size_t len, unsigned long line,
 		return -1;
 	return f->max_records > 0 && f->cli.stats.records >= f->max_records ?
 	    1 : 0;
+}
+
+/* The input paused: the records so far go downstream now. */
+static int
+on_paused(void *arg, struct lib_err *e)
+{
+	struct fetch *f = arg;
+
+	return f->cli.out.len > 0 ? cli_flush_err(&f->cli, e) : 0;
 }
 
 /* --on-error: 0 to go on without it, -1 with e set (reported by the caller). */
@@ -184,7 +190,7 @@ http_counts_stats(struct fetch *f, const struct http *h)
 	unsigned long long bytes;
 
 	http_counts(h, &requests, &retries, &bytes);
-	f->cli.stats.bytes = bytes;
+	stats_set_bytes(&f->cli.stats, bytes);
 	(void)snprintf(f->statsx, sizeof(f->statsx),
 	    "\"requests\":%lu,\"retries\":%lu", requests, retries);
 }
@@ -197,7 +203,7 @@ run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 	struct lib_err e;
 
 	if (url == NULL) {
-		if (source_fd(xo, fd, f->name, &f->cli.stats.bytes, &e) == -1)
+		if (source_fd(xo, fd, f->name, &f->cli.stats, &e) == -1)
 			fetch_say(f, e.code, "%s", e.msg);
 		return;
 	}
@@ -207,7 +213,7 @@ run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 	}
 	url_redact(http_secret_params(h), url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
-	if (source_url(xo, h, url, &e) == -1)
+	if (source_url(xo, h, url, &f->cli.stats, &e) == -1)
 		fetch_say(f, e.code, "%s", e.msg);
 	http_counts_stats(f, h);
 	http_free(h);
@@ -383,6 +389,7 @@ file_opts(struct fetch *f, struct extract_opts *xo, const char *path)
 	xo->max_record = (size_t)f->cli.max_line;
 	xo->record = on_record;
 	xo->bad = on_bad;
+	xo->paused = on_paused;
 	xo->arg = f;
 	return 0;
 }

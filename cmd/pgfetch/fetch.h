@@ -61,7 +61,7 @@ struct fetch {
 	/*
 	 * A file over the network is read on a thread of its own (relay.h)
 	 * while the transfer's thread may note a retry: what both may
-	 * print, and the progress line, are taken under this lock.
+	 * print is said under this lock.
 	 */
 	pthread_mutex_t	 say_lock;
 };

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 struct source {
 	struct extract	*x;
 	struct gunzip	*gz;
+	struct stats	*stats;		/* bytes counted for the progress line */
 	struct lib_err	 err;		/* why the bytes stopped, if they failed */
 	int		 stopped;	/* no more bytes wanted */
 	int		 whole;		/* err is the extractor's: named already */
@@ -36,6 +38,7 @@ to_gunzip(void *arg, const char *p, size_t n)
 {
 	struct source *s = arg;
 
+	stats_set_bytes(s->stats, s->stats->bytes + n);
 	if (gunzip_feed(s->gz, p, n, &s->err) != 0) {
 		s->stopped = 1;
 		return -1;
@@ -46,11 +49,12 @@ to_gunzip(void *arg, const char *p, size_t n)
 /* The extractor reads for name, which its messages give. */
 static int
 begin(struct source *s, const struct extract_opts *xo, const char *name,
-    struct lib_err *e)
+    struct stats *stats, struct lib_err *e)
 {
 	struct extract_opts named = *xo;
 
 	memset(s, 0, sizeof(*s));
+	s->stats = stats;
 	named.name = name;
 	if ((s->x = extract_new(&named, e)) == NULL)
 		return -1;
@@ -77,18 +81,37 @@ end(struct source *s, int complete, const char *name, struct lib_err *e)
 	return liberr_set(e, s->err.code, "%s: %s", name, s->err.msg);
 }
 
+/* 1 when a read of fd would wait: nothing there yet, no end either. */
+static int
+would_wait(int fd)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 int
 source_fd(const struct extract_opts *xo, int fd, const char *name,
-    unsigned long long *bytes, struct lib_err *e)
+    struct stats *stats, struct lib_err *e)
 {
 	static char chunk[SOURCE_CHUNK];
 	struct source s;
 	ssize_t n;
 
 	liberr_clear(e);
-	if (begin(&s, xo, name, e) == -1)
+	if (begin(&s, xo, name, stats, e) == -1)
 		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+	for (;;) {
+		if (xo->paused != NULL && would_wait(fd) &&
+		    xo->paused(xo->arg, e) == -1) {
+			(void)end(&s, 0, name, e);
+			return -1;
+		}
+		if ((n = read(fd, chunk, sizeof(chunk))) == 0)
+			break;
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -96,7 +119,6 @@ source_fd(const struct extract_opts *xo, int fd, const char *name,
 			(void)end(&s, 0, name, e);
 			return -1;
 		}
-		*bytes += (unsigned long long)n;
 		if (to_gunzip(&s, chunk, (size_t)n) == -1)
 			break;
 	}
@@ -105,7 +127,7 @@ source_fd(const struct extract_opts *xo, int fd, const char *name,
 
 int
 source_url(const struct extract_opts *xo, struct http *h, const char *url,
-    struct lib_err *e)
+    struct stats *stats, struct lib_err *e)
 {
 	struct jbuf shown = JBUF_INIT;
 	struct relay *relay;
@@ -114,7 +136,7 @@ source_url(const struct extract_opts *xo, struct http *h, const char *url,
 
 	liberr_clear(e);
 	url_redact(http_secret_params(h), url, &shown);
-	if (begin(&s, xo, jbuf_cstr(&shown), e) == -1) {
+	if (begin(&s, xo, jbuf_cstr(&shown), stats, e) == -1) {
 		jbuf_free(&shown);
 		return -1;
 	}

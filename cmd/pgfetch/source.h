@@ -14,22 +14,24 @@
 #include "http.h"
 #include "jbuf.h"
 #include "liberr.h"
+#include "stats.h"
 
 /*
  * Read fd (named name in messages) into xo's callbacks, adding the bytes
- * read to *bytes.  0 at the end, or when a record callback said it has
- * enough; -1 with e set: "name: strerror" (EX_IOERR), "name:LINE: why"
- * for bad data, or a callback's failure as the callback set it.
+ * read to stats (on the thread that reads them).  0 at the end, or when a
+ * record callback said it has enough; -1 with e set: "name: strerror"
+ * (EX_IOERR), "name:LINE: why" for bad data, or a callback's failure as
+ * the callback set it.
  */
 int	source_fd(const struct extract_opts *xo, int fd, const char *name,
-	    unsigned long long *bytes, struct lib_err *e);
+	    struct stats *stats, struct lib_err *e);
 
 /*
  * The same for the body of url, fetched with h (retries resume where the
  * body was cut).  Messages name the URL redacted.
  */
 int	source_url(const struct extract_opts *xo, struct http *h,
-	    const char *url, struct lib_err *e);
+	    const char *url, struct stats *stats, struct lib_err *e);
 
 /*
  * The format a URL's path names (its query aside) when it names a file:
