@@ -56,6 +56,46 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	[[ ! -e pipeline.db && ! -e pipeline.d ]]
 }
 
+# make exits 2 for any failed recipe; run-pipeline.sh exits with the status
+# of the program that failed: 65 for a bad page, 75 for a busy database.
+@test "run-pipeline.sh: the failing program's status reaches the caller (65 bad data, 75 busy), not make's 2" {
+	# make alone: 2, whatever failed.
+	mkdir -p pipeline.d/inbox
+	head -n 10 "$EX/issues.jsonl" > pipeline.d/inbox/page-000.jsonl
+	printf '{"id": 1, "title": \n' > pipeline.d/inbox/page-001.jsonl
+	touch pipeline.d/arrived
+	run -2 --separate-stderr make -s -f "$EX/pipeline.mk" BIN="$BIN"
+	# The wrapper: 65, with schema-infer's message; the good page loaded,
+	# the bad one left no stamp and no row.
+	run -65 --separate-stderr sh "$EX/run-pipeline.sh" -s BIN="$BIN"
+	assert_stderr_line 'schema-infer: stdin:1: invalid JSON: incomplete value (truncated line?)'
+	assert_equal "$(sql pipeline.db 'SELECT count(*) FROM issues')" 10
+	[[ -e pipeline.d/done/page-000.state && ! -e pipeline.d/done/page-001.state ]] ||
+	    fail "stamps: $(ls pipeline.d/done)"
+	# A database another process is writing to: sqlite-load gives up with
+	# 75 after BUSY_TIMEOUT, and so does the wrapper.
+	sed -n 11,20p "$EX/issues.jsonl" > pipeline.d/inbox/page-001.jsonl
+	python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open("locked", "w").close()
+time.sleep(30)' pipeline.db 3>&- &
+	local holder=$!
+	wait_for_file locked 10 || fail "the lock holder did not start"
+	run -75 --separate-stderr sh "$EX/run-pipeline.sh" -s BIN="$BIN" BUSY_TIMEOUT=200
+	kill "$holder"
+	wait_pid_bounded "$holder" 10
+	assert_equal "$WAIT_STATUS" 143
+	assert_stderr_partial 'sqlite-load: '
+	[[ ! -e pipeline.d/done/page-001.state ]] || fail "a stamp for a load that failed"
+	# The lock gone, the same command loads the page and exits 0.
+	run -0 --separate-stderr sh "$EX/run-pipeline.sh" -s BIN="$BIN"
+	assert_equal "$(sql pipeline.db 'SELECT count(*) FROM issues')" 20
+	# make's own failure (no such target) stays make's 2.
+	run -2 --separate-stderr sh "$EX/run-pipeline.sh" -s BIN="$BIN" no-such-target
+}
+
 # Airflow is not a Debian package: the DAG runs against a stand-in of the
 # two classes it uses, which records each BashOperator and the order of the
 # tasks.  Each bash_command is rendered as Airflow would ({{ params.X }},
