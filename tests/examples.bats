@@ -418,3 +418,15 @@ since_asked() {
 	# The token was in no rendered command and in no file of the runs.
 	run -1 grep -rlF tok-zz9 rendered data
 }
+
+# README.md, "Reading a sluice database": the Python block, run as it is
+# printed, on rides loaded by sluice (the messages of tests/data/kafka).
+@test "README: the Python block reads a sluice database, child rows joined to their parent" {
+	sed -n '/^<!-- tests\/examples.bats runs this block -->$/,/^[^ ]/p' \
+	    "$BATS_TEST_DIRNAME/../README.md" | sed -n 's/^    //p' > readme.py
+	grep -q 'sqlite3.connect' readme.py || fail "no Python block after the marker in README.md"
+	cut -d' ' -f3- "$DATA/kafka/rides-1.kcat" | grep -v '^$' |
+	    jsonl-normalize -t rides -k id | schema-infer -q | sqlite-load -q -m merge rides.db
+	run -0 --separate-stderr python3 readme.py
+	assert_output "$(printf '%s\n' '1 14.0 2' '2 7.25 1' '3 30.0 0' '4 18.4 3' '5 9.9 1' '6 22.0 1')"
+}
