@@ -122,6 +122,7 @@ start="{{ data_interval_start.strftime('%Y-%m-%dT%H:%M:%SZ') }}"
 bookmark=$("$bin/sqlite-load" -q "$db" \\
     --state-get "bookmarks.{{ params.stream }}.replication_key_value")
 since=$start
+LC_COLLATE=C  # compare the timestamps byte by byte
 if [[ -n $bookmark && $bookmark < $start ]]; then since=$bookmark; fi
 echo "extract: rides updated since $since (interval $start, bookmark ${bookmark:-none})"
 # No checkpoint: a first try, or the last one finished: start afresh.

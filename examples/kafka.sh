@@ -100,7 +100,12 @@ fi
 consume() {
 	local p last start st
 	for p in $partitions; do
-		last=$("$bin/sqlite-load" -q "$db" --state-get "bookmarks.$stream.offsets.$p")
+		st=0
+		last=$("$bin/sqlite-load" -q "$db" --state-get "bookmarks.$stream.offsets.$p") || st=$?
+		if [[ $st -ne 0 ]]; then
+			printf '{"type":"SLUICE_ABORT","program":"kafka.sh","status":%d,"error":"cannot read the offsets in the database"}\n' "$st"
+			return "$st"
+		fi
 		if [[ -n $last ]]; then
 			start=$(( last + 1 ))
 		else
@@ -136,6 +141,8 @@ records() {
 	/^[{]"type":"SLUICE_ABORT"/ {
 		print
 		status = 75
+		if (match($0, /"status":[0-9]+/))
+			status = substr($0, RSTART + 9, RLENGTH - 9)
 		exit status
 	}
 	{

@@ -387,6 +387,14 @@ since_asked() {
 	assert_equal "$(last_load)" 2/0
 	assert_equal "$(sql data/rides.db 'SELECT count(*) FROM rides')" 24
 
+	# The same run cleared and run again: its interval's start is asked
+	# again, ride 27 comes again and is dropped; nothing is loaded twice.
+	: > tries.log; : > requests.log
+	run -0 --separate-stderr dag_run 2024-01-04T00:00:00 2024-01-05T00:00:00
+	assert_equal "$(since_asked)" 2024-01-04T00:00:00Z
+	assert_line 'xcom: 2024-01-04T01:00:00Z'
+	assert_equal "$(sql data/rides.db 'SELECT count(*), count(DISTINCT id) FROM rides')" 24\|24
+
 	# Run 4: page 2 answers 503, and pgfetch (no retries of its own here,
 	# the run's conf) gives up with 75: Airflow retries the task, which
 	# goes on from page 2 (page 1 is asked once) and loads every ride once.
