@@ -149,11 +149,13 @@ NORMALIZE = PRELUDE + """\
     > "$run/normalized.jsonl"
 """
 
-# The contract is the schema of the first load, kept in a file by the load
-# task.  With schema-infer's --contract and --schema-from (planned), the
-# destination's own schema is the contract and the file goes away:
-#   checks=(--contract freeze --schema-from "$db")
 INFER = PRELUDE + """\
+# The data contract: the schema of the first load, which the load task
+# keeps in $contract.  Once schema-infer has --contract and --schema-from
+# (planned), the destination's own schema is the contract: replace the
+# next four lines by
+#   checks=(--contract freeze --schema-from "$db")
+# and drop the contract file from the load task.
 checks=()
 if [[ -s $contract ]]; then
     checks=(--schema "$contract" --on-type-conflict fail)
