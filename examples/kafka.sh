@@ -27,7 +27,9 @@
 #   sqlite-load DB --state-get bookmarks.TOPIC.offsets.0     # partition 0
 #
 # The offsets live in the database, not in a consumer group: there is no
-# commit to Kafka that could disagree with what was loaded.
+# commit to Kafka that could disagree with what was loaded.  Run one at a
+# time per database (two would read the same offsets: their merges give the
+# same rows, at twice the work); from cron, `flock DB.lock kafka.sh ...`.
 #
 # Environment:
 #   STREAM       the table (default: TOPIC)
