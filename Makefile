@@ -27,6 +27,8 @@ DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq
        libcsv-dev libsqlite3-dev libssl-dev libsodium-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev \
        openssh-server openssh-client parallel
+# tests/examples.bats renders the Airflow DAG with Jinja2, as Airflow does.
+DEPS += python3-jinja2
 BENCH_DEPS = sqlite-utils miller curl
 
 # Each program is cmd/NAME/: main.c and the modules only NAME uses.  lib/

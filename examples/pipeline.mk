@@ -4,6 +4,9 @@
 #	make -f examples/pipeline.mk state	print the stored cursor
 #	make -f examples/pipeline.mk show	count the rows
 #	make -f examples/pipeline.mk clean	remove the work directory and the database
+#	sh examples/run-pipeline.sh [VAR=value...] [target...]
+#						the same, exiting with the status of
+#						the program that failed (see below)
 #
 # Pages of records arrive in $(INBOX).  Here they are examples/issues.jsonl
 # cut into pages of $(PAGE) records; in real life they are whatever a fetcher,
@@ -19,8 +22,21 @@
 #     retries it.
 #
 # Variables: BIN (where the programs are, default ../bin next to this file),
-# SRC, DB (default pipeline.db), WORK (default pipeline.d), PAGE.  DB and
-# WORK are relative to the directory make runs in.
+# SRC, DB (default pipeline.db), WORK (default pipeline.d), PAGE,
+# BUSY_TIMEOUT (how long a load waits for another writer, in ms, before it
+# gives up with 75), STATUS (see below).  DB and WORK are relative to the
+# directory make runs in.
+#
+# The exit status.  make exits 2 whenever a recipe fails, whatever the
+# program said: 65 (bad data: fix the page), 75 (the database was busy: run
+# again) and 74 (a full disk) all become 2.  So a failed load writes its
+# pipeline's status (the last program that failed, as bash's pipefail gives
+# it) to the file named by STATUS, if that file is still empty: the first
+# failure is the one that counts.  examples/run-pipeline.sh runs make with a
+# fresh STATUS file and exits with the status in it (or make's own, when no
+# load failed), so a scheduler or a shell sees 65 or 75, not 2:
+#
+#	sh examples/run-pipeline.sh BIN=bin; echo $?	# 65: a page is bad
 
 THIS := $(lastword $(MAKEFILE_LIST))
 HERE := $(dir $(THIS))
@@ -32,6 +48,8 @@ WORK	= pipeline.d
 INBOX	= $(WORK)/inbox
 DONE	= $(WORK)/done
 PAGE	= 25
+BUSY_TIMEOUT = 5000
+STATUS	= /dev/null
 
 # bash, for pipefail: if schema-infer fails, the recipe fails and leaves no
 # stamp.  (sqlite-load has rolled back: schema-infer's SLUICE_ABORT line
@@ -67,7 +85,8 @@ $(DONE)/%.state: $(INBOX)/%.jsonl
 	{ cat $<; echo; \
 	  printf '{"type":"STATE","value":{"bookmarks":{"issues":{"page":"%s"}}}}\n' '$*'; } \
 	| $(BIN)/schema-infer -q -t issues -k id \
-	| $(BIN)/sqlite-load $(DB) -m merge >$@
+	| $(BIN)/sqlite-load $(DB) -m merge --busy-timeout $(BUSY_TIMEOUT) >$@ \
+	|| { st=$$?; [ -s '$(STATUS)' ] || echo $$st > '$(STATUS)'; exit $$st; }
 
 state:
 	@$(BIN)/sqlite-load $(DB) --state-get bookmarks.issues.page
