@@ -1,0 +1,466 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "exitcodes.h"
+#include "pgtype.h"
+#include "state.h"
+#include "xalloc.h"
+
+void
+decode_init(struct decode *d, struct cli *c, const struct decode_opts *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->cli = c;
+	d->opts = *o;
+	txn_init(&d->txn, o->memory);
+}
+
+void
+decode_free(struct decode *d)
+{
+	size_t i;
+
+	txn_free(&d->txn);
+	for (i = 0; i < d->nsigs; i++)
+		free(d->sigs[i]);
+	free(d->sigs);
+	for (i = 0; i < d->nkeys; i++)
+		free(d->keys[i]);
+	free(d->keys);
+	strmap_free(&d->streams);
+	jbuf_free(&d->txid);
+	jbuf_free(&d->position);
+	jbuf_free(&d->out);
+	jbuf_free(&d->stream);
+	jbuf_free(&d->sig);
+	jbuf_free(&d->props);
+	jbuf_free(&d->keyprops);
+}
+
+int
+decode_lsn(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t hi = 0, lo = 0, *part = &hi;
+	size_t i, digits = 0;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '/' && part == &hi && digits > 0) {
+			part = &lo;
+			digits = 0;
+			continue;
+		}
+		if (++digits > 8)
+			return -1;
+		if (c >= '0' && c <= '9')
+			*part = *part * 16 + (uint64_t)(c - '0');
+		else if (c >= 'A' && c <= 'F')
+			*part = *part * 16 + (uint64_t)(c - 'A' + 10);
+		else if (c >= 'a' && c <= 'f')
+			*part = *part * 16 + (uint64_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	if (part != &lo || digits == 0)
+		return -1;
+	*out = hi << 32 | lo;
+	return 0;
+}
+
+int
+decode_state_from(struct decode *d, const char *db)
+{
+	struct jbuf path = JBUF_INIT, value = JBUF_INIT;
+	struct lib_err e;
+	int found, rc = 0;
+
+	jbuf_puts(&path, "bookmarks.");
+	jbuf_puts(&path, d->opts.bookmark);
+	jbuf_puts(&path, ".lsn");
+	if (state_get(db, jbuf_cstr(&path), &value, &found, &e) == -1) {
+		cli_error(d->cli, e.code, "%s", e.msg);
+		rc = -1;
+	} else if (found) {
+		if (decode_lsn(value.p, value.len, &d->committed) == -1) {
+			cli_error(d->cli, EX_DATAERR, "%s: the bookmark %s is "
+			    "no LSN: %.*s", db, path.p, (int)(value.len > 40 ?
+			    40 : value.len), value.p);
+			rc = -1;
+		} else
+			d->have_committed = 1;
+	}
+	jbuf_free(&path);
+	jbuf_free(&value);
+	return rc;
+}
+
+/* The stream's name: the table's, or schema__table. */
+static void
+stream_name(struct decode *d, const struct jval *schema,
+    const struct jval *table)
+{
+	jbuf_reset(&d->stream);
+	if (d->opts.qualify && schema != NULL && schema->type == JV_STRING) {
+		jbuf_put(&d->stream, schema->str, schema->len);
+		jbuf_puts(&d->stream, "__");
+	}
+	jbuf_put(&d->stream, table->str, table->len);
+}
+
+/* Into the transaction: 0, or -1 after saying why. */
+static int
+put(struct decode *d, const char *p, size_t n)
+{
+	struct lib_err e;
+
+	if (txn_put(&d->txn, p, n, &e) == -1) {
+		cli_error(d->cli, e.code, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+put_out(struct decode *d)
+{
+	return put(d, d->out.p, d->out.len);
+}
+
+/*
+ * The SCHEMA of the stream in d->stream, from the columns' names and
+ * types (and the key names keys, an array of {"name"} objects), when it
+ * is not the one last written for the stream.
+ */
+static int
+schema_if_new(struct decode *d, const struct jval *cols,
+    const struct jval *keys)
+{
+	const struct jval *c, *name, *type;
+	long i;
+	int first = 1;
+
+	jbuf_reset(&d->props);
+	for (c = cols != NULL ? cols->child : NULL; c != NULL; c = c->next) {
+		name = jval_get(c, "name");
+		type = jval_get(c, "type");
+		if (name == NULL || name->type != JV_STRING || type == NULL ||
+		    type->type != JV_STRING)
+			continue;
+		if (!first)
+			jbuf_putc(&d->props, ',');
+		first = 0;
+		jbuf_str(&d->props, name->str, name->len);
+		jbuf_putc(&d->props, ':');
+		pgtype_schema(pgtype_kind(type->str, type->len), &d->props);
+	}
+	jbuf_reset(&d->keyprops);
+	first = 1;
+	for (c = keys != NULL ? keys->child : NULL; c != NULL; c = c->next) {
+		name = jval_get(c, "name");
+		if (name == NULL || name->type != JV_STRING)
+			continue;
+		if (!first)
+			jbuf_putc(&d->keyprops, ',');
+		first = 0;
+		jbuf_str(&d->keyprops, name->str, name->len);
+	}
+	jbuf_reset(&d->sig);
+	jbuf_puts(&d->sig, "{\"type\":\"SCHEMA\",\"stream\":");
+	jbuf_str(&d->sig, d->stream.p, d->stream.len);
+	jbuf_puts(&d->sig, ",\"schema\":{\"type\":\"object\",\"properties\":{");
+	jbuf_put(&d->sig, d->props.p, d->props.len);
+	jbuf_puts(&d->sig, "}},\"key_properties\":[");
+	jbuf_put(&d->sig, d->keyprops.p, d->keyprops.len);
+	jbuf_puts(&d->sig, "]}\n");
+	if ((i = strmap_get(&d->streams, d->stream.p, d->stream.len)) != -1 &&
+	    strcmp(d->sigs[i], jbuf_cstr(&d->sig)) == 0)
+		return 0;
+	if (i == -1) {
+		d->sigs = xalloc_realloc(d->sigs, d->nsigs + 1, sizeof(*d->sigs));
+		i = (long)d->nsigs++;
+		d->sigs[i] = NULL;
+		strmap_put(&d->streams, d->stream.p, d->stream.len, (size_t)i);
+	}
+	free(d->sigs[i]);
+	d->sigs[i] = xalloc_strdup(jbuf_cstr(&d->sig));
+	return put(d, d->sig.p, d->sig.len);
+}
+
+/* Whether the stream in d->stream has had a SCHEMA. */
+static int
+known_stream(const struct decode *d)
+{
+	return strmap_get(&d->streams, d->stream.p, d->stream.len) != -1;
+}
+
+/* The members of cols ({"name","type","value"} objects) into d->out. */
+static int
+members(struct decode *d, const struct jval *cols, struct lib_err *e)
+{
+	const struct jval *c, *name, *type, *value;
+	enum pgkind kind;
+	int first = 1;
+
+	for (c = cols->child; c != NULL; c = c->next) {
+		name = jval_get(c, "name");
+		type = jval_get(c, "type");
+		value = jval_get(c, "value");
+		if (name == NULL || name->type != JV_STRING || type == NULL ||
+		    type->type != JV_STRING || value == NULL)
+			return liberr_set(e, EX_DATAERR, "a column without "
+			    "name, type or value (wal2json: -o "
+			    "format-version=2)");
+		if (!first)
+			jbuf_putc(&d->out, ',');
+		first = 0;
+		jbuf_str(&d->out, name->str, name->len);
+		jbuf_putc(&d->out, ':');
+		kind = pgtype_kind(type->str, type->len);
+		if (pgtype_value(kind, kind == PG_ARRAY ? pgtype_elem_kind(
+		    type->str, type->len) : kind, value, &d->out, e) == -1)
+			return liberr_prefix(e, "column %.*s (%.*s)",
+			    (int)name->len, name->str, (int)type->len,
+			    type->str);
+	}
+	return 0;
+}
+
+static void
+version(struct decode *d, uint64_t lsn)
+{
+	char num[32];
+
+	(void)snprintf(num, sizeof(num), ",\"version\":%" PRIu64, lsn);
+	jbuf_puts(&d->out, num);
+}
+
+/* An event's "lsn" as a number: 1, 0 when it has none, -1 when bad. */
+static int
+event_lsn(const struct jval *ev, uint64_t *lsn)
+{
+	const struct jval *v = jval_get(ev, "lsn");
+
+	if (v == NULL)
+		return 0;
+	if (v->type != JV_STRING || decode_lsn(v->str, v->len, lsn) == -1)
+		return -1;
+	return 1;
+}
+
+/* A transaction's end: its changes, then its bookmark, written. */
+static int
+out_cli(void *arg, const char *p, size_t n, struct lib_err *e)
+{
+	return cli_write_err(arg, p, n, e);
+}
+
+static int
+commit(struct decode *d, const char *lsn, size_t len)
+{
+	struct lib_err e;
+
+	jbuf_reset(&d->out);
+	jbuf_puts(&d->out, "{\"type\":\"STATE\",\"value\":{\"bookmarks\":{");
+	jbuf_str(&d->out, d->opts.bookmark, strlen(d->opts.bookmark));
+	jbuf_puts(&d->out, ":{\"lsn\":");
+	jbuf_str(&d->out, lsn, len);
+	jbuf_puts(&d->out, "}}}}\n");
+	if (put_out(d) == -1)
+		return -1;
+	if (txn_write(&d->txn, out_cli, d->cli, &e) == -1) {
+		cli_error(d->cli, e.code, "%s", e.msg);
+		return -1;
+	}
+	d->txns++;
+	return 0;
+}
+
+/* Whether a transaction that commits at lsn is in the destination. */
+static int
+loaded(const struct decode *d, uint64_t lsn)
+{
+	return d->have_committed && lsn <= d->committed;
+}
+
+/* I, U, D or T into the transaction; 0, or -1 with e set. */
+static int
+change(struct decode *d, const struct jval *ev, char action,
+    struct lib_err *e)
+{
+	const struct jval *table = jval_get(ev, "table");
+	const struct jval *cols = jval_get(ev, "columns");
+	const struct jval *ident = jval_get(ev, "identity");
+	const struct jval *pk = jval_get(ev, "pk");
+	uint64_t lsn = 0;
+	int has_lsn;
+
+	if (table == NULL || table->type != JV_STRING)
+		return liberr_set(e, EX_DATAERR, "a change without a table");
+	if ((has_lsn = event_lsn(ev, &lsn)) == -1)
+		return liberr_set(e, EX_DATAERR, "an lsn that is no LSN");
+	if (pk != NULL && pk->type != JV_ARRAY)
+		pk = NULL;
+	stream_name(d, jval_get(ev, "schema"), table);
+	d->changes++;
+	d->txn.changes++;
+	jbuf_reset(&d->out);
+	switch (action) {
+	case 'I':
+	case 'U':
+		if (cols == NULL || cols->type != JV_ARRAY)
+			return liberr_set(e, EX_DATAERR, "an insert or update "
+			    "without columns");
+		/* Without include-pk, an update's identity names the key. */
+		if (schema_if_new(d, cols, pk != NULL ? pk : action == 'U' &&
+		    ident != NULL && ident->type == JV_ARRAY ? ident : NULL) == -1)
+			return -2;
+		jbuf_puts(&d->out, "{\"type\":\"RECORD\",\"stream\":");
+		jbuf_str(&d->out, d->stream.p, d->stream.len);
+		jbuf_puts(&d->out, ",\"record\":{");
+		if (members(d, cols, e) == -1)
+			return -1;
+		jbuf_putc(&d->out, '}');
+		break;
+	case 'D':
+		if (ident == NULL || ident->type != JV_ARRAY ||
+		    ident->child == NULL)
+			return liberr_set(e, EX_DATAERR, "a delete without "
+			    "identity: the table has no primary key or "
+			    "replica identity");
+		if (!known_stream(d) && schema_if_new(d, ident, pk != NULL ?
+		    pk : ident) == -1)
+			return -2;
+		jbuf_puts(&d->out, "{\"type\":\"RECORD\",\"stream\":");
+		jbuf_str(&d->out, d->stream.p, d->stream.len);
+		jbuf_puts(&d->out, ",\"record\":{");
+		if (members(d, ident, e) == -1)
+			return -1;
+		jbuf_puts(&d->out, ",\"_sluice_deleted\":true}");
+		break;
+	case 'T':
+		if (!has_lsn)
+			return liberr_set(e, EX_DATAERR, "a TRUNCATE without "
+			    "its lsn (wal2json: -o include-lsn=1)");
+		jbuf_puts(&d->out, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
+		jbuf_str(&d->out, d->stream.p, d->stream.len);
+		version(d, lsn);
+		jbuf_puts(&d->out, "}\n");
+		return put_out(d) == -1 ? -2 : 0;
+	default:
+		return liberr_set(e, EX_DATAERR, "unknown action \"%c\"",
+		    action);
+	}
+	if (has_lsn)
+		version(d, lsn);
+	jbuf_puts(&d->out, "}\n");
+	return put_out(d) == -1 ? -2 : 0;
+}
+
+static int
+wal2json_line(struct decode *d, struct cli_line *l)
+{
+	const struct jval *ev = l->msg.root, *action, *lsnv;
+	struct lib_err e;
+	uint64_t lsn = 0;
+	int rc, has_lsn;
+	char a;
+
+	action = ev->type == JV_OBJECT ? jval_get(ev, "action") : NULL;
+	if (action == NULL || action->type != JV_STRING || action->len != 1)
+		return cli_reject(d->cli, l, "not a wal2json change (format "
+		    "version 2): no action");
+	a = action->str[0];
+	if ((has_lsn = event_lsn(ev, &lsn)) == -1)
+		return cli_reject(d->cli, l, "an lsn that is no LSN");
+	switch (a) {
+	case 'B':
+		if (d->in_txn) {
+			cli_warn_at(d->cli, l, "a BEGIN inside the transaction "
+			    "begun at line %lu: that one is dropped, cut short",
+			    d->begin_line);
+			txn_drop(&d->txn);
+		}
+		d->in_txn = 1;
+		d->begin_line = l->lineno;
+		/* A BEGIN names its transaction's commit position. */
+		d->skipping = has_lsn && loaded(d, lsn);
+		return 0;
+	case 'C':
+		if (!d->in_txn)
+			return cli_reject(d->cli, l, "a COMMIT without its "
+			    "BEGIN");
+		d->in_txn = 0;
+		lsnv = jval_get(ev, "lsn");
+		if (!has_lsn || d->skipping || loaded(d, lsn)) {
+			if (d->skipping || loaded(d, lsn))
+				d->skipped++;
+			txn_drop(&d->txn);
+			d->skipping = 0;
+			if (!has_lsn)
+				return cli_reject(d->cli, l, "a COMMIT without "
+				    "its lsn: no bookmark (wal2json: -o "
+				    "include-lsn=1)");
+			return 0;
+		}
+		return commit(d, lsnv->str, lsnv->len);
+	case 'M':
+		return 0;	/* a logical decoding message: not a change */
+	default:
+		break;
+	}
+	if (d->in_txn && d->skipping)
+		return 0;
+	/* Without include-transaction, each change commits alone. */
+	if (!d->in_txn && has_lsn && loaded(d, lsn)) {
+		d->skipped++;
+		return 0;
+	}
+	if ((rc = change(d, ev, a, &e)) == -2)
+		return -1;
+	if (rc == -1) {
+		if (!d->in_txn)
+			txn_drop(&d->txn);
+		return cli_reject(d->cli, l, e.msg);
+	}
+	if (!d->in_txn) {
+		if (!has_lsn) {
+			txn_drop(&d->txn);
+			return cli_reject(d->cli, l, "a change outside a "
+			    "transaction without its lsn: no bookmark "
+			    "(wal2json: -o include-lsn=1)");
+		}
+		lsnv = jval_get(ev, "lsn");
+		return commit(d, lsnv->str, lsnv->len);
+	}
+	return 0;
+}
+
+int
+decode_line(struct decode *d, struct cli_line *l)
+{
+	return wal2json_line(d, l);
+}
+
+int
+decode_finish(struct decode *d)
+{
+	if (d->in_txn && !d->skipping && !d->cli->quiet)
+		cli_error(d->cli, 0, "the input ended inside the transaction "
+		    "begun at line %lu: none of it written (%lu changes); "
+		    "it is read again from its BEGIN next time",
+		    d->begin_line, d->txn.changes);
+	txn_drop(&d->txn);
+	d->in_txn = 0;
+	return 0;
+}
+
+void
+decode_stats(const struct decode *d, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "\"transactions\":%lu,\"skipped\":%lu,"
+	    "\"changes\":%lu", d->txns, d->skipped, d->changes);
+}
