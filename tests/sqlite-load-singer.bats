@@ -46,6 +46,51 @@ setup() {
 	assert_output 14
 }
 
+@test "default mode: a keyed tap's second run merges instead of failing on UNIQUE" {
+	sqlite-load -q --load-id R1 db "$SINGER/user_location_data.singer" >/dev/null
+	run -0 --separate-stderr sqlite-load --load-id R2 db "$SINGER/user_location_data.singer"
+	assert_stderr "sqlite-load: load R2: test_users +0 ~5 -0, test_locations +0 ~3 -0, test_user_in_location +0 ~3 -0 committed"
+	assert_equal "$(sql db 'SELECT (SELECT count(*) FROM test_users) || (SELECT count(*) FROM test_locations) || (SELECT count(*) FROM test_user_in_location)')" 533
+	assert_equal "$(sql db 'SELECT id, name FROM test_users ORDER BY id')" \
+	    "$(printf '1|Yannis\n2|Micael\n3|Jacob\n4|Josh\n5|Thomas')"
+	# The upsert stream, in the default mode too: the same rows as -m merge.
+	run -0 --separate-stderr sqlite-load -q --load-id UP db "$SINGER/user_location_upsert_data.singer"
+	assert_equal "$(sql db 'SELECT id, name FROM test_users ORDER BY id')" \
+	    "$(printf '%s\n' 1\|Johny 2\|George 3\|Jacob 4\|Josh 5\|Jim 8\|Thomas 12\|Paul 13\|Mary)"
+	assert_equal "$(sql db 'SELECT id, name FROM test_locations ORDER BY id')" \
+	    "$(printf '%s\n' 1\|Philly 2\|NY '3|San Francisco' 6\|Colorado 8\|Boston)"
+	assert_equal "$(load_counts db UP test_users)" "3|3|0"
+}
+
+@test "default mode: a key merges (-k, key_properties), no key appends, -m append refuses a known key" {
+	# Bare records with -k: the second run updates.
+	sqlite-load -q -t t -k id db <<<'{"id":1,"v":"a"}'
+	run -0 --separate-stderr sqlite-load --load-id K2 -t t -k id db <<<$'{"id":1,"v":"b"}\n{"id":2,"v":"c"}'
+	assert_stderr "sqlite-load: load K2: t +1 ~1 -0 committed"
+	assert_equal "$(sql db 'SELECT id, v FROM t ORDER BY id')" "$(printf '1|b\n2|c')"
+	# A key the input repeats: the last record wins.
+	sqlite-load -q -t t -k id db <<<$'{"id":3,"v":"x"}\n{"id":3,"v":"y"}'
+	assert_equal "$(sql db 'SELECT v FROM t WHERE id = 3')" y
+	# A stream whose SCHEMA names no key appends.
+	printf '%s\n' '{"type":"SCHEMA","stream":"log","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":[]}' \
+	    '{"type":"RECORD","stream":"log","record":{"id":1}}' > log.singer
+	sqlite-load -q db log.singer
+	sqlite-load -q db log.singer
+	assert_equal "$(sql db 'SELECT count(*) FROM log')" 2
+	# So do bare records without -k.
+	sqlite-load -q -t bare db <<<'{"id":1}'
+	sqlite-load -q -t bare db <<<'{"id":1}'
+	assert_equal "$(sql db 'SELECT count(*) FROM bare')" 2
+	# -m append with a key keeps refusing a key the table holds.
+	db_snapshot db
+	run -65 --separate-stderr sqlite-load -t t -k id -m append db <<<'{"id":1,"v":"z"}'
+	assert_stderr_partial "stdin:1: insert: UNIQUE constraint failed: t.id"
+	db_unchanged db
+	sqlite-load -q u.db "$SINGER/user_location_data.singer" >/dev/null
+	run -65 --separate-stderr sqlite-load -m append u.db "$SINGER/user_location_data.singer"
+	assert_stderr_partial "UNIQUE constraint failed: test_users.id"
+}
+
 @test "schema_updates: four SCHEMAs give columns id, a1..a6 with their types" {
 	run -0 --separate-stderr sqlite-load -q db "$SINGER/schema_updates.singer"
 	assert_equal "$(jq -c . <<<"$output")" '{"type":"STATE","value":{"test_schema_updates":6}}'

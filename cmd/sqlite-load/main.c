@@ -24,7 +24,8 @@ static const struct cli_opt options[] = {
 	{ "key", 'k', 0, "col[,col]",
 	    "primary key (default: SCHEMA key_properties)", NULL, NULL },
 	{ "mode", 'm', 0, "append|replace|merge|scd2",
-	    "append (default), replace, merge or scd2", NULL, NULL },
+	    "default: merge a stream with a key, append\n"
+	    "one without", NULL, NULL },
 	{ "scd2-retire-absent", 0, OPT_SCD2_RETIRE_ABSENT, NULL,
 	    "scd2: a key the load lacks is retired", NULL, NULL },
 	{ "state-get", 0, OPT_STATE_GET, "path",
@@ -263,7 +264,7 @@ main(int argc, char *argv[])
 	int rc, closed;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.mode = SQLOUT_APPEND;
+	opts.mode = SQLOUT_KEYED;
 	opts.busy_timeout_ms = 5000;
 	cli_init(&c, "sqlite-load");
 	closed = cli_closed_std_fds();

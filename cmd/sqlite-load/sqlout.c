@@ -490,12 +490,25 @@ fail:
 	return NULL;
 }
 
+/*
+ * How the stream's records meet the table's rows: the default merges a
+ * stream with a key and appends one without, as a Singer target does.
+ */
+static enum sqlout_mode
+mode_of(const struct sqlout *o, const struct schema_table *t)
+{
+	if (o->opts.mode != SQLOUT_KEYED)
+		return o->opts.mode;
+	return t->nkeys > 0 ? SQLOUT_MERGE : SQLOUT_APPEND;
+}
+
 /* Whether the table's rows are merged on the key (SCD2: its children). */
 static int
-merges(const struct sqlout *o, const struct table *ti)
+merges(const struct sqlout *o, const struct schema_table *t)
 {
-	return o->opts.mode == SQLOUT_MERGE ||
-	    (o->opts.mode == SQLOUT_SCD2 && !ti->scd2);
+	return mode_of(o, t) == SQLOUT_MERGE ||
+	    (o->opts.mode == SQLOUT_SCD2 &&
+	    !((const struct table *)t->user)->scd2);
 }
 
 static int	find_keys(struct schema_table *);
@@ -546,7 +559,7 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return -1;
 	ti->stmt_ncols = t->ncols;
 	/* An update needs every key column; a record brings them later. */
-	if (!merges(o, ti) || t->nkeys == 0 || find_keys(t) == -1)
+	if (!merges(o, t) || t->nkeys == 0 || find_keys(t) == -1)
 		return 0;
 
 	/*
@@ -829,7 +842,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		if (add_column(o, t, i, e) == -1)
 			return -1;
 	ti->ncols_db = t->ncols;
-	if (merges(o, ti)) {
+	if (merges(o, t)) {
 		if (ensure_key(o, t, e) == -1)
 			return -1;
 	} else if (ti->scd2) {
@@ -839,7 +852,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	    ti->exists)
 		ti->keyed = primary_key_is(o, t);
 	if (ti->exists && (ti->stmt_ncols != t->ncols || ti->insert == NULL ||
-	    (merges(o, ti) && ti->keyed && ti->update == NULL)) &&
+	    (merges(o, t) && ti->keyed && ti->update == NULL)) &&
 	    prepare_stmts(o, t, e) == -1)
 		return -1;
 	ti->synced = t->version;
@@ -892,7 +905,7 @@ needs_key(const struct sqlout *o, const struct schema_table *t)
 {
 	const struct table *ti = t->user;
 
-	return t->nkeys > 0 && (o->opts.mode != SQLOUT_APPEND || ti->keyed ||
+	return t->nkeys > 0 && (mode_of(o, t) != SQLOUT_APPEND || ti->keyed ||
 	    !ti->exists || (o->opts.keys != NULL && !ti->schema_keys));
 }
 
@@ -1160,7 +1173,7 @@ write_record(struct sqlout *o, struct schema_table *t,
 	 * A keyed table needs every key: an INTEGER PRIMARY KEY would
 	 * otherwise turn a null into the next rowid.
 	 */
-	if (ti->keyed || merges(o, ti) || ti->scd2)
+	if (ti->keyed || merges(o, t) || ti->scd2)
 		for (k = 0; k < t->nkeys; k++)
 			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
 			    ti->vals[ti->keycols[k]] == NULL ||
@@ -1175,7 +1188,7 @@ write_record(struct sqlout *o, struct schema_table *t,
 				    "unknown");
 	if (ti->scd2)
 		return sqlmerge_scd2_write(o, t, record, e);
-	if (merges(o, ti)) {
+	if (merges(o, t)) {
 		if (sqlmerge_replace_children(o, t, e) == -1)
 			return -1;
 		if (bind_update(o, t, e) == -1 ||
@@ -1198,7 +1211,7 @@ load_record(struct sqlout *o, struct schema_table *t,
     const struct jval *record, const struct jval *version, struct lib_err *e)
 {
 	first_record_keys(o, t, record);
-	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
+	if (mode_of(o, t) != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
 		return tombstone(o, t, record, e);
 	if (observe_record(o, t, record, version, e) == -1)
 		return -1;
@@ -1405,7 +1418,7 @@ defers(const struct sqlout *o, struct schema_table *t,
 	return !o->opts.atomic_records && o->opts.mode != SQLOUT_SCD2 &&
 	    !sqlout_tinfo(t)->exists &&
 	    (o->ndeferred == 0 || o->deferred[0].t == t) &&
-	    !(o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record));
+	    !(mode_of(o, t) != SQLOUT_APPEND && sqlmerge_is_tombstone(record));
 }
 
 /* Take in a record now and hold its write back. */

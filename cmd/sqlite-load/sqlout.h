@@ -12,7 +12,13 @@
 #include "liberr.h"
 #include "schema.h"
 
-enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2 };
+/*
+ * SQLOUT_KEYED, the default, is merge for a stream with a key and append
+ * for one without, as a Singer target loads.
+ */
+enum sqlout_mode {
+	SQLOUT_KEYED, SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2
+};
 
 struct sqlout_opts {
 	enum sqlout_mode mode;
