@@ -153,20 +153,135 @@ EOF
 	assert_equal "$(sql db 'SELECT DISTINCT _sluice_version FROM test_activate_version_hard')" 1674486431563
 }
 
-@test "test_activate_version_hard twice in merge mode: still the same seven rows" {
-	sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
-	run -0 --separate-stderr sqlite-load -q -m merge db "$SINGER/test_activate_version_hard.singer"
-	assert_equal "$(sql db 'SELECT group_concat(code) FROM (SELECT code FROM test_activate_version_hard ORDER BY code)')" \
-	    "AF,AN,AS,EU,NA,OC,SA"
+# version V [FILE]: test_activate_version_hard.singer with its current
+# version 1674486431563 made V (the stale XX row keeps its older one).
+version() {
+	sed "s/1674486431563/$1/g" "$SINGER/test_activate_version_hard.singer"
 }
 
-@test "a newer version's ACTIVATE_VERSION deletes the rows it did not send" {
-	sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
-	grep -v -e '"EU"' -e '"NA"' -e '"OC"' -e '"SA"' "$SINGER/test_activate_version_hard.singer" |
-	    sed 's/1674486431563/1674486431999/g' > v2.singer
-	run -0 --separate-stderr sqlite-load --load-id V2 -q db v2.singer
+CODES="AF,AN,AS,EU,NA,OC,SA"
+codes() {
+	sql "${1:-db}" "SELECT group_concat(code) FROM (SELECT code FROM test_activate_version_hard ${2:-} ORDER BY code)"
+}
+
+@test "ACTIVATE_VERSION: test_activate_version_hard twice in the default mode leaves its 7 rows" {
+	run -0 --separate-stderr sqlite-load --load-id R1 db "$SINGER/test_activate_version_hard.singer"
+	assert_stderr "sqlite-load: load R1: test_activate_version_hard +8 ~0 -1 committed"
+	run -0 --separate-stderr sqlite-load --load-id R2 db "$SINGER/test_activate_version_hard.singer"
+	# The seven are merged, the stale XX comes and goes again.
+	assert_stderr "sqlite-load: load R2: test_activate_version_hard +1 ~7 -1 committed"
+	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 7
+	assert_equal "$(codes)" "$CODES"
+	# A newer full refresh that lacks four codes leaves the other three.
+	version 1674486431999 | grep -v -e '"EU"' -e '"NA"' -e '"OC"' -e '"SA"' > v2.singer
+	run -0 --separate-stderr sqlite-load --load-id R3 db v2.singer
+	# Its first ACTIVATE_VERSION clears the older rows, in the same
+	# transaction: three come back, and XX comes and goes again.
+	assert_stderr "sqlite-load: load R3: test_activate_version_hard +4 ~0 -8 committed"
 	assert_equal "$(sql db 'SELECT code, _sluice_version FROM test_activate_version_hard ORDER BY code')" \
 	    "$(printf '%s\n' AF\|1674486431999 AN\|1674486431999 AS\|1674486431999)"
+}
+
+@test "ACTIVATE_VERSION: rows a hand put in without a version go with the next full refresh (as target-postgres)" {
+	sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
+	sql db "INSERT INTO test_activate_version_hard (code, name) VALUES ('M1', 'Manual'), ('M2', 'Manual')"
+	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 9
+	run -0 --separate-stderr sqlite-load -q db "$SINGER/test_activate_version_hard.singer"
+	assert_stderr_empty
+	assert_equal "$(codes)" "$CODES"
+}
+
+@test "ACTIVATE_VERSION --activate-version soft: older rows are marked _sluice_deleted_at, not deleted" {
+	run -0 --separate-stderr sqlite-load --load-id S1 --activate-version soft db "$SINGER/test_activate_version_hard.singer"
+	assert_stderr "sqlite-load: load S1: test_activate_version_hard +8 ~0 -1 committed"
+	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 8
+	assert_equal "$(coltype db test_activate_version_hard _sluice_deleted_at)" TIMESTAMP
+	assert_equal "$(codes db 'WHERE _sluice_deleted_at IS NULL')" "$CODES"
+	# The mark is the load's time, as _sluice_loads has it.
+	assert_equal "$(sql db "SELECT code FROM test_activate_version_hard WHERE _sluice_deleted_at = (SELECT started_at FROM _sluice_loads WHERE load_id = 'S1')")" XX
+	t1=$(sql db "SELECT _sluice_deleted_at FROM test_activate_version_hard WHERE code = 'XX'")
+	[[ $t1 =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]] || fail "not an ISO time: $t1"
+	# A newer version without EU..SA (and without XX): they are marked,
+	# XX keeps its time; its first ACTIVATE_VERSION marks the seven, and
+	# the three it sends are live again.
+	version 1674486431999 | grep -v -e '"EU"' -e '"NA"' -e '"OC"' -e '"SA"' -e '"XX"' > v2.singer
+	sleep 1
+	run -0 --separate-stderr sqlite-load --load-id S2 --activate-version soft db v2.singer
+	assert_stderr "sqlite-load: load S2: test_activate_version_hard +0 ~3 -7 committed"
+	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 8
+	assert_equal "$(codes db 'WHERE _sluice_deleted_at IS NULL')" "AF,AN,AS"
+	assert_equal "$(sql db "SELECT _sluice_deleted_at FROM test_activate_version_hard WHERE code = 'XX'")" "$t1"
+	assert_equal "$(codes db "WHERE _sluice_deleted_at = (SELECT started_at FROM _sluice_loads WHERE load_id = 'S2')")" "EU,NA,OC,SA"
+	# EU back in a newest version: live again; the others stay marked.
+	version 1674486432000 | grep -v -e '"NA"' -e '"OC"' -e '"SA"' > v3.singer
+	sqlite-load -q --activate-version soft db v3.singer
+	assert_equal "$(codes db 'WHERE _sluice_deleted_at IS NULL')" "AF,AN,AS,EU"
+	run -64 --separate-stderr sqlite-load --activate-version sometimes db v3.singer
+}
+
+@test "ACTIVATE_VERSION in each mode: merge, replace, append with and without a key" {
+	local m
+	version 1674486431999 > v2.singer
+	for m in merge replace append; do
+		rm -f db db-wal db-shm
+		sqlite-load -q -m "$m" db "$SINGER/test_activate_version_hard.singer"
+		assert_equal "$(codes)" "$CODES"
+		# A newer full refresh: its first ACTIVATE_VERSION already clears
+		# the older rows, so even append with the key takes it.
+		run -0 --separate-stderr sqlite-load -q -m "$m" db v2.singer
+		assert_equal "$(codes)" "$CODES"
+		assert_equal "$(sql db 'SELECT DISTINCT _sluice_version FROM test_activate_version_hard')" 1674486431999
+	done
+	# The same version again in append mode: the keys are taken.
+	run -65 --separate-stderr sqlite-load -q -m append db v2.singer
+	assert_stderr_partial "UNIQUE constraint failed"
+	# A stream without a key appends by default: 7 rows after each refresh.
+	rm -f db db-wal db-shm
+	sed 's/"key_properties": \["code"\]/"key_properties": []/' "$SINGER/test_activate_version_hard.singer" > nokey1.singer
+	sed 's/"key_properties": \["code"\]/"key_properties": []/' v2.singer > nokey2.singer
+	sqlite-load -q db nokey1.singer
+	sqlite-load -q db nokey2.singer
+	assert_equal "$(codes)" "$CODES"
+	assert_equal "$(sql db "SELECT name FROM pragma_table_info('test_activate_version_hard') WHERE pk > 0")" ""
+}
+
+@test "ACTIVATE_VERSION: a stream whose records carry no version keeps its rows, with a warning naming it" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"plain","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}' \
+	    '{"type":"RECORD","stream":"plain","record":{"id":1}}' \
+	    '{"type":"RECORD","stream":"plain","record":{"id":2}}' \
+	    '{"type":"ACTIVATE_VERSION","stream":"plain","version":5}' > plain.singer
+	run -0 --separate-stderr sqlite-load -q db plain.singer
+	assert_stderr "sqlite-load: plain.singer:4: stream plain: ACTIVATE_VERSION 5: 2 rows without a version kept: its records carry no version"
+	assert_equal "$(sql db 'SELECT count(*) FROM plain')" 2
+	# Rows loaded before without versions, and an ACTIVATE_VERSION alone.
+	run -0 --separate-stderr sqlite-load -q db <<<'{"type":"ACTIVATE_VERSION","stream":"plain","version":6}'
+	assert_stderr "sqlite-load: stdin:1: stream plain: ACTIVATE_VERSION 6: 2 rows without a version kept: its records carry no version"
+	assert_equal "$(sql db 'SELECT count(*) FROM plain')" 2
+	# Soft: kept and not marked either.
+	run -0 --separate-stderr sqlite-load -q --activate-version soft db <<<'{"type":"ACTIVATE_VERSION","stream":"plain","version":7}'
+	assert_stderr_partial "2 rows without a version kept"
+	assert_equal "$(sql db "SELECT count(*) FROM pragma_table_info('plain') WHERE name = '_sluice_deleted_at'")" 0
+	# Versioned rows with one unversioned record in the same load: the
+	# older versions go, the unversioned row stays, with the warning.
+	version 1674486431563 > v.singer
+	sqlite-load -q db v.singer
+	{ head -n 2 v.singer
+	  echo '{"type":"RECORD","stream":"test_activate_version_hard","record":{"code":"ZZ","name":"no version"}}'
+	  sed 's/1674486431563/1674486431999/g' v.singer | sed -n '3,5p;11p'; } > mixed.singer
+	run -0 --separate-stderr sqlite-load -q db mixed.singer
+	assert_stderr "sqlite-load: mixed.singer:7: stream test_activate_version_hard: ACTIVATE_VERSION 1674486431999: 1 row without a version kept: its records carry no version"
+	assert_equal "$(codes)" "AF,AN,AS,ZZ"
+}
+
+@test "ACTIVATE_VERSION for a stream with no records makes no table" {
+	run -0 --separate-stderr sqlite-load -q db <<<'{"type":"ACTIVATE_VERSION","stream":"ghost","version":1}'
+	assert_stderr_empty
+	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = 'ghost'")" 0
+	run -0 --separate-stderr sqlite-load -q --activate-version soft -m replace db <<<'{"type":"ACTIVATE_VERSION","stream":"ghost","version":1}'
+	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = 'ghost'")" 0
+	# A reserved name is still bad data.
+	run -65 --separate-stderr sqlite-load -q db <<<'{"type":"ACTIVATE_VERSION","stream":"_sluice_loads","version":1}'
+	assert_stderr_partial "reserved"
 }
 
 @test "multiple_state_messages: both streams, the last STATE, stored state" {
