@@ -161,10 +161,37 @@ redact_line(void *arg, const struct cli_line *l, struct jbuf *out,
 	return norm_redact(r->norm, l->msg.root, l->msg.record, out, e);
 }
 
+/* The warnings a line gave, unless -q. */
+static void
+warn_lines(struct run *r, const struct cli_line *l)
+{
+	const char *w, *nl;
+
+	for (w = r->warn.p; !r->cli.quiet && w != NULL &&
+	    w < r->warn.p + r->warn.len; w = nl + 1) {
+		nl = memchr(w, '\n', (size_t)(r->warn.p + r->warn.len - w));
+		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
+	}
+}
+
+/* An upstream SCHEMA: its stream's key_properties are kept. */
+static int
+on_schema(struct run *r, const struct cli_line *l)
+{
+	struct lib_err e;
+	int rc;
+
+	jbuf_reset(&r->warn);
+	rc = norm_schema(r->norm, l->msg.stream, l->msg.streamlen,
+	    l->msg.key_properties, &r->warn, &e);
+	warn_lines(r, l);
+	return rc == -1 ? cli_reject(&r->cli, l, e.msg) : 0;
+}
+
 static int
 on_line(struct run *r, const struct cli_line *l)
 {
-	const char *stream = r->cli.table, *w, *nl;
+	const char *stream = r->cli.table;
 	size_t len = strlen(stream);
 	struct lib_err e;
 	int rc;
@@ -177,11 +204,7 @@ on_line(struct run *r, const struct cli_line *l)
 	jbuf_reset(&r->warn);
 	rc = r->jq != NULL ? transformed(r, stream, len, l, &e) :
 	    records(r, stream, len, l->msg.record, &e);
-	for (w = r->warn.p; !r->cli.quiet && w != NULL &&
-	    w < r->warn.p + r->warn.len; w = nl + 1) {
-		nl = memchr(w, '\n', (size_t)(r->warn.p + r->warn.len - w));
-		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
-	}
+	warn_lines(r, l);
 	if (rc == -1)
 		return cli_reject(&r->cli, l, e.msg);
 	return cli_write(&r->cli, r->out.p, r->out.len);
@@ -241,8 +264,11 @@ normalize_all(struct run *r)
 			rc = on_line(r, &l);
 			break;
 		case MSG_SCHEMA:
-			/* Its columns are not ours: schema-infer makes new ones. */
-			rc = 0;
+			/*
+			 * Its columns are not ours (schema-infer makes new
+			 * ones), its key is: the message itself is dropped.
+			 */
+			rc = on_schema(r, &l);
 			break;
 		case MSG_ABORT:
 			r->cli.aborted = 1;

@@ -68,6 +68,16 @@ int	norm_record(struct normalizer *, const char *stream, size_t len,
 	    struct lib_err *e);
 
 /*
+ * An upstream SCHEMA message: its "key_properties", named as the output
+ * names them, become the key of the stream's root table, whose rows get
+ * their ids from it and whose SCHEMA announces it; with none, -k is the
+ * key.  EX_DATAERR for key_properties that are not names.
+ */
+int	norm_schema(struct normalizer *, const char *stream, size_t len,
+	    const struct jval *key_properties, struct jbuf *warn,
+	    struct lib_err *e);
+
+/*
  * Append root as JSON to out with --drop and --hash applied to its records:
  * root itself when record is root (an object, or an array of them), else
  * the member record of the message root.  For a rejected line, so that
