@@ -26,7 +26,7 @@ LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lsodium -lm -pthread
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
        libcsv-dev libsqlite3-dev libssl-dev libsodium-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev \
-       openssh-server openssh-client parallel
+       openssh-server openssh-client parallel python3-jsonschema
 BENCH_DEPS = sqlite-utils miller curl
 
 # Each program is cmd/NAME/: main.c and the modules only NAME uses.  lib/
