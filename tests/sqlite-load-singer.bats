@@ -307,3 +307,54 @@ codes() {
 		assert_stderr_empty
 	done
 }
+
+# counts DB: "table rows" for each user table, one a line.
+counts() {
+	local t
+	for t in $(user_tables "$1"); do
+		echo "$t $(sql "$1" "SELECT count(*) FROM \"$t\"")"
+	done
+}
+
+@test "the Singer corpus loads twice in the default mode as a Singer target would: the same rows" {
+	local f n=0
+	for f in "$SINGER"/*.singer; do
+		rm -f db db-wal db-shm
+		run -0 --separate-stderr sqlite-load -q db "$f"
+		local state1=$output
+		counts db > first
+		[[ -s first ]] || fail "$f: no table"
+		run -0 --separate-stderr sqlite-load -q db "$f"
+		assert_stderr_empty
+		assert_equal "$output" "$state1"
+		counts db > second
+		# Every stream of the corpus has key_properties: merged, not doubled.
+		cmp first second || fail "$f: $(diff first second)"
+		# Each table kept its key as its primary key.
+		for t in $(user_tables db); do
+			[[ -n $(sql db "SELECT name FROM pragma_table_info('$t') WHERE pk > 0") ]] ||
+			    fail "$f: $t has no primary key"
+		done
+		n=$((n + 1))
+	done
+	assert_equal "$n" 6
+}
+
+@test "the Singer corpus through jsonl-normalize | schema-infer | sqlite-load, twice: the same rows, child tables included" {
+	sluice_setup jsonl-normalize schema-infer sqlite-load
+	local f
+	for f in "$SINGER"/*.singer; do
+		rm -f db db-wal db-shm
+		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null ||
+		    fail "$f: first load failed"
+		counts db > first
+		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null ||
+		    fail "$f: second load failed"
+		counts db > second
+		cmp first second || fail "$f: $(diff first second)"
+		cat second >> all
+	done
+	# The arrays of encoded_string_data became child tables, merged too.
+	grep -q '^test_strings_in_arrays__strings ' all ||
+	    fail "no child table: $(cat all)"
+}
