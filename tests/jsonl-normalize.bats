@@ -1011,6 +1011,21 @@ tap_run() {
 	assert_equal "$(jq -c 'select(.type == "SCHEMA") | .key_properties' <<<"$output")" "$(printf '%s\n' '["a"]' '["b"]')"
 }
 
+@test "Singer versions: a root row keeps its RECORD's version, ACTIVATE_VERSION names the root table" {
+	printf '%s\n' '{"type":"ACTIVATE_VERSION","stream":"Big Rides","version":3}' \
+	    '{"type":"RECORD","stream":"Big Rides","record":{"id":1,"stops":["A"]},"version":3}' \
+	    '{"type":"ACTIVATE_VERSION","stream":"Big Rides","version":3}' \
+	    '{"type":"ACTIVATE_VERSION", "stream":"plain", "version":4}' > v.singer
+	run -0 --separate-stderr jsonl-normalize --load-id L v.singer
+	assert_stderr_empty
+	assert_line -n 0 '{"type":"ACTIVATE_VERSION","stream":"big_rides","version":3}'
+	assert_line -n 1 --regexp '^\{"type":"RECORD","stream":"big_rides","record":\{"id":1,"_sluice_load_id":"L","_sluice_id":"[^"]+"\},"version":3\}$'
+	assert_line -n 2 --regexp '^\{"type":"RECORD","stream":"big_rides__stops","record":\{[^}]*\}\}$'
+	assert_line -n 3 '{"type":"ACTIVATE_VERSION","stream":"big_rides","version":3}'
+	# A name that normalizes to itself passes byte for byte.
+	assert_line -n 4 '{"type":"ACTIVATE_VERSION", "stream":"plain", "version":4}'
+}
+
 @test "--jq applies to the records of RECORD messages, not to other messages" {
 	printf '%s\n' '{"type":"RECORD","stream":"S","record":{"a":1}}' '{"type":"STATE","value":{"a":1}}' > in.singer
 	run -0 --separate-stderr jsonl-normalize --load-id L --jq '.b = 2' in.singer

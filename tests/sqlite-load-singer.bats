@@ -273,6 +273,27 @@ codes() {
 	assert_equal "$(codes)" "AF,AN,AS,ZZ"
 }
 
+@test "ACTIVATE_VERSION through jsonl-normalize: a retired root row takes its child rows with it" {
+	sluice_setup jsonl-normalize schema-infer sqlite-load
+	# refresh V ID...: a full refresh of version V with those rides.
+	refresh() {
+		local v=$1 id
+		shift
+		echo "{\"type\":\"SCHEMA\",\"stream\":\"Rides\",\"schema\":{},\"key_properties\":[\"id\"]}"
+		echo "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"Rides\",\"version\":$v}"
+		for id in "$@"; do
+			echo "{\"type\":\"RECORD\",\"stream\":\"Rides\",\"record\":{\"id\":$id,\"stops\":[\"s$id\",\"t$id\"]},\"version\":$v}"
+		done
+		echo "{\"type\":\"ACTIVATE_VERSION\",\"stream\":\"Rides\",\"version\":$v}"
+	}
+	refresh 1 1 2 3 | jsonl-normalize -q | schema-infer -q | sqlite-load -q db
+	assert_equal "$(sql db 'SELECT count(*) FROM rides__stops')" 6
+	run -0 --separate-stderr sh -c "$(declare -f refresh); refresh 2 2 | jsonl-normalize -q | schema-infer -q | sqlite-load --load-id R2 db"
+	assert_stderr "sqlite-load: load R2: rides +1 ~0 -3, rides__stops +2 ~0 -6 committed"
+	assert_equal "$(sql db 'SELECT id, _sluice_version FROM rides')" "2|2"
+	assert_equal "$(sql db 'SELECT group_concat(value) FROM (SELECT value FROM rides__stops ORDER BY value)')" "s2,t2"
+}
+
 @test "ACTIVATE_VERSION for a stream with no records makes no table" {
 	run -0 --separate-stderr sqlite-load -q db <<<'{"type":"ACTIVATE_VERSION","stream":"ghost","version":1}'
 	assert_stderr_empty
@@ -345,15 +366,19 @@ counts() {
 	local f
 	for f in "$SINGER"/*.singer; do
 		rm -f db db-wal db-shm
-		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null ||
-		    fail "$f: first load failed"
+		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null 2>err ||
+		    fail "$f: first load failed: $(cat err)"
+		[[ ! -s err ]] || fail "$f: $(cat err)"
 		counts db > first
-		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null ||
-		    fail "$f: second load failed"
+		jsonl-normalize -q "$f" | schema-infer -q | sqlite-load -q db >/dev/null 2>err ||
+		    fail "$f: second load failed: $(cat err)"
+		[[ ! -s err ]] || fail "$f: $(cat err)"
 		counts db > second
 		cmp first second || fail "$f: $(diff first second)"
 		cat second >> all
 	done
+	# The full refresh keeps its 7 rows, its versions carried through.
+	grep -q '^test_activate_version_hard 7$' all || fail "$(cat all)"
 	# The arrays of encoded_string_data became child tables, merged too.
 	grep -q '^test_strings_in_arrays__strings ' all ||
 	    fail "no child table: $(cat all)"

@@ -97,20 +97,21 @@ struct run {
 /* Normalize one record or a list of them; any failure rejects the line. */
 static int
 records(struct run *r, const char *stream, size_t len, const struct jval *v,
-    struct lib_err *e)
+    const struct jval *version, struct lib_err *e)
 {
 	const struct jval *m;
 
 	if (v->type == JV_OBJECT)
-		return norm_record(r->norm, stream, len, v, &r->out, &r->warn, e);
+		return norm_record(r->norm, stream, len, v, version, &r->out,
+		    &r->warn, e);
 	if (v->type != JV_ARRAY)
 		return liberr_set(e, EX_DATAERR, "not a JSON object");
 	for (m = v->child; m != NULL; m = m->next) {
 		if (m->type != JV_OBJECT)
 			return liberr_set(e, EX_DATAERR,
 			    "an element of the list is not an object");
-		if (norm_record(r->norm, stream, len, m, &r->out, &r->warn,
-		    e) == -1)
+		if (norm_record(r->norm, stream, len, m, version, &r->out,
+		    &r->warn, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -142,7 +143,7 @@ transformed(struct run *r, const char *stream, size_t len,
 		nl = memchr(p, '\n', (size_t)(r->jqout.p + r->jqout.len - p));
 		if ((v = jval_parse(r->jqparser, p, (size_t)(nl - p),
 		    JVAL_KEEP_ALL, e)) == NULL || records(r, stream, len, v,
-		    e) == -1)
+		    l->msg.kind == MSG_RECORD ? l->msg.version : NULL, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -188,6 +189,33 @@ on_schema(struct run *r, const struct cli_line *l)
 	return rc == -1 ? cli_reject(&r->cli, l, e.msg) : 0;
 }
 
+/*
+ * An ACTIVATE_VERSION names the stream's root table, as its RECORDs now
+ * do: byte for byte when that is the stream's own name.
+ */
+static int
+on_activate(struct run *r, const struct cli_line *l)
+{
+	const char *name;
+	size_t namelen;
+
+	norm_root_name(r->norm, l->msg.stream, l->msg.streamlen, &name,
+	    &namelen);
+	jbuf_reset(&r->out);
+	if (namelen == l->msg.streamlen &&
+	    memcmp(name, l->msg.stream, namelen) == 0)
+		jbuf_put(&r->out, l->text, l->len);
+	else {
+		jbuf_puts(&r->out, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
+		jbuf_str(&r->out, name, namelen);
+		jbuf_puts(&r->out, ",\"version\":");
+		jval_write(&r->out, l->msg.version);
+		jbuf_putc(&r->out, '}');
+	}
+	jbuf_putc(&r->out, '\n');
+	return cli_write(&r->cli, r->out.p, r->out.len);
+}
+
 static int
 on_line(struct run *r, const struct cli_line *l)
 {
@@ -203,7 +231,8 @@ on_line(struct run *r, const struct cli_line *l)
 	jbuf_reset(&r->out);
 	jbuf_reset(&r->warn);
 	rc = r->jq != NULL ? transformed(r, stream, len, l, &e) :
-	    records(r, stream, len, l->msg.record, &e);
+	    records(r, stream, len, l->msg.record, l->msg.kind == MSG_RECORD ?
+	    l->msg.version : NULL, &e);
 	warn_lines(r, l);
 	if (rc == -1)
 		return cli_reject(&r->cli, l, e.msg);
@@ -269,6 +298,9 @@ normalize_all(struct run *r)
 			 * ones), its key is: the message itself is dropped.
 			 */
 			rc = on_schema(r, &l);
+			break;
+		case MSG_ACTIVATE_VERSION:
+			rc = on_activate(r, &l);
 			break;
 		case MSG_ABORT:
 			r->cli.aborted = 1;

@@ -961,10 +961,13 @@ new_row(struct normalizer *n)
 	jbuf_reset(&n->tokens);
 }
 
-/* Write the current row of table ti; metadata follows in meta. */
+/*
+ * Write the current row of table ti; metadata follows in meta.  A root
+ * row keeps its RECORD's Singer version (NULL: none).
+ */
 static void
 emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
-    struct jbuf *out)
+    const struct jval *version, struct jbuf *out)
 {
 	struct ntable *t = &n->tables[ti];
 	size_t i;
@@ -981,7 +984,12 @@ emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
 		jbuf_putc(out, ',');
 	}
 	jbuf_put(out, meta, metalen);
-	jbuf_puts(out, "}}\n");
+	jbuf_putc(out, '}');
+	if (version != NULL) {
+		jbuf_puts(out, ",\"version\":");
+		jval_write(out, version);
+	}
+	jbuf_puts(out, "}\n");
 }
 
 /*
@@ -1162,7 +1170,7 @@ emit_element(struct record_ctx *r, size_t ti, const struct jval *elem,
 	p = stpcpy(p, "\",\"_sluice_id\":\"");
 	p = (char *)memcpy(p, id.text, ID_LEN) + ID_LEN;
 	*p++ = '"';
-	emit_row(n, ti, meta, (size_t)(p - meta), r->out);
+	emit_row(n, ti, meta, (size_t)(p - meta), NULL, r->out);
 	rc = emit_children(r, &w, &id);
 	free(w.pend);
 	return rc;
@@ -1225,8 +1233,8 @@ key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 
 int
 norm_record(struct normalizer *n, const char *stream, size_t len,
-    const struct jval *record, struct jbuf *out, struct jbuf *warn,
-    struct lib_err *e)
+    const struct jval *record, const struct jval *version, struct jbuf *out,
+    struct jbuf *warn, struct lib_err *e)
 {
 	struct record_ctx r = { n, n->opts.ndrop + n->opts.nhash > 0, 0, NULL,
 	    out, e };
@@ -1257,7 +1265,7 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	n->meta.len = n->metafixed;
 	jbuf_put(&n->meta, id.text, ID_LEN);
 	jbuf_putc(&n->meta, '"');
-	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, out);
+	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, version, out);
 	r.root = &id;
 	if (emit_children(&r, &w, &id) == -1)
 		goto fail;
@@ -1332,6 +1340,23 @@ norm_schema(struct normalizer *n, const char *stream, size_t len,
 	t->keys = keys;
 	t->nkeys = nkeys;
 	return 0;
+}
+
+void
+norm_root_name(struct normalizer *n, const char *stream, size_t len,
+    const char **name, size_t *namelen)
+{
+	long ti;
+
+	if ((ti = strmap_get(&n->streams, stream, len)) >= 0) {
+		*name = n->tables[ti].name;
+		*namelen = n->tables[ti].namelen;
+		return;
+	}
+	jbuf_reset(&n->keybuf);
+	name_of(n, stream, len, &n->keybuf);
+	*name = n->keybuf.p;
+	*namelen = n->keybuf.len;
 }
 
 int

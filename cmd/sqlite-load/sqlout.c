@@ -1581,6 +1581,40 @@ mark_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
 }
 
 /*
+ * Hard ACTIVATE_VERSION on a root table (it has _sluice_id and no parent):
+ * the rows of its child tables (T__* with _sluice_root_id) whose root is
+ * one of those where names, with the version as ?1, go first, as with a
+ * tombstone.
+ */
+static int
+delete_children_of(struct sqlout *o, const struct schema_table *t,
+    const char *where, const struct jval *version, struct lib_err *e)
+{
+	struct jbuf names = JBUF_INIT, sub = JBUF_INIT;
+	struct schema_table *c;
+	const char *name;
+	size_t k, n;
+	int ret;
+
+	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
+	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
+		return 0;
+	ret = sqlmerge_child_names(o, t, &names, &n, e);
+	jbuf_puts(&sub, " WHERE _sluice_root_id IN (SELECT _sluice_id FROM ");
+	sqlout_ident(&sub, t->name, t->namelen);
+	jbuf_puts(&sub, where);
+	jbuf_putc(&sub, ')');
+	for (k = 0, name = names.p; ret == 0 && k < n;
+	    k++, name += strlen(name) + 1)
+		if ((c = sqlout_table_for(o, name, strlen(name), e)) == NULL ||
+		    count_rows_deleted(o, c, jbuf_cstr(&sub), version, e) == -1)
+			ret = -1;
+	jbuf_free(&names);
+	jbuf_free(&sub);
+	return ret;
+}
+
+/*
  * The stream's table if the load or the database has it; else NULL,
  * with e->code 0 when the name is fine: a version message alone makes
  * no table.
@@ -1662,6 +1696,9 @@ sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
 	if (o->opts.soft_activate)
 		return mark_rows_deleted(o, t, keep_none ? older : older_or_none,
 		    version, e);
+	if (delete_children_of(o, t, keep_none ? older : older_or_none,
+	    version, e) == -1)
+		return -1;
 	return count_rows_deleted(o, t, keep_none ? older : older_or_none,
 	    version, e);
 }
