@@ -26,7 +26,8 @@ LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lsodium -lm -pthread
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
        libcsv-dev libsqlite3-dev libssl-dev libsodium-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev \
-       openssh-server openssh-client parallel
+       openssh-server openssh-client parallel python3-jsonschema \
+       postgresql-15 postgresql-15-wal2json
 # tests/examples.bats renders the Airflow DAG with Jinja2, as Airflow does.
 DEPS += python3-jinja2
 BENCH_DEPS = sqlite-utils miller curl

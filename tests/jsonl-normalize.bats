@@ -916,7 +916,7 @@ tok() {
 # ---------------------------------------------------------------------------
 # Messages.
 
-@test "messages: STATE and ACTIVATE_VERSION pass byte for byte, in order; SCHEMA dropped; RECORD uses its stream" {
+@test "messages: STATE and ACTIVATE_VERSION pass byte for byte, in order; SCHEMA dropped, its key kept; RECORD uses its stream" {
 	run -0 --separate-stderr jsonl-normalize -t bare --load-id L "$D/messages.singer"
 	assert_stderr_empty
 	symids <<<"$output" > got
@@ -930,6 +930,100 @@ tok() {
 	assert_equal "$(user_tables db | tr '\n' ' ')" "bare bare__passengers drivers rides rides__stops "
 	assert_equal "$(tail -n 1 state.out)" '{"type":"STATE","value":{"bookmarks":{"rides":{"cursor":2}}}}'
 	assert_equal "$(sql db 'SELECT r.ride_id, s.value FROM rides r JOIN rides__stops s ON s._sluice_parent_id = r._sluice_id')" "1|A"
+}
+
+# A tap with two keyed streams, orders on oid and products on sku; its
+# second run changes one order (fewer items) and one product.
+tap_run() {
+	printf '%s\n' \
+	    '{"type":"SCHEMA","stream":"orders","schema":{"type":"object","properties":{"oid":{"type":"integer"}}},"key_properties":["oid"]}' \
+	    '{"type":"SCHEMA","stream":"products","schema":{"type":"object","properties":{"sku":{"type":"string"}}},"key_properties":["sku"]}'
+	if [[ $1 == 1 ]]; then
+		printf '%s\n' \
+		    '{"type":"RECORD","stream":"orders","record":{"oid":1,"total":10,"items":[{"sku":"a","qty":1},{"sku":"b","qty":2}]}}' \
+		    '{"type":"RECORD","stream":"orders","record":{"oid":2,"total":5,"items":[{"sku":"a","qty":5}]}}' \
+		    '{"type":"RECORD","stream":"products","record":{"sku":"a","price":1}}' \
+		    '{"type":"RECORD","stream":"products","record":{"sku":"b","price":2}}'
+	else
+		printf '%s\n' \
+		    '{"type":"RECORD","stream":"orders","record":{"oid":1,"total":3,"items":[{"sku":"b","qty":3}]}}' \
+		    '{"type":"RECORD","stream":"products","record":{"sku":"b","price":4}}'
+	fi
+	printf '%s\n' "{\"type\":\"STATE\",\"value\":{\"run\":$1}}"
+}
+
+@test "upstream key_properties: each stream keeps its own key, announced, ids from it" {
+	tap_run 1 > run1.singer
+	run -0 --separate-stderr jsonl-normalize --load-id L run1.singer
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | [.stream, .key_properties]' <<<"$output")" "$(printf '%s\n' \
+	    '["orders",["oid"]]' '["orders__items",["_sluice_id"]]' '["products",["sku"]]')"
+	# Ids from the key: the same on every run.
+	first=$(jq -r 'select(.stream == "products") | .record._sluice_id' <<<"$output")
+	run -0 --separate-stderr jsonl-normalize --load-id L2 run1.singer
+	assert_equal "$(jq -r 'select(.stream == "products") | .record._sluice_id' <<<"$output")" "$first"
+	# The key is named as the output names its column.
+	run -0 --separate-stderr jsonl-normalize <<<$'{"type":"SCHEMA","stream":"O","schema":{},"key_properties":["OrderId"]}\n{"type":"RECORD","stream":"O","record":{"OrderId":7}}'
+	assert_line -n 0 '{"type":"SCHEMA","stream":"o","schema":{"type":"object","properties":{}},"key_properties":["order_id"]}'
+	assert_line -n 1 --regexp '^\{"type":"RECORD","stream":"o","record":\{"order_id":7,'
+	run -0 --separate-stderr jsonl-normalize --naming keep <<<$'{"type":"SCHEMA","stream":"O","schema":{},"key_properties":["OrderId"]}\n{"type":"RECORD","stream":"O","record":{"OrderId":7}}'
+	assert_line -n 0 '{"type":"SCHEMA","stream":"O","schema":{"type":"object","properties":{}},"key_properties":["OrderId"]}'
+	# A record without its stream's key value is bad data.
+	run -65 --separate-stderr jsonl-normalize <<<$'{"type":"SCHEMA","stream":"o","schema":{},"key_properties":["oid"]}\n{"type":"RECORD","stream":"o","record":{"x":1}}'
+	assert_stderr_partial 'stdin:2: table o: record has no value for key "oid"'
+	# key_properties that are not names are bad data too.
+	run -65 --separate-stderr jsonl-normalize <<<'{"type":"SCHEMA","stream":"o","schema":{},"key_properties":[1]}'
+	assert_stderr_partial 'stdin:1: SCHEMA message: "key_properties" is not a list of names'
+}
+
+@test "upstream key_properties: a two-stream tap normalizes and merges in one pipe, twice" {
+	sluice_setup jsonl-normalize schema-infer sqlite-load
+	tap_run 1 | jsonl-normalize -q | schema-infer -q | sqlite-load -q db > state1
+	assert_equal "$(cat state1)" '{"type":"STATE","value":{"run":1}}'
+	assert_equal "$(sql db "SELECT name FROM pragma_table_info('orders') WHERE pk > 0")" oid
+	assert_equal "$(sql db "SELECT name FROM pragma_table_info('products') WHERE pk > 0")" sku
+	tap_run 2 | jsonl-normalize -q | schema-infer -q | sqlite-load -q db > state2
+	assert_equal "$(cat state2)" '{"type":"STATE","value":{"run":2}}'
+	assert_equal "$(sql db 'SELECT oid, total FROM orders ORDER BY oid')" "$(printf '1|3\n2|5')"
+	assert_equal "$(sql db 'SELECT sku, price FROM products ORDER BY sku')" "$(printf 'a|1\nb|4')"
+	# Order 1's items are replaced with its root row, order 2's kept.
+	assert_equal "$(sql db 'SELECT o.oid, i.sku, i.qty FROM orders o JOIN orders__items i ON i._sluice_root_id = o._sluice_id ORDER BY o.oid, i._sluice_list_idx')" \
+	    "$(printf '1|b|3\n2|a|5')"
+	assert_equal "$(sql db 'SELECT count(*) FROM orders__items')" 2
+}
+
+@test "-k: the key of bare records and of streams that declare none, not of those that do" {
+	printf '%s\n' \
+	    '{"type":"SCHEMA","stream":"keyed","schema":{},"key_properties":["sku"]}' \
+	    '{"type":"SCHEMA","stream":"unkeyed","schema":{},"key_properties":[]}' \
+	    '{"type":"RECORD","stream":"keyed","record":{"sku":"a","id":1}}' \
+	    '{"type":"RECORD","stream":"unkeyed","record":{"id":2}}' \
+	    '{"type":"RECORD","stream":"schemaless","record":{"id":3}}' \
+	    '{"id":4}' > in.singer
+	run -0 --separate-stderr jsonl-normalize -t bare -k id in.singer
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | [.stream, .key_properties]' <<<"$output")" "$(printf '%s\n' \
+	    '["keyed",["sku"]]' '["unkeyed",["id"]]' '["schemaless",["id"]]' '["bare",["id"]]')"
+	# A later SCHEMA that changes the key is announced again.
+	printf '%s\n' '{"type":"SCHEMA","stream":"s","schema":{},"key_properties":["a"]}' \
+	    '{"type":"RECORD","stream":"s","record":{"a":1,"b":2}}' \
+	    '{"type":"SCHEMA","stream":"s","schema":{},"key_properties":["b"]}' \
+	    '{"type":"RECORD","stream":"s","record":{"a":1,"b":2}}' > change.singer
+	run -0 --separate-stderr jsonl-normalize change.singer
+	assert_equal "$(jq -c 'select(.type == "SCHEMA") | .key_properties' <<<"$output")" "$(printf '%s\n' '["a"]' '["b"]')"
+}
+
+@test "Singer versions: a root row keeps its RECORD's version, ACTIVATE_VERSION names the root table" {
+	printf '%s\n' '{"type":"ACTIVATE_VERSION","stream":"Big Rides","version":3}' \
+	    '{"type":"RECORD","stream":"Big Rides","record":{"id":1,"stops":["A"]},"version":3}' \
+	    '{"type":"ACTIVATE_VERSION","stream":"Big Rides","version":3}' \
+	    '{"type":"ACTIVATE_VERSION", "stream":"plain", "version":4}' > v.singer
+	run -0 --separate-stderr jsonl-normalize --load-id L v.singer
+	assert_stderr_empty
+	assert_line -n 0 '{"type":"ACTIVATE_VERSION","stream":"big_rides","version":3}'
+	assert_line -n 1 --regexp '^\{"type":"RECORD","stream":"big_rides","record":\{"id":1,"_sluice_load_id":"L","_sluice_id":"[^"]+"\},"version":3\}$'
+	assert_line -n 2 --regexp '^\{"type":"RECORD","stream":"big_rides__stops","record":\{[^}]*\}\}$'
+	assert_line -n 3 '{"type":"ACTIVATE_VERSION","stream":"big_rides","version":3}'
+	# A name that normalizes to itself passes byte for byte.
+	assert_line -n 4 '{"type":"ACTIVATE_VERSION", "stream":"plain", "version":4}'
 }
 
 @test "--jq applies to the records of RECORD messages, not to other messages" {

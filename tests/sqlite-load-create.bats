@@ -46,7 +46,7 @@ hold_load() {
 }
 
 @test "a load that fails leaves no database where there was none" {
-	run -65 --separate-stderr sqlite-load -k id new.db <<<$'{"id":1}\n{"id":1}'
+	run -65 --separate-stderr sqlite-load -k id -m append new.db <<<$'{"id":1}\n{"id":1}'
 	assert_stderr_partial "stdin:2: insert: UNIQUE constraint failed"
 	no_database new.db
 	# Bad JSON, a key missing, an upstream abort, a reused load id: the same.
@@ -59,7 +59,7 @@ hold_load() {
 	# One that commits keeps it, and a later failure leaves it as it was.
 	run -0 sqlite-load -q -k id new.db <<<'{"id":1}'
 	dump new.db >before.sql
-	run -65 sqlite-load -k id new.db <<<$'{"id":2}\n{"id":2}'
+	run -65 sqlite-load -k id -m append new.db <<<$'{"id":2}\n{"id":2}'
 	dump new.db >after.sql
 	cmp before.sql after.sql
 	# An empty input is still a load: it commits, and the file stays.
@@ -78,7 +78,7 @@ hold_load() {
 }
 
 @test "a load waiting for the lock does not write into a database removed under it" {
-	hold_load new.db -k id
+	hold_load new.db -k id -m append
 	# B waits for A's lock (its file exists already: A created it).
 	sqlite-load --busy-timeout 30000 -k id new.db <<<'{"id":5}' >b.out 2>b.err 7>&- &
 	bpid=$!

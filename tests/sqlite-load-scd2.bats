@@ -336,7 +336,7 @@ nested() {
 	rm -f db
 	sqlite-load -q -t t -k id -m merge db b1.jsonl
 	printf '%s\n' '{"id":9,"_sluice_deleted":true}' > del.jsonl
-	run -0 --separate-stderr sqlite-load --load-id A2 -t t db del.jsonl
+	run -0 --separate-stderr sqlite-load --load-id A2 -t t -m append db del.jsonl
 	assert_stderr "sqlite-load: load A2: t +1 ~0 -0 committed"
 	assert_equal "$(sql db 'SELECT id FROM t ORDER BY id' | tr '\n' ' ')" "1 2 3 9 "
 }

@@ -230,7 +230,7 @@ IN
 		rm -f db q.jsonl
 		printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id db
 		db_snapshot db
-		run -0 --separate-stderr sqlite-load --on-error "$p" -t t -k id db <<<'{"id":1,"v":"b","leak":1}'
+		run -0 --separate-stderr sqlite-load --on-error "$p" -t t -k id -m append db <<<'{"id":1,"v":"b","leak":1}'
 		run -0 sql db "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'leak'"
 		assert_output 0
 		run -0 sql db "SELECT id, v FROM t"
@@ -292,7 +292,7 @@ IN
 
 @test "D3: after a rejected record, the next records load into the restored schema" {
 	printf '{"id":1,"v":"a"}\n' | sqlite-load -q -t t -k id db
-	run -0 --separate-stderr sqlite-load --on-error skip -t t -k id db <<'IN'
+	run -0 --separate-stderr sqlite-load --on-error skip -t t -k id -m append db <<'IN'
 {"id":1,"v":"dup","leak":1}
 {"id":2,"v":"b","leak":2}
 {"id":2,"v":"dup again","other":3}
@@ -510,11 +510,11 @@ IN
 @test "D15: a held-back record that fails is named by its own line" {
 	# A duplicate key is found when the new table's rows are written:
 	# at the end of the input, or at the STATE that follows.
-	run -65 --separate-stderr sqlite-load -k id db <<<$'{"id":1}\n{"id":1}\n{"id":2}'
+	run -65 --separate-stderr sqlite-load -k id -m append db <<<$'{"id":1}\n{"id":1}\n{"id":2}'
 	assert_stderr_partial "stdin:2: insert: UNIQUE constraint failed"
 	run -0 sql db "SELECT count(*) FROM sqlite_master WHERE name = 'data'"
 	assert_output 0
-	run -65 --separate-stderr sqlite-load -k id db <<<$'{"id":1}\n{"id":1}\n{"type":"STATE","value":{"b":1}}\n{"id":3}'
+	run -65 --separate-stderr sqlite-load -k id -m append db <<<$'{"id":1}\n{"id":1}\n{"type":"STATE","value":{"b":1}}\n{"id":3}'
 	assert_output ""
 	assert_stderr_partial "stdin:2: insert: UNIQUE constraint failed"
 	run -0 sql db "SELECT count(*) FROM sqlite_master WHERE name IN ('data', '_sluice_state')"

@@ -97,20 +97,21 @@ struct run {
 /* Normalize one record or a list of them; any failure rejects the line. */
 static int
 records(struct run *r, const char *stream, size_t len, const struct jval *v,
-    struct lib_err *e)
+    const struct jval *version, struct lib_err *e)
 {
 	const struct jval *m;
 
 	if (v->type == JV_OBJECT)
-		return norm_record(r->norm, stream, len, v, &r->out, &r->warn, e);
+		return norm_record(r->norm, stream, len, v, version, &r->out,
+		    &r->warn, e);
 	if (v->type != JV_ARRAY)
 		return liberr_set(e, EX_DATAERR, "not a JSON object");
 	for (m = v->child; m != NULL; m = m->next) {
 		if (m->type != JV_OBJECT)
 			return liberr_set(e, EX_DATAERR,
 			    "an element of the list is not an object");
-		if (norm_record(r->norm, stream, len, m, &r->out, &r->warn,
-		    e) == -1)
+		if (norm_record(r->norm, stream, len, m, version, &r->out,
+		    &r->warn, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -142,7 +143,7 @@ transformed(struct run *r, const char *stream, size_t len,
 		nl = memchr(p, '\n', (size_t)(r->jqout.p + r->jqout.len - p));
 		if ((v = jval_parse(r->jqparser, p, (size_t)(nl - p),
 		    JVAL_KEEP_ALL, e)) == NULL || records(r, stream, len, v,
-		    e) == -1)
+		    l->msg.kind == MSG_RECORD ? l->msg.version : NULL, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -161,10 +162,64 @@ redact_line(void *arg, const struct cli_line *l, struct jbuf *out,
 	return norm_redact(r->norm, l->msg.root, l->msg.record, out, e);
 }
 
+/* The warnings a line gave, unless -q. */
+static void
+warn_lines(struct run *r, const struct cli_line *l)
+{
+	const char *w, *nl;
+
+	for (w = r->warn.p; !r->cli.quiet && w != NULL &&
+	    w < r->warn.p + r->warn.len; w = nl + 1) {
+		nl = memchr(w, '\n', (size_t)(r->warn.p + r->warn.len - w));
+		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
+	}
+}
+
+/* An upstream SCHEMA: its stream's key_properties are kept. */
+static int
+on_schema(struct run *r, const struct cli_line *l)
+{
+	struct lib_err e;
+	int rc;
+
+	jbuf_reset(&r->warn);
+	rc = norm_schema(r->norm, l->msg.stream, l->msg.streamlen,
+	    l->msg.key_properties, &r->warn, &e);
+	warn_lines(r, l);
+	return rc == -1 ? cli_reject(&r->cli, l, e.msg) : 0;
+}
+
+/*
+ * An ACTIVATE_VERSION names the stream's root table, as its RECORDs now
+ * do: byte for byte when that is the stream's own name.
+ */
+static int
+on_activate(struct run *r, const struct cli_line *l)
+{
+	const char *name;
+	size_t namelen;
+
+	norm_root_name(r->norm, l->msg.stream, l->msg.streamlen, &name,
+	    &namelen);
+	jbuf_reset(&r->out);
+	if (namelen == l->msg.streamlen &&
+	    memcmp(name, l->msg.stream, namelen) == 0)
+		jbuf_put(&r->out, l->text, l->len);
+	else {
+		jbuf_puts(&r->out, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
+		jbuf_str(&r->out, name, namelen);
+		jbuf_puts(&r->out, ",\"version\":");
+		jval_write(&r->out, l->msg.version);
+		jbuf_putc(&r->out, '}');
+	}
+	jbuf_putc(&r->out, '\n');
+	return cli_write(&r->cli, r->out.p, r->out.len);
+}
+
 static int
 on_line(struct run *r, const struct cli_line *l)
 {
-	const char *stream = r->cli.table, *w, *nl;
+	const char *stream = r->cli.table;
 	size_t len = strlen(stream);
 	struct lib_err e;
 	int rc;
@@ -176,12 +231,9 @@ on_line(struct run *r, const struct cli_line *l)
 	jbuf_reset(&r->out);
 	jbuf_reset(&r->warn);
 	rc = r->jq != NULL ? transformed(r, stream, len, l, &e) :
-	    records(r, stream, len, l->msg.record, &e);
-	for (w = r->warn.p; !r->cli.quiet && w != NULL &&
-	    w < r->warn.p + r->warn.len; w = nl + 1) {
-		nl = memchr(w, '\n', (size_t)(r->warn.p + r->warn.len - w));
-		cli_warn_at(&r->cli, l, "%.*s", (int)(nl - w), w);
-	}
+	    records(r, stream, len, l->msg.record, l->msg.kind == MSG_RECORD ?
+	    l->msg.version : NULL, &e);
+	warn_lines(r, l);
 	if (rc == -1)
 		return cli_reject(&r->cli, l, e.msg);
 	return cli_write(&r->cli, r->out.p, r->out.len);
@@ -241,8 +293,14 @@ normalize_all(struct run *r)
 			rc = on_line(r, &l);
 			break;
 		case MSG_SCHEMA:
-			/* Its columns are not ours: schema-infer makes new ones. */
-			rc = 0;
+			/*
+			 * Its columns are not ours (schema-infer makes new
+			 * ones), its key is: the message itself is dropped.
+			 */
+			rc = on_schema(r, &l);
+			break;
+		case MSG_ACTIVATE_VERSION:
+			rc = on_activate(r, &l);
 			break;
 		case MSG_ABORT:
 			r->cli.aborted = 1;

@@ -37,6 +37,9 @@ struct ntable {
 	uint64_t	 namehash;	/* for the ids of its rows */
 	int		 is_root;
 	int		 announced;	/* its SCHEMA message was written */
+	/* A root's key from its stream's SCHEMA, output names; else -k's. */
+	char		**keys;
+	size_t		 nkeys;
 	struct ncol	*cols;
 	size_t		 ncols;
 	size_t		 capcols;
@@ -811,6 +814,7 @@ json_cell(struct normalizer *n, size_t table, size_t col,
 struct record_ctx {
 	struct normalizer *n;
 	int		 paths;		/* --drop or --hash given */
+	int		 keyed;		/* the root table has a key */
 	const struct rowid *root;	/* the root row's id, once known */
 	struct jbuf	*out;
 	struct lib_err	*e;
@@ -957,10 +961,13 @@ new_row(struct normalizer *n)
 	jbuf_reset(&n->tokens);
 }
 
-/* Write the current row of table ti; metadata follows in meta. */
+/*
+ * Write the current row of table ti; metadata follows in meta.  A root
+ * row keeps its RECORD's Singer version (NULL: none).
+ */
 static void
 emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
-    struct jbuf *out)
+    const struct jval *version, struct jbuf *out)
 {
 	struct ntable *t = &n->tables[ti];
 	size_t i;
@@ -977,26 +984,49 @@ emit_row(struct normalizer *n, size_t ti, const char *meta, size_t metalen,
 		jbuf_putc(out, ',');
 	}
 	jbuf_put(out, meta, metalen);
-	jbuf_puts(out, "}}\n");
+	jbuf_putc(out, '}');
+	if (version != NULL) {
+		jbuf_puts(out, ",\"version\":");
+		jval_write(out, version);
+	}
+	jbuf_puts(out, "}\n");
 }
 
+/*
+ * The key of a root table: the key_properties of its stream's SCHEMA,
+ * else -k.  Their number; *keys set.
+ */
+static size_t
+table_keys(const struct normalizer *n, const struct ntable *t,
+    char *const **keys)
+{
+	if (t->nkeys > 0) {
+		*keys = t->keys;
+		return t->nkeys;
+	}
+	*keys = n->opts.keys;
+	return n->opts.nkeys;
+}
+
+/* Before a keyed table's first row: a SCHEMA message that names its key. */
 static void
-announce(struct normalizer *n, size_t ti, struct jbuf *out)
+announce(struct normalizer *n, size_t ti, int keyed, struct jbuf *out)
 {
 	struct ntable *t = &n->tables[ti];
-	size_t k;
+	char *const *keys;
+	size_t k, nkeys;
 
-	if (n->opts.nkeys == 0 || t->announced)
+	if (!keyed || t->announced)
 		return;
 	jbuf_puts(out, "{\"type\":\"SCHEMA\",\"stream\":");
 	jbuf_put(out, t->stream, t->streamlen);
 	jbuf_puts(out, ",\"schema\":{\"type\":\"object\",\"properties\":{}},"
 	    "\"key_properties\":[");
 	if (t->is_root)
-		for (k = 0; k < n->opts.nkeys; k++) {
+		for (k = 0, nkeys = table_keys(n, t, &keys); k < nkeys; k++) {
 			if (k > 0)
 				jbuf_putc(out, ',');
-			jbuf_str(out, n->opts.keys[k], strlen(n->opts.keys[k]));
+			jbuf_str(out, keys[k], strlen(keys[k]));
 		}
 	else
 		jbuf_puts(out, "\"_sluice_id\"");
@@ -1127,7 +1157,7 @@ emit_element(struct record_ctx *r, size_t ti, const struct jval *elem,
 		} else
 			cell(n, &n->tables[ti], (size_t)c, elem, 0, 0, 0);
 	}
-	announce(n, ti, r->out);
+	announce(n, ti, r->keyed, r->out);
 	/* Built by hand: this runs for every child row. */
 	p = meta;
 	p = stpcpy(p, "\"_sluice_parent_id\":\"");
@@ -1140,7 +1170,7 @@ emit_element(struct record_ctx *r, size_t ti, const struct jval *elem,
 	p = stpcpy(p, "\",\"_sluice_id\":\"");
 	p = (char *)memcpy(p, id.text, ID_LEN) + ID_LEN;
 	*p++ = '"';
-	emit_row(n, ti, meta, (size_t)(p - meta), r->out);
+	emit_row(n, ti, meta, (size_t)(p - meta), NULL, r->out);
 	rc = emit_children(r, &w, &id);
 	free(w.pend);
 	return rc;
@@ -1176,14 +1206,14 @@ key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 	struct ntable *t = &n->tables[ti];
 	struct jbuf *keys = &n->keytext;
 	const struct cell *cl;
+	char *const *names;
 	uint64_t h[2];
-	size_t k;
+	size_t k, nkeys = table_keys(n, t, &names);
 	long c;
 
 	jbuf_reset(keys);
-	for (k = 0; k < n->opts.nkeys; k++) {
-		c = name_get(n, &t->colnames, n->opts.keys[k],
-		    strlen(n->opts.keys[k]));
+	for (k = 0; k < nkeys; k++) {
+		c = name_get(n, &t->colnames, names[k], strlen(names[k]));
 		cl = c >= 0 && (size_t)c < t->ncols &&
 		    t->cols[c].stamp == n->rowstamp ?
 		    &n->cells[t->cols[c].pos] : NULL;
@@ -1191,7 +1221,7 @@ key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 		if (cl == NULL || (cl->v != NULL && cl->v->type == JV_NULL))
 			return liberr_set(e, EX_DATAERR,
 			    "table %s: record has no value for key \"%s\"",
-			    t->name, n->opts.keys[k]);
+			    t->name, names[k]);
 		if (k > 0)
 			jbuf_putc(keys, '\x1f');
 		put_cell(n, cl, keys);
@@ -1203,15 +1233,16 @@ key_id(struct normalizer *n, size_t ti, struct rowid *out, struct lib_err *e)
 
 int
 norm_record(struct normalizer *n, const char *stream, size_t len,
-    const struct jval *record, struct jbuf *out, struct jbuf *warn,
-    struct lib_err *e)
+    const struct jval *record, const struct jval *version, struct jbuf *out,
+    struct jbuf *warn, struct lib_err *e)
 {
-	struct record_ctx r = { n, n->opts.ndrop + n->opts.nhash > 0, NULL, out,
-	    e };
+	struct record_ctx r = { n, n->opts.ndrop + n->opts.nhash > 0, 0, NULL,
+	    out, e };
 	struct walk w = { 0, NULL, 0, 0 };
 	struct place top = { 0, 0, 0 };
 	size_t mark = out->len, i;
 	struct rowid id;
+	char *const *keys;
 	long ti;
 
 	n->warn = warn;
@@ -1219,21 +1250,22 @@ norm_record(struct normalizer *n, const char *stream, size_t len,
 	n->npath = 0;
 	if ((ti = root_table(n, stream, len, e)) < 0)
 		return -1;
+	r.keyed = table_keys(n, &n->tables[ti], &keys) > 0;
 	w.table = (size_t)ti;
 	new_row(n);
 	if (walk_object(&r, &w, 0, record, top) == -1)
 		goto fail;
-	if (n->opts.nkeys > 0) {
+	if (r.keyed) {
 		if (key_id(n, (size_t)ti, &id, e) == -1)
 			goto fail;
 	} else
 		random_id(n, &id);
-	announce(n, (size_t)ti, out);
+	announce(n, (size_t)ti, r.keyed, out);
 	/* The run's metadata, made once (norm_new), then this row's id. */
 	n->meta.len = n->metafixed;
 	jbuf_put(&n->meta, id.text, ID_LEN);
 	jbuf_putc(&n->meta, '"');
-	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, out);
+	emit_row(n, (size_t)ti, n->meta.p, n->meta.len, version, out);
 	r.root = &id;
 	if (emit_children(&r, &w, &id) == -1)
 		goto fail;
@@ -1246,6 +1278,85 @@ fail:
 		n->tables[n->announced[i]].announced = 0;
 	free(w.pend);
 	return -1;
+}
+
+static void
+keys_free(char **keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* Whether two lists of key names are the same. */
+static int
+same_keys(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+int
+norm_schema(struct normalizer *n, const char *stream, size_t len,
+    const struct jval *key_properties, struct jbuf *warn, struct lib_err *e)
+{
+	const struct jval *k;
+	struct ntable *t;
+	char **keys = NULL;
+	size_t nkeys = 0;
+	long ti;
+
+	n->warn = warn;
+	if (key_properties != NULL && key_properties->type == JV_ARRAY)
+		for (k = key_properties->child; k != NULL; k = k->next) {
+			if (k->type != JV_STRING || k->len == 0 ||
+			    memchr(k->str, '\0', k->len) != NULL) {
+				keys_free(keys, nkeys);
+				return liberr_set(e, EX_DATAERR, "SCHEMA message: "
+				    "\"key_properties\" is not a list of names");
+			}
+			jbuf_reset(&n->keybuf);
+			name_of(n, k->str, k->len, &n->keybuf);
+			keys = xalloc_realloc(keys, nkeys + 1, sizeof(*keys));
+			keys[nkeys++] = xalloc_memdup(n->keybuf.p, n->keybuf.len);
+		}
+	if ((ti = root_table(n, stream, len, e)) < 0) {
+		keys_free(keys, nkeys);
+		return -1;
+	}
+	t = &n->tables[ti];
+	/* A changed key is announced again before the next row. */
+	if (!same_keys(t->keys, t->nkeys, keys, nkeys))
+		t->announced = 0;
+	keys_free(t->keys, t->nkeys);
+	t->keys = keys;
+	t->nkeys = nkeys;
+	return 0;
+}
+
+void
+norm_root_name(struct normalizer *n, const char *stream, size_t len,
+    const char **name, size_t *namelen)
+{
+	long ti;
+
+	if ((ti = strmap_get(&n->streams, stream, len)) >= 0) {
+		*name = n->tables[ti].name;
+		*namelen = n->tables[ti].namelen;
+		return;
+	}
+	jbuf_reset(&n->keybuf);
+	name_of(n, stream, len, &n->keybuf);
+	*name = n->keybuf.p;
+	*namelen = n->keybuf.len;
 }
 
 int
@@ -1391,6 +1502,7 @@ norm_free(struct normalizer *n)
 		}
 		free(t->prefixsrc);
 		free(t->src);
+		keys_free(t->keys, t->nkeys);
 		free(t->cols);
 		free(t->prefixes);
 		free(t->prefixlens);

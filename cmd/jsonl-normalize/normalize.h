@@ -57,14 +57,33 @@ void	norm_path_free(struct norm_path *);
 /*
  * Normalize one record (an object) of the given stream, appending its
  * rows to out as RECORD messages, one a line: the root row first, then the
- * child rows depth first.  With keys, a table's first row is preceded by a
+ * child rows depth first; the root row's RECORD keeps version, a Singer
+ * RECORD's (NULL: none).  With keys, a table's first row is preceded by a
  * SCHEMA message announcing its key.  Returns 0, or -1 with e set:
  * EX_DATAERR for a record that cannot be normalized (a missing key value,
  * too many columns or tables), in which case out is left as it was.
  * Warnings (name collisions) are appended to warn, one a line.
  */
 int	norm_record(struct normalizer *, const char *stream, size_t len,
-	    const struct jval *record, struct jbuf *out, struct jbuf *warn,
+	    const struct jval *record, const struct jval *version,
+	    struct jbuf *out, struct jbuf *warn, struct lib_err *e);
+
+/*
+ * The name of the stream's root table, as its RECORDs give it, for an
+ * ACTIVATE_VERSION of the stream: of a stream not seen yet, its name
+ * normalized (no table is made for it).  Valid until the next call.
+ */
+void	norm_root_name(struct normalizer *, const char *stream, size_t len,
+	    const char **name, size_t *namelen);
+
+/*
+ * An upstream SCHEMA message: its "key_properties", named as the output
+ * names them, become the key of the stream's root table, whose rows get
+ * their ids from it and whose SCHEMA announces it; with none, -k is the
+ * key.  EX_DATAERR for key_properties that are not names.
+ */
+int	norm_schema(struct normalizer *, const char *stream, size_t len,
+	    const struct jval *key_properties, struct jbuf *warn,
 	    struct lib_err *e);
 
 /*

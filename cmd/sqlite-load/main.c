@@ -17,14 +17,18 @@
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID, OPT_BUSY_TIMEOUT,
-	OPT_SCD2_RETIRE_ABSENT
+	OPT_SCD2_RETIRE_ABSENT, OPT_ACTIVATE_VERSION
 };
 
 static const struct cli_opt options[] = {
 	{ "key", 'k', 0, "col[,col]",
 	    "primary key (default: SCHEMA key_properties)", NULL, NULL },
 	{ "mode", 'm', 0, "append|replace|merge|scd2",
-	    "append (default), replace, merge or scd2", NULL, NULL },
+	    "default: merge a stream with a key, append\n"
+	    "one without", NULL, NULL },
+	{ "activate-version", 0, OPT_ACTIVATE_VERSION, "hard|soft",
+	    "older versions' rows: deleted (default)\nor marked _sluice_deleted_at",
+	    NULL, NULL },
 	{ "scd2-retire-absent", 0, OPT_SCD2_RETIRE_ABSENT, NULL,
 	    "scd2: a key the load lacks is retired", NULL, NULL },
 	{ "state-get", 0, OPT_STATE_GET, "path",
@@ -41,6 +45,10 @@ static const struct cli_spec spec = {
 	options, "db [file ...]", "[-q] db --state-get path",
 	"Load NDJSON records and Singer messages into a SQLite database,\n"
 	"in one transaction.\n", CLI_TYPES
+};
+
+static const struct cli_choice activations[] = {
+	{ "hard", 0 }, { "soft", 1 }, { NULL, 0 }
 };
 
 static const struct cli_choice modes[] = {
@@ -68,6 +76,9 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 			break;
 		case OPT_STATE_GET:
 			*state_path = optarg;
+			break;
+		case OPT_ACTIVATE_VERSION:
+			opts->soft_activate = cli_enum(c, optarg, activations);
 			break;
 		case OPT_SCD2_RETIRE_ABSENT:
 			opts->scd2_retire_absent = 1;
@@ -156,6 +167,7 @@ load_line(struct cli *c, struct sqlout *out, const struct cli_line *l,
     struct jbuf *state, struct lib_err *e)
 {
 	const struct message *m = &l->msg;
+	unsigned long kept;
 
 	sqlout_origin(out, l->file, l->lineno);
 	switch (m->kind) {
@@ -177,8 +189,17 @@ load_line(struct cli *c, struct sqlout *out, const struct cli_line *l,
 		jbuf_putc(state, '\n');
 		return 0;
 	case MSG_ACTIVATE_VERSION:
-		return sqlout_activate_version(out, m->stream, m->streamlen,
-		    m->version, e);
+		if (sqlout_activate_version(out, m->stream, m->streamlen,
+		    m->version, &kept, e) == -1)
+			return -1;
+		/* A tap's full refresh must not empty a table by surprise. */
+		if (kept > 0)
+			cli_warn_at(c, l, "stream %.*s: ACTIVATE_VERSION %.*s: %lu "
+			    "row%s without a version kept: its records carry no "
+			    "version", (int)m->streamlen, m->stream,
+			    (int)m->version->len, m->version->str, kept,
+			    kept == 1 ? "" : "s");
+		return 0;
 	default:
 		return 0;
 	}
@@ -263,7 +284,7 @@ main(int argc, char *argv[])
 	int rc, closed;
 
 	memset(&opts, 0, sizeof(opts));
-	opts.mode = SQLOUT_APPEND;
+	opts.mode = SQLOUT_KEYED;
 	opts.busy_timeout_ms = 5000;
 	cli_init(&c, "sqlite-load");
 	closed = cli_closed_std_fds();

@@ -490,12 +490,25 @@ fail:
 	return NULL;
 }
 
+/*
+ * How the stream's records meet the table's rows: the default merges a
+ * stream with a key and appends one without, as a Singer target does.
+ */
+static enum sqlout_mode
+mode_of(const struct sqlout *o, const struct schema_table *t)
+{
+	if (o->opts.mode != SQLOUT_KEYED)
+		return o->opts.mode;
+	return t->nkeys > 0 ? SQLOUT_MERGE : SQLOUT_APPEND;
+}
+
 /* Whether the table's rows are merged on the key (SCD2: its children). */
 static int
-merges(const struct sqlout *o, const struct table *ti)
+merges(const struct sqlout *o, const struct schema_table *t)
 {
-	return o->opts.mode == SQLOUT_MERGE ||
-	    (o->opts.mode == SQLOUT_SCD2 && !ti->scd2);
+	return mode_of(o, t) == SQLOUT_MERGE ||
+	    (o->opts.mode == SQLOUT_SCD2 &&
+	    !((const struct table *)t->user)->scd2);
 }
 
 static int	find_keys(struct schema_table *);
@@ -546,7 +559,7 @@ prepare_stmts(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		return -1;
 	ti->stmt_ncols = t->ncols;
 	/* An update needs every key column; a record brings them later. */
-	if (!merges(o, ti) || t->nkeys == 0 || find_keys(t) == -1)
+	if (!merges(o, t) || t->nkeys == 0 || find_keys(t) == -1)
 		return 0;
 
 	/*
@@ -829,7 +842,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		if (add_column(o, t, i, e) == -1)
 			return -1;
 	ti->ncols_db = t->ncols;
-	if (merges(o, ti)) {
+	if (merges(o, t)) {
 		if (ensure_key(o, t, e) == -1)
 			return -1;
 	} else if (ti->scd2) {
@@ -839,7 +852,7 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	    ti->exists)
 		ti->keyed = primary_key_is(o, t);
 	if (ti->exists && (ti->stmt_ncols != t->ncols || ti->insert == NULL ||
-	    (merges(o, ti) && ti->keyed && ti->update == NULL)) &&
+	    (merges(o, t) && ti->keyed && ti->update == NULL)) &&
 	    prepare_stmts(o, t, e) == -1)
 		return -1;
 	ti->synced = t->version;
@@ -892,7 +905,7 @@ needs_key(const struct sqlout *o, const struct schema_table *t)
 {
 	const struct table *ti = t->user;
 
-	return t->nkeys > 0 && (o->opts.mode != SQLOUT_APPEND || ti->keyed ||
+	return t->nkeys > 0 && (mode_of(o, t) != SQLOUT_APPEND || ti->keyed ||
 	    !ti->exists || (o->opts.keys != NULL && !ti->schema_keys));
 }
 
@@ -1131,7 +1144,10 @@ observe_record(struct sqlout *o, struct schema_table *t,
 		vals_reserve(ti, (size_t)ti->load_id_col);
 		ti->vals[ti->load_id_col] = &o->load_id_val;
 	}
-	if (version != NULL) {
+	if (version == NULL)
+		ti->unversioned++;
+	else {
+		ti->versioned++;
 		if (schema_observe(t, "_sluice_version", 15, version,
 		    &o->opts.infer, &o->changes, &col, e) == -1)
 			return -1;
@@ -1160,7 +1176,7 @@ write_record(struct sqlout *o, struct schema_table *t,
 	 * A keyed table needs every key: an INTEGER PRIMARY KEY would
 	 * otherwise turn a null into the next rowid.
 	 */
-	if (ti->keyed || merges(o, ti) || ti->scd2)
+	if (ti->keyed || merges(o, t) || ti->scd2)
 		for (k = 0; k < t->nkeys; k++)
 			if (ti->keycols == NULL || ti->keycols[k] < 0 ||
 			    ti->vals[ti->keycols[k]] == NULL ||
@@ -1175,7 +1191,7 @@ write_record(struct sqlout *o, struct schema_table *t,
 				    "unknown");
 	if (ti->scd2)
 		return sqlmerge_scd2_write(o, t, record, e);
-	if (merges(o, ti)) {
+	if (merges(o, t)) {
 		if (sqlmerge_replace_children(o, t, e) == -1)
 			return -1;
 		if (bind_update(o, t, e) == -1 ||
@@ -1198,7 +1214,7 @@ load_record(struct sqlout *o, struct schema_table *t,
     const struct jval *record, const struct jval *version, struct lib_err *e)
 {
 	first_record_keys(o, t, record);
-	if (o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
+	if (mode_of(o, t) != SQLOUT_APPEND && sqlmerge_is_tombstone(record))
 		return tombstone(o, t, record, e);
 	if (observe_record(o, t, record, version, e) == -1)
 		return -1;
@@ -1258,6 +1274,8 @@ load_record_atomic(struct sqlout *o, struct schema_table *t,
 	ti->inserted = before.inserted;
 	ti->updated = before.updated;
 	ti->deleted = before.deleted;
+	ti->versioned = before.versioned;
+	ti->unversioned = before.unversioned;
 	o->ddl_gen++;
 	return -1;
 }
@@ -1405,7 +1423,7 @@ defers(const struct sqlout *o, struct schema_table *t,
 	return !o->opts.atomic_records && o->opts.mode != SQLOUT_SCD2 &&
 	    !sqlout_tinfo(t)->exists &&
 	    (o->ndeferred == 0 || o->deferred[0].t == t) &&
-	    !(o->opts.mode != SQLOUT_APPEND && sqlmerge_is_tombstone(record));
+	    !(mode_of(o, t) != SQLOUT_APPEND && sqlmerge_is_tombstone(record));
 }
 
 /* Take in a record now and hold its write back. */
@@ -1493,29 +1511,195 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 	return -1;
 }
 
-int
-sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
+/* A number from a one-row query; arg, when not NULL, bound as ?1. */
+static int
+query_count(struct sqlout *o, const char *sql, const char *arg, size_t arglen,
+    long long *n, struct lib_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlout_prepare(o, sql, &st, e) == -1)
+		return -1;
+	if (arg != NULL)
+		(void)sqlite3_bind_text(st, 1, arg, (int)arglen, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	(void)sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sqlout_fail(o, rc, sql, e);
+}
+
+/* The rows of t that where (a WHERE clause, or "") names. */
+static int
+count_rows(struct sqlout *o, const struct schema_table *t, const char *where,
+    long long *n, struct lib_err *e)
+{
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "SELECT count(*) FROM ");
+	sqlout_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, where);
+	return query_count(o, jbuf_cstr(&o->sql), NULL, 0, n, e);
+}
+
+/*
+ * Soft ACTIVATE_VERSION: the rows where names, with the version as ?1,
+ * get the load's time in _sluice_deleted_at, a column the table gets if
+ * it lacks it; rows marked before keep their time.
+ */
+static int
+mark_rows_deleted(struct sqlout *o, struct schema_table *t, const char *where,
     const struct jval *version, struct lib_err *e)
 {
-	struct schema_table *t;
-	struct table *ti;
+	sqlite3_stmt *st;
+	int rc;
 
-	if (sqlout_flush(o, e) == -1)
-		return -1;
-	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
-		return -1;
-	ti = sqlout_tinfo(t);
-	if (schema_table_find(t, "_sluice_version", 15) < 0) {
-		if (schema_table_add(t, "_sluice_version", 15, ST_BIGINT, 1, e) < 0)
+	if (schema_table_find(t, "_sluice_deleted_at", 18) < 0) {
+		if (schema_table_add(t, "_sluice_deleted_at", 18, ST_TIMESTAMP, 1,
+		    e) < 0)
 			return -1;
 		t->version++;
+		if (sync_table(o, t, e) == -1)
+			return -1;
+	}
+	jbuf_reset(&o->sql);
+	jbuf_puts(&o->sql, "UPDATE ");
+	sqlout_ident(&o->sql, t->name, t->namelen);
+	jbuf_puts(&o->sql, " SET _sluice_deleted_at = ?2");
+	jbuf_puts(&o->sql, where);
+	jbuf_puts(&o->sql, " AND _sluice_deleted_at IS NULL");
+	if (sqlout_prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, version->str, (int)version->len,
+	    SQLITE_STATIC);
+	(void)sqlite3_bind_text(st, 2, o->started_at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	(void)sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "mark deleted", e);
+	sqlout_tinfo(t)->deleted += (unsigned long)sqlite3_changes(o->db);
+	return 0;
+}
+
+/*
+ * Hard ACTIVATE_VERSION on a root table (it has _sluice_id and no parent):
+ * the rows of its child tables (T__* with _sluice_root_id) whose root is
+ * one of those where names, with the version as ?1, go first, as with a
+ * tombstone.
+ */
+static int
+delete_children_of(struct sqlout *o, const struct schema_table *t,
+    const char *where, const struct jval *version, struct lib_err *e)
+{
+	struct jbuf names = JBUF_INIT, sub = JBUF_INIT;
+	struct schema_table *c;
+	const char *name;
+	size_t k, n;
+	int ret;
+
+	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
+	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
+		return 0;
+	ret = sqlmerge_child_names(o, t, &names, &n, e);
+	jbuf_puts(&sub, " WHERE _sluice_root_id IN (SELECT _sluice_id FROM ");
+	sqlout_ident(&sub, t->name, t->namelen);
+	jbuf_puts(&sub, where);
+	jbuf_putc(&sub, ')');
+	for (k = 0, name = names.p; ret == 0 && k < n;
+	    k++, name += strlen(name) + 1)
+		if ((c = sqlout_table_for(o, name, strlen(name), e)) == NULL ||
+		    count_rows_deleted(o, c, jbuf_cstr(&sub), version, e) == -1)
+			ret = -1;
+	jbuf_free(&names);
+	jbuf_free(&sub);
+	return ret;
+}
+
+/*
+ * The stream's table if the load or the database has it; else NULL,
+ * with e->code 0 when the name is fine: a version message alone makes
+ * no table.
+ */
+static struct schema_table *
+existing_table(struct sqlout *o, const char *stream, size_t len,
+    struct lib_err *e)
+{
+	struct schema_table *t;
+	long long n = 0;
+
+	liberr_clear(e);
+	if ((t = schema_set_get(&o->set, stream, len, 0, e)) != NULL)
+		return t;
+	if (check_stream_name(o, stream, len, e) == -1 ||
+	    query_count(o, "SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'table' AND name = ?1", stream, len, &n, e) == -1 || n == 0)
+		return NULL;
+	return sqlout_table_for(o, stream, len, e);
+}
+
+int
+sqlout_activate_version(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *version, unsigned long *kept, struct lib_err *e)
+{
+	static const char older[] =
+	    " WHERE _sluice_version < CAST(?1 AS INTEGER)";
+	static const char older_or_none[] =
+	    " WHERE (_sluice_version < CAST(?1 AS INTEGER)"
+	    " OR _sluice_version IS NULL)";
+	struct schema_table *t;
+	struct table *ti;
+	const char *unmarked;
+	long long n = 0;
+	int keep_none;
+
+	*kept = 0;
+	if (sqlout_flush(o, e) == -1)
+		return -1;
+	if ((t = existing_table(o, stream, len, e)) == NULL)
+		return e->code != 0 ? -1 : 0;
+	ti = sqlout_tinfo(t);
+	if (!ti->exists)
+		return 0;
+	unmarked = schema_table_find(t, "_sluice_deleted_at", 18) >= 0 ?
+	    " AND _sluice_deleted_at IS NULL" : "";
+	if (schema_table_find(t, "_sluice_version", 15) < 0) {
+		/* No row has a version: none is older, and every one stays. */
+		jbuf_reset(&o->tmp);
+		jbuf_puts(&o->tmp, " WHERE 1");
+		jbuf_puts(&o->tmp, unmarked);
+		if (count_rows(o, t, jbuf_cstr(&o->tmp), &n, e) == -1)
+			return -1;
+		*kept = (unsigned long)n;
+		return 0;
 	}
 	if (sync_table(o, t, e) == -1)
 		return -1;
-	if (!ti->exists)
-		return 0;
-	return count_rows_deleted(o, t,
-	    " WHERE _sluice_version IS NULL OR _sluice_version < CAST(?1 AS INTEGER)",
+	/*
+	 * A row without a version is older than any only in a stream whose
+	 * records carry versions, when none of this load's lacked one: else
+	 * it may be one this load wrote, or a tap without versions.
+	 */
+	keep_none = ti->unversioned > 0;
+	if (!keep_none && ti->versioned == 0) {
+		if (count_rows(o, t, " WHERE _sluice_version IS NOT NULL", &n,
+		    e) == -1)
+			return -1;
+		keep_none = n == 0;
+	}
+	if (keep_none) {
+		jbuf_reset(&o->tmp);
+		jbuf_puts(&o->tmp, " WHERE _sluice_version IS NULL");
+		jbuf_puts(&o->tmp, unmarked);
+		if (count_rows(o, t, jbuf_cstr(&o->tmp), &n, e) == -1)
+			return -1;
+		*kept = (unsigned long)n;
+	}
+	if (o->opts.soft_activate)
+		return mark_rows_deleted(o, t, keep_none ? older : older_or_none,
+		    version, e);
+	if (delete_children_of(o, t, keep_none ? older : older_or_none,
+	    version, e) == -1)
+		return -1;
+	return count_rows_deleted(o, t, keep_none ? older : older_or_none,
 	    version, e);
 }
 

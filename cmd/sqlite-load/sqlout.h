@@ -12,7 +12,13 @@
 #include "liberr.h"
 #include "schema.h"
 
-enum sqlout_mode { SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2 };
+/*
+ * SQLOUT_KEYED, the default, is merge for a stream with a key and append
+ * for one without, as a Singer target loads.
+ */
+enum sqlout_mode {
+	SQLOUT_KEYED, SQLOUT_APPEND, SQLOUT_REPLACE, SQLOUT_MERGE, SQLOUT_SCD2
+};
 
 struct sqlout_opts {
 	enum sqlout_mode mode;
@@ -21,6 +27,7 @@ struct sqlout_opts {
 	const char	*load_id;
 	int		 busy_timeout_ms;
 	int		 scd2_retire_absent;	/* a full snapshot: absent keys end */
+	int		 soft_activate;	/* ACTIVATE_VERSION marks, not deletes */
 	/*
 	 * A rejected record is skipped and the load goes on (--on-error
 	 * skip or quarantine): each record runs in a SAVEPOINT so that one
@@ -61,7 +68,6 @@ int	sqlout_record(struct sqlout *, const char *stream, size_t len,
 	    const struct jval *record, const struct jval *version,
 	    struct lib_err *);
 
-/* ACTIVATE_VERSION: delete the rows of older (or no) versions. */
 /*
  * Where the next message comes from.  A table's first records may be held
  * back and written later (sqlout_flush, and any other message does it):
@@ -74,8 +80,15 @@ int	sqlout_error_origin(const struct sqlout *, const char **file,
 /* Write the records held back. */
 int	sqlout_flush(struct sqlout *, struct lib_err *);
 
+/*
+ * ACTIVATE_VERSION: the rows of older versions are deleted, or marked in
+ * _sluice_deleted_at (opts.soft_activate).  Rows without a version are
+ * older only in a stream whose records carry versions and when none of
+ * this load's records lacked one; else they stay, and *kept says how
+ * many.  A stream without a table gets none.
+ */
 int	sqlout_activate_version(struct sqlout *, const char *stream, size_t len,
-	    const struct jval *version, struct lib_err *);
+	    const struct jval *version, unsigned long *kept, struct lib_err *);
 
 /* Merge a STATE value into the stored state (RFC 7396 merge patch). */
 int	sqlout_state(struct sqlout *, const struct jval *value, struct lib_err *);

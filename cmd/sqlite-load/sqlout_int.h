@@ -41,6 +41,8 @@ struct table {
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;
 	unsigned long	 inserted, updated, deleted;
+	/* This load's records with and without a Singer version. */
+	unsigned long	 versioned, unversioned;
 	/* A root table's rows own the rows of its child tables. */
 	sqlite3_stmt	*old_id;	/* the _sluice_id of the row a key names */
 	sqlite3_stmt	*del_root;	/* as a child: delete by _sluice_root_id */
