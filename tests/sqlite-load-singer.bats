@@ -89,6 +89,13 @@ setup() {
 	sqlite-load -q u.db "$SINGER/user_location_data.singer" >/dev/null
 	run -65 --separate-stderr sqlite-load -m append u.db "$SINGER/user_location_data.singer"
 	assert_stderr_partial "UNIQUE constraint failed: test_users.id"
+	# A table that holds duplicates already cannot be merged into: the
+	# message says how to append instead.
+	sqlite-load -q -t dup d.db <<<$'{"id":1}\n{"id":1}'
+	run -65 --separate-stderr sqlite-load -t dup -k id d.db <<<'{"id":2}'
+	assert_stderr_partial "table dup holds duplicate keys: cannot merge on them (a stream with a key merges by default: -m append appends)"
+	run -0 --separate-stderr sqlite-load -q -t dup -k id -m append d.db <<<'{"id":2}'
+	assert_equal "$(sql d.db 'SELECT count(*) FROM dup')" 3
 }
 
 @test "schema_updates: four SCHEMAs give columns id, a1..a6 with their types" {

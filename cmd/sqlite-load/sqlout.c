@@ -709,8 +709,9 @@ ensure_key(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 	    t->nkeys);
 	if (rc == SQLITE_CONSTRAINT)
 		return liberr_set(e, EX_DATAERR,
-		    "table %s holds duplicate keys: cannot merge on them",
-		    t->name);
+		    "table %s holds duplicate keys: cannot merge on them%s",
+		    t->name, o->opts.mode == SQLOUT_KEYED ? " (a stream with a "
+		    "key merges by default: -m append appends)" : "");
 	if (rc != SQLITE_OK)
 		return sqlout_fail(o, rc, "create key index", e);
 	ti->keyed = 1;
