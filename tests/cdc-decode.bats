@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# cdc-decode against a real PostgreSQL 15 with wal2json (issue 14): what
+# happens in PostgreSQL ends up as the same table in SQLite; transactions
+# stay whole; a replayed spool changes nothing; bad events follow
+# --on-error.  The cluster is started once for the file (tests/pg.bash).
+
+bats_require_minimum_version 1.5.0
+load helper
+load pg
+
+setup_file() {
+	pg_start
+	pg_psql "CREATE TABLE orders (id serial PRIMARY KEY, amount numeric(12,2),
+	    big numeric(40,10), note text, placed_at timestamptz, local_at timestamp,
+	    tags text[], ids integer[], meta jsonb, flag boolean, qty integer,
+	    price double precision, day date)"
+}
+
+teardown_file() { pg_stop; }
+
+setup() {
+	sluice_setup cdc-decode sqlite-load
+	SLOT=s$BATS_TEST_NUMBER
+	pg_psql "TRUNCATE orders" "SELECT setval('orders_id_seq', 1, false)" > /dev/null
+	pg_slot "$SLOT"
+}
+
+teardown() {
+	pg_psql "SELECT pg_drop_replication_slot('$SLOT')" > /dev/null 2>&1 || true
+}
+
+# same_table DB: the orders table of PostgreSQL and of SQLite DB, row by
+# row, as text that both print alike.
+same_table() {
+	local cols="id, amount, big, note, flag, qty, price, day"
+	pg_psql "COPY (SELECT $cols FROM orders ORDER BY id) TO STDOUT WITH (FORMAT csv)" > pg.csv
+	sqlite3 -batch -csv "$1" "SELECT id, amount, big, note,
+	    CASE flag WHEN 1 THEN 't' WHEN 0 THEN 'f' END, qty, price, day
+	    FROM orders ORDER BY id" > lite.csv
+	diff pg.csv lite.csv || fail "PostgreSQL and SQLite differ"
+}
+
+@test "inserts, updates, deletes, a new column and a TRUNCATE: the same table in SQLite" {
+	pg_psql "INSERT INTO orders (amount, big, note, placed_at, local_at, tags, ids, meta, flag, qty, price, day)
+	    VALUES (99999999.99, 123456789012345678901234567890.0123456789, 'a \"q\" é',
+	    '2024-05-01 10:00:00.5+02', '2024-05-01 10:00:00', '{x,\"y z\",NULL}', '{1,2}',
+	    '{\"k\": [1, 2]}', true, 3, 1.5, '2024-02-29'),
+	    (0.01, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, NULL, NULL)"
+	pg_psql "BEGIN; UPDATE orders SET amount = 1.10, note = 'upd' WHERE id = 1;
+	    DELETE FROM orders WHERE id = 2; INSERT INTO orders (amount) VALUES (7); COMMIT"
+	pg_spool "$SLOT" spool.json
+	run -0 --separate-stderr bash -c 'cdc-decode spool.json | sqlite-load t.db'
+	same_table t.db
+	# Exact numbers; timestamps in UTC; arrays and json as JSON.
+	assert_equal "$(sql t.db "SELECT amount, big FROM orders WHERE id = 1")" \
+	    '1.10|123456789012345678901234567890.0123456789'
+	assert_equal "$(sql t.db "SELECT placed_at, local_at, tags, ids, meta FROM orders WHERE id = 1")" \
+	    '2024-05-01T08:00:00.5Z|2024-05-01T10:00:00Z|["x","y z",null]|[1,2]|{"k":[1,2]}'
+	# A column added in PostgreSQL, then a TRUNCATE and a row after it.
+	pg_psql "ALTER TABLE orders ADD COLUMN extra text" \
+	    "INSERT INTO orders (amount, extra) VALUES (5, 'new col')"
+	pg_psql "BEGIN; INSERT INTO orders (amount) VALUES (8); TRUNCATE orders;
+	    INSERT INTO orders (amount, extra) VALUES (9, 'after'); COMMIT"
+	: > spool.json
+	pg_spool "$SLOT" spool.json
+	run -0 --separate-stderr bash -c 'cdc-decode --state-from t.db spool.json | sqlite-load t.db'
+	same_table t.db
+	assert_equal "$(sql t.db "SELECT id, amount, extra FROM orders")" '6|9.00|after'
+	pg_psql "ALTER TABLE orders DROP COLUMN extra"
+}
+
+@test "a replayed spool loads nothing twice; the bookmark is the last commit" {
+	pg_psql "INSERT INTO orders (amount) VALUES (1), (2)" \
+	    "UPDATE orders SET amount = 3 WHERE id = 1"
+	pg_spool "$SLOT" spool.json
+	cdc-decode spool.json | sqlite-load t.db 2> err
+	dump t.db > before
+	local last
+	last=$(jq -r 'select(.action == "C") | .lsn' spool.json | tail -n 1)
+	assert_equal "$(sqlite-load t.db --state-get bookmarks.cdc.lsn)" "$last"
+	# The same spool again: every transaction is dropped, nothing written.
+	run -0 --separate-stderr cdc-decode --state-from t.db --stats st.json spool.json
+	assert_output ''
+	jq -e '.transactions == 0 and .skipped == 2' st.json > /dev/null || fail "$(cat st.json)"
+	cdc-decode --state-from t.db spool.json | sqlite-load t.db 2> err
+	dump t.db > after
+	# One load more in _sluice_loads, and no row changed.
+	diff <(grep -v _sluice_loads before) <(grep -v _sluice_loads after) ||
+	    fail "the replay changed the tables"
+	same_table t.db
+}
+
+@test "a spool cut inside a transaction loads none of it; the whole spool later loads it once" {
+	pg_psql "INSERT INTO orders (amount) VALUES (1)"
+	pg_psql "BEGIN; INSERT INTO orders (amount) SELECT g FROM generate_series(2, 50) g;
+	    UPDATE orders SET note = 'x' WHERE id = 1; COMMIT"
+	pg_spool "$SLOT" spool.json
+	# Cut after the second transaction's tenth change.
+	local begin2
+	begin2=$(grep -n '"action":"B"' spool.json | sed -n 2p | cut -d: -f1)
+	head -n $(( begin2 + 10 )) spool.json > cut.json
+	run -0 --separate-stderr bash -c 'cdc-decode cut.json | sqlite-load t.db'
+	assert_stderr_partial "cdc-decode: the input ended inside the transaction begun at line $begin2: none of it written (10 changes)"
+	assert_equal "$(sql t.db 'SELECT count(*), max(note) FROM orders')" '1|'
+	run -0 --separate-stderr bash -c 'cdc-decode --state-from t.db spool.json | sqlite-load t.db'
+	same_table t.db
+	assert_equal "$(sql t.db 'SELECT count(*) FROM orders')" 50
+}
+
+@test "a large transaction spills past --memory and loads whole" {
+	pg_psql "INSERT INTO orders (amount, note) SELECT g, repeat('n', 100) FROM generate_series(1, 20000) g"
+	pg_spool "$SLOT" spool.json
+	run -0 --separate-stderr bash -c 'TMPDIR=$PWD cdc-decode --memory 256K --stats st.json spool.json | sqlite-load t.db'
+	assert_equal "$(sql t.db 'SELECT count(*), CAST(sum(amount) AS INTEGER) FROM orders')" '20000|200010000'
+	jq -e '.transactions == 1 and .changes == 20000' st.json > /dev/null || fail "$(cat st.json)"
+	# The spill file was removed.
+	[[ -z $(ls cdc-decode.* 2>/dev/null) ]] || fail "a spill file was left"
+}
+
+@test "bad events: the line and 65 by default; --on-error skip goes on" {
+	pg_psql "INSERT INTO orders (amount) VALUES (1)"
+	pg_spool "$SLOT" spool.json
+	{ head -n 1 spool.json; echo 'not json'; tail -n +2 spool.json; } > bad.json
+	run -65 --separate-stderr cdc-decode bad.json
+	assert_stderr_partial 'cdc-decode: bad.json:2:'
+	assert_equal "$(tail -n 1 <<<"$output" | jq -r .type)" SLUICE_ABORT
+	{ head -n 1 spool.json; echo '{"action":"Q","table":"orders"}';
+	    echo '{"action":"D","schema":"public","table":"orders","lsn":"0/1"}';
+	    tail -n +2 spool.json; } > bad2.json
+	run -0 --separate-stderr cdc-decode --on-error skip bad2.json
+	assert_stderr_partial 'bad2.json:2: unknown action "Q"'
+	assert_stderr_partial 'bad2.json:3: a delete without identity'
+	# The record, its number's text as PostgreSQL wrote it.
+	assert_equal "$(grep '"type":"RECORD"' <<<"$output" | grep -o '"amount":[^,]*')" '"amount":1.00'
+}
+
+@test "options: --qualify names streams schema__table; --bookmark; usage errors" {
+	pg_psql "INSERT INTO orders (amount) VALUES (1)"
+	pg_spool "$SLOT" spool.json
+	run -0 --separate-stderr cdc-decode --qualify --bookmark pg1 spool.json
+	assert_equal "$(jq -r 'select(.type == "RECORD") | .stream' <<<"$output")" public__orders
+	assert_equal "$(tail -n 1 <<<"$output" | jq -r '.value.bookmarks | keys[0]')" pg1
+	run -64 --separate-stderr cdc-decode --bookmark a.b spool.json
+	run -64 --separate-stderr cdc-decode --format avro spool.json
+	run -64 --separate-stderr cdc-decode --memory 1 spool.json
+}
