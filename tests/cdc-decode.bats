@@ -144,3 +144,17 @@ same_table() {
 	run -64 --separate-stderr cdc-decode --format avro spool.json
 	run -64 --separate-stderr cdc-decode --memory 1 spool.json
 }
+
+@test "cdc-decode(1) examples run against a spool of the server" {
+	pg_psql "INSERT INTO orders (amount) VALUES (1), (2)" "DELETE FROM orders WHERE id = 1"
+	pg_spool "$SLOT" spool.json
+	local cmd n=0
+	while IFS= read -r cmd; do
+		n=$((n + 1))
+		run -0 --separate-stderr bash -c "$cmd"
+	done < <(man_examples cdc-decode.1)
+	assert_equal "$n" 2
+	# The last example printed the bookmark: the spool's last commit.
+	assert_equal "$output" "$(jq -r 'select(.action == "C") | .lsn' spool.json | tail -n 1)"
+	same_table dw.db
+}

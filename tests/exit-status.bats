@@ -7,7 +7,7 @@ bats_require_minimum_version 1.5.0
 
 load helper
 
-PROGRAMS="pgfetch dedup-merge jsonl-normalize schema-infer sqlite-load"
+PROGRAMS="pgfetch dedup-merge jsonl-normalize schema-infer sqlite-load cdc-decode"
 
 setup() {
 	# shellcheck disable=SC2086
@@ -15,11 +15,18 @@ setup() {
 	printf '%s\n' '{"id":1,"a":"x"}' '{"id":2,"a":"y"}' > good.jsonl
 	printf '%s\n' '{"id":1,"a":"x"}' '{"id":2,"a":' > bad.jsonl
 	printf '%s\n' '{"type":"STATE","value":{"n":1}}' > state.singer
+	printf '%s\n' '{"action":"B","lsn":"0/16","nextlsn":"0/17"}' \
+	    '{"action":"I","lsn":"0/15","schema":"public","table":"t","columns":[{"name":"id","type":"integer","value":1}],"pk":[{"name":"id","type":"integer"}]}' \
+	    '{"action":"C","lsn":"0/16","nextlsn":"0/17"}' > wal2json.json
 }
 
 # data NAME: an input whose processing writes to stdout.
 data() {
-	[[ $1 == sqlite-load ]] && echo state.singer || echo good.jsonl
+	case $1 in
+	sqlite-load)	echo state.singer ;;
+	cdc-decode)	echo wal2json.json ;;
+	*)		echo good.jsonl ;;
+	esac
 }
 
 # expect STATUS NAME ARG...: NAME's command with ARG... exits STATUS and
@@ -96,9 +103,16 @@ table_statuses() {
 
 @test "65: a bad line under --on-error fail, in every program" {
 	local p
+	# cdc-decode's events: a good one, then one cut short.
+	{ sed -n 1p wal2json.json; echo '{"action":"I","lsn":'; } > bad-events.jsonl
 	for p in $PROGRAMS; do
-		expect 65 "$p" bad.jsonl
-		assert_stderr_partial "bad.jsonl:2: "
+		if [[ $p == cdc-decode ]]; then
+			expect 65 "$p" bad-events.jsonl
+			assert_stderr_partial "bad-events.jsonl:2: "
+		else
+			expect 65 "$p" bad.jsonl
+			assert_stderr_partial "bad.jsonl:2: "
+		fi
 		[[ $p == sqlite-load ]] && continue
 		assert_equal "$(jq -c '[.type, .status]' <<<"${lines[-1]}")" '["SLUICE_ABORT",65]'
 	done

@@ -160,6 +160,7 @@ command_line() {
 	jsonl-normalize)	echo "jsonl-normalize -q -t t" ;;
 	schema-infer)		echo "schema-infer -q -t t" ;;
 	sqlite-load)		echo "sqlite-load -q -t t db" ;;
+	cdc-decode)		echo "cdc-decode -q" ;;
 	*)			fail "command_line: no program $1" ;;
 	esac
 }

@@ -7,7 +7,7 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-PROGRAMS=(pgfetch dedup-merge jsonl-normalize schema-infer sqlite-load)
+PROGRAMS=(pgfetch dedup-merge jsonl-normalize schema-infer sqlite-load cdc-decode)
 
 # The options of --help's list, one a line: "-k --key" or "--final".
 help_list() {

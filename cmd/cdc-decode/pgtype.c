@@ -136,12 +136,17 @@ digits(const char **p, const char *end, int n, int *out)
 int
 pgtype_timestamp_utc(const char *s, size_t n, struct jbuf *b)
 {
-	const char *p = s, *end = s + n, *frac = NULL;
+	const char *p, *end, *frac = NULL;
 	size_t fraclen = 0;
 	struct tm tm;
 	time_t t;
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, os = 0, sign = 0;
 	char out[64];
+
+	if (s == NULL || n == 0)
+		return -1;
+	p = s;
+	end = s + n;
 
 	if (digits(&p, end, 4, &y) == -1 || p == end || *p++ != '-' ||
 	    digits(&p, end, 2, &mo) == -1 || p == end || *p++ != '-' ||
@@ -240,7 +245,8 @@ element(struct lit *l, int *quoted)
 static int
 scalar(struct lit *l, enum pgkind elem, int quoted, struct jbuf *b)
 {
-	const char *s = l->tok.p;
+	/* A quoted "" element holds no bytes, and jbuf then no memory. */
+	const char *s = l->tok.len > 0 ? l->tok.p : "";
 	size_t n = l->tok.len;
 
 	if (!quoted && n == 4 && strncasecmp(s, "null", 4) == 0) {

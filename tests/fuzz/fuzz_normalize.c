@@ -97,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		mark = out.len;
 		if (norm_record(n, data[0] & 16 ? "Stream Name" : "t",
-		    data[0] & 16 ? 11 : 1, v, &out, &warn, &e) == -1) {
+		    data[0] & 16 ? 11 : 1, v, NULL, &out, &warn, &e) == -1) {
 			FUZZ_CHECK(e.code == EX_DATAERR, "a rejected record is "
 			    "bad data");
 			FUZZ_CHECK(out.len == mark, "a rejected record writes "
