@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "decode_int.h"
 #include "exitcodes.h"
 #include "pgtype.h"
 #include "state.h"
@@ -12,10 +13,19 @@
 void
 decode_init(struct decode *d, struct cli *c, const struct decode_opts *o)
 {
+	const char *p, *comma;
+
 	memset(d, 0, sizeof(*d));
 	d->cli = c;
 	d->opts = *o;
 	txn_init(&d->txn, o->memory);
+	for (p = o->keys; p != NULL; p = comma != NULL ? comma + 1 : NULL) {
+		comma = strchr(p, ',');
+		d->keys = xalloc_realloc(d->keys, d->nkeys + 1,
+		    sizeof(*d->keys));
+		d->keys[d->nkeys++] = xalloc_memdup(p, comma != NULL ?
+		    (size_t)(comma - p) : strlen(p));
+	}
 }
 
 void
@@ -111,9 +121,8 @@ stream_name(struct decode *d, const struct jval *schema,
 	jbuf_put(&d->stream, table->str, table->len);
 }
 
-/* Into the transaction: 0, or -1 after saying why. */
-static int
-put(struct decode *d, const char *p, size_t n)
+int
+decode_put(struct decode *d, const char *p, size_t n)
 {
 	struct lib_err e;
 
@@ -127,20 +136,47 @@ put(struct decode *d, const char *p, size_t n)
 static int
 put_out(struct decode *d)
 {
-	return put(d, d->out.p, d->out.len);
+	return decode_put(d, d->out.p, d->out.len);
 }
 
 /*
- * The SCHEMA of the stream in d->stream, from the columns' names and
- * types (and the key names keys, an array of {"name"} objects), when it
- * is not the one last written for the stream.
+ * The SCHEMA of the stream in d->stream, its properties in d->props and
+ * its key's names in d->keyprops (JSON members and strings, comma
+ * separated), when it is not the one last written for the stream.
  */
+int
+decode_schema(struct decode *d)
+{
+	long i;
+
+	jbuf_reset(&d->sig);
+	jbuf_puts(&d->sig, "{\"type\":\"SCHEMA\",\"stream\":");
+	jbuf_str(&d->sig, d->stream.p, d->stream.len);
+	jbuf_puts(&d->sig, ",\"schema\":{\"type\":\"object\",\"properties\":{");
+	jbuf_put(&d->sig, d->props.p, d->props.len);
+	jbuf_puts(&d->sig, "}},\"key_properties\":[");
+	jbuf_put(&d->sig, d->keyprops.p, d->keyprops.len);
+	jbuf_puts(&d->sig, "]}\n");
+	if ((i = strmap_get(&d->streams, d->stream.p, d->stream.len)) != -1 &&
+	    strcmp(d->sigs[i], jbuf_cstr(&d->sig)) == 0)
+		return 0;
+	if (i == -1) {
+		d->sigs = xalloc_realloc(d->sigs, d->nsigs + 1, sizeof(*d->sigs));
+		i = (long)d->nsigs++;
+		d->sigs[i] = NULL;
+		strmap_put(&d->streams, d->stream.p, d->stream.len, (size_t)i);
+	}
+	free(d->sigs[i]);
+	d->sigs[i] = xalloc_strdup(jbuf_cstr(&d->sig));
+	return decode_put(d, d->sig.p, d->sig.len);
+}
+
+/* wal2json: the SCHEMA from the columns' names and types, keys' names. */
 static int
 schema_if_new(struct decode *d, const struct jval *cols,
     const struct jval *keys)
 {
 	const struct jval *c, *name, *type;
-	long i;
 	int first = 1;
 
 	jbuf_reset(&d->props);
@@ -168,26 +204,7 @@ schema_if_new(struct decode *d, const struct jval *cols,
 		first = 0;
 		jbuf_str(&d->keyprops, name->str, name->len);
 	}
-	jbuf_reset(&d->sig);
-	jbuf_puts(&d->sig, "{\"type\":\"SCHEMA\",\"stream\":");
-	jbuf_str(&d->sig, d->stream.p, d->stream.len);
-	jbuf_puts(&d->sig, ",\"schema\":{\"type\":\"object\",\"properties\":{");
-	jbuf_put(&d->sig, d->props.p, d->props.len);
-	jbuf_puts(&d->sig, "}},\"key_properties\":[");
-	jbuf_put(&d->sig, d->keyprops.p, d->keyprops.len);
-	jbuf_puts(&d->sig, "]}\n");
-	if ((i = strmap_get(&d->streams, d->stream.p, d->stream.len)) != -1 &&
-	    strcmp(d->sigs[i], jbuf_cstr(&d->sig)) == 0)
-		return 0;
-	if (i == -1) {
-		d->sigs = xalloc_realloc(d->sigs, d->nsigs + 1, sizeof(*d->sigs));
-		i = (long)d->nsigs++;
-		d->sigs[i] = NULL;
-		strmap_put(&d->streams, d->stream.p, d->stream.len, (size_t)i);
-	}
-	free(d->sigs[i]);
-	d->sigs[i] = xalloc_strdup(jbuf_cstr(&d->sig));
-	return put(d, d->sig.p, d->sig.len);
+	return decode_schema(d);
 }
 
 /* Whether the stream in d->stream has had a SCHEMA. */
@@ -229,8 +246,8 @@ members(struct decode *d, const struct jval *cols, struct lib_err *e)
 	return 0;
 }
 
-static void
-version(struct decode *d, uint64_t lsn)
+void
+decode_version(struct decode *d, uint64_t lsn)
 {
 	char num[32];
 
@@ -258,19 +275,22 @@ out_cli(void *arg, const char *p, size_t n, struct lib_err *e)
 	return cli_write_err(arg, p, n, e);
 }
 
-static int
-commit(struct decode *d, const char *lsn, size_t len)
+int
+decode_commit(struct decode *d, const char *lsn, size_t len)
 {
 	struct lib_err e;
 
-	jbuf_reset(&d->out);
-	jbuf_puts(&d->out, "{\"type\":\"STATE\",\"value\":{\"bookmarks\":{");
-	jbuf_str(&d->out, d->opts.bookmark, strlen(d->opts.bookmark));
-	jbuf_puts(&d->out, ":{\"lsn\":");
-	jbuf_str(&d->out, lsn, len);
-	jbuf_puts(&d->out, "}}}}\n");
-	if (put_out(d) == -1)
-		return -1;
+	if (lsn != NULL) {
+		jbuf_reset(&d->out);
+		jbuf_puts(&d->out, "{\"type\":\"STATE\",\"value\":"
+		    "{\"bookmarks\":{");
+		jbuf_str(&d->out, d->opts.bookmark, strlen(d->opts.bookmark));
+		jbuf_puts(&d->out, ":{\"lsn\":");
+		jbuf_str(&d->out, lsn, len);
+		jbuf_puts(&d->out, "}}}}\n");
+		if (put_out(d) == -1)
+			return -1;
+	}
 	if (txn_write(&d->txn, out_cli, d->cli, &e) == -1) {
 		cli_error(d->cli, e.code, "%s", e.msg);
 		return -1;
@@ -279,9 +299,8 @@ commit(struct decode *d, const char *lsn, size_t len)
 	return 0;
 }
 
-/* Whether a transaction that commits at lsn is in the destination. */
-static int
-loaded(const struct decode *d, uint64_t lsn)
+int
+decode_loaded(const struct decode *d, uint64_t lsn)
 {
 	return d->have_committed && lsn <= d->committed;
 }
@@ -347,7 +366,7 @@ change(struct decode *d, const struct jval *ev, char action,
 			    "its lsn (wal2json: -o include-lsn=1)");
 		jbuf_puts(&d->out, "{\"type\":\"ACTIVATE_VERSION\",\"stream\":");
 		jbuf_str(&d->out, d->stream.p, d->stream.len);
-		version(d, lsn);
+		decode_version(d, lsn);
 		jbuf_puts(&d->out, "}\n");
 		return put_out(d) == -1 ? -2 : 0;
 	default:
@@ -355,7 +374,7 @@ change(struct decode *d, const struct jval *ev, char action,
 		    action);
 	}
 	if (has_lsn)
-		version(d, lsn);
+		decode_version(d, lsn);
 	jbuf_puts(&d->out, "}\n");
 	return put_out(d) == -1 ? -2 : 0;
 }
@@ -387,7 +406,7 @@ wal2json_line(struct decode *d, struct cli_line *l)
 		d->in_txn = 1;
 		d->begin_line = l->lineno;
 		/* A BEGIN names its transaction's commit position. */
-		d->skipping = has_lsn && loaded(d, lsn);
+		d->skipping = has_lsn && decode_loaded(d, lsn);
 		return 0;
 	case 'C':
 		if (!d->in_txn)
@@ -395,8 +414,8 @@ wal2json_line(struct decode *d, struct cli_line *l)
 			    "BEGIN");
 		d->in_txn = 0;
 		lsnv = jval_get(ev, "lsn");
-		if (!has_lsn || d->skipping || loaded(d, lsn)) {
-			if (d->skipping || loaded(d, lsn))
+		if (!has_lsn || d->skipping || decode_loaded(d, lsn)) {
+			if (d->skipping || decode_loaded(d, lsn))
 				d->skipped++;
 			txn_drop(&d->txn);
 			d->skipping = 0;
@@ -406,7 +425,7 @@ wal2json_line(struct decode *d, struct cli_line *l)
 				    "include-lsn=1)");
 			return 0;
 		}
-		return commit(d, lsnv->str, lsnv->len);
+		return decode_commit(d, lsnv->str, lsnv->len);
 	case 'M':
 		return 0;	/* a logical decoding message: not a change */
 	default:
@@ -415,7 +434,7 @@ wal2json_line(struct decode *d, struct cli_line *l)
 	if (d->in_txn && d->skipping)
 		return 0;
 	/* Without include-transaction, each change commits alone. */
-	if (!d->in_txn && has_lsn && loaded(d, lsn)) {
+	if (!d->in_txn && has_lsn && decode_loaded(d, lsn)) {
 		d->skipped++;
 		return 0;
 	}
@@ -434,7 +453,7 @@ wal2json_line(struct decode *d, struct cli_line *l)
 			    "(wal2json: -o include-lsn=1)");
 		}
 		lsnv = jval_get(ev, "lsn");
-		return commit(d, lsnv->str, lsnv->len);
+		return decode_commit(d, lsnv->str, lsnv->len);
 	}
 	return 0;
 }
@@ -442,12 +461,16 @@ wal2json_line(struct decode *d, struct cli_line *l)
 int
 decode_line(struct decode *d, struct cli_line *l)
 {
+	if (d->opts.format == DECODE_DEBEZIUM)
+		return debezium_line(d, l);
 	return wal2json_line(d, l);
 }
 
 int
 decode_finish(struct decode *d)
 {
+	if (d->opts.format == DECODE_DEBEZIUM)
+		return debezium_finish(d);
 	if (d->in_txn && !d->skipping && !d->cli->quiet)
 		cli_error(d->cli, 0, "the input ended inside the transaction "
 		    "begun at line %lu: none of it written (%lu changes); "

@@ -1,7 +1,7 @@
 /*
  * cdc-decode: change events of a database's log (wal2json format version
- * 2) into sluice messages, a source transaction at a time, each followed
- * by the STATE of its commit position.
+ * 2, or Debezium's) into sluice messages, a source transaction at a time,
+ * each followed by the STATE of its commit position.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,8 +18,10 @@ enum {
 };
 
 static const struct cli_opt options[] = {
-	{ "format", 0, OPT_FORMAT, "wal2json",
+	{ "format", 0, OPT_FORMAT, "wal2json|debezium",
 	    "the events' format (default wal2json)", NULL, NULL },
+	{ "key", 'k', 0, "col[,col]",
+	    "debezium: the key columns of every table", NULL, NULL },
 	{ "qualify", 0, OPT_QUALIFY, NULL,
 	    "streams named schema__table", NULL, NULL },
 	{ "state-from", 0, OPT_STATE_FROM, "db",
@@ -34,12 +36,13 @@ static const struct cli_opt options[] = {
 
 static const struct cli_spec spec = {
 	options, "[file ...]", NULL,
-	"Turn change events (wal2json) into sluice messages, a transaction "
-	"at a time.\n", CLI_NO_STREAM
+	"Turn change events (wal2json, Debezium) into sluice messages, a "
+	"transaction at a time.\n", CLI_NO_STREAM
 };
 
 static const struct cli_choice formats[] = {
 	{ "wal2json", DECODE_WAL2JSON },
+	{ "debezium", DECODE_DEBEZIUM },
 	{ NULL, 0 }
 };
 
@@ -53,6 +56,11 @@ parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
 		switch (id) {
 		case OPT_FORMAT:
 			o->format = cli_enum(c, optarg, formats);
+			break;
+		case 'k':
+			if (*optarg == '\0')
+				cli_usage_error(c, "-k: no column");
+			o->keys = optarg;
 			break;
 		case OPT_QUALIFY:
 			o->qualify = 1;
@@ -96,6 +104,9 @@ main(int argc, char *argv[])
 	c.raw = 1;		/* an event is no Singer message */
 	cli_catch_signals();
 	parse_options(&c, &o, &state_from, argc, argv);
+	if (o.keys != NULL && o.format != DECODE_DEBEZIUM)
+		cli_usage_error(&c, "-k: the key of Debezium events; wal2json "
+		    "gives each table's (-o include-pk=1)");
 	decode_init(&d, &c, &o);
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
