@@ -382,7 +382,7 @@ check_infer() {
 # Events and notices.
 
 @test "--events writes schema-change events; notices on stderr" {
-	run -0 --separate-stderr schema-infer --events ev.jsonl -t t <"$D/events.jsonl"
+	run -0 --separate-stderr schema-infer --load-id L1 --events ev.jsonl -t t <"$D/events.jsonl"
 	[[ -s ev.jsonl ]] || fail "no events file"
 	# The first event is new_table and nothing else is reported for line 1.
 	assert_equal "$(line 1 ev.jsonl)" "$(line 1 "$D/events.expected")"
@@ -394,9 +394,9 @@ check_infer() {
 	assert_equal "$(jq -r .change ev.jsonl | grep -c widen)" 1
 	assert_equal "$(jq -r .change ev.jsonl | grep -c variant)" 1
 	assert_equal "$(jq -r .change ev.jsonl | grep -c new_table)" 1
-	# Every event line is one compact JSON object with the six keys.
+	# Every event line is one compact JSON object with the seven keys.
 	assert_equal "$(jq -c 'keys_unsorted' ev.jsonl | sort -u)" \
-	    '["stream","column","change","from","to","line"]'
+	    '["stream","column","change","from","to","line","load_id"]'
 	assert_stderr_line 'schema-infer: stdin:4: stream t: new column "c" (text)'
 	# One notice per column-level event; new_table has none.
 	assert_equal "${#stderr_lines[@]}" "$(( $(wc -l <ev.jsonl) - 1 ))"
