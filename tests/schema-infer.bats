@@ -641,3 +641,21 @@ check_infer() {
 	    schema-infer -t t <big.jsonl | head -n 1 >/dev/null'
 	assert_stderr_empty
 }
+
+# ---------------------------------------------------------------------------
+# Keys and bookmarks of upstream streams.
+
+@test "SCHEMA: an upstream stream's key_properties and bookmark_properties are in ours" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"s","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"],"bookmark_properties":["updated_at"]}' \
+	    '{"type":"RECORD","stream":"s","record":{"id":1,"updated_at":"2024-01-01T00:00:00Z"}}' > in.singer
+	run -0 --separate-stderr schema-infer -q in.singer
+	assert_equal "$(sed -n 2p <<<"$output")" \
+	    '{"type":"SCHEMA","stream":"s","schema":{"type":"object","properties":{"id":{"type":["integer"]},"updated_at":{"type":["null","string"],"format":"date-time"}}},"key_properties":["id"],"bookmark_properties":["updated_at"]}'
+	# -k names the key instead; the bookmarks stay.
+	run -0 --separate-stderr schema-infer -q -k updated_at --final in.singer
+	assert_output --partial '"key_properties":["updated_at"],"bookmark_properties":["updated_at"]}'
+	# A stream that declares none has none.
+	printf '%s\n' '{"id":1}' > bare.jsonl
+	run -0 --separate-stderr schema-infer -q -k id --final bare.jsonl
+	assert_output '{"type":"SCHEMA","stream":"data","schema":{"type":"object","properties":{"id":{"type":["integer"]}}},"key_properties":["id"]}'
+}
