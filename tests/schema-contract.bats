@@ -408,3 +408,14 @@ event_load() {
 	run -0 --separate-stderr env SLUICE_LOAD_ID=ENV schema-infer -q --events ev.jsonl in.jsonl
 	assert_equal "$(jq -r .load_id ev.jsonl)" "$(printf '%s\n' OPT ENV)"
 }
+
+@test "--schema-from: a stored schema that is not JSON is bad data (65)" {
+	load_db p.db trips '{"id":1}'
+	sql p.db "UPDATE _sluice_schemas SET schema = '{\"properties\":'"
+	run -65 --separate-stderr schema-infer --schema-from p.db </dev/null
+	assert_stderr_partial "schema-infer: --schema-from: p.db: _sluice_schemas: table trips: "
+	sql p.db "UPDATE _sluice_schemas SET schema = '[1]'"
+	run -65 --separate-stderr schema-infer --schema-from p.db </dev/null
+	sql p.db "UPDATE _sluice_schemas SET schema = '{\"properties\":3}'"
+	run -65 --separate-stderr schema-infer --schema-from p.db </dev/null
+}
