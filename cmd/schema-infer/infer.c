@@ -310,86 +310,123 @@ observe(struct infer *in, struct schema_table *t, const struct jval *record,
 	return 0;
 }
 
+/* What the contract does with a record (or an upstream SCHEMA). */
 enum verdict { KEEP, FAIL, DROP_ROW, DROP_VALUES };
 
 /*
- * The contract on the changes a record made (observe's): the first freeze
- * violated fails the run, whatever else the record did; else a change
- * under discard_row drops the record, and so does one discard_value
- * cannot avoid (a required column left without a value: dropping members
- * leaves it so); else the members with changes under discard_value are
- * marked dropped.  A member's changes are of its data type when it widens
- * a column or needs a variant (its base column's nullability with it),
- * else of its column.  The reason of a FAIL or DROP_ROW is in in->why.
+ * The changes one member made, from..to in in->changes, count as one: of
+ * its data type when it widens its column or needs a variant column (its
+ * base column's nullability with it), else of its column (new, or a null
+ * in a required one).  *main is the change that names it.
+ */
+static enum contract_entity
+member_change(const struct infer *in, size_t from, size_t to,
+    const struct schema_change **main)
+{
+	enum contract_entity en = CONTRACT_COLUMNS;
+	size_t m;
+
+	*main = &in->changes.v[from];
+	for (m = from; m < to; m++)
+		if (contract_entity_of(in->changes.v[m].kind) ==
+		    CONTRACT_DATA_TYPE) {
+			*main = &in->changes.v[m];
+			en = CONTRACT_DATA_TYPE;
+		} else if (en == CONTRACT_COLUMNS &&
+		    in->changes.v[m].kind == SC_NEW_COLUMN)
+			*main = &in->changes.v[m];
+	return en;
+}
+
+/* What judge has found so far. */
+struct judgement {
+	const struct schema_change *row_ch;	/* the first that drops the row */
+	const struct jval	*row_member;
+	enum contract_entity	 row_en;
+	int			 ndrop;		/* members marked dropped */
+};
+
+/*
+ * One change, of member i (member and i set) or of the record (member
+ * NULL): 1 if it fails the run (the reason in in->why), else 0 with what
+ * it does noted in j.
+ */
+static int
+weigh(struct infer *in, const struct schema_table *t, const struct jval *member,
+    size_t i, const struct schema_change *ch, enum contract_entity en,
+    struct judgement *j)
+{
+	enum contract_mode mode = in->opts.contract.mode[en];
+
+	switch (mode) {
+	case CONTRACT_EVOLVE:
+		return 0;
+	case CONTRACT_FREEZE:
+		explain(in, t, member, ch, en);
+		return 1;
+	case CONTRACT_DISCARD_VALUE:
+		/* A null dropped leaves its column as empty: no help. */
+		if (member != NULL && ch->kind != SC_NULLABLE) {
+			explain(in, t, member, ch, en);
+			jbuf_put(&in->dropped_why, in->why.p, in->why.len);
+			jbuf_putc(&in->dropped_why, '\0');
+			in->dropped[i] = 1;
+			j->ndrop++;
+			return 0;
+		}
+		/* FALLTHROUGH */
+	default:
+		if (j->row_ch == NULL) {
+			j->row_ch = ch;
+			j->row_member = member;
+			j->row_en = en;
+		}
+		return 0;
+	}
+}
+
+/*
+ * The contract on the changes a record made (observe's, with
+ * first_change): the first freeze violated fails the run, whatever else
+ * the record did; else a change under discard_row drops the record, and
+ * so does one discard_value cannot avoid (a required column left without
+ * a value: dropping members leaves it so); else the members with changes
+ * under discard_value are marked dropped.  The reason of a FAIL or
+ * DROP_ROW is in in->why.
  */
 static enum verdict
 judge(struct infer *in, const struct schema_table *t, const struct jval *record,
     size_t nmembers)
 {
-	const struct contract *k = &in->opts.contract;
+	struct judgement j = { NULL, NULL, CONTRACT_COLUMNS, 0 };
+	const struct schema_change *ch;
 	const struct jval *v;
-	const struct schema_change *ch, *row_ch = NULL, *main_ch;
-	const struct jval *row_member = NULL;
-	enum contract_entity en, row_en = CONTRACT_COLUMNS;
-	enum contract_mode mode;
-	size_t i, j;
-	int ndrop = 0;
+	enum contract_entity en;
+	size_t i, c;
 
-	for (i = 0, v = jval_member(record, NULL); i <= nmembers;
-	    i++, v = v != NULL ? jval_member(record, v) : NULL) {
-		size_t from = in->first_change[i];
-		size_t to = i < nmembers ? in->first_change[i + 1] : in->changes.n;
-
-		for (j = from; j < to; j++) {
-			ch = &in->changes.v[j];
-			if (ch->kind == SC_NEW_TABLE)
-				continue;	/* a baseline table without columns */
-			main_ch = ch;
-			en = contract_entity_of(ch->kind);
-			/* A member's changes count as one, the weightiest. */
-			if (i < nmembers) {
-				size_t m;
-
-				for (m = from; m < to; m++)
-					if (contract_entity_of(
-					    in->changes.v[m].kind) ==
-					    CONTRACT_DATA_TYPE) {
-						main_ch = &in->changes.v[m];
-						en = CONTRACT_DATA_TYPE;
-					} else if (en != CONTRACT_DATA_TYPE &&
-					    in->changes.v[m].kind == SC_NEW_COLUMN)
-						main_ch = &in->changes.v[m];
-				j = to;
-			}
-			mode = k->mode[en];
-			if (mode == CONTRACT_EVOLVE)
-				continue;
-			if (mode == CONTRACT_FREEZE) {
-				explain(in, t, i < nmembers ? v : NULL, main_ch, en);
-				return FAIL;
-			}
-			if (mode == CONTRACT_DISCARD_VALUE && i < nmembers &&
-			    main_ch->kind != SC_NULLABLE) {
-				explain(in, t, v, main_ch, en);
-				jbuf_put(&in->dropped_why, in->why.p,
-				    in->why.len);
-				jbuf_putc(&in->dropped_why, '\0');
-				in->dropped[i] = 1;
-				ndrop++;
-				continue;
-			}
-			if (row_ch == NULL) {
-				row_ch = main_ch;
-				row_member = i < nmembers ? v : NULL;
-				row_en = en;
-			}
-		}
+	for (i = 0, v = jval_member(record, NULL); v != NULL && i < nmembers;
+	    i++, v = jval_member(record, v)) {
+		if (in->first_change[i] == in->first_change[i + 1])
+			continue;
+		en = member_change(in, in->first_change[i],
+		    in->first_change[i + 1], &ch);
+		if (weigh(in, t, v, i, ch, en, &j))
+			return FAIL;
 	}
-	if (row_ch != NULL) {
-		explain(in, t, row_member, row_ch, row_en);
+	/* The record's own: columns it lacks that every record had. */
+	for (c = in->first_change[nmembers]; c < in->changes.n; c++) {
+		ch = &in->changes.v[c];
+		/* A baseline table without columns: its first record. */
+		if (ch->kind == SC_NEW_TABLE)
+			continue;
+		if (weigh(in, t, NULL, 0, ch, contract_entity_of(ch->kind), &j))
+			return FAIL;
+	}
+	if (j.row_ch != NULL) {
+		explain(in, t, j.row_member, j.row_ch, j.row_en);
 		return DROP_ROW;
 	}
-	return ndrop > 0 ? DROP_VALUES : KEEP;
+	return j.ndrop > 0 ? DROP_VALUES : KEEP;
 }
 
 /* The record without its dropped members, as the line to write. */
