@@ -156,12 +156,6 @@ undo(struct infer *in, struct schema_table *t)
  * Data contracts.
  */
 
-static void
-put_name(struct jbuf *b, const char *name, size_t len)
-{
-	jbuf_str(b, name, len);
-}
-
 /*
  * What a change does, in words, into in->why: "contract: stream S: ...
  * (ENTITY=MODE)".  member names the column for changes a member made (the
@@ -183,9 +177,9 @@ explain(struct infer *in, const struct schema_table *t,
 	if (ch->kind != SC_NEW_TABLE) {
 		jbuf_puts(b, "column ");
 		if (member != NULL)
-			put_name(b, member->key, member->keylen);
+			jbuf_str(b, member->key, member->keylen);
 		else
-			put_name(b, c->name, c->namelen);
+			jbuf_str(b, c->name, c->namelen);
 		jbuf_puts(b, ": ");
 	}
 	switch (ch->kind) {
@@ -197,18 +191,15 @@ explain(struct infer *in, const struct schema_table *t,
 		jbuf_puts(b, schema_type_name(ch->to));
 		break;
 	case SC_WIDEN:
-		jbuf_puts(b, "type ");
-		jbuf_puts(b, schema_type_name(ch->from));
-		jbuf_puts(b, " -> ");
-		jbuf_puts(b, schema_type_name(ch->to));
-		break;
 	case SC_VARIANT:
 		jbuf_puts(b, "type ");
 		jbuf_puts(b, schema_type_name(ch->from));
 		jbuf_puts(b, " -> ");
 		jbuf_puts(b, schema_type_name(ch->to));
+		if (ch->kind == SC_WIDEN)
+			break;
 		jbuf_puts(b, " (a conflict: variant column ");
-		put_name(b, c->name, c->namelen);
+		jbuf_str(b, c->name, c->namelen);
 		jbuf_putc(b, ')');
 		break;
 	case SC_NULLABLE:
