@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "detect.h"
 #include "exitcodes.h"
@@ -90,6 +91,43 @@ schema_value_type(const struct jval *v, int detect)
 	default:
 		return ST_JSON;
 	}
+}
+
+/* Whether the declared type decl contains word, ignoring ASCII case. */
+static int
+has_word(const char *decl, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *decl != '\0'; decl++)
+		if (strncasecmp(decl, word, n) == 0)
+			return 1;
+	return 0;
+}
+
+enum stype
+schema_type_of_decl(const char *decl)
+{
+	if (decl == NULL || *decl == '\0')
+		return ST_TEXT;
+	if (has_word(decl, "DECIMAL TEXT"))
+		return ST_DECIMAL;
+	if (has_word(decl, "BOOL"))
+		return ST_BOOL;
+	if (has_word(decl, "TIMESTAMP") ||
+	    has_word(decl, "DATETIME"))
+		return ST_TIMESTAMP;
+	if (has_word(decl, "DATE"))
+		return ST_DATE;
+	if (has_word(decl, "JSON"))
+		return ST_JSON;
+	if (has_word(decl, "INT"))
+		return ST_BIGINT;
+	if (has_word(decl, "REAL") || has_word(decl, "DOUB") ||
+	    has_word(decl, "FLOA") || has_word(decl, "NUM") ||
+	    has_word(decl, "DEC"))
+		return ST_DOUBLE;
+	return ST_TEXT;
 }
 
 /*
@@ -475,6 +513,31 @@ json_schema_type(const struct jval *s, int *nullable)
 	return nonnull ? t : ST_NONE;
 }
 
+/*
+ * Whether a declared column is the variant column NAME__v_TYPE of a
+ * column NAME whose type takes values of that TYPE: a variant no value
+ * would go to here, declared by a writer that saw NAME as another type
+ * (schema-infer without the destination's schema).  Creating it would
+ * leave a column that no row fills.
+ */
+static int
+variant_takes_nothing(const struct schema_table *t, const char *name,
+    size_t len, enum stype type)
+{
+	const char *tn = schema_type_name(type);
+	size_t tl = strlen(tn);
+	enum stype to;
+	long base;
+
+	if (len <= tl + 4 || memcmp(name + len - tl, tn, tl) != 0 ||
+	    memcmp(name + len - tl - 4, "__v_", 4) != 0)
+		return 0;
+	if ((base = schema_table_find(t, name, len - tl - 4)) < 0 ||
+	    t->cols[base].type == ST_NONE)
+		return 0;
+	return widen(t->cols[base].type, type, &to) >= 0;
+}
+
 int
 schema_apply_json(struct schema_table *t, const struct jval *schema,
     const struct jval *keys, struct schema_changes *ch, struct lib_err *e)
@@ -505,6 +568,8 @@ schema_apply_json(struct schema_table *t, const struct jval *schema,
 		if (type == ST_NONE)
 			continue;
 		if ((col = schema_table_find(t, p->key, p->keylen)) < 0) {
+			if (variant_takes_nothing(t, p->key, p->keylen, type))
+				continue;
 			if ((col = schema_table_add(t, p->key, p->keylen, type,
 			    nullable, e)) < 0)
 				return -1;
@@ -650,6 +715,14 @@ void
 schema_change_event(const struct schema_table *t,
     const struct schema_change *c, unsigned long line, struct jbuf *b)
 {
+	schema_change_event_load(t, c, line, NULL, b);
+}
+
+void
+schema_change_event_load(const struct schema_table *t,
+    const struct schema_change *c, unsigned long line, const char *load_id,
+    struct jbuf *b)
+{
 	char num[32];
 
 	jbuf_puts(b, "{\"stream\":");
@@ -669,8 +742,13 @@ schema_change_event(const struct schema_table *t,
 		jbuf_puts(b, ",\"to\":");
 		put_type_or_null(b, c->to);
 	}
-	(void)snprintf(num, sizeof(num), ",\"line\":%lu}", line);
+	(void)snprintf(num, sizeof(num), ",\"line\":%lu", line);
 	jbuf_puts(b, num);
+	if (load_id != NULL) {
+		jbuf_puts(b, ",\"load_id\":");
+		jbuf_str(b, load_id, strlen(load_id));
+	}
+	jbuf_putc(b, '}');
 }
 
 void

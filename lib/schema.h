@@ -83,6 +83,12 @@ struct schema_set {
 };
 
 const char	*schema_type_name(enum stype);
+/*
+ * The logical type of a column an SQL table declares (DECIMAL TEXT,
+ * INTEGER, TIMESTAMP, ...), as sqlite-load declares them and SQLite's
+ * affinity rules read others; text for none.
+ */
+enum stype	 schema_type_of_decl(const char *decl);
 /* The type a JSON value suggests; ST_NONE for null. */
 enum stype	 schema_value_type(const struct jval *, int detect);
 
@@ -146,7 +152,9 @@ void		 schema_record_end(struct schema_table *, struct schema_changes *);
 /*
  * Merge a Singer SCHEMA message's schema and key_properties (either may be
  * NULL) into t.  Declared columns are added or widened; a declared type
- * that conflicts with a known one is ignored (values then go to variants).
+ * that conflicts with a known one is ignored (values then go to variants),
+ * and so is a declared variant column COL__v_TYPE whose base column COL
+ * takes values of TYPE: no value would ever go to it.
  */
 int		 schema_apply_json(struct schema_table *, const struct jval *schema,
 		    const struct jval *keys, struct schema_changes *ch,
@@ -163,6 +171,10 @@ unsigned long long schema_hash(const char *, size_t);
 void		 schema_change_event(const struct schema_table *,
 		    const struct schema_change *, unsigned long line,
 		    struct jbuf *);
+/* The same with a last member "load_id" when load_id is not NULL. */
+void		 schema_change_event_load(const struct schema_table *,
+		    const struct schema_change *, unsigned long line,
+		    const char *load_id, struct jbuf *);
 /* One change in words, for a notice: "new column \"c\" (text)". */
 void		 schema_change_describe(const struct schema_table *,
 		    const struct schema_change *, struct jbuf *);

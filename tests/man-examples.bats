@@ -42,6 +42,9 @@ $output"
 	assert_equal "$(sql gh.db 'SELECT count(*) FROM issues')" 100
 	[[ -s issues.schema ]] || fail "no schema file"
 	jq -e 'select(.change == "variant")' changes.jsonl >/dev/null || fail "$(cat changes.jsonl)"
+	# The contracts: new.jsonl fits gh.db, which already holds issues.jsonl.
+	assert_equal "$(jq -c '[.discarded_rows, .discarded_values]' contract.json)" '[0,0]'
+	[[ -e dev-changes.jsonl && ! -s dev-changes.jsonl ]] || fail "dev-changes: $(cat dev-changes.jsonl)"
 }
 
 @test "sqlite-load(1) examples run" {

@@ -127,10 +127,10 @@ load_issues() {
 
 @test "schema-infer --stats and --events in a pipeline do not disturb stdout" {
 	jq -c '.[]' "$ISSUES" |
-	    schema-infer -q -t issues -k id --stats st.json --events ev.jsonl |
+	    schema-infer -q -t issues -k id --stats st.json --events ev.jsonl --load-id L1 |
 	    sqlite-load -q gh.db
 	assert_equal "$(sql gh.db 'SELECT count(*) FROM issues')" 100
 	assert_equal "$(jq -c '{program, lines, records, errors}' st.json)" \
 	    '{"program":"schema-infer","lines":100,"records":100,"errors":0}'
-	assert_equal "$(line 1 ev.jsonl)" '{"stream":"issues","column":null,"change":"new_table","from":null,"to":null,"line":1}'
+	assert_equal "$(line 1 ev.jsonl)" '{"stream":"issues","column":null,"change":"new_table","from":null,"to":null,"line":1,"load_id":"L1"}'
 }

@@ -382,7 +382,7 @@ check_infer() {
 # Events and notices.
 
 @test "--events writes schema-change events; notices on stderr" {
-	run -0 --separate-stderr schema-infer --events ev.jsonl -t t <"$D/events.jsonl"
+	run -0 --separate-stderr schema-infer --load-id L1 --events ev.jsonl -t t <"$D/events.jsonl"
 	[[ -s ev.jsonl ]] || fail "no events file"
 	# The first event is new_table and nothing else is reported for line 1.
 	assert_equal "$(line 1 ev.jsonl)" "$(line 1 "$D/events.expected")"
@@ -394,9 +394,9 @@ check_infer() {
 	assert_equal "$(jq -r .change ev.jsonl | grep -c widen)" 1
 	assert_equal "$(jq -r .change ev.jsonl | grep -c variant)" 1
 	assert_equal "$(jq -r .change ev.jsonl | grep -c new_table)" 1
-	# Every event line is one compact JSON object with the six keys.
+	# Every event line is one compact JSON object with the seven keys.
 	assert_equal "$(jq -c 'keys_unsorted' ev.jsonl | sort -u)" \
-	    '["stream","column","change","from","to","line"]'
+	    '["stream","column","change","from","to","line","load_id"]'
 	assert_stderr_line 'schema-infer: stdin:4: stream t: new column "c" (text)'
 	# One notice per column-level event; new_table has none.
 	assert_equal "${#stderr_lines[@]}" "$(( $(wc -l <ev.jsonl) - 1 ))"
@@ -640,4 +640,22 @@ check_infer() {
 	    set -o pipefail
 	    schema-infer -t t <big.jsonl | head -n 1 >/dev/null'
 	assert_stderr_empty
+}
+
+# ---------------------------------------------------------------------------
+# Keys and bookmarks of upstream streams.
+
+@test "SCHEMA: an upstream stream's key_properties and bookmark_properties are in ours" {
+	printf '%s\n' '{"type":"SCHEMA","stream":"s","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"],"bookmark_properties":["updated_at"]}' \
+	    '{"type":"RECORD","stream":"s","record":{"id":1,"updated_at":"2024-01-01T00:00:00Z"}}' > in.singer
+	run -0 --separate-stderr schema-infer -q in.singer
+	assert_equal "$(sed -n 2p <<<"$output")" \
+	    '{"type":"SCHEMA","stream":"s","schema":{"type":"object","properties":{"id":{"type":["integer"]},"updated_at":{"type":["null","string"],"format":"date-time"}}},"key_properties":["id"],"bookmark_properties":["updated_at"]}'
+	# -k names the key instead; the bookmarks stay.
+	run -0 --separate-stderr schema-infer -q -k updated_at --final in.singer
+	assert_output --partial '"key_properties":["updated_at"],"bookmark_properties":["updated_at"]}'
+	# A stream that declares none has none.
+	printf '%s\n' '{"id":1}' > bare.jsonl
+	run -0 --separate-stderr schema-infer -q -k id --final bare.jsonl
+	assert_output '{"type":"SCHEMA","stream":"data","schema":{"type":"object","properties":{"id":{"type":["integer"]}}},"key_properties":["id"]}'
 }

@@ -71,44 +71,6 @@ sql_type(enum stype t)
 	return names[t];
 }
 
-/* Whether the declared type decl contains word, ignoring case. */
-static int
-has_word(const char *decl, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (; *decl != '\0'; decl++)
-		if (strncasecmp(decl, word, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* The logical type of an existing column from its declared type. */
-static enum stype
-type_of_decl(const char *decl)
-{
-	if (decl == NULL || *decl == '\0')
-		return ST_TEXT;
-	if (has_word(decl, "DECIMAL TEXT"))
-		return ST_DECIMAL;
-	if (has_word(decl, "BOOL"))
-		return ST_BOOL;
-	if (has_word(decl, "TIMESTAMP") ||
-	    has_word(decl, "DATETIME"))
-		return ST_TIMESTAMP;
-	if (has_word(decl, "DATE"))
-		return ST_DATE;
-	if (has_word(decl, "JSON"))
-		return ST_JSON;
-	if (has_word(decl, "INT"))
-		return ST_BIGINT;
-	if (has_word(decl, "REAL") || has_word(decl, "DOUB") ||
-	    has_word(decl, "FLOA") || has_word(decl, "NUM") ||
-	    has_word(decl, "DEC"))
-		return ST_DOUBLE;
-	return ST_TEXT;
-}
-
 static const char bookkeeping[] =
     "CREATE TABLE IF NOT EXISTS _sluice_loads ("
     " load_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
@@ -454,7 +416,7 @@ sqlout_table_for(struct sqlout *o, const char *stream, size_t len, struct lib_er
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
 		if ((col = schema_table_find(t, name, n)) < 0 &&
-		    (col = schema_table_add(t, name, n, type_of_decl(
+		    (col = schema_table_add(t, name, n, schema_type_of_decl(
 		    (const char *)sqlite3_column_text(st, 1)), 1, e)) < 0) {
 			(void)sqlite3_finalize(st);
 			goto fail;
