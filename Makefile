@@ -193,6 +193,7 @@ bench: bench-deps all
 	sh tests/bench/pgfetch.sh "$(CURDIR)/bin"
 	sh tests/bench/sftp.sh "$(CURDIR)/bin"
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
+	sh tests/bench/merge.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
 
 # lib/ neither prints nor exits (lib/README), nor do the programs' own

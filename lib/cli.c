@@ -495,7 +495,6 @@ int
 cli_close_side_files(struct cli *c, const char *stats_extra)
 {
 	struct lib_err e;
-	char extra[512];
 	int rc = 0;
 
 	if (c->side_closed)
@@ -509,18 +508,44 @@ cli_close_side_files(struct cli *c, const char *stats_extra)
 		    c->onerr.rejected == 1 ? "" : "s",
 		    c->onerr.mode == ONERROR_SKIP ? "skipped" : "quarantined in ",
 		    c->onerr.mode == ONERROR_SKIP ? "" : c->onerr.path);
-	if (c->stats_file.fp == NULL)
+	if (c->stats_file.fp == NULL || c->stats_by_program)
 		return rc;
-	(void)snprintf(extra, sizeof(extra),
-	    "\"skipped\":%lu,\"quarantined\":%lu%s%s",
-	    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
-	    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0,
-	    stats_extra != NULL && *stats_extra ? "," : "",
-	    stats_extra != NULL ? stats_extra : "");
-	if (stats_write(&c->stats, &c->stats_file, extra, &e) == -1) {
+	if (cli_write_stats(c, stats_extra, 1, &e) == -1) {
 		cli_error(c, e.code, "%s", e.msg);
 		rc = -1;
 	}
+	return rc;
+}
+
+int
+cli_write_stats(struct cli *c, const char *stats_extra, int close,
+    struct lib_err *e)
+{
+	struct jbuf b = JBUF_INIT, extra = JBUF_INIT;
+	char counts[128];
+	int rc;
+
+	/* Not open, or its failure said already: nothing more to write. */
+	if (c->stats_file.fp == NULL || c->stats_file.failed)
+		return close ? sidefile_close(&c->stats_file, e) : 0;
+	(void)snprintf(counts, sizeof(counts),
+	    "\"skipped\":%lu,\"quarantined\":%lu",
+	    c->onerr.mode == ONERROR_SKIP ? c->onerr.rejected : 0,
+	    c->onerr.mode == ONERROR_QUARANTINE ? c->onerr.rejected : 0);
+	jbuf_puts(&extra, counts);
+	if (stats_extra != NULL && *stats_extra != '\0') {
+		jbuf_putc(&extra, ',');
+		jbuf_puts(&extra, stats_extra);
+	}
+	stats_json(&c->stats, jbuf_cstr(&extra), &b);
+	/* Written before: this summary replaces that one. */
+	rc = c->stats_file.written && sidefile_rewind(&c->stats_file, e) == -1 ?
+	    -1 : sidefile_write(&c->stats_file, b.p, b.len, 1, e);
+	jbuf_free(&b);
+	jbuf_free(&extra);
+	/* After a failed write, this drops the file without a new error. */
+	if (close && sidefile_close(&c->stats_file, e) == -1)
+		rc = -1;
 	return rc;
 }
 

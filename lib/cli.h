@@ -95,6 +95,7 @@ struct cli {
 	int		 side_closed;	/* cli_close_side_files has run */
 	int		 out_failed;	/* a write to stdout failed: write no more */
 	int		 flush_at_pause; /* the input paused: flush before reading */
+	int		 stats_by_program; /* --stats: cli_write_stats, not the close */
 	char		 last_error[512];
 
 	int		 keep_depth;	/* of the documents cli_next gives */
@@ -240,6 +241,14 @@ int	cli_closed_std_fds(void);
  * error); free everything; returns the exit status to use.
  */
 int	cli_finish(struct cli *, const char *stats_extra);
+/*
+ * --stats for a program that writes it itself (stats_by_program): the
+ * counters, skipped and quarantined, and stats_extra (further "key":value
+ * members), replacing what an earlier call wrote; close puts the file in
+ * place.  0 (also without --stats), or -1 with e set.
+ */
+int	cli_write_stats(struct cli *, const char *stats_extra, int close,
+	    struct lib_err *e);
 
 /*
  * The load id: opt if given, else $SLUICE_LOAD_ID, else the time as

@@ -147,3 +147,18 @@ sidefile_close(struct sidefile *f, struct lib_err *e)
 	}
 	return rc;
 }
+
+int
+sidefile_rewind(struct sidefile *f, struct lib_err *e)
+{
+	if (f->fp == NULL || f->tmp == NULL)
+		return liberr_set(e, EX_IOERR, "%s: cannot be written again",
+		    f->path);
+	errno = 0;
+	if (fflush(f->fp) != 0 || ftruncate(fileno(f->fp), 0) != 0 ||
+	    fseek(f->fp, 0, SEEK_SET) != 0)
+		return write_error(f, errno, e);
+	f->written = 0;
+	f->failed = 0;
+	return 0;
+}

@@ -54,5 +54,11 @@ int	sidefile_write(struct sidefile *, const void *, size_t, int flush,
  * one.  -1 with e set (EX_IOERR, EX_TEMPFAIL).
  */
 int	sidefile_close(struct sidefile *, struct lib_err *);
+/*
+ * SIDEFILE_REPLACE: forget what was written, to write it again (a
+ * summary whose outcome changed); the file in place is untouched until
+ * the close.  -1 with e set (EX_IOERR), or for a file written in place.
+ */
+int	sidefile_rewind(struct sidefile *, struct lib_err *);
 
 #endif

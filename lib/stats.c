@@ -164,24 +164,31 @@ stats_progress_release(struct stats *s)
 		(void)pthread_mutex_unlock(&s->progress->lock);
 }
 
-int
-stats_write(const struct stats *s, struct sidefile *f, const char *extra,
-    struct lib_err *e)
+void
+stats_json(const struct stats *s, const char *extra, struct jbuf *b)
 {
-	struct jbuf b = JBUF_INIT;
 	char head[512];
-	int rc;
 
 	(void)snprintf(head, sizeof(head), "{\"program\":\"%s\",\"lines\":%lu,"
 	    "\"records\":%lu,\"messages\":%lu,\"errors\":%lu,\"bytes\":%llu,"
 	    "\"seconds\":%.3f", s->program, s->lines, s->records, s->messages,
 	    s->errors, s->bytes, clocks_monotonic() - s->started);
-	jbuf_puts(&b, head);
+	jbuf_puts(b, head);
 	if (extra != NULL && *extra != '\0') {
-		jbuf_putc(&b, ',');
-		jbuf_puts(&b, extra);
+		jbuf_putc(b, ',');
+		jbuf_puts(b, extra);
 	}
-	jbuf_puts(&b, "}\n");
+	jbuf_puts(b, "}\n");
+}
+
+int
+stats_write(const struct stats *s, struct sidefile *f, const char *extra,
+    struct lib_err *e)
+{
+	struct jbuf b = JBUF_INIT;
+	int rc;
+
+	stats_json(s, extra, &b);
 	rc = sidefile_write(f, b.p, b.len, 0, e);
 	jbuf_free(&b);
 	/* After a failed write, this drops the file without a new error. */

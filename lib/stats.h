@@ -69,5 +69,7 @@ void	stats_progress_release(struct stats *);
  */
 int	stats_write(const struct stats *, struct sidefile *, const char *extra,
 	    struct lib_err *);
+/* The summary stats_write writes, with its newline, into out. */
+void	stats_json(const struct stats *, const char *extra, struct jbuf *out);
 
 #endif

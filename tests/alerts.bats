@@ -38,7 +38,7 @@ posted() {
 events() {
 	printf '{"id":1,"price":9}\n' > d1.jsonl
 	printf '{"id":2,"price":9.5,"note":"x"}\n{"id":3,"price":"n/a"}\n' > d2.jsonl
-	schema-infer -q -t orders --events ev.jsonl d1.jsonl d2.jsonl > /dev/null
+	SLUICE_LOAD_ID=L1 schema-infer -q -t orders --events ev.jsonl d1.jsonl d2.jsonl > /dev/null
 }
 
 @test "alerts.sh posts each event as {\"text\": ...}, in order, as JSON" {
@@ -51,12 +51,12 @@ events() {
 	jq -se 'all(.[]; keys == ["text"] and (.text | type) == "string")' got >/dev/null ||
 	    fail "bodies: $(cat got)"
 	jq -r .text got > texts
-	assert_equal "$(sed -n 1p texts)" 'sluice: stream `orders`: new table (input line 1)'
-	grep -Eq '^sluice: stream `orders`: column `price` widened from bigint to double \(input line 1' texts ||
+	assert_equal "$(sed -n 1p texts)" 'sluice: stream `orders`: new table (input line 1, load L1)'
+	grep -Eq '^sluice: stream `orders`: column `price` widened from bigint to double \(input line 1, load L1\)$' texts ||
 	    fail "texts: $(cat texts)"
-	grep -Eq '^sluice: stream `orders`: new column `note` \(text\) \(input line 1' texts ||
+	grep -Eq '^sluice: stream `orders`: new column `note` \(text\) \(input line 1, load L1\)$' texts ||
 	    fail "texts: $(cat texts)"
-	grep -Eq '^sluice: stream `orders`: variant column `price__v_text` \(text\) for values that are not double \(input line 2' texts ||
+	grep -Eq '^sluice: stream `orders`: variant column `price__v_text` \(text\) for values that are not double \(input line 2, load L1\)$' texts ||
 	    fail "texts: $(cat texts)"
 	mock_state -e '[to_entries[] | select(.key | startswith("/webhook"))
 	    | .value.headers[]["content-type"]] | all(. == "application/json")' >/dev/null ||

@@ -24,8 +24,8 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	assert_output --regexp '\(since="2024-06-0[0-9]T[0-9:]+Z"\)'
 	# The loads, as sqlite-load said them.
 	assert_equal "$(grep -c 'committed' <<<"$stderr")" 2
-	assert_stderr_regex 'rides \+3000 ~0 -0, rides__passengers \+7500 ~0 -0, rides__stops \+3000 ~0 -0 committed'
-	assert_stderr_regex 'rides \+20 ~5 -0,'
+	assert_stderr_regex 'rides \+3000 ~0 =0 -0, rides__passengers \+7500 ~0 =0 -0, rides__stops \+3000 ~0 =0 -0 committed'
+	assert_stderr_regex 'rides \+20 ~5 =0 -0,'
 	# The database: every ride once, its children hanging off it.
 	assert_equal "$(sql demo.db 'SELECT count(*), count(DISTINCT ride_id) FROM rides')" '3020|3020'
 	assert_equal "$(sql demo.db 'SELECT count(*) FROM rides__passengers')" \

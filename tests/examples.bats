@@ -22,7 +22,7 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	# ones; day 3 nothing, and the bookmark stays.
 	assert_equal "$(grep -E '^sqlite-load: load' <<<"$output" |
 	    sed -E 's/^sqlite-load: load [0-9.]+: //; s/, issues__.*committed$//')" \
-	    "$(printf '%s\n' 'issues +50 ~0 -0' 'issues +50 ~2 -0' 'no rows, committed')"
+	    "$(printf '%s\n' 'issues +50 ~0 =0 -0' 'issues +50 ~2 =0 -0' 'no rows, committed')"
 	assert_equal "$(grep '^bookmark: ' <<<"$output" | tr '\n' ' ')" \
 	    "bookmark: $(jq -r .updated_at "$EX/issues.jsonl" | sort | sed -n 50p) bookmark: 2024-01-01T00:00:00Z bookmark: 2024-01-01T00:00:00Z "
 	assert_equal "$(sql inc.db 'SELECT count(*) FROM issues')" 100
@@ -43,7 +43,7 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	sleep 1
 	touch pipeline.d/inbox/page-001.jsonl
 	run -0 --separate-stderr make -s -f "$EX/pipeline.mk" BIN="$BIN"
-	assert_stderr_regex 'issues \+0 ~25 -0 committed'
+	assert_stderr_regex 'issues \+0 ~25 =0 -0 committed'
 	assert_equal "$(sql pipeline.db 'SELECT count(*) FROM issues')" 100
 	run -0 make -s -f "$EX/pipeline.mk" BIN="$BIN" clean
 	[[ ! -e pipeline.db && ! -e pipeline.d ]]

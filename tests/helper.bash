@@ -271,6 +271,13 @@ load_counts() {
 	    FROM _sluice_loads WHERE load_id = '$2'"
 }
 
+# unchanged_count DB LOAD_ID TABLE: the rows of TABLE that load found
+# unchanged (a merge leaves them as they are).
+unchanged_count() {
+	sql "$1" "SELECT json_extract(tables, '\$.\"$3\".unchanged')
+	    FROM _sluice_loads WHERE load_id = '$2'"
+}
+
 # symids [FILE]: jsonl-normalize output with its row ids made readable and
 # comparable: each 22-character id in a _sluice_id, _sluice_parent_id or
 # _sluice_root_id member becomes "#1", "#2", ... in order of first

@@ -334,7 +334,7 @@ $output"
 	printf '{"id":4}\n' > drop/orders_3.jsonl
 	touch -d @1700000300 drop/orders_3.jsonl
 	run -0 --separate-stderr sh "$ex" "$BIN" ex.db
-	assert_stderr_regex 'orders \+1 ~0 -0 committed'
+	assert_stderr_regex 'orders \+1 ~0 =0 -0 committed'
 	assert_equal "$(sql ex.db 'SELECT group_concat(id) FROM orders')" "1,2,3,4"
 	assert_equal "$(sql ex.db 'SELECT file_name FROM orders WHERE id = 4')" \
 	    "sftp://127.0.0.1:$SSH_PORT$PWD/drop/orders_3.jsonl"

@@ -33,7 +33,7 @@ on_tty() {
 	grep -aq $'\rsqlite-load: 1000 records, 0.0 MB, [0-9]* records/s' tty ||
 	    fail "no count of the first 1000: $(cat -A tty)"
 	# Cleared before the summary, which stands on a line of its own.
-	grep -aq $'\r\e\[Ksqlite-load: load [0-9.]*: rows +3000 ~0 -0 committed' tty ||
+	grep -aq $'\r\e\[Ksqlite-load: load [0-9.]*: rows +3000 ~0 =0 -0 committed' tty ||
 	    fail "the line was not cleared before the summary: $(cat -A tty)"
 }
 
@@ -42,7 +42,7 @@ on_tty() {
 	if grep -aq 'records/s' tty; then
 		fail "a short run drew a line: $(cat -A tty)"
 	fi
-	grep -aq 'rows +3000 ~0 -0 committed' tty || fail "$(cat -A tty)"
+	grep -aq 'rows +3000 ~0 =0 -0 committed' tty || fail "$(cat -A tty)"
 }
 
 @test "on a terminal: in a pipeline only the last program draws its line" {
@@ -74,7 +74,7 @@ on_tty() {
 	n=$(grep -c '^sqlite-load: [0-9]* records, [0-9.]* MB, [0-9]* records/s, [0-9.]* MB/s, [0-9.]* s$' log)
 	(( n >= 3 )) || fail "$n progress lines in 1.6 s at 0.5 s: $(cat -A log)"
 	if grep -q $'\r\|\e' log; then fail "escape codes in a log: $(cat -A log)"; fi
-	grep -q '^sqlite-load: load [0-9.]*: rows +3000 ~0 -0 committed$' log || fail "$(cat log)"
+	grep -q '^sqlite-load: load [0-9.]*: rows +3000 ~0 =0 -0 committed$' log || fail "$(cat log)"
 	# The default interval is 10 s: a short run in a log has no line.
 	sqlite-load --progress t2.db -t rows rows.jsonl 2> log
 	if grep -q 'records/s' log; then fail "$(cat log)"; fi

@@ -72,9 +72,10 @@ children_of() {
 	load_rides L2 "$D/merge2.jsonl"
 	assert_equal "$(passengers taxi.db)" \
 	    "$(printf '1|0|Ana\n1|1|Flo\n1|2|Gus\n1|3|Ivy\n2|0|Cy\n4|0|Hal')"
+	# Ride 2 came again unchanged: not written again, it keeps the load
+	# that wrote it, and its child rows are the same, ids included.
 	assert_equal "$(sql taxi.db 'SELECT ride_id, payment__amt, _sluice_load_id FROM rides ORDER BY ride_id')" \
-	    "$(printf '1|11|L2\n2|20|L2\n3|30|L2\n4|40|L2')"
-	# Ride 2 came again unchanged: its child rows are the same, ids included.
+	    "$(printf '1|11|L2\n2|20|L1\n3|30|L2\n4|40|L2')"
 	children_of taxi.db 2 > ride2.after
 	assert_file_bytes ride2.after ride2.before
 	assert_equal "$(wc -l <ride2.after)" 2
@@ -104,10 +105,13 @@ children_of() {
 	load_rides L1 "$D/merge1.jsonl"
 	load_rides L2 "$D/merge2.jsonl"
 	assert_equal "$(sql taxi.db 'SELECT load_id FROM _sluice_loads ORDER BY load_id' | tr '\n' ' ')" "L1 L2 "
-	assert_equal "$(load_counts taxi.db L2 rides)" "1|3|0"
-	# Old children of rides 1, 2, 3: 2 + 1 + 2 deleted; new: 4 + 1 + 1.
-	assert_equal "$(load_counts taxi.db L2 rides__passengers)" "6|0|5"
-	assert_equal "$(load_counts taxi.db L2 rides__stops)" "4|0|3"
+	assert_equal "$(load_counts taxi.db L2 rides)" "1|2|0"
+	assert_equal "$(unchanged_count taxi.db L2 rides)" 1
+	# Old children of rides 1 and 3 (2 + 2) deleted; new: 4 + 1; ride 2's
+	# one passenger and one stop unchanged.
+	assert_equal "$(load_counts taxi.db L2 rides__passengers)" "5|0|4"
+	assert_equal "$(unchanged_count taxi.db L2 rides__passengers)" 1
+	assert_equal "$(load_counts taxi.db L2 rides__stops)" "3|0|2"
 	# Tables that get no row in this load still count their deletions.
 	assert_equal "$(load_counts taxi.db L2 rides__passengers__phones)" "0|0|1"
 	assert_equal "$(load_counts taxi.db L2 rides__tags)" "0|0|1"
@@ -124,8 +128,12 @@ children_of() {
 	done > after
 	assert_file_bytes after before
 	assert_equal "$(sql taxi.db 'SELECT count(*) FROM rides')" 3
-	assert_equal "$(load_counts taxi.db L2 rides)" "0|3|0"
-	assert_equal "$(load_counts taxi.db L2 rides__passengers)" "5|0|5"
+	# Nothing changed: nothing written, every row counted unchanged.
+	assert_equal "$(load_counts taxi.db L2 rides)" "0|0|0"
+	assert_equal "$(unchanged_count taxi.db L2 rides)" 3
+	assert_equal "$(load_counts taxi.db L2 rides__passengers)" "0|0|0"
+	assert_equal "$(unchanged_count taxi.db L2 rides__passengers)" 5
+	assert_equal "$(sql taxi.db 'SELECT DISTINCT _sluice_load_id FROM rides')" L1
 }
 
 @test "a ride twice in one load: the later one's children win" {
@@ -186,6 +194,9 @@ children_of() {
 	    "$(printf '1|0|Ana|34\n1|1|Ben|\n2|0|Cy|51\n2|1|Dee|29')"
 	assert_equal "$(sql taxi.db 'SELECT count(*) FROM rides__passengers__phones')" 2
 	assert_equal "$(sql taxi.db 'SELECT count(*) FROM rides__stops')" 4
-	assert_equal "$(load_counts taxi.db B rides__passengers)" "4|0|3"
-	assert_equal "$(load_counts taxi.db B rides__stops)" "4|0|4"
+	# Only ride 2 changed: its passengers (and their phones, stops) are
+	# replaced, the other rides' are left alone.
+	assert_equal "$(load_counts taxi.db B rides__passengers)" "2|0|1"
+	assert_equal "$(load_counts taxi.db B rides)" "0|1|0"
+	assert_equal "$(unchanged_count taxi.db B rides)" "$(( $(wc -l < r1.jsonl) - 1 ))"
 }

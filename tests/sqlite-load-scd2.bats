@@ -92,11 +92,11 @@ nested() {
 	batches
 	run -0 --separate-stderr sqlite-load --load-id S1 -t t -k id -m scd2 db b1.jsonl
 	assert_output ""
-	assert_stderr "sqlite-load: load S1: t +3 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S1: t +3 ~0 =0 -0 committed"
 	run -0 --separate-stderr sqlite-load --load-id S2 -t t -k id -m scd2 db b2.jsonl
-	assert_stderr "sqlite-load: load S2: t +2 ~1 -1 committed"
+	assert_stderr "sqlite-load: load S2: t +2 ~1 =0 -1 committed"
 	run -0 --separate-stderr sqlite-load --load-id S3 -t t -k id -m scd2 --scd2-retire-absent db b3.jsonl
-	assert_stderr "sqlite-load: load S3: t +0 ~0 -2 committed"
+	assert_stderr "sqlite-load: load S3: t +0 ~0 =0 -2 committed"
 
 	# 1 never changed; 2 changed in S2 and was absent in S3; 3 was
 	# deleted in S2; 4 came in S2 and was absent in S3.
@@ -156,13 +156,13 @@ nested() {
 	assert_equal "$(sql db 'SELECT (SELECT _sluice_row_hash FROM u) = (SELECT _sluice_row_hash FROM t WHERE id = 1)')" 1
 }
 
-@test "scd2: the same batch again creates nothing new (+0 ~0 -0)" {
+@test "scd2: the same batch again creates nothing new (+0 ~0 =0 -0)" {
 	batches
 	scd2_load S1 b1.jsonl
 	scd2_load S2 b2.jsonl
 	sql db 'SELECT rowid, * FROM t ORDER BY rowid' > before
 	run -0 --separate-stderr sqlite-load --load-id S2b -t t -k id -m scd2 db b2.jsonl
-	assert_stderr "sqlite-load: load S2b: t +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S2b: t +0 ~0 =0 -0 committed"
 	assert_equal "$(load_counts db S2b t)" "0|0|0"
 	sql db 'SELECT rowid, * FROM t ORDER BY rowid' > after
 	assert_file_bytes after before
@@ -170,7 +170,7 @@ nested() {
 	scd2_load S3 b3.jsonl --scd2-retire-absent
 	sql db 'SELECT rowid, * FROM t ORDER BY rowid' > before
 	run -0 --separate-stderr sqlite-load --load-id S3b -t t -k id -m scd2 --scd2-retire-absent db b3.jsonl
-	assert_stderr "sqlite-load: load S3b: t +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S3b: t +0 ~0 =0 -0 committed"
 	sql db 'SELECT rowid, * FROM t ORDER BY rowid' > after
 	assert_file_bytes after before
 }
@@ -181,16 +181,16 @@ nested() {
 	printf '%s\n' '{"id":1,"name":"a","more":"m"}' > more.jsonl
 	scd2_load S1 one.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S2 -t t -k id -m scd2 db meta.jsonl
-	assert_stderr "sqlite-load: load S2: t +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S2: t +0 ~0 =0 -0 committed"
 	run -0 --separate-stderr sqlite-load --load-id S3 -t t -k id -m scd2 db more.jsonl
-	assert_stderr "sqlite-load: load S3: t +1 ~1 -0 committed"
+	assert_stderr "sqlite-load: load S3: t +1 ~1 =0 -0 committed"
 	assert_equal "$(versions db t id 'name, more')" "$(printf '1|a||S1|S3\n1|a|m|S3|-')"
 	# A type change alone ("1" for 1) is a change too.
 	printf '%s\n' '{"id":1,"name":"a","more":"m","n":1}' > n1.jsonl
 	printf '%s\n' '{"id":1,"name":"a","more":"m","n":"1"}' > n2.jsonl
 	scd2_load S4 n1.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S5 -t t -k id -m scd2 db n2.jsonl
-	assert_stderr_partial "t +1 ~1 -0"
+	assert_stderr_partial "t +1 ~1 =0 -0"
 }
 
 @test "scd2: the same members in another order are the same data (no new version)" {
@@ -198,7 +198,7 @@ nested() {
 	printf '%s\n' '{"v":1,"name":"a","id":1}' > two.jsonl
 	scd2_load S1 one.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S2 -t t -k id -m scd2 db two.jsonl
-	assert_stderr "sqlite-load: load S2: t +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S2: t +0 ~0 =0 -0 committed"
 	assert_equal "$(versions db t id 'name, v')" "1|a|1|S1|-"
 }
 
@@ -208,13 +208,13 @@ nested() {
 	scd2_load S2 b2.jsonl
 	printf '%s\n' '{"id":3,"name":"c","v":3}' > back.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S3 -t t -k id -m scd2 db back.jsonl
-	assert_stderr "sqlite-load: load S3: t +1 ~0 -0 committed"
+	assert_stderr "sqlite-load: load S3: t +1 ~0 =0 -0 committed"
 	assert_equal "$(versions db t id name | grep '^3|')" "$(printf '3|c|S1|S2\n3|c|S3|-')"
 	# A tombstone for a key with no current version retires nothing.
 	printf '%s\n' '{"id":2,"_sluice_deleted":true}' '{"id":2,"_sluice_deleted":true}' \
 	    '{"id":99,"_sluice_deleted":true}' > del.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S4 -t t -k id -m scd2 db del.jsonl
-	assert_stderr "sqlite-load: load S4: t +0 ~0 -1 committed"
+	assert_stderr "sqlite-load: load S4: t +0 ~0 =0 -1 committed"
 	assert_equal "$(versions db t id name | grep '^2|')" "$(printf '2|b|S1|S2\n2|B|S2|S4')"
 }
 
@@ -223,7 +223,7 @@ nested() {
 	scd2_load S1 b1.jsonl
 	printf '%s\n' '{"id":1,"_sluice_deleted":true}' '{"id":1,"name":"a","v":1}' > again.jsonl
 	run -0 --separate-stderr sqlite-load --load-id S2 -t t -k id -m scd2 db again.jsonl
-	assert_stderr "sqlite-load: load S2: t +1 ~0 -1 committed"
+	assert_stderr "sqlite-load: load S2: t +1 ~0 =0 -1 committed"
 	assert_equal "$(versions db t id name | grep '^1|')" "$(printf '1|a|S1|S2\n1|a|S2|-')"
 }
 
@@ -236,7 +236,7 @@ nested() {
 	run -0 --separate-stderr sqlite-load --load-id K2 -t t -k a,b -m scd2 --scd2-retire-absent db k2.jsonl
 	# (1,y) changed, (1,x) deleted, (2,x) absent, (3,z) changed (new
 	# member), (4,w) new.
-	assert_stderr "sqlite-load: load K2: t +3 ~2 -2 committed"
+	assert_stderr "sqlite-load: load K2: t +3 ~2 =0 -2 committed"
 	assert_equal "$(versions db t 'a, b' 'v, note')" "$(printf '%s\n' \
 	    '1|x|1||K1|K2' '1|y|2||K1|K2' '1|y|20||K2|-' '2|x|3||K1|K2' \
 	    '3|z|4||K1|K2' '3|z|4|n|K2|-' '4|w|5||K2|-')"
@@ -254,7 +254,7 @@ nested() {
 	    '{"type":"RECORD","stream":"u","record":{"uid":2,"_sluice_deleted":true}}' > s2.singer
 	sqlite-load -q --load-id U1 -m scd2 db s1.singer
 	run -0 --separate-stderr sqlite-load --load-id U2 -m scd2 db s2.singer
-	assert_stderr "sqlite-load: load U2: u +1 ~1 -1 committed"
+	assert_stderr "sqlite-load: load U2: u +1 ~1 =0 -1 committed"
 	assert_equal "$(versions db u uid n)" "$(printf '1|a|U1|U2\n1|A|U2|-\n2|b|U1|U2')"
 	assert_equal "$(sql db "SELECT group_concat(name, ',') FROM
 	    (SELECT name FROM pragma_index_info('u__sluice_current') ORDER BY seqno)")" \
@@ -267,22 +267,23 @@ nested() {
 @test "merge: the same three batches: final rows, the deleted row, the counts" {
 	batches
 	run -0 --separate-stderr sqlite-load --load-id M1 -t t -k id -m merge db b1.jsonl
-	assert_stderr "sqlite-load: load M1: t +3 ~0 -0 committed"
+	assert_stderr "sqlite-load: load M1: t +3 ~0 =0 -0 committed"
 	run -0 --separate-stderr sqlite-load --load-id M2 -t t -k id -m merge db b2.jsonl
-	assert_stderr "sqlite-load: load M2: t +1 ~2 -1 committed"
+	assert_stderr "sqlite-load: load M2: t +1 ~1 =1 -1 committed"
 	assert_equal "$(sql db 'SELECT id, name, v FROM t ORDER BY id')" \
 	    "$(printf '1|a|1\n2|B|22\n4|d|4')"
 	assert_equal "$(sql db 'SELECT count(*) FROM t WHERE id = 3')" 0
 	run -0 --separate-stderr sqlite-load --load-id M3 -t t -k id -m merge db b3.jsonl
-	assert_stderr "sqlite-load: load M3: t +0 ~1 -0 committed"
+	assert_stderr "sqlite-load: load M3: t +0 ~0 =1 -0 committed"
 	assert_equal "$(sql db 'SELECT id, name, v FROM t ORDER BY id')" \
 	    "$(printf '1|a|1\n2|B|22\n4|d|4')"
 	assert_equal "$(load_counts db M1 t)" "3|0|0"
-	assert_equal "$(load_counts db M2 t)" "1|2|1"
-	assert_equal "$(load_counts db M3 t)" "0|1|0"
+	assert_equal "$(load_counts db M2 t)" "1|1|1"
+	assert_equal "$(load_counts db M3 t)" "0|0|0"
+	assert_equal "$(unchanged_count db M3 t)" 1
 	# The tombstone again: its key is gone, so it deletes nothing.
 	run -0 --separate-stderr sqlite-load --load-id M4 -t t -k id -m merge db b2.jsonl
-	assert_stderr "sqlite-load: load M4: t +0 ~3 -0 committed"
+	assert_stderr "sqlite-load: load M4: t +0 ~0 =3 -0 committed"
 	assert_equal "$(sql db 'SELECT id FROM t ORDER BY id' | tr '\n' ' ')" "1 2 4 "
 }
 
@@ -292,7 +293,7 @@ nested() {
 	    '{"a":2,"b":"x","_sluice_deleted":true}' '{"a":2,"b":"x","v":30}' > two.jsonl
 	sqlite-load -q -t t -k a,b -m merge db one.jsonl
 	run -0 --separate-stderr sqlite-load --load-id M -t t -k a,b -m merge db two.jsonl
-	assert_stderr "sqlite-load: load M: t +1 ~0 -2 committed"
+	assert_stderr "sqlite-load: load M: t +1 ~0 =0 -2 committed"
 	assert_equal "$(sql db 'SELECT a, b, v FROM t ORDER BY a, b')" "$(printf '1|y|2\n2|x|30')"
 }
 
@@ -302,7 +303,7 @@ nested() {
 	printf '%s\n' '{"id":1,"_sluice_deleted":false}' '{"id":2,"_sluice_deleted":1}' \
 	    '{"id":3,"_sluice_deleted":"true"}' > not.jsonl
 	run -0 --separate-stderr sqlite-load --load-id M -t t -k id -m merge db not.jsonl
-	assert_stderr "sqlite-load: load M: t +0 ~3 -0 committed"
+	assert_stderr "sqlite-load: load M: t +0 ~3 =0 -0 committed"
 	assert_equal "$(sql db 'SELECT count(*) FROM t')" 3
 }
 
@@ -310,7 +311,7 @@ nested() {
 	batches
 	sqlite-load -q -t t -k id db b1.jsonl
 	run -0 --separate-stderr sqlite-load --load-id R -t t -m replace db b2.jsonl
-	assert_stderr "sqlite-load: load R: t +3 ~0 -3 committed"
+	assert_stderr "sqlite-load: load R: t +3 ~0 =0 -3 committed"
 	assert_equal "$(sql db 'SELECT id, name, v FROM t ORDER BY id')" \
 	    "$(printf '1|a|1\n2|B|22\n4|d|4')"
 	assert_equal "$(columns db t)" "id,name,v"
@@ -326,7 +327,7 @@ nested() {
 	batches
 	sqlite-load -q -t t db b1.jsonl
 	run -0 --separate-stderr sqlite-load --load-id A -t t db b2.jsonl
-	assert_stderr "sqlite-load: load A: t +4 ~0 -0 committed"
+	assert_stderr "sqlite-load: load A: t +4 ~0 =0 -0 committed"
 	assert_equal "$(sql db 'SELECT count(*) FROM t')" 7
 	assert_equal "$(coltype db t _sluice_deleted)" BOOLEAN
 	assert_equal "$(sql db 'SELECT id, name, _sluice_deleted, typeof(_sluice_deleted) FROM t WHERE _sluice_deleted IS NOT NULL')" \
@@ -337,7 +338,7 @@ nested() {
 	sqlite-load -q -t t -k id -m merge db b1.jsonl
 	printf '%s\n' '{"id":9,"_sluice_deleted":true}' > del.jsonl
 	run -0 --separate-stderr sqlite-load --load-id A2 -t t -m append db del.jsonl
-	assert_stderr "sqlite-load: load A2: t +1 ~0 -0 committed"
+	assert_stderr "sqlite-load: load A2: t +1 ~0 =0 -0 committed"
 	assert_equal "$(sql db 'SELECT id FROM t ORDER BY id' | tr '\n' ' ')" "1 2 3 9 "
 }
 
@@ -359,12 +360,15 @@ nested() {
 	for t in t__labels t__items t__items__tags; do
 		assert_equal "$t $(sql p.db "SELECT count(*) FROM \"$t\" WHERE _sluice_root_id NOT IN (SELECT _sluice_id FROM t)")" "$t 0"
 	done
-	assert_equal "$(load_counts p.db L2 t)" "0|2|1"
-	# 1 and 2 replaced their children (3 and 1 labels, 1 item, 2 tags),
-	# 3 took its label and its item.
-	assert_equal "$(load_counts p.db L2 t__labels)" "4|0|4"
-	assert_equal "$(load_counts p.db L2 t__items)" "1|0|2"
-	assert_equal "$(load_counts p.db L2 t__items__tags)" "2|0|2"
+	assert_equal "$(load_counts p.db L2 t)" "0|1|1"
+	assert_equal "$(unchanged_count p.db L2 t)" 1
+	# 1 came unchanged: its children stay (2 labels, 1 item, 2 tags); 2
+	# replaced its label with two; 3 took its label and its item.
+	assert_equal "$(load_counts p.db L2 t__labels)" "2|0|2"
+	assert_equal "$(unchanged_count p.db L2 t__labels)" 2
+	assert_equal "$(load_counts p.db L2 t__items)" "0|0|1"
+	assert_equal "$(load_counts p.db L2 t__items__tags)" "0|0|0"
+	assert_equal "$(unchanged_count p.db L2 t__items__tags)" 2
 }
 
 @test "merge: a hand-made tombstone (no jsonl-normalize) deletes the children too" {
@@ -372,7 +376,7 @@ nested() {
 	pipe_load L1 merge n1.jsonl
 	printf '%s\n' '{"id":1,"_sluice_deleted":true}' > del.jsonl
 	run -0 --separate-stderr sqlite-load --load-id H -t t -m merge p.db del.jsonl
-	assert_stderr "sqlite-load: load H: t +0 ~0 -1, t__labels +0 ~0 -2, t__items +0 ~0 -1, t__items__tags +0 ~0 -2 committed"
+	assert_stderr "sqlite-load: load H: t +0 ~0 =0 -1, t__labels +0 ~0 =0 -2, t__items +0 ~0 =0 -1, t__items__tags +0 ~0 =0 -2 committed"
 	assert_equal "$(child_counts p.db)" "t__labels=2 t__items=1 t__items__tags=0 "
 	assert_equal "$(kids p.db)" "$(printf '2|t__labels|z\n3|t__items|3\n3|t__labels|w')"
 	assert_equal "$(load_counts p.db H t__items__tags)" "0|0|2"
@@ -526,10 +530,10 @@ nested() {
 @test "a tombstone for a table that does not exist yet is a no-op (merge and scd2)" {
 	printf '%s\n' '{"id":1,"_sluice_deleted":true}' > del.jsonl
 	run -0 --separate-stderr sqlite-load --load-id N1 -t nt -k id -m merge db del.jsonl
-	assert_stderr "sqlite-load: load N1: nt +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load N1: nt +0 ~0 =0 -0 committed"
 	assert_equal "$(user_tables db)" ""
 	run -0 --separate-stderr sqlite-load --load-id N2 -t nt -k id -m scd2 db del.jsonl
-	assert_stderr "sqlite-load: load N2: nt +0 ~0 -0 committed"
+	assert_stderr "sqlite-load: load N2: nt +0 ~0 =0 -0 committed"
 	assert_equal "$(user_tables db)" ""
 	assert_equal "$(sql db "SELECT status FROM _sluice_loads ORDER BY load_id" | tr '\n' ' ')" "completed completed "
 }

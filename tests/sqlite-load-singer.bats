@@ -41,7 +41,7 @@ setup() {
 	assert_equal "$(sql db "SELECT id, user_id, location_id, json_extract(info, '\$.weather'), json_extract(info, '\$.mood') FROM test_user_in_location ORDER BY id")" \
 	    "$(printf '%s\n' '1|1|4|rainy|sad' '2|2|3|sunny|satisfied' '3|1|3|sunny|happy' '6|3|2|sunny|happy' '14|4|1|cloudy|ok')"
 	assert_equal "$(sql db "SELECT json(tables) FROM _sluice_loads WHERE load_id = 'UP'" | jq -cS .)" \
-	    '{"test_locations":{"deleted":0,"inserted":2,"updated":2},"test_user_in_location":{"deleted":0,"inserted":2,"updated":2},"test_users":{"deleted":0,"inserted":3,"updated":3}}'
+	    '{"test_locations":{"deleted":0,"inserted":2,"unchanged":0,"updated":2},"test_user_in_location":{"deleted":0,"inserted":2,"unchanged":0,"updated":2},"test_users":{"deleted":0,"inserted":3,"unchanged":0,"updated":3}}'
 	run -0 --separate-stderr sqlite-load db --state-get test_user_in_location
 	assert_output 14
 }
@@ -49,7 +49,7 @@ setup() {
 @test "default mode: a keyed tap's second run merges instead of failing on UNIQUE" {
 	sqlite-load -q --load-id R1 db "$SINGER/user_location_data.singer" >/dev/null
 	run -0 --separate-stderr sqlite-load --load-id R2 db "$SINGER/user_location_data.singer"
-	assert_stderr "sqlite-load: load R2: test_users +0 ~5 -0, test_locations +0 ~3 -0, test_user_in_location +0 ~3 -0 committed"
+	assert_stderr "sqlite-load: load R2: test_users +0 ~0 =5 -0, test_locations +0 ~0 =3 -0, test_user_in_location +0 ~0 =3 -0 committed"
 	assert_equal "$(sql db 'SELECT (SELECT count(*) FROM test_users) || (SELECT count(*) FROM test_locations) || (SELECT count(*) FROM test_user_in_location)')" 533
 	assert_equal "$(sql db 'SELECT id, name FROM test_users ORDER BY id')" \
 	    "$(printf '1|Yannis\n2|Micael\n3|Jacob\n4|Josh\n5|Thomas')"
@@ -66,7 +66,7 @@ setup() {
 	# Bare records with -k: the second run updates.
 	sqlite-load -q -t t -k id db <<<'{"id":1,"v":"a"}'
 	run -0 --separate-stderr sqlite-load --load-id K2 -t t -k id db <<<$'{"id":1,"v":"b"}\n{"id":2,"v":"c"}'
-	assert_stderr "sqlite-load: load K2: t +1 ~1 -0 committed"
+	assert_stderr "sqlite-load: load K2: t +1 ~1 =0 -0 committed"
 	assert_equal "$(sql db 'SELECT id, v FROM t ORDER BY id')" "$(printf '1|b\n2|c')"
 	# A key the input repeats: the last record wins.
 	sqlite-load -q -t t -k id db <<<$'{"id":3,"v":"x"}\n{"id":3,"v":"y"}'
@@ -173,10 +173,10 @@ codes() {
 
 @test "ACTIVATE_VERSION: test_activate_version_hard twice in the default mode leaves its 7 rows" {
 	run -0 --separate-stderr sqlite-load --load-id R1 db "$SINGER/test_activate_version_hard.singer"
-	assert_stderr "sqlite-load: load R1: test_activate_version_hard +8 ~0 -1 committed"
+	assert_stderr "sqlite-load: load R1: test_activate_version_hard +8 ~0 =0 -1 committed"
 	run -0 --separate-stderr sqlite-load --load-id R2 db "$SINGER/test_activate_version_hard.singer"
 	# The seven are merged, the stale XX comes and goes again.
-	assert_stderr "sqlite-load: load R2: test_activate_version_hard +1 ~7 -1 committed"
+	assert_stderr "sqlite-load: load R2: test_activate_version_hard +1 ~0 =7 -1 committed"
 	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 7
 	assert_equal "$(codes)" "$CODES"
 	# A newer full refresh that lacks four codes leaves the other three.
@@ -184,7 +184,7 @@ codes() {
 	run -0 --separate-stderr sqlite-load --load-id R3 db v2.singer
 	# Its first ACTIVATE_VERSION clears the older rows, in the same
 	# transaction: three come back, and XX comes and goes again.
-	assert_stderr "sqlite-load: load R3: test_activate_version_hard +4 ~0 -8 committed"
+	assert_stderr "sqlite-load: load R3: test_activate_version_hard +4 ~0 =0 -8 committed"
 	assert_equal "$(sql db 'SELECT code, _sluice_version FROM test_activate_version_hard ORDER BY code')" \
 	    "$(printf '%s\n' AF\|1674486431999 AN\|1674486431999 AS\|1674486431999)"
 }
@@ -200,7 +200,7 @@ codes() {
 
 @test "ACTIVATE_VERSION --activate-version soft: older rows are marked _sluice_deleted_at, not deleted" {
 	run -0 --separate-stderr sqlite-load --load-id S1 --activate-version soft db "$SINGER/test_activate_version_hard.singer"
-	assert_stderr "sqlite-load: load S1: test_activate_version_hard +8 ~0 -1 committed"
+	assert_stderr "sqlite-load: load S1: test_activate_version_hard +8 ~0 =0 -1 committed"
 	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 8
 	assert_equal "$(coltype db test_activate_version_hard _sluice_deleted_at)" TIMESTAMP
 	assert_equal "$(codes db 'WHERE _sluice_deleted_at IS NULL')" "$CODES"
@@ -214,7 +214,7 @@ codes() {
 	version 1674486431999 | grep -v -e '"EU"' -e '"NA"' -e '"OC"' -e '"SA"' -e '"XX"' > v2.singer
 	sleep 1
 	run -0 --separate-stderr sqlite-load --load-id S2 --activate-version soft db v2.singer
-	assert_stderr "sqlite-load: load S2: test_activate_version_hard +0 ~3 -7 committed"
+	assert_stderr "sqlite-load: load S2: test_activate_version_hard +0 ~3 =0 -7 committed"
 	assert_equal "$(sql db 'SELECT count(*) FROM test_activate_version_hard')" 8
 	assert_equal "$(codes db 'WHERE _sluice_deleted_at IS NULL')" "AF,AN,AS"
 	assert_equal "$(sql db "SELECT _sluice_deleted_at FROM test_activate_version_hard WHERE code = 'XX'")" "$t1"
@@ -296,7 +296,7 @@ codes() {
 	refresh 1 1 2 3 | jsonl-normalize -q | schema-infer -q | sqlite-load -q db
 	assert_equal "$(sql db 'SELECT count(*) FROM rides__stops')" 6
 	run -0 --separate-stderr sh -c "$(declare -f refresh); refresh 2 2 | jsonl-normalize -q | schema-infer -q | sqlite-load --load-id R2 db"
-	assert_stderr "sqlite-load: load R2: rides +1 ~0 -3, rides__stops +2 ~0 -6 committed"
+	assert_stderr "sqlite-load: load R2: rides +1 ~0 =0 -3, rides__stops +2 ~0 =0 -6 committed"
 	assert_equal "$(sql db 'SELECT id, _sluice_version FROM rides')" "2|2"
 	assert_equal "$(sql db 'SELECT group_concat(value) FROM (SELECT value FROM rides__stops ORDER BY value)')" "s2,t2"
 }

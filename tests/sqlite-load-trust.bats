@@ -539,7 +539,7 @@ IN
 	EOF
 	run -0 --separate-stderr sqlite-load -k id -m merge db in.jsonl
 	assert_output '{"type":"STATE","value":{"at":3}}'
-	assert_stderr_partial "r +4 ~1 -1, o +1 ~0 -0"
+	assert_stderr_partial "r +4 ~1 =0 -1, o +1 ~0 =0 -0"
 	run -0 sql db "SELECT id, v, coalesce(w, '-'), coalesce(x, '-') FROM r ORDER BY id"
 	assert_output $'1|a2|5|-\n3|c|-|-\n4|d|-|1'
 	run -0 sql db "SELECT count(*) FROM o"

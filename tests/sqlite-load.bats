@@ -119,7 +119,7 @@ setup() {
 @test "the summary line on stderr: load L: T +N ~U -D committed" {
 	run -0 --separate-stderr sqlite-load --load-id L1 -t t db "$D/batch1.jsonl"
 	assert_output ""
-	assert_stderr "sqlite-load: load L1: t +3 ~0 -0 committed"
+	assert_stderr "sqlite-load: load L1: t +3 ~0 =0 -0 committed"
 }
 
 @test "append bare records: rows, SQL types, nothing on stdout" {
@@ -252,7 +252,7 @@ setup() {
 	run -0 --separate-stderr sqlite-load --load-id A -t t -k id db "$D/batch1.jsonl"
 	assert_equal "$(load_counts db A t)" "3|0|0"
 	run -0 --separate-stderr sqlite-load --load-id M -t t -k id -m merge db "$D/batch2.jsonl"
-	assert_stderr_regex 'load M.* t \+1 ~1 -0'
+	assert_stderr_regex 'load M.* t \+1 ~1 =0 -0'
 	assert_equal "$(sql db 'SELECT count(*), count(DISTINCT id) FROM t')" "4|4"
 	assert_equal "$(sql db 'SELECT id, name, score, email FROM t ORDER BY id')" \
 	    "$(printf '%s\n' '1|alice|10|' '2|bob|20|' '3|carol|33|carol@example.com' '4|dave|40|dave@example.com')"
@@ -269,7 +269,9 @@ setup() {
 	sqlite-load -q -t t -k id -m merge db "$D/batch2.jsonl"
 	once=$(sql db 'SELECT id, name, score, email FROM t ORDER BY id')
 	run -0 --separate-stderr sqlite-load --load-id M2 -t t -k id -m merge db "$D/batch2.jsonl"
-	assert_equal "$(load_counts db M2 t)" "0|2|0"
+	# The same rows again: nothing written, both counted unchanged.
+	assert_equal "$(load_counts db M2 t)" "0|0|0"
+	assert_equal "$(unchanged_count db M2 t)" 2
 	assert_equal "$(sql db 'SELECT id, name, score, email FROM t ORDER BY id')" "$once"
 	assert_equal "$(sql db 'SELECT count(*) FROM t')" 4
 }
@@ -304,7 +306,7 @@ setup() {
 	sqlite-load -q -t t db "$D/batch1.jsonl"
 	sqlite-load -q -t other db "$D/batch1.jsonl"
 	run -0 --separate-stderr sqlite-load --load-id R -t t -m replace db "$D/batch2.jsonl"
-	assert_stderr_regex 'load R.* t \+2 ~0 -3'
+	assert_stderr_regex 'load R.* t \+2 ~0 =0 -3'
 	assert_equal "$(sql db 'SELECT id, name, email FROM t ORDER BY id')" \
 	    "$(printf '3|carol|carol@example.com\n4|dave|dave@example.com')"
 	assert_equal "$(sql db 'SELECT count(*) FROM other')" 3
@@ -388,7 +390,7 @@ setup() {
 @test "_sluice_loads, _sluice_schemas record the load" {
 	run -0 --separate-stderr sqlite-load -q --load-id L1 -t t db "$D/batch1.jsonl"
 	assert_equal "$(sql db "SELECT load_id, status <> '', started_at <= finished_at, json(tables) FROM _sluice_loads")" \
-	    'L1|1|1|{"t":{"inserted":3,"updated":0,"deleted":0}}'
+	    'L1|1|1|{"t":{"inserted":3,"updated":0,"unchanged":0,"deleted":0}}'
 	assert_equal "$(sql db "SELECT count(*), min(load_id), min(json_valid(schema)) FROM _sluice_schemas WHERE table_name = 't'")" "1|L1|1"
 	assert_equal "$(sql db "SELECT json_extract(schema, '\$.properties.id.type[0]') FROM _sluice_schemas")" integer
 }
@@ -425,8 +427,8 @@ setup() {
 	    '{"type":"RECORD","stream":"b","record":{"x":2}}' > in.singer
 	run -0 --separate-stderr sqlite-load --load-id L db in.singer
 	assert_equal "${#stderr_lines[@]}" 1
-	assert_stderr_regex '(^|[ :,])a \+1 ~0 -0([, ]|$)'
-	assert_stderr_regex '(^|[ :,])b \+2 ~0 -0([, ]|$)'
+	assert_stderr_regex '(^|[ :,])a \+1 ~0 =0 -0([, ]|$)'
+	assert_stderr_regex '(^|[ :,])b \+2 ~0 =0 -0([, ]|$)'
 	assert_stderr_regex '^sqlite-load: load L[: ]'
 	assert_stderr_partial committed
 }

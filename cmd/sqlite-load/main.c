@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clocks.h"
 #include "exitcodes.h"
 #include "sqlout.h"
 #include "state.h"
@@ -237,29 +238,86 @@ load(struct cli *c, struct sqlout *out, struct jbuf *state)
 }
 
 /*
+ * --stats of sqlite-load: the load's id, whether it committed, when it
+ * started and finished, and what it did to each table (its error when it
+ * rolled back).  Written before the commit, so that a summary that cannot
+ * be written stops the load, and again once the outcome is known.
+ */
+struct load_report {
+	const char	*load_id;
+	char		 started_at[40];
+	char		 error[512];	/* why it rolled back */
+	struct jbuf	 extra;
+};
+
+/* The load rolls back: why, for the summary, then said on stderr. */
+static void
+rolled_back(struct cli *c, struct load_report *r, const char *db)
+{
+	if (r->error[0] == '\0')
+		(void)snprintf(r->error, sizeof(r->error), "%s", c->last_error);
+	cli_error(c, 0, "%s: load rolled back", db);
+}
+
+static int
+report(struct cli *c, struct sqlout *out, struct load_report *r,
+    const char *status, int close, struct lib_err *e)
+{
+	char finished[40], num[64];
+
+	clocks_utc(finished, sizeof(finished), 1);
+	jbuf_reset(&r->extra);
+	jbuf_puts(&r->extra, "\"load_id\":");
+	jbuf_str(&r->extra, r->load_id, strlen(r->load_id));
+	jbuf_puts(&r->extra, ",\"status\":\"");
+	jbuf_puts(&r->extra, status);
+	jbuf_puts(&r->extra, "\",\"started_at\":\"");
+	jbuf_puts(&r->extra, r->started_at);
+	jbuf_puts(&r->extra, "\",\"finished_at\":\"");
+	jbuf_puts(&r->extra, finished);
+	jbuf_puts(&r->extra, "\",\"tables\":");
+	sqlout_tables_json(out, &r->extra);
+	(void)snprintf(num, sizeof(num), ",\"duplicate_members\":%lu",
+	    sqlout_duplicate_members(out));
+	jbuf_puts(&r->extra, num);
+	if (strcmp(status, "committed") != 0) {
+		if (r->error[0] == '\0')
+			(void)snprintf(r->error, sizeof(r->error), "%s",
+			    cli_signalled() ? "interrupted by a signal" :
+			    c->last_error);
+		jbuf_puts(&r->extra, ",\"error\":");
+		jbuf_str(&r->extra, r->error, strlen(r->error));
+	}
+	return cli_write_stats(c, jbuf_cstr(&r->extra), close, e);
+}
+
+/*
  * A load that read all its input: the side files made durable, then the
  * commit, then the last STATE echoed (unless stdout was closed: the
- * closed descriptors as cli_closed_std_fds gives them).
+ * closed descriptors as cli_closed_std_fds gives them).  1 when it
+ * committed.
  */
-static void
-commit(struct cli *c, struct sqlout *out, const char *db, const char *load_id,
-    const struct jbuf *state, int closed)
+static int
+commit(struct cli *c, struct sqlout *out, const char *db,
+    struct load_report *r, const struct jbuf *state, int closed)
 {
 	struct jbuf summary = JBUF_INIT;
 	struct lib_err e;
-	char extra[64];
+	int done = 0;
 
-	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu",
-	    sqlout_duplicate_members(out));
 	errno = 0;
 	/* Side files before the commit: one that fails stops it. */
-	if (cli_close_side_files(c, extra) == -1)
-		cli_error(c, 0, "%s: load rolled back", db);
-	else if (sqlout_commit(out, &summary, &e) == -1)
+	if (cli_close_side_files(c, NULL) == -1)
+		rolled_back(c, r, db);
+	else if (report(c, out, r, "committed", 0, &e) == -1) {
+		cli_error(c, e.code, "%s", e.msg);
+		rolled_back(c, r, db);
+	} else if (sqlout_commit(out, &summary, &e) == -1)
 		cli_error(c, e.code, "%s: %s", db, e.msg);
 	else {
+		done = 1;
 		if (!c->quiet)
-			cli_error(c, 0, "load %s: %s committed", load_id,
+			cli_error(c, 0, "load %s: %s committed", r->load_id,
 			    summary.len ? jbuf_cstr(&summary) : "no rows,");
 		if (state->len > 0 && (closed & 2))
 			cli_error(c, EX_IOERR, "stdout: %s: the STATE is "
@@ -268,6 +326,7 @@ commit(struct cli *c, struct sqlout *out, const char *db, const char *load_id,
 			(void)cli_write(c, state->p, state->len);
 	}
 	jbuf_free(&summary);
+	return done;
 }
 
 int
@@ -279,9 +338,10 @@ main(int argc, char *argv[])
 	struct lib_err e;
 	struct jbuf state = JBUF_INIT;
 	const char *state_path = NULL, *db;
-	char load_id[64], extra[64];
+	struct load_report r;
+	char load_id[64];
 	unsigned long dups;
-	int rc, closed;
+	int rc, closed, committed = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.mode = SQLOUT_KEYED;
@@ -294,6 +354,10 @@ main(int argc, char *argv[])
 		return print_state(&c, db, state_path);
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
+	memset(&r, 0, sizeof(r));
+	r.load_id = opts.load_id;
+	clocks_utc(r.started_at, sizeof(r.started_at), 1);
+	c.stats_by_program = 1;
 
 	if ((closed & 1) && reads_stdin(argv + optind, argc - optind)) {
 		/* Not an empty input: nothing to load is not a load. */
@@ -308,18 +372,22 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (load(&c, out, &state) == 0 && c.status == 0 && !cli_signalled())
-		commit(&c, out, db, opts.load_id, &state, closed);
+		committed = commit(&c, out, db, &r, &state, closed);
 	else if (c.status != 0 && c.status < 128)
-		cli_error(&c, 0, "%s: load rolled back", db);
+		rolled_back(&c, &r, db);
 out:
 	/* A repeated member: the last one is the value (sluice(5)). */
 	if ((dups = sqlout_duplicate_members(out)) > 0 && !c.quiet)
 		cli_error(&c, 0, "%lu repeated member%s left out: the last "
 		    "of each name is the value", dups, dups == 1 ? "" : "s");
-	(void)snprintf(extra, sizeof(extra), "\"duplicate_members\":%lu", dups);
-	sqlout_close(out);
 	cli_set_status(&c, cli_signalled() ? 128 + cli_signalled() : 0);
-	rc = cli_finish(&c, extra);
+	/* The summary says how it ended, rolled back ones too. */
+	if (report(&c, out, &r, committed ? "committed" : "rolled_back", 1,
+	    &e) == -1)
+		cli_error(&c, e.code, "%s", e.msg);
+	sqlout_close(out);
+	rc = cli_finish(&c, NULL);
+	jbuf_free(&r.extra);
 	jbuf_free(&state);
 	cli_die_by_signal();
 	return rc;

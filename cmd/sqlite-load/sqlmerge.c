@@ -437,6 +437,33 @@ row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
 	ti->scd2_vals[1].len = 32;
 }
 
+void
+sqlmerge_group_hash(struct sqlout *o, const struct held_record *h, size_t n,
+    struct jbuf *out)
+{
+	uint64_t v[2];
+	char hex[40];
+	size_t i;
+
+	jbuf_reset(&o->tmp);
+	for (i = 0; i < n; i++) {
+		jbuf_put(&o->tmp, h[i].t->name, h[i].t->namelen);
+		jbuf_putc(&o->tmp, '\t');
+		canonical(&o->tmp, h[i].record, 1);
+		/* A Singer version is stored with the row: part of it. */
+		if (h[i].version != NULL) {
+			jbuf_putc(&o->tmp, '\t');
+			jval_write(&o->tmp, h[i].version);
+		}
+		jbuf_putc(&o->tmp, '\n');
+	}
+	hash128(o->tmp.p, o->tmp.len, v);
+	(void)snprintf(hex, sizeof(hex), "%016llx%016llx",
+	    (unsigned long long)v[0], (unsigned long long)v[1]);
+	jbuf_reset(out);
+	jbuf_puts(out, hex);
+}
+
 int
 sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
     const struct jval *record, struct lib_err *e)

@@ -474,10 +474,14 @@ merges(const struct sqlout *o, const struct schema_table *t)
 }
 
 static int	find_keys(struct schema_table *);
+static int	deferred_flush(struct sqlout *, struct lib_err *);
+static int	sqlout_flush_group(struct sqlout *, struct lib_err *);
 
 static void
 finalize_stmts(struct table *ti)
 {
+	(void)sqlite3_finalize(ti->hash_get);
+	ti->hash_get = NULL;
 	(void)sqlite3_finalize(ti->insert);
 	(void)sqlite3_finalize(ti->update);
 	(void)sqlite3_finalize(ti->old_id);
@@ -754,6 +758,26 @@ check_column_names(struct sqlout *o, struct schema_table *t,
 	return 0;
 }
 
+/*
+ * A child table made by a load that merges gets its index on the root id
+ * with its first row: each merge that changes a root looks its children
+ * up by it, and an index built later would scan the table then.
+ */
+static int
+child_index(struct sqlout *o, const struct schema_table *t, struct lib_err *e)
+{
+	static const char *const root_col = "_sluice_root_id";
+	int rc;
+
+	if ((o->opts.mode != SQLOUT_KEYED && o->opts.mode != SQLOUT_MERGE) ||
+	    schema_table_find(t, root_col, 15) < 0)
+		return 0;
+	if ((rc = sqlout_create_index(o, t, "__sluice_root", 0, &root_col,
+	    1)) != SQLITE_OK)
+		return sqlout_fail(o, rc, "create root index", e);
+	return 0;
+}
+
 /* Make the SQL table match the schema: CREATE, then ALTER for new columns. */
 static int
 sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
@@ -800,6 +824,8 @@ sync_table(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		o->ddl_gen++;
 		ti->exists = 1;
 		ti->ncols_db = t->ncols;
+		if (child_index(o, t, e) == -1)
+			return -1;
 	}
 	for (i = ti->ncols_db; i < t->ncols; i++)
 		if (add_column(o, t, i, e) == -1)
@@ -913,9 +939,16 @@ sqlout_schema(struct sqlout *o, const char *stream, size_t len,
 	const struct jval *k;
 	size_t ncols;
 
-	if (sqlout_flush(o, e) == -1)
-		return -1;
 	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+		return -1;
+	/*
+	 * A held root's group goes on past the SCHEMA of a child table (the
+	 * normalizer announces a child table before its first row).
+	 */
+	if (o->ngroup > 0 && o->group[0].t == t &&
+	    sqlout_flush_group(o, e) == -1)
+		return -1;
+	if (deferred_flush(o, e) == -1)
 		return -1;
 	if (key_properties != NULL && key_properties->type == JV_ARRAY)
 		for (k = key_properties->child; k != NULL; k = k->next)
@@ -1236,6 +1269,7 @@ load_record_atomic(struct sqlout *o, struct schema_table *t,
 	ti->scd2 = before.scd2;
 	ti->inserted = before.inserted;
 	ti->updated = before.updated;
+	ti->unchanged = before.unchanged;
 	ti->deleted = before.deleted;
 	ti->versioned = before.versioned;
 	ti->unversioned = before.unversioned;
@@ -1350,8 +1384,8 @@ deferred_free(struct sqlout *o)
 	o->deferred_bytes = 0;
 }
 
-int
-sqlout_flush(struct sqlout *o, struct lib_err *e)
+static int
+deferred_flush(struct sqlout *o, struct lib_err *e)
 {
 	struct deferred *d;
 	struct table *ti;
@@ -1428,7 +1462,7 @@ defer_record(struct sqlout *o, struct schema_table *t,
 	o->deferred_bytes += sizeof(d) + size + vsize +
 	    n * (sizeof(size_t) + sizeof(const struct jval *));
 	if (o->ndeferred >= DEFER_RECORDS || o->deferred_bytes >= DEFER_BYTES)
-		return sqlout_flush(o, e);
+		return deferred_flush(o, e);
 	return 0;
 fail:
 	free(d.record);
@@ -1436,24 +1470,21 @@ fail:
 	return -1;
 }
 
-int
-sqlout_record(struct sqlout *o, const char *stream, size_t len,
-    const struct jval *record, const struct jval *version, struct lib_err *e)
+/* The record into its table now (or held back with the deferred ones). */
+static int
+record_now(struct sqlout *o, struct schema_table *t, const struct jval *record,
+    const struct jval *version, struct lib_err *e)
 {
-	struct schema_table *t;
 	struct lib_err e2;
 	int rc;
 
 	/* The records held back come first: they are older. */
-	if (o->ndeferred > 0 && (o->deferred[0].t->namelen != len ||
-	    memcmp(o->deferred[0].t->name, stream, len) != 0) &&
-	    sqlout_flush(o, e) == -1)
-		return -1;
-	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+	if (o->ndeferred > 0 && o->deferred[0].t != t &&
+	    deferred_flush(o, e) == -1)
 		return -1;
 	if (defers(o, t, record))
 		return defer_record(o, t, record, version, e);
-	if (sqlout_flush(o, e) == -1)
+	if (deferred_flush(o, e) == -1)
 		return -1;
 	if (!o->opts.atomic_records)
 		return load_record(o, t, record, version, e);
@@ -1472,6 +1503,236 @@ sqlout_record(struct sqlout *o, const char *stream, size_t len,
 		return -1;
 	}
 	return -1;
+}
+
+/* ---- Unchanged rows ------------------------------------------------------
+ *
+ * A merge writes a root row, and replaces its child rows, only when they
+ * changed: the root record and the child rows that follow it (those whose
+ * _sluice_root_id is its _sluice_id, as jsonl-normalize writes them) are
+ * held, hashed together, and compared with the _sluice_row_hash stored
+ * with the row.  The same: nothing is written, and the rows keep the load
+ * id of the load that wrote them.  Each record in its own savepoint
+ * (--on-error skip, quarantine) writes as it comes, without the check.
+ */
+
+/* Held at most: one source record's rows, whatever their number. */
+#define GROUP_BYTES	((size_t)64 << 20)
+
+static void
+group_free(struct sqlout *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->ngroup; i++) {
+		free(o->group[i].record);
+		free(o->group[i].version);
+	}
+	o->ngroup = 0;
+	o->group_bytes = 0;
+}
+
+/* Whether the record starts a group: a root row that a merge writes. */
+static int
+groups(const struct sqlout *o, const struct schema_table *t,
+    const struct jval *record)
+{
+	return !o->opts.atomic_records && o->opts.mode != SQLOUT_SCD2 &&
+	    mode_of(o, t) == SQLOUT_MERGE && t->nkeys > 0 &&
+	    jval_get(record, "_sluice_root_id") == NULL &&
+	    !sqlmerge_is_tombstone(record);
+}
+
+/* Whether the record is a child row of the held root. */
+static int
+in_group(const struct sqlout *o, const struct jval *record)
+{
+	const struct jval *root, *id;
+
+	if (o->ngroup == 0 || (root = jval_get(record, "_sluice_root_id")) ==
+	    NULL || root->type != JV_STRING)
+		return 0;
+	id = jval_get(o->group[0].record, "_sluice_id");
+	return id != NULL && id->type == JV_STRING && id->len == root->len &&
+	    memcmp(id->str, root->str, root->len) == 0;
+}
+
+static void
+group_add(struct sqlout *o, struct schema_table *t, const struct jval *record,
+    const struct jval *version)
+{
+	struct held_record *h;
+	size_t vsize = 0;
+
+	if (o->ngroup == o->groupcap) {
+		o->groupcap = o->groupcap ? o->groupcap * 2 : 16;
+		o->group = xalloc_realloc(o->group, o->groupcap,
+		    sizeof(*o->group));
+	}
+	h = &o->group[o->ngroup++];
+	memset(h, 0, sizeof(*h));
+	h->t = t;
+	h->record = jval_clone(record, &h->size);
+	if (version != NULL)
+		h->version = jval_clone(version, &vsize);
+	h->file = o->file;
+	h->lineno = o->lineno;
+	o->group_bytes += h->size + vsize;
+}
+
+/*
+ * Whether the stored row of the root's key has this hash: 1 the same,
+ * 0 not (or no such row, or no hash stored yet), -1 with e set.
+ */
+static int
+stored_same(struct sqlout *o, struct schema_table *t, const struct jval *root,
+    const char *hash, struct lib_err *e)
+{
+	struct table *ti = sqlout_tinfo(t);
+	const struct jval *v;
+	long col;
+	size_t k;
+	int rc, same = 0;
+
+	if (!ti->exists || (col = schema_table_find(t, "_sluice_row_hash",
+	    16)) < 0 || (size_t)col >= ti->ncols_db || find_keys(t) == -1)
+		return 0;
+	if (ti->hash_get == NULL) {
+		jbuf_reset(&o->sql);
+		jbuf_puts(&o->sql, "SELECT \"_sluice_row_hash\" FROM ");
+		sqlout_ident(&o->sql, t->name, t->namelen);
+		sqlmerge_key_where(t, &o->sql);
+		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->hash_get, e) == -1)
+			return -1;
+	}
+	for (k = 0; k < t->nkeys; k++) {
+		if (ti->keycols[k] < 0 || (v = jval_get(root, t->keys[k])) ==
+		    NULL || v->type == JV_NULL) {
+			(void)sqlite3_clear_bindings(ti->hash_get);
+			return 0;	/* the write says what is wrong */
+		}
+		if (bind_value(o, ti->hash_get, (int)ti->keycols[k] + 1, v,
+		    t->cols[ti->keycols[k]].type) != SQLITE_OK)
+			return 0;
+	}
+	rc = sqlite3_step(ti->hash_get);
+	if (rc == SQLITE_ROW)
+		same = sqlite3_column_type(ti->hash_get, 0) == SQLITE_TEXT &&
+		    sqlite3_column_bytes(ti->hash_get, 0) == 32 &&
+		    memcmp(sqlite3_column_text(ti->hash_get, 0), hash, 32) == 0;
+	(void)sqlite3_reset(ti->hash_get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlout_fail(o, rc, "look up a row's hash", e);
+	return same;
+}
+
+/* The root gets its hash as the last member _sluice_row_hash. */
+static void
+attach_hash(struct held_record *h, const char *hash)
+{
+	struct jval *m;
+
+	memcpy(h->hash_text, hash, 32);
+	h->hash_text[32] = '\0';
+	h->hash.type = JV_STRING;
+	h->hash.key = "_sluice_row_hash";
+	h->hash.keylen = 16;
+	h->hash.str = h->hash_text;
+	h->hash.len = 32;
+	h->hash.plain = 1;
+	if ((m = h->record->child) == NULL)
+		h->record->child = &h->hash;
+	else {
+		while (m->next != NULL)
+			m = m->next;
+		m->next = &h->hash;
+	}
+	h->record->len++;
+}
+
+static int
+group_flush(struct sqlout *o, struct lib_err *e)
+{
+	struct held_record *h;
+	size_t i;
+	int rc = 0;
+
+	if (o->ngroup == 0)
+		return 0;
+	sqlmerge_group_hash(o, o->group, o->ngroup, &o->group_hash);
+	h = &o->group[0];
+	o->file = h->file;
+	o->lineno = h->lineno;
+	if ((rc = stored_same(o, h->t, h->record, o->group_hash.p, e)) == 1) {
+		for (i = 0; i < o->ngroup; i++)
+			sqlout_tinfo(o->group[i].t)->unchanged++;
+		group_free(o);
+		return 0;
+	}
+	if (rc == 0) {
+		attach_hash(h, o->group_hash.p);
+		for (i = 0; i < o->ngroup && rc == 0; i++) {
+			h = &o->group[i];
+			o->file = h->file;
+			o->lineno = h->lineno;
+			rc = record_now(o, h->t, h->record, h->version, e);
+		}
+	}
+	if (rc == -1 && o->err_file == NULL) {
+		o->err_file = o->file;
+		o->err_lineno = o->lineno;
+	}
+	group_free(o);
+	return rc;
+}
+
+/* The held group written, the place of the current message kept. */
+static int
+sqlout_flush_group(struct sqlout *o, struct lib_err *e)
+{
+	const char *file = o->file;
+	unsigned long lineno = o->lineno;
+	int rc;
+
+	if (o->ngroup == 0)
+		return 0;
+	rc = group_flush(o, e);
+	o->file = file;
+	o->lineno = lineno;
+	return rc;
+}
+
+int
+sqlout_flush(struct sqlout *o, struct lib_err *e)
+{
+	if (sqlout_flush_group(o, e) == -1)
+		return -1;
+	return deferred_flush(o, e);
+}
+
+int
+sqlout_record(struct sqlout *o, const char *stream, size_t len,
+    const struct jval *record, const struct jval *version, struct lib_err *e)
+{
+	struct schema_table *t;
+
+	if ((t = sqlout_table_for(o, stream, len, e)) == NULL)
+		return -1;
+	if (o->ngroup > 0) {
+		if (in_group(o, record) && o->group_bytes < GROUP_BYTES) {
+			group_add(o, t, record, version);
+			return 0;
+		}
+		if (sqlout_flush_group(o, e) == -1)
+			return -1;
+	}
+	/* -k names the key with the stream's first record. */
+	first_record_keys(o, t, record);
+	if (groups(o, t, record)) {
+		group_add(o, t, record, version);
+		return 0;
+	}
+	return record_now(o, t, record, version, e);
 }
 
 /* A number from a one-row query; arg, when not NULL, bound as ?1. */
@@ -1751,6 +2012,29 @@ save_schemas(struct sqlout *o, unsigned long long *combined, struct lib_err *e)
 	return 0;
 }
 
+void
+sqlout_tables_json(const struct sqlout *o, struct jbuf *b)
+{
+	char num[128];
+	size_t i;
+
+	jbuf_putc(b, '{');
+	for (i = 0; o != NULL && i < o->set.n; i++) {
+		const struct schema_table *t = o->set.tables[i];
+		const struct table *ti = t->user;
+
+		if (i > 0)
+			jbuf_putc(b, ',');
+		jbuf_str(b, t->name, t->namelen);
+		(void)snprintf(num, sizeof(num),
+		    ":{\"inserted\":%lu,\"updated\":%lu,\"unchanged\":%lu,"
+		    "\"deleted\":%lu}", ti->inserted, ti->updated, ti->unchanged,
+		    ti->deleted);
+		jbuf_puts(b, num);
+	}
+	jbuf_putc(b, '}');
+}
+
 int
 sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 {
@@ -1767,26 +2051,18 @@ sqlout_commit(struct sqlout *o, struct jbuf *summary, struct lib_err *e)
 	    save_schemas(o, &combined, e) == -1)
 		return -1;
 	(void)snprintf(version, sizeof(version), "%016llx", combined);
-	jbuf_putc(&tables, '{');
+	sqlout_tables_json(o, &tables);
 	for (i = 0; i < o->set.n; i++) {
 		struct schema_table *t = o->set.tables[i];
 		struct table *ti = sqlout_tinfo(t);
 
-		if (n++ > 0) {
-			jbuf_putc(&tables, ',');
+		if (n++ > 0)
 			jbuf_puts(summary, ", ");
-		}
-		jbuf_str(&tables, t->name, t->namelen);
-		(void)snprintf(num, sizeof(num),
-		    ":{\"inserted\":%lu,\"updated\":%lu,\"deleted\":%lu}",
-		    ti->inserted, ti->updated, ti->deleted);
-		jbuf_puts(&tables, num);
 		jbuf_put(summary, t->name, t->namelen);
-		(void)snprintf(num, sizeof(num), " +%lu ~%lu -%lu", ti->inserted,
-		    ti->updated, ti->deleted);
+		(void)snprintf(num, sizeof(num), " +%lu ~%lu =%lu -%lu",
+		    ti->inserted, ti->updated, ti->unchanged, ti->deleted);
 		jbuf_puts(summary, num);
 	}
-	jbuf_putc(&tables, '}');
 	clocks_utc(now, sizeof(now), 1);
 	if (sqlout_prepare(o, "INSERT INTO _sluice_loads (load_id, status, started_at,"
 	    " finished_at, tables, schema_version)"
@@ -1896,6 +2172,9 @@ sqlout_close(struct sqlout *o)
 	schema_mark_free(&o->mark);
 	deferred_free(o);
 	free(o->deferred);
+	group_free(o);
+	free(o->group);
+	jbuf_free(&o->group_hash);
 	if (o->in_txn)
 		(void)sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
 	gone = o->created != NULL && o->db != NULL && o->ino != 0 &&

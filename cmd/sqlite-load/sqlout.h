@@ -94,6 +94,12 @@ int	sqlout_activate_version(struct sqlout *, const char *stream, size_t len,
 int	sqlout_state(struct sqlout *, const struct jval *value, struct lib_err *);
 
 /* Record the load and commit.  A summary of what was written goes to b. */
+/*
+ * What the load did to each table so far, as _sluice_loads.tables holds
+ * it: {"T":{"inserted":N,"updated":N,"unchanged":N,"deleted":N},...}
+ * (o may be NULL: {}).
+ */
+void	sqlout_tables_json(const struct sqlout *, struct jbuf *);
 int	sqlout_commit(struct sqlout *, struct jbuf *summary, struct lib_err *);
 /*
  * Members left out because a later member of the same record had the same

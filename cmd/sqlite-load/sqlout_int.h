@@ -41,6 +41,8 @@ struct table {
 	const struct jval **vals;	/* the current row, by column */
 	size_t		 valscap;
 	unsigned long	 inserted, updated, deleted;
+	unsigned long	 unchanged;	/* merged rows equal to the stored ones */
+	sqlite3_stmt	*hash_get;	/* the stored _sluice_row_hash of a key */
 	/* This load's records with and without a Singer version. */
 	unsigned long	 versioned, unversioned;
 	/* A root table's rows own the rows of its child tables. */
@@ -106,6 +108,25 @@ struct sqlout {
 	/* A deferred record whose write failed: where it was. */
 	const char		*err_file;
 	unsigned long		 err_lineno;
+	/*
+	 * Merge: a root record and the child rows that follow it, held until
+	 * the next root, then written only when their hash differs from the
+	 * one stored with the row (sqlout.c, "Unchanged rows").
+	 */
+	struct held_record	*group;
+	size_t			 ngroup, groupcap, group_bytes;
+	struct jbuf		 group_hash;
+};
+
+/* A record held back with its place, a copy of its own. */
+struct held_record {
+	struct schema_table	*t;
+	struct jval		*record, *version;
+	const char		*file;
+	unsigned long		 lineno;
+	size_t			 size;
+	struct jval		 hash;		/* a root's _sluice_row_hash */
+	char			 hash_text[33];
 };
 
 int	sqlout_fail(struct sqlout *, int rc, const char *what, struct lib_err *);
@@ -129,6 +150,14 @@ struct schema_table *sqlout_table_for(struct sqlout *, const char *stream,
 	    size_t len, struct lib_err *);
 
 /* sqlmerge.c */
+/*
+ * The hash of a held root record with its child rows, as 32 hex digits
+ * into out: each row canonical (members sorted, sluice's own and nulls
+ * left out) after its table's name and before its Singer version, in the
+ * order they came.
+ */
+void	sqlmerge_group_hash(struct sqlout *, const struct held_record *,
+	    size_t n, struct jbuf *out);
 /*
  * The child tables of t in the database (T__... with _sluice_root_id), as
  * n NUL-terminated names one after the other in names.
