@@ -697,3 +697,72 @@ setup() {
 	assert_equal "$(sql db 'SELECT id, a FROM t')" "1|new"
 	assert_equal "$(sql db "SELECT count(*) FROM sqlite_master WHERE name = 't__sluice_key'")" 0
 }
+
+# ---------------------------------------------------------------------------
+# What a load reports (issue 13): --stats, the summary, unchanged rows.
+
+@test "--stats: the load's id, committed, its times and what it did to each table" {
+	printf '%s\n' '{"id":1,"n":"a"}' '{"id":2,"n":"b"}' > a.jsonl
+	sqlite-load -q --load-id S1 -t t -k id db a.jsonl
+	printf '%s\n' '{"id":1,"n":"a"}' '{"id":2,"n":"B"}' '{"id":3,"n":"c"}' > b.jsonl
+	run -0 --separate-stderr sqlite-load --load-id S2 --stats st.json -t t -k id db b.jsonl
+	assert_stderr "sqlite-load: load S2: t +1 ~1 =1 -0 committed"
+	jq -e '.program == "sqlite-load" and .load_id == "S2" and .status == "committed"
+	    and .records == 3 and .bytes > 0 and (.error | not)
+	    and .tables == {"t":{"inserted":1,"updated":1,"unchanged":1,"deleted":0}}
+	    and (.started_at | test("^20[0-9-]+T[0-9:.]+Z$"))
+	    and .started_at <= .finished_at' st.json > /dev/null || fail "$(cat st.json)"
+	# The same counts in _sluice_loads; the row 1 keeps the load that wrote it.
+	assert_equal "$(sql db "SELECT json(tables) FROM _sluice_loads WHERE load_id = 'S2'")" \
+	    '{"t":{"inserted":1,"updated":1,"unchanged":1,"deleted":0}}'
+	assert_equal "$(sql db 'SELECT id, n FROM t ORDER BY id')" "$(printf '1|a\n2|B\n3|c')"
+}
+
+@test "--stats of a load that rolls back: rolled_back, its error, the database as it was" {
+	printf '%s\n' '{"id":1}' > a.jsonl
+	sqlite-load -q -t t -k id db a.jsonl
+	dump db > before
+	printf '%s\n' '{"id":2}' 'not json' > b.jsonl
+	run -65 --separate-stderr sqlite-load --load-id R1 --stats st.json -t t -k id db b.jsonl
+	jq -e '.load_id == "R1" and .status == "rolled_back"
+	    and (.error | startswith("b.jsonl:2: invalid JSON"))
+	    and (.tables | has("t"))' st.json > /dev/null || fail "$(cat st.json)"
+	dump db > after
+	cmp -s before after || fail "the database changed"
+	# Stopped by a signal: rolled back too, and said so.
+	mkfifo feed
+	sqlite-load --load-id R2 --stats st2.json -t t -k id db feed 2> err &
+	local pid=$!
+	exec 4> feed
+	printf '{"id":5}\n' >&4
+	sleep 0.5
+	kill -TERM "$pid"
+	wait_pid_bounded "$pid" 10
+	exec 4>&-
+	assert_equal "$WAIT_STATUS" 143
+	jq -e '.status == "rolled_back" and .error == "interrupted by a signal"' st2.json > /dev/null ||
+	    fail "$(cat st2.json)"
+}
+
+@test "merge: unchanged rows are not written, keep their load id, and count as unchanged" {
+	printf '%s\n' '{"id":1,"items":[1,2]}' '{"id":2,"items":[3]}' '{"id":3}' > a.jsonl
+	jsonl-normalize -q -t t -k id --load-id L1 a.jsonl | sqlite-load -q --load-id L1 db
+	# The file again, then with one list changed and one root changed.
+	jsonl-normalize -q -t t -k id --load-id L2 a.jsonl | sqlite-load --load-id L2 db 2> err
+	assert_equal "$(cat err)" "sqlite-load: load L2: t +0 ~0 =3 -0, t__items +0 ~0 =3 -0 committed"
+	assert_equal "$(sql db 'SELECT DISTINCT _sluice_load_id FROM t')" L1
+	printf '%s\n' '{"id":1,"items":[1,9]}' '{"id":2,"items":[3]}' '{"id":3,"x":1}' > b.jsonl
+	jsonl-normalize -q -t t -k id --load-id L3 b.jsonl | sqlite-load --load-id L3 db 2> err
+	assert_equal "$(cat err)" "sqlite-load: load L3: t +0 ~2 =1 -0, t__items +2 ~0 =1 -2 committed"
+	assert_equal "$(sql db 'SELECT id, x, _sluice_load_id FROM t ORDER BY id')" \
+	    "$(printf '1||L3\n2||L1\n3|1|L3')"
+	assert_equal "$(sql db 'SELECT t.id, i.value FROM t JOIN t__items i ON i._sluice_parent_id = t._sluice_id ORDER BY t.id, i._sluice_list_idx')" \
+	    "$(printf '1|1\n1|9\n2|3')"
+	# The hash is stored with each root row; with --on-error skip each
+	# record is written as it comes, and the result is the same.
+	assert_equal "$(sql db 'SELECT count(*) FROM t WHERE length(_sluice_row_hash) = 32')" 3
+	cp db db2
+	jsonl-normalize -q -t t -k id --load-id L4 a.jsonl | sqlite-load -q --on-error skip --load-id L4 db2
+	assert_equal "$(sql db2 'SELECT t.id, i.value FROM t JOIN t__items i ON i._sluice_parent_id = t._sluice_id ORDER BY t.id, i._sluice_list_idx')" \
+	    "$(printf '1|1\n1|2\n2|3')"
+}
