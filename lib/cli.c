@@ -338,6 +338,7 @@ cli_next(struct cli *c, struct cli_line *l)
 		l->text = it.text;
 		l->len = it.len;
 		l->lineno = it.lineno;
+		l->paused = it.paused;
 		stats_add(&c->stats.lines, 1);
 		stats_set_bytes(&c->stats, it.bytes);
 		if (it.kind == LINES_DOC && c->arrays &&

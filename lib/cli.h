@@ -73,6 +73,7 @@ struct cli_line {
 	size_t		 len;
 	const char	*file;		/* "stdin" or the path */
 	unsigned long	 lineno;
+	int		 paused;	/* the input paused after this line */
 	struct message	 msg;
 };
 

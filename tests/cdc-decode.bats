@@ -158,3 +158,33 @@ same_table() {
 	assert_equal "$output" "$(jq -r 'select(.action == "C") | .lsn' spool.json | tail -n 1)"
 	same_table dw.db
 }
+
+@test "live: pg_recvlogical | cdc-decode | sqlite-load --commit-interval 1: a commit in PostgreSQL is in SQLite within about two seconds" {
+	local pid i t0 t1
+	# The pipeline, live; it is stopped at the end of the test.
+	bash -c 'exec "$0" -d postgres --slot "$1" --start -o format-version=2 \
+	    -o include-pk=1 -o include-lsn=1 -f - 2>>live.err |
+	    cdc-decode --state-from live.db 2>>live.err |
+	    sqlite-load --commit-interval 1 live.db > live.out 2>>live.err' \
+	    "$PGBINDIR/pg_recvlogical" "$SLOT" &
+	pid=$!
+	sleep 1
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		pg_psql "INSERT INTO orders (amount, note) VALUES ($i, 'live-$i')"
+		until [[ $(sql live.db "SELECT count(*) FROM orders WHERE note = 'live-$i'" 2>/dev/null) == 1 ]]; do
+			(( $(date +%s%N) - t0 < 10000000000 )) || break
+			sleep 0.05
+		done
+		t1=$(date +%s%N)
+		assert_equal "$(sql live.db "SELECT count(*) FROM orders WHERE note = 'live-$i'")" 1
+		(( (t1 - t0) / 1000000 < 3000 )) || fail "change $i took $(( (t1 - t0) / 1000000 )) ms to reach SQLite"
+	done
+	# Each commit echoed its STATE at once: the last is the last commit's.
+	assert_equal "$(tail -n 1 live.out | jq -r .value.bookmarks.cdc.lsn)" \
+	    "$(sqlite-load live.db --state-get bookmarks.cdc.lsn)"
+	pkill -TERM -P "$pid" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	same_table live.db
+}

@@ -43,7 +43,8 @@ EX="$BATS_TEST_DIRNAME/../examples"
 	sleep 1
 	touch pipeline.d/inbox/page-001.jsonl
 	run -0 --separate-stderr make -s -f "$EX/pipeline.mk" BIN="$BIN"
-	assert_stderr_regex 'issues \+0 ~25 =0 -0 committed'
+	# The same rows again: merged, each found unchanged.
+	assert_stderr_regex 'issues \+0 ~0 =25 -0 committed'
 	assert_equal "$(sql pipeline.db 'SELECT count(*) FROM issues')" 100
 	run -0 make -s -f "$EX/pipeline.mk" BIN="$BIN" clean
 	[[ ! -e pipeline.db && ! -e pipeline.d ]]

@@ -18,7 +18,8 @@
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID, OPT_BUSY_TIMEOUT,
-	OPT_SCD2_RETIRE_ABSENT, OPT_ACTIVATE_VERSION
+	OPT_SCD2_RETIRE_ABSENT, OPT_ACTIVATE_VERSION, OPT_COMMIT_EVERY,
+	OPT_COMMIT_INTERVAL
 };
 
 static const struct cli_opt options[] = {
@@ -39,6 +40,11 @@ static const struct cli_opt options[] = {
 	    NULL },
 	{ "busy-timeout", 0, OPT_BUSY_TIMEOUT, "ms",
 	    "wait this long for a locked database", NULL, NULL },
+	{ "commit-every", 0, OPT_COMMIT_EVERY, "n",
+	    "commit at the first STATE after n records", NULL, NULL },
+	{ "commit-interval", 0, OPT_COMMIT_INTERVAL, "seconds",
+	    "commit at the first STATE after this long,\nor where the input "
+	    "pauses", NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -57,13 +63,25 @@ static const struct cli_choice modes[] = {
 	{ "merge", SQLOUT_MERGE }, { "scd2", SQLOUT_SCD2 }, { NULL, 0 }
 };
 
+/* Micro-batches: a stream that never ends commits as it goes. */
+struct batching {
+	unsigned long	 every;		/* records; 0: not by count */
+	double		 interval;	/* seconds; 0: not by time */
+	unsigned long	 records;	/* in the current load */
+	double		 started;	/* of the current load, monotonic */
+	unsigned long	 loads;		/* committed so far */
+	char		 id[96];	/* the current load's id */
+	const char	*base;		/* the id the user gave, or NULL */
+	unsigned long	 lines;		/* read in the current load */
+};
+
 /*
  * The options into opts and *state_path, checked; returns the database
  * named, and leaves optind at the first input.  Usage errors exit 64.
  */
 static const char *
 parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
-    int argc, char *argv[])
+    struct batching *b, int argc, char *argv[])
 {
 	int id;
 
@@ -91,6 +109,13 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 			opts->busy_timeout_ms = (int)cli_num(c, optarg, 0,
 			    86400000);
 			break;
+		case OPT_COMMIT_EVERY:
+			b->every = (unsigned long)cli_num(c, optarg, 1,
+			    1000000000000LL);
+			break;
+		case OPT_COMMIT_INTERVAL:
+			b->interval = (double)cli_real(c, optarg, 0, 1, 86400);
+			break;
 		default:
 			cli_usage(c);
 		}
@@ -103,6 +128,12 @@ parse_options(struct cli *c, struct sqlout_opts *opts, const char **state_path,
 	if (*state_path == NULL && opts->scd2_retire_absent &&
 	    opts->mode != SQLOUT_SCD2)
 		cli_usage_error(c, "--scd2-retire-absent needs --mode scd2");
+	/* A load that must see the whole stream cannot commit a part. */
+	if ((b->every > 0 || b->interval > 0) &&
+	    (opts->mode == SQLOUT_REPLACE || opts->scd2_retire_absent))
+		cli_usage_error(c, "--commit-every and --commit-interval commit "
+		    "parts of the stream: not with --mode replace or "
+		    "--scd2-retire-absent, which need all of it");
 	return argv[optind++];
 }
 
@@ -207,37 +238,6 @@ load_line(struct cli *c, struct sqlout *out, const struct cli_line *l,
 }
 
 /*
- * Every line of the input into the database, then what the loader held
- * back: 0, or -1 when the load must roll back (c->status).
- */
-static int
-load(struct cli *c, struct sqlout *out, struct jbuf *state)
-{
-	struct cli_line l;
-	struct lib_err e;
-	int rc;
-
-	memset(&l, 0, sizeof(l));
-	while ((rc = cli_next(c, &l)) == 1) {
-		if (l.msg.kind == MSG_ABORT) {
-			/* What came before it is half a stream: keep none of it. */
-			cli_upstream_failed(c, &l);
-			return -1;
-		}
-		if (load_line(c, out, &l, state, &e) == -1 &&
-		    failed_at(c, &l, out, &e) == -1)
-			return -1;
-	}
-	/* The end of the input: what the loader held back is written now. */
-	if (rc == 0 && c->status == 0 && !cli_signalled() &&
-	    sqlout_flush(out, &e) == -1) {
-		(void)failed_at(c, &l, out, &e);
-		return -1;
-	}
-	return rc;
-}
-
-/*
  * --stats of sqlite-load: the load's id, whether it committed, when it
  * started and finished, and what it did to each table (its error when it
  * rolled back).  Written before the commit, so that a summary that cannot
@@ -248,6 +248,15 @@ struct load_report {
 	char		 started_at[40];
 	char		 error[512];	/* why it rolled back */
 	struct jbuf	 extra;
+};
+
+/* A run of sqlite-load: one load, or one a micro-batch. */
+struct run {
+	const char	*db;
+	struct load_report r;
+	struct batching	 b;
+	struct jbuf	 state;		/* the last STATE line, to echo */
+	int		 closed;	/* cli_closed_std_fds */
 };
 
 /* The load rolls back: why, for the summary, then said on stderr. */
@@ -298,9 +307,12 @@ report(struct cli *c, struct sqlout *out, struct load_report *r,
  * committed.
  */
 static int
-commit(struct cli *c, struct sqlout *out, const char *db,
-    struct load_report *r, const struct jbuf *state, int closed)
+commit(struct cli *c, struct sqlout *out, struct run *run)
 {
+	struct load_report *r = &run->r;
+	const struct jbuf *state = &run->state;
+	const char *db = run->db;
+	int closed = run->closed;
 	struct jbuf summary = JBUF_INIT;
 	struct lib_err e;
 	int done = 0;
@@ -329,6 +341,91 @@ commit(struct cli *c, struct sqlout *out, const char *db,
 	return done;
 }
 
+/* The next load's id: the user's with a number, or the time. */
+static void
+next_id(struct batching *b)
+{
+	b->loads++;
+	if (b->base != NULL)
+		(void)snprintf(b->id, sizeof(b->id), "%s.%lu", b->base,
+		    b->loads + 1);
+	else
+		clocks_epoch(b->id, sizeof(b->id));
+}
+
+/*
+ * A STATE ends a micro-batch when enough records came, or time passed,
+ * or the input paused after it: the load commits, its STATE is echoed
+ * and flushed, and the next load begins.  0, or -1 (c->status).
+ */
+static int
+boundary(struct cli *c, struct sqlout *out, struct run *run,
+    const struct cli_line *l)
+{
+	struct batching *b = &run->b;
+	struct lib_err e;
+
+	if ((b->every == 0 && b->interval == 0) ||
+	    !(l->paused || (b->every > 0 && b->records >= b->every) ||
+	    (b->interval > 0 && clocks_monotonic() - b->started >=
+	    b->interval)))
+		return 0;
+	if (!commit(c, out, run))
+		return -1;
+	if (cli_flush(c) == -1)
+		return -1;
+	jbuf_reset(&run->state);
+	next_id(b);
+	run->r.load_id = b->id;
+	clocks_utc(run->r.started_at, sizeof(run->r.started_at), 1);
+	run->r.error[0] = '\0';
+	b->records = 0;
+	b->lines = 0;
+	b->started = clocks_monotonic();
+	if (sqlout_next_load(out, b->id, &e) == -1) {
+		cli_error(c, e.code, "%s: %s", run->db, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every line of the input into the database, then what the loader held
+ * back: 0, or -1 when the load must roll back (c->status).
+ */
+static int
+load(struct cli *c, struct sqlout *out, struct run *run)
+{
+	struct cli_line l;
+	struct lib_err e;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	while ((rc = cli_next(c, &l)) == 1) {
+		if (l.msg.kind == MSG_ABORT) {
+			/* What came before it is half a stream: keep none of it. */
+			cli_upstream_failed(c, &l);
+			return -1;
+		}
+		run->b.lines++;
+		if (l.msg.kind == MSG_RECORD || l.msg.kind == MSG_BARE)
+			run->b.records++;
+		if (load_line(c, out, &l, &run->state, &e) == -1 &&
+		    failed_at(c, &l, out, &e) == -1)
+			return -1;
+		if (l.msg.kind == MSG_STATE && c->status == 0 &&
+		    boundary(c, out, run, &l) == -1)
+			return -1;
+	}
+	/* The end of the input: what the loader held back is written now. */
+	if (rc == 0 && c->status == 0 && !cli_signalled() &&
+	    sqlout_flush(out, &e) == -1) {
+		(void)failed_at(c, &l, out, &e);
+		return -1;
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -336,30 +433,31 @@ main(int argc, char *argv[])
 	struct sqlout_opts opts;
 	struct sqlout *out = NULL;
 	struct lib_err e;
-	struct jbuf state = JBUF_INIT;
-	const char *state_path = NULL, *db;
-	struct load_report r;
+	struct run run;
+	const char *state_path = NULL;
 	char load_id[64];
 	unsigned long dups;
-	int rc, closed, committed = 0;
+	int rc, committed = 0, tail_empty = 0;
 
 	memset(&opts, 0, sizeof(opts));
+	memset(&run, 0, sizeof(run));
 	opts.mode = SQLOUT_KEYED;
 	opts.busy_timeout_ms = 5000;
 	cli_init(&c, "sqlite-load");
-	closed = cli_closed_std_fds();
-	db = parse_options(&c, &opts, &state_path, argc, argv);
+	run.closed = cli_closed_std_fds();
+	run.db = parse_options(&c, &opts, &state_path, &run.b, argc, argv);
 	opts.infer = c.types;
 	if (state_path != NULL)
-		return print_state(&c, db, state_path);
+		return print_state(&c, run.db, state_path);
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));
 	opts.atomic_records = c.onerr.mode != ONERROR_FAIL;
-	memset(&r, 0, sizeof(r));
-	r.load_id = opts.load_id;
-	clocks_utc(r.started_at, sizeof(r.started_at), 1);
+	run.r.load_id = opts.load_id;
+	run.b.base = opts.load_id != load_id ? opts.load_id : NULL;
+	run.b.started = clocks_monotonic();
+	clocks_utc(run.r.started_at, sizeof(run.r.started_at), 1);
 	c.stats_by_program = 1;
 
-	if ((closed & 1) && reads_stdin(argv + optind, argc - optind)) {
+	if ((run.closed & 1) && reads_stdin(argv + optind, argc - optind)) {
 		/* Not an empty input: nothing to load is not a load. */
 		cli_error(&c, EX_IOERR, "stdin: read error: %s", strerror(EBADF));
 		goto out;
@@ -367,14 +465,21 @@ main(int argc, char *argv[])
 	cli_catch_signals();
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
-	if (sqlout_open(&out, db, &opts, &e) == -1) {
+	if (sqlout_open(&out, run.db, &opts, &e) == -1) {
 		cli_error(&c, e.code, "%s", e.msg);
 		goto out;
 	}
-	if (load(&c, out, &state) == 0 && c.status == 0 && !cli_signalled())
-		committed = commit(&c, out, db, &r, &state, closed);
-	else if (c.status != 0 && c.status < 128)
-		rolled_back(&c, &r, db);
+	if (load(&c, out, &run) == 0 && c.status == 0 && !cli_signalled()) {
+		/*
+		 * After micro-batches, an empty rest is no load of its own:
+		 * the summary of the last one stays as it was written.
+		 */
+		if (run.b.loads > 0 && run.b.lines == 0)
+			tail_empty = committed = 1;
+		else
+			committed = commit(&c, out, &run);
+	} else if (c.status != 0 && c.status < 128)
+		rolled_back(&c, &run.r, run.db);
 out:
 	/* A repeated member: the last one is the value (sluice(5)). */
 	if ((dups = sqlout_duplicate_members(out)) > 0 && !c.quiet)
@@ -382,13 +487,14 @@ out:
 		    "of each name is the value", dups, dups == 1 ? "" : "s");
 	cli_set_status(&c, cli_signalled() ? 128 + cli_signalled() : 0);
 	/* The summary says how it ended, rolled back ones too. */
-	if (report(&c, out, &r, committed ? "committed" : "rolled_back", 1,
-	    &e) == -1)
+	if (tail_empty ? sidefile_close(&c.stats_file, &e) == -1 :
+	    report(&c, out, &run.r, committed ? "committed" : "rolled_back",
+	    1, &e) == -1)
 		cli_error(&c, e.code, "%s", e.msg);
 	sqlout_close(out);
 	rc = cli_finish(&c, NULL);
-	jbuf_free(&r.extra);
-	jbuf_free(&state);
+	jbuf_free(&run.r.extra);
+	jbuf_free(&run.state);
 	cli_die_by_signal();
 	return rc;
 }

@@ -2100,6 +2100,31 @@ fail:
 	return -1;
 }
 
+int
+sqlout_next_load(struct sqlout *o, const char *load_id, struct lib_err *e)
+{
+	struct table *ti;
+	size_t i;
+
+	if (sqlout_exec(o, "BEGIN IMMEDIATE", e) == -1)
+		return -1;
+	o->in_txn = 1;
+	o->opts.load_id = load_id;
+	o->state_rowid = 0;
+	o->ddl_gen++;
+	clocks_utc(o->started_at, sizeof(o->started_at), 1);
+	for (i = 0; i < o->set.n; i++) {
+		ti = sqlout_tinfo(o->set.tables[i]);
+		ti->inserted = ti->updated = ti->unchanged = ti->deleted = 0;
+		ti->versioned = ti->unversioned = 0;
+	}
+	if (load_id_is_new(o, e) == -1)
+		return -1;
+	o->load_id_val.str = o->opts.load_id;
+	o->load_id_val.len = strlen(o->opts.load_id);
+	return 0;
+}
+
 /*
  * Undo the creation of the database by a load that did not commit:
  * unless another load has put tables in it meanwhile, remove the file,

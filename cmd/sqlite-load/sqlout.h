@@ -105,6 +105,12 @@ int	sqlout_commit(struct sqlout *, struct jbuf *summary, struct lib_err *);
  * Members left out because a later member of the same record had the same
  * name (the last one wins, sluice(5)).
  */
+/*
+ * After a commit, the next load in the same connection (a micro-batch of
+ * a stream): a new transaction under load_id (kept by the caller), the
+ * counts from zero.  0, or -1 with e set (a load id used before).
+ */
+int	sqlout_next_load(struct sqlout *, const char *load_id, struct lib_err *);
 unsigned long sqlout_duplicate_members(const struct sqlout *);
 /* Roll back (if a transaction is open) and close.  NULL is a no-op. */
 void	sqlout_close(struct sqlout *);
