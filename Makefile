@@ -194,6 +194,7 @@ bench: bench-deps all
 	sh tests/bench/sftp.sh "$(CURDIR)/bin"
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
 	sh tests/bench/merge.sh "$(CURDIR)/bin"
+	sh tests/bench/cdc.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
 
 # lib/ neither prints nor exits (lib/README), nor do the programs' own
