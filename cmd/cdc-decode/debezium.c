@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clocks.h"
 #include "decode_int.h"
 #include "exitcodes.h"
 #include "pgtype.h"
@@ -105,33 +106,17 @@ property(const struct jval *f, struct jbuf *b)
 		pgtype_schema(PG_JSON, b);
 }
 
-/* Days since 1970-01-01 as "YYYY-MM-DD" (the proleptic calendar). */
-static void
-civil(long long z, int *y, int *m, int *d)
-{
-	long long era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int
 date_value(long long days, struct jbuf *b)
 {
 	char out[32];
-	int y, m, d;
+	long long y;
+	int m, d;
 
-	civil(days, &y, &m, &d);
+	clocks_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
-	(void)snprintf(out, sizeof(out), "\"%04d-%02d-%02d\"", y, m, d);
+	(void)snprintf(out, sizeof(out), "\"%04lld-%02d-%02d\"", y, m, d);
 	jbuf_puts(b, out);
 	return 0;
 }
@@ -140,8 +125,8 @@ date_value(long long days, struct jbuf *b)
 static int
 timestamp_value(long long n, long long unit, struct jbuf *b)
 {
-	long long secs = n / unit, frac = n % unit, days, rem;
-	int y, m, d, digits = unit == 1000 ? 3 : unit == 1000000 ? 6 : 9;
+	long long secs = n / unit, frac = n % unit, days, rem, y;
+	int m, d, digits = unit == 1000 ? 3 : unit == 1000000 ? 6 : 9;
 	char out[64];
 
 	if (frac < 0) {
@@ -154,10 +139,10 @@ timestamp_value(long long n, long long unit, struct jbuf *b)
 		rem += 86400;
 		days--;
 	}
-	civil(days, &y, &m, &d);
+	clocks_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
-	(void)snprintf(out, sizeof(out), "\"%04d-%02d-%02dT%02d:%02d:%02d.%0*lldZ\"",
+	(void)snprintf(out, sizeof(out), "\"%04lld-%02d-%02dT%02d:%02d:%02d.%0*lldZ\"",
 	    y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
 	    digits, frac);
 	jbuf_puts(b, out);

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clocks.h"
 #include "exitcodes.h"
 #include "pgtype.h"
 
@@ -90,20 +91,6 @@ pgtype_schema(enum pgkind k, struct jbuf *b)
 	}
 }
 
-/* Days since 1970-01-01 of a date of the proleptic Gregorian calendar. */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int
 month_days(int y, int m)
 {
@@ -181,7 +168,7 @@ pgtype_timestamp_utc(const char *s, size_t n, struct jbuf *b)
 	if (p != end || mo < 1 || mo > 12 || d < 1 ||
 	    d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return -1;
-	t = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	t = (time_t)(clocks_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    sec);
 	t -= sign * (oh * 3600 + om * 60 + os);
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocks.h"
 #include "cval.h"
 #include "detect.h"
 #include "xalloc.h"
@@ -22,20 +23,6 @@ num2(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's). */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int
 cval_instant(const char *s, size_t n, long long *sec, long *nsec)
 {
@@ -47,7 +34,7 @@ cval_instant(const char *s, size_t n, long long *sec, long *nsec)
 
 	if (k == DETECT_NONE)
 		return -1;
-	t = days_from_civil((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+	t = clocks_days_from_civil((s[0] - '0') * 1000 + (s[1] - '0') * 100 +
 	    num2(s + 2), num2(s + 5), num2(s + 8)) * 86400;
 	if (k == DETECT_TIMESTAMP) {
 		t += num2(s + 11) * 3600 + num2(s + 14) * 60 + num2(s + 17);
