@@ -427,3 +427,20 @@ since_asked() {
 	run -0 --separate-stderr python3 readme.py
 	assert_output "$(printf '%s\n' '1 14.0 2' '2 7.25 1' '3 30.0 0' '4 18.4 3' '5 9.9 1' '6 22.0 1')"
 }
+
+@test "postgres-cdc.sh: three rounds of changes through spools, the same table in SQLite, the replay applied once" {
+	[[ -x /usr/lib/postgresql/15/bin/initdb && -f /usr/lib/postgresql/15/lib/wal2json.so ]] ||
+	    skip "PostgreSQL 15 with wal2json is not installed (make deps)"
+	sluice_setup cdc-decode sqlite-load
+	run -0 --separate-stderr sh "$EX/postgres-cdc.sh" "$BIN" cdc.db
+	# Each command printed; three loads, the replay adding only round 3's.
+	assert_output --partial '$ pg_recvlogical -d postgres --slot sluice --create-slot -P wal2json'
+	assert_equal "$(grep -c 'committed' <<<"$stderr")" 3
+	grep -Eq '^sqlite-load: load [0-9.]+: orders \+1 ~1 =0 -1 committed$' <<<"$stderr" ||
+	    fail "stderr: $stderr"
+	assert_equal "$(sql cdc.db 'SELECT id, amount, note, channel FROM orders ORDER BY id')" \
+	    "$(printf '%s\n' '1|99999999.99|big|' '2|2.25|small, corrected|' '4|7.00|new|web' '5|8.00|later|app')"
+	assert_equal "$(sql cdc.db "SELECT group_concat(json_extract(tables, '\$.orders.inserted'), ' ') FROM _sluice_loads")" '3 1 1'
+	# The output shows PostgreSQL's table: the same rows.
+	assert_output --regexp '5 \| +8\.00 \| later +\| app'
+}

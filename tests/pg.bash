@@ -20,7 +20,7 @@ PGBINDIR=${PGBINDIR:-/usr/lib/postgresql/15/bin}
 # pg_as CMD...: CMD as the cluster's owner (postgres when we are root).
 pg_as() {
 	if [[ $(id -u) -eq 0 ]]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
