@@ -188,3 +188,18 @@ same_table() {
 	wait "$pid" 2>/dev/null || true
 	same_table live.db
 }
+
+@test "a 1,000,000-row transaction under --memory 16M: loaded whole, cdc-decode's memory flat" {
+	[[ -x /usr/bin/time ]] || skip "no /usr/bin/time"
+	pg_psql "INSERT INTO orders (amount) SELECT g % 1000 FROM generate_series(1, 1000000) g"
+	pg_spool "$SLOT" spool.json
+	/usr/bin/time -f %M -o rss cdc-decode --memory 16M --stats st.json spool.json 2> err |
+	    sqlite-load -q t.db || fail "the load failed: $(cat err)"
+	jq -e '.transactions == 1 and .changes == 1000000' st.json > /dev/null || fail "$(cat st.json)"
+	assert_equal "$(sql t.db 'SELECT count(*), CAST(sum(amount) AS INTEGER) FROM orders')" '1000000|499500000'
+	[[ -z $(ls "${TMPDIR:-/tmp}"/cdc-decode.* 2>/dev/null) ]] || fail "a spill file was left"
+	sanitized cdc-decode && skip "RSS is not measured under ASan"
+	local kb
+	kb=$(tail -n 1 rss)
+	(( kb < 48 * 1024 )) || fail "cdc-decode's peak RSS was $kb KB"
+}
