@@ -17,14 +17,14 @@ HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
 SAN      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
            -fno-sanitize-recover=all
 
-PKGS     = yajl sqlite3
+PKGS     = yajl sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyajl -lsqlite3 -lpq)
 LDLIBS  += $(PKG_LIBS) -lcurl -ljq -lcsv -lz -lcrypto -lsodium -lm -pthread
 
 # Debian packages the build, the tests and the demo need.
 DEPS = build-essential pkg-config clang-tidy cppcheck libcurl4-openssl-dev libjq-dev libyajl-dev \
-       libcsv-dev libsqlite3-dev libssl-dev libsodium-dev zlib1g-dev sqlite3 jq bats bats-assert \
+       libcsv-dev libsqlite3-dev libssl-dev libsodium-dev libpq-dev zlib1g-dev sqlite3 jq bats bats-assert \
        bats-support python3 mandoc time openssl clang libclang-rt-14-dev \
        openssh-server openssh-client parallel python3-jsonschema \
        postgresql-15 postgresql-15-wal2json

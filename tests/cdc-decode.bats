@@ -203,3 +203,73 @@ same_table() {
 	kb=$(tail -n 1 rss)
 	(( kb < 48 * 1024 )) || fail "cdc-decode's peak RSS was $kb KB"
 }
+
+# live_pipeline: cdc-decode streaming the slot $SLOT (made if missing) into
+# sqlite-load --commit-interval 1 live.db, in the background; its pid in
+# $LIVE_PID, cdc-decode's in $DECODE_PID.
+live_pipeline() {
+	(
+		cdc-decode --slot "$SLOT" --create-slot --state-from live.db \
+		    "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" 2>>live.err &
+		echo $! > decode.pid
+		wait
+	) | sqlite-load --commit-interval 1 live.db >> live.out 2>>live.err &
+	LIVE_PID=$!
+	local i
+	for (( i = 0; i < 50; i++ )); do
+		[[ -s decode.pid ]] && break
+		sleep 0.1
+	done
+	DECODE_PID=$(cat decode.pid)
+}
+
+# rows_in DB N: wait (10 s at most) until DB's orders has N rows.
+rows_in() {
+	local i
+	for (( i = 0; i < 100; i++ )); do
+		[[ $(sql "$1" 'SELECT count(*) FROM orders' 2>/dev/null) == "$2" ]] && return 0
+		sleep 0.1
+	done
+	fail "$1 has $(sql "$1" 'SELECT count(*) FROM orders' 2>/dev/null) rows, not $2: $(cat live.err)"
+}
+
+@test "live mode: cdc-decode --slot confirms only what SQLite committed; kill -9 and a restart miss and double nothing" {
+	pg_psql "SELECT pg_drop_replication_slot('$SLOT')" > /dev/null
+	live_pipeline
+	pg_psql "INSERT INTO orders (amount) VALUES (1), (2)" "INSERT INTO orders (amount) VALUES (3)"
+	rows_in live.db 3
+	# The server was told what SQLite holds, no more.
+	local i bookmark confirmed
+	for (( i = 0; i < 30; i++ )); do
+		bookmark=$(sqlite-load live.db --state-get bookmarks.cdc.lsn)
+		confirmed=$(pg_psql "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$SLOT'")
+		[[ $confirmed == "$bookmark" ]] && break
+		sleep 0.1
+	done
+	assert_equal "$confirmed" "$bookmark"
+	# cdc-decode dies by SIGKILL; changes go on meanwhile.
+	kill -9 "$DECODE_PID"
+	wait_pid_bounded "$LIVE_PID" 10
+	pg_psql "UPDATE orders SET amount = 20 WHERE id = 2" "DELETE FROM orders WHERE id = 1" \
+	    "INSERT INTO orders (amount) SELECT g FROM generate_series(4, 10) g"
+	# Restarted: the server sends what was not confirmed, once.
+	live_pipeline
+	rows_in live.db 9
+	sleep 1
+	kill "$DECODE_PID"
+	wait_pid_bounded "$LIVE_PID" 10
+	same_table live.db
+	assert_equal "$(sql live.db 'SELECT count(*), count(DISTINCT id) FROM orders')" '9|9'
+	# The connection string names no password in any message.
+	[[ $(cat live.err) != *password* ]] || fail "$(cat live.err)"
+}
+
+@test "live mode: usage errors, and a server that cannot be reached (75)" {
+	run -64 --separate-stderr cdc-decode --slot s "host=$PGHOST"
+	assert_stderr_partial '--state-from DB'
+	run -64 --separate-stderr cdc-decode --create-slot --state-from x.db spool.json
+	run -75 --separate-stderr cdc-decode --slot s --state-from x.db \
+	    "postgresql://nobody:s3cret-pw@127.0.0.1:1/db?connect_timeout=2"
+	assert_stderr_partial 'password=***'
+	[[ $stderr != *s3cret-pw* ]] || fail "the password was printed: $stderr"
+}

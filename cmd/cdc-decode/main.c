@@ -9,12 +9,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clocks.h"
 #include "decode.h"
 #include "exitcodes.h"
+#include "jval.h"
+#include "replication.h"
+#include "stats.h"
 
 enum {
 	OPT_FORMAT = CLI_OPT_PRIVATE, OPT_QUALIFY, OPT_STATE_FROM,
-	OPT_BOOKMARK, OPT_MEMORY
+	OPT_BOOKMARK, OPT_MEMORY, OPT_SLOT, OPT_CREATE_SLOT
 };
 
 static const struct cli_opt options[] = {
@@ -31,11 +35,15 @@ static const struct cli_opt options[] = {
 	{ "memory", 0, OPT_MEMORY, "size",
 	    "a transaction held in memory, then spilled (default 64M)", NULL,
 	    NULL },
+	{ "slot", 0, OPT_SLOT, "name",
+	    "live: stream the slot of the server conninfo names", NULL, NULL },
+	{ "create-slot", 0, OPT_CREATE_SLOT, NULL,
+	    "live: make the slot (wal2json) if it is not there", NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL }
 };
 
 static const struct cli_spec spec = {
-	options, "[file ...]", NULL,
+	options, "[file ...]", "--slot name --state-from db [options] conninfo",
 	"Turn change events (wal2json, Debezium) into sluice messages, a "
 	"transaction at a time.\n", CLI_NO_STREAM
 };
@@ -46,9 +54,15 @@ static const struct cli_choice formats[] = {
 	{ NULL, 0 }
 };
 
+/* Live mode: the slot to stream. */
+struct live {
+	const char	*slot;
+	int		 create;
+};
+
 static void
 parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
-    int argc, char *argv[])
+    struct live *live, int argc, char *argv[])
 {
 	int id;
 
@@ -74,6 +88,12 @@ parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
 				    "dots");
 			o->bookmark = optarg;
 			break;
+		case OPT_SLOT:
+			live->slot = optarg;
+			break;
+		case OPT_CREATE_SLOT:
+			live->create = 1;
+			break;
 		case OPT_MEMORY:
 			o->memory = (size_t)cli_size(c, optarg, 1 << 16,
 			    (unsigned long long)1 << 40);
@@ -84,11 +104,88 @@ parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
 	}
 }
 
+/*
+ * Live: the slot's changes as the server commits them.  Only what the
+ * destination has committed (the bookmark in state_from, read again each
+ * second) is confirmed to the server, so a crash of any program loses
+ * nothing: the server sends the rest again, and what was loaded already
+ * is dropped.  Each transaction is written through at its commit.
+ */
+static void
+stream_live(struct cli *c, struct decode *d, const char *conninfo,
+    const struct live *live, const char *state_from)
+{
+	struct jval_parser *p;
+	struct cli_line l;
+	struct repl *r;
+	struct lib_err e;
+	const char *data;
+	size_t len;
+	double last = 0;
+	char *shown;
+	int rc, reply, confirm;
+
+	if ((r = repl_open(conninfo, live->slot, live->create, &e)) == NULL) {
+		shown = repl_redact(conninfo);
+		cli_error(c, e.code, "%s: %s", shown, e.msg);
+		free(shown);
+		return;
+	}
+	p = jval_parser_new((size_t)c->max_line * 8 + ((size_t)1 << 20));
+	memset(&l, 0, sizeof(l));
+	l.file = live->slot;
+	while (!cli_signalled()) {
+		confirm = 0;
+		if (clocks_monotonic() - last >= 1.0) {
+			/* What the destination holds now. */
+			if (decode_state_from(d, state_from) == -1)
+				break;
+			last = clocks_monotonic();
+			confirm = 1;
+		}
+		if ((rc = repl_next(r, &data, &len, &reply, 1000, &e)) == -1) {
+			cli_error(c, e.code, "%s", e.msg);
+			break;
+		}
+		if ((confirm || reply) && repl_confirm(r, d->have_committed ?
+		    d->committed : 0, &e) == -1) {
+			cli_error(c, e.code, "%s", e.msg);
+			break;
+		}
+		if (rc == 0)
+			continue;
+		l.lineno++;
+		l.text = data;
+		l.len = len;
+		jval_parser_rewind(p);
+		memset(&l.msg, 0, sizeof(l.msg));
+		if ((l.msg.root = jval_parse(p, data, len, JVAL_KEEP_ALL,
+		    &e)) == NULL) {
+			if (cli_reject(c, &l, e.msg) == -1)
+				break;
+			continue;
+		}
+		l.msg.kind = MSG_BARE;
+		l.msg.record = l.msg.root;
+		stats_add(&c->stats.lines, 1);
+		if (decode_line(d, &l) == -1)
+			break;
+		/* A transaction written: downstream has it now. */
+		if (c->out.len > 0 && !d->in_txn && cli_flush(c) == -1)
+			break;
+	}
+	jval_parser_free(p);
+	repl_close(r);
+	if (cli_signalled())
+		cli_set_status(c, 128 + cli_signalled());
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct decode_opts o;
 	struct decode d;
+	struct live live;
 	struct cli c;
 	struct cli_line l;
 	const char *state_from = NULL;
@@ -96,6 +193,7 @@ main(int argc, char *argv[])
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&live, 0, sizeof(live));
 	o.format = DECODE_WAL2JSON;
 	o.bookmark = "cdc";
 	o.memory = (size_t)64 << 20;
@@ -103,11 +201,24 @@ main(int argc, char *argv[])
 	c.filter = 1;
 	c.raw = 1;		/* an event is no Singer message */
 	cli_catch_signals();
-	parse_options(&c, &o, &state_from, argc, argv);
+	parse_options(&c, &o, &state_from, &live, argc, argv);
 	if (o.keys != NULL && o.format != DECODE_DEBEZIUM)
 		cli_usage_error(&c, "-k: the key of Debezium events; wal2json "
 		    "gives each table's (-o include-pk=1)");
+	if (live.create && live.slot == NULL)
+		cli_usage_error(&c, "--create-slot: with --slot");
+	if (live.slot != NULL && (state_from == NULL ||
+	    o.format != DECODE_WAL2JSON || argc - optind != 1))
+		cli_usage_error(&c, "--slot: one connection string, wal2json, "
+		    "and --state-from DB, the destination whose committed "
+		    "position is confirmed to the server");
 	decode_init(&d, &c, &o);
+	if (live.slot != NULL) {
+		if (cli_begin(&c) == 0 &&
+		    decode_state_from(&d, state_from) == 0)
+			stream_live(&c, &d, argv[optind], &live, state_from);
+		goto out;
+	}
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
 	if (state_from != NULL && decode_state_from(&d, state_from) == -1)
