@@ -136,7 +136,7 @@ FUZZ_SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS = 20
-FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message pgtype \
+FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message pgtype cdc \
                contract
 FUZZ_OBJ     = $(LIBSRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
 FUZZ_MODOBJ  = $(MODSRC:cmd/%.c=$(FUZZ_BUILD)/cmd/%.o)

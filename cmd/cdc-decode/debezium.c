@@ -76,34 +76,39 @@ timestamp_unit(const struct jval *f)
 	return 0;
 }
 
-static void
-property(const struct jval *f, struct jbuf *b)
+/* The column's kind, by its field schema's logical name, then its type. */
+static enum pgkind
+kind_of(const struct jval *f)
 {
 	const struct jval *type = f != NULL ? jval_get(f, "type") : NULL;
 
 	if (is_decimal(f))
-		pgtype_schema(PG_NUMERIC, b);
-	else if (is_date(f))
-		pgtype_schema(PG_DATE, b);
-	else if (timestamp_unit(f) != 0 ||
+		return PG_NUMERIC;
+	if (is_date(f))
+		return PG_DATE;
+	if (timestamp_unit(f) != 0 ||
 	    logical(f, DBZ "time.ZonedTimestamp", NULL))
-		pgtype_schema(PG_TIMESTAMPTZ, b);
-	else if (logical(f, DBZ "data.Json", NULL))
-		pgtype_schema(PG_JSON, b);
-	else if (type == NULL || type->type != JV_STRING)
-		pgtype_schema(PG_JSON, b);
-	else if (jval_streq(type, "int8") || jval_streq(type, "int16") ||
+		return PG_TIMESTAMPTZ;
+	if (logical(f, DBZ "data.Json", NULL) || type == NULL ||
+	    type->type != JV_STRING)
+		return PG_JSON;
+	if (jval_streq(type, "int8") || jval_streq(type, "int16") ||
 	    jval_streq(type, "int32") || jval_streq(type, "int64"))
-		pgtype_schema(PG_INT, b);
-	else if (jval_streq(type, "float32") || jval_streq(type, "float64") ||
+		return PG_INT;
+	if (jval_streq(type, "float32") || jval_streq(type, "float64") ||
 	    jval_streq(type, "double") || jval_streq(type, "float"))
-		pgtype_schema(PG_FLOAT, b);
-	else if (jval_streq(type, "boolean"))
-		pgtype_schema(PG_BOOL, b);
-	else if (jval_streq(type, "string") || jval_streq(type, "bytes"))
-		pgtype_schema(PG_TEXT, b);
-	else
-		pgtype_schema(PG_JSON, b);
+		return PG_FLOAT;
+	if (jval_streq(type, "boolean"))
+		return PG_BOOL;
+	if (jval_streq(type, "string") || jval_streq(type, "bytes"))
+		return PG_TEXT;
+	return PG_JSON;		/* array, map, struct */
+}
+
+static void
+property(const struct jval *f, struct jbuf *b)
+{
+	pgtype_schema(kind_of(f), b);
 }
 
 static int

@@ -168,9 +168,9 @@ pgtype_timestamp_utc(const char *s, size_t n, struct jbuf *b)
 	if (p != end || mo < 1 || mo > 12 || d < 1 ||
 	    d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return -1;
-	t = (time_t)(clocks_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec);
-	t -= sign * (oh * 3600 + om * 60 + os);
+	t = (time_t)(clocks_days_from_civil(y, mo, d) * 86400 +
+	    (long long)h * 3600 + (long long)mi * 60 + sec);
+	t -= (time_t)sign * ((time_t)oh * 3600 + (time_t)om * 60 + os);
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
 	    tm.tm_year + 1900 > 9999)
 		return -1;
