@@ -1,8 +1,8 @@
 /*
  * dedup-merge: one row per key out of records and Singer messages, the
  * last, first or latest version of each; deletes as tombstones; an
- * incremental cursor with a STATE message; memory capped with spill to
- * disk.
+ * incremental cursor with a STATE message; the changes between two
+ * snapshots (--diff); memory capped with spill to disk.
  */
 #include <getopt.h>
 #include <math.h>
