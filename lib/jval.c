@@ -1016,3 +1016,54 @@ jval_write(struct jbuf *b, const struct jval *v)
 		break;
 	}
 }
+
+static int
+by_member_name(const void *a, const void *b)
+{
+	const struct jval *x = *(const struct jval *const *)a;
+	const struct jval *y = *(const struct jval *const *)b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+
+	return c != 0 ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+void
+jval_write_canonical(struct jbuf *b, const struct jval *v, int top)
+{
+	const struct jval *m, **sorted;
+	size_t n = 0, i;
+
+	if (v->type == JV_ARRAY) {
+		jbuf_putc(b, '[');
+		for (m = v->child; m != NULL; m = m->next) {
+			if (m != v->child)
+				jbuf_putc(b, ',');
+			jval_write_canonical(b, m, 0);
+		}
+		jbuf_putc(b, ']');
+		return;
+	}
+	if (v->type != JV_OBJECT) {
+		jval_write(b, v);
+		return;
+	}
+	for (m = v->child; m != NULL; m = m->next)
+		n++;
+	sorted = xalloc_realloc(NULL, n + 1, sizeof(const struct jval *));
+	for (n = 0, m = v->child; m != NULL; m = m->next)
+		if (!top || (m->type != JV_NULL && !(m->keylen >= 8 &&
+		    memcmp(m->key, "_sluice_", 8) == 0)))
+			sorted[n++] = m;
+	qsort(sorted, n, sizeof(const struct jval *), by_member_name);
+	jbuf_putc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		jbuf_str(b, sorted[i]->key, sorted[i]->keylen);
+		jbuf_putc(b, ':');
+		jval_write_canonical(b, sorted[i], 0);
+	}
+	jbuf_putc(b, '}');
+	free(sorted);
+}

@@ -155,5 +155,13 @@ int	jval_fits_int64(const struct jval *v);
  * jbuf does not depend on jval.)
  */
 void	jval_write(struct jbuf *b, const struct jval *v);
+/*
+ * A value as canonical JSON: object members sorted by name, so that the
+ * same data in another order writes the same.  At the top level (top),
+ * sluice's own members and nulls are left out: a null column and a
+ * missing one are the same row.  sqlite-load's SCD2 row hash (a persisted
+ * format) and dedup-merge --diff judge rows by it: never change it.
+ */
+void	jval_write_canonical(struct jbuf *b, const struct jval *v, int top);
 
 #endif

@@ -606,3 +606,12 @@ gen_dups() {
 	assert_stderr_empty
 	assert_equal "$(jq -c 'select(.type == "RECORD" and .stream == "rides__items") | .record.a' <<<"$output" | tr '\n' ' ')" '3 '
 }
+
+@test "--stats duplicates counts the versions merged from spilled runs too" {
+	gen_dups 100000 big.jsonl
+	dedup-merge -k id --stats mem.json big.jsonl > /dev/null
+	dedup-merge -k id --memory 1M --stats spill.json big.jsonl > /dev/null
+	jq -e '.spilled_bytes > 0' spill.json >/dev/null || fail "nothing spilled: $(cat spill.json)"
+	assert_equal "$(jq .duplicates mem.json)" 50000
+	assert_equal "$(jq .duplicates spill.json)" 50000
+}

@@ -19,6 +19,13 @@
 /* How often the long loops at the end look for a signal. */
 #define SIGNAL_EVERY	4096
 
+/* spill_rec.flags, for --diff. */
+#define REC_OLD		1u	/* a version read from OLD */
+#define REC_TOMBSTONE	2u	/* to be written as a tombstone */
+/* Index of a record's side: without --diff every record is NEW. */
+enum { SIDE_NEW, SIDE_OLD };
+#define REC_SIDE(r)	(((r)->flags & REC_OLD) ? SIDE_OLD : SIDE_NEW)
+
 /*
  * Where records are copied once: big blocks, let go all at once.  The
  * blocks of the usual size are kept for the next segment: fresh memory
@@ -76,6 +83,8 @@ struct dedup {
 	struct jbuf	 key, val, buf, out;
 	unsigned long long records, duplicates, cursor_dropped, excluded,
 			 deleted, dropped, written, spilled;
+	unsigned long long inserted, updated, unchanged;	/* --diff */
+	unsigned long long steps;	/* of the loops at the end */
 };
 
 /* memcpy that takes an empty source as it is: NULL from an empty jbuf. */
@@ -444,16 +453,19 @@ make_key(struct dedup *d, const struct dstream *s, const struct jval *rec)
 	return NULL;
 }
 
+/* With --diff, OLD's and NEW's versions of a key are held apart. */
 static uint64_t
-key_hash(size_t stream, const char *key, size_t len)
+key_hash(size_t stream, unsigned side, const char *key, size_t len)
 {
-	return keytab_hash(key, len) ^ hash_mix((uint64_t)stream + 1);
+	return keytab_hash(key, len) ^
+	    hash_mix(((uint64_t)stream << 1 | side) + 1);
 }
 
-/* The record sought in the table: its stream beside the key. */
+/* The record sought in the table: its stream and side beside the key. */
 struct probe {
 	const struct dedup *d;
 	uint32_t	 stream;
+	unsigned	 side;
 };
 
 static int
@@ -462,8 +474,8 @@ same_key(const void *owner, size_t pos, const void *key, size_t len)
 	const struct probe *p = owner;
 	const struct spill_rec *c = p->d->h.v[pos];
 
-	return c->stream == p->stream && c->keylen == len &&
-	    memcmp(SPILL_KEY(c), key, len) == 0;
+	return c->stream == p->stream && REC_SIDE(c) == p->side &&
+	    c->keylen == len && memcmp(SPILL_KEY(c), key, len) == 0;
 }
 
 /* The position in h.v of the stream's key, or -1 and its slot. */
@@ -471,7 +483,7 @@ static long
 find_key(const struct dedup *d, const struct spill_rec *r, uint64_t h,
     size_t *slot)
 {
-	struct probe p = { d, r->stream };
+	struct probe p = { d, r->stream, REC_SIDE(r) };
 
 	return keytab_find_position(&d->table, h, same_key, &p, d->key.p,
 	    r->keylen, slot);
@@ -575,12 +587,19 @@ hold_version(struct dedup *d, size_t pos, const struct spill_rec *r,
 	return 0;
 }
 
+/* 1 if the line comes from --diff's OLD snapshot. */
+static int
+from_old(const struct dedup *d, const struct cli_line *l)
+{
+	return d->opts.diff_old != NULL && l->file == d->opts.diff_old;
+}
+
 /* Hold the record at hand (d->key, d->val, l) under its key. */
 static int
 hold(struct dedup *d, size_t stream, const struct cli_line *l)
 {
 	struct spill_rec r, *n;
-	uint64_t h = key_hash(stream, d->key.p, d->key.len);
+	uint64_t h;
 	size_t slot, size;
 	long pos;
 	int rc, grew;
@@ -588,6 +607,8 @@ hold(struct dedup *d, size_t stream, const struct cli_line *l)
 	memset(&r, 0, sizeof(r));
 	r.seq = r.first = ++d->seq;
 	r.stream = (uint32_t)stream;
+	r.flags = from_old(d, l) ? REC_OLD : 0;
+	h = key_hash(stream, REC_SIDE(&r), d->key.p, d->key.len);
 	r.keylen = (uint32_t)d->key.len;
 	r.vallen = (uint32_t)d->val.len;
 	r.linelen = (uint32_t)l->len;
@@ -738,16 +759,27 @@ dedup_line(struct dedup *d, struct cli_line *l)
 		(void)cli_write(d->cli, "\n", 1);
 		cli_upstream_failed(d->cli, l);
 		return -1;
+	case MSG_ACTIVATE_VERSION:
+		/*
+		 * A diff is no full table: activating its version would
+		 * delete every unchanged row.
+		 */
+		if (d->opts.diff_old != NULL)
+			return 0;
+		return hold_message(d, l);
 	default:
+		/* OLD's STATE was committed with OLD: it would move back. */
+		if (from_old(d, l))
+			return 0;
 		return hold_message(d, l);
 	}
 }
 
 /* A signal arrived: stop with its status.  Checked now and then. */
 static int
-stopped(struct dedup *d, unsigned long long i)
+stopped(struct dedup *d)
 {
-	if ((i & (SIGNAL_EVERY - 1)) != 0 || cli_signalled() == 0)
+	if ((++d->steps & (SIGNAL_EVERY - 1)) != 0 || cli_signalled() == 0)
 		return 0;
 	cli_set_status(d->cli, 128 + cli_signalled());
 	return 1;
@@ -830,14 +862,15 @@ put_tombstone(struct dedup *d, const struct dstream *s,
 	(void)d;
 }
 
-/* --delete-when on a survivor: 1 to delete, 0 to keep, -1 on error. */
+/*
+ * Parse a held record's line into m, whole; the documents parsed since
+ * the last jval_parser_rewind stay valid.  -1 on error.
+ */
 static int
-judge(struct dedup *d, const struct spill_rec *r, struct message *m)
+parse_held(struct dedup *d, const struct spill_rec *r, struct message *m)
 {
 	const struct jval *root;
 	struct lib_err e;
-	const char *json = SPILL_LINE(r);
-	size_t len = r->linelen;
 
 	if (d->parser == NULL &&
 	    (d->parser = jval_parser_new(d->cli->max_line * 8 +
@@ -845,12 +878,27 @@ judge(struct dedup *d, const struct spill_rec *r, struct message *m)
 		cli_error(d->cli, EX_OSERR, "out of memory");
 		return -1;
 	}
-	jval_parser_rewind(d->parser);
-	if ((root = jval_parse(d->parser, json, len, JVAL_KEEP_ALL, &e)) == NULL ||
+	if ((root = jval_parse(d->parser, SPILL_LINE(r), r->linelen,
+	    JVAL_KEEP_ALL, &e)) == NULL ||
 	    message_classify(root, d->cli->raw, m, &e) == -1) {
 		cli_error(d->cli, EX_SOFTWARE, "a held record: %s", e.msg);
 		return -1;
 	}
+	return 0;
+}
+
+/* --delete-when on a survivor: 1 to delete, 0 to keep, -1 on error. */
+static int
+judge(struct dedup *d, const struct spill_rec *r, struct message *m)
+{
+	struct lib_err e;
+	const char *json = SPILL_LINE(r);
+	size_t len = r->linelen;
+
+	if (d->parser != NULL)
+		jval_parser_rewind(d->parser);
+	if (parse_held(d, r, m) == -1)
+		return -1;
 	if (m->kind == MSG_RECORD) {
 		jbuf_reset(&d->buf);
 		jval_write(&d->buf, m->record);
@@ -868,12 +916,31 @@ judge(struct dedup *d, const struct spill_rec *r, struct message *m)
 	return d->out.len >= 5 && memcmp(d->out.p, "true\n", 5) == 0;
 }
 
+/* The tombstone of the record of message m, written. */
+static int
+write_tombstone(struct dedup *d, const struct spill_rec *r,
+    const struct message *m)
+{
+	put_tombstone(d, &d->streams[r->stream], m, &d->out);
+	d->written++;
+	return cli_write(d->cli, d->out.p, d->out.len);
+}
+
 static int
 emit(struct dedup *d, const struct spill_rec *r)
 {
 	struct message m;
 	int rc;
 
+	if (r->flags & REC_TOMBSTONE) {
+		/* --diff: a key that NEW no longer has. */
+		if (d->parser != NULL)
+			jval_parser_rewind(d->parser);
+		if (parse_held(d, r, &m) == -1)
+			return -1;
+		d->deleted++;
+		return write_tombstone(d, r, &m);
+	}
 	if (d->opts.del != NULL) {
 		if ((rc = judge(d, r, &m)) == -1)
 			return -1;
@@ -883,9 +950,7 @@ emit(struct dedup *d, const struct spill_rec *r)
 				d->dropped++;
 				return 0;
 			}
-			put_tombstone(d, &d->streams[r->stream], &m, &d->out);
-			d->written++;
-			return cli_write(d->cli, d->out.p, d->out.len);
+			return write_tombstone(d, r, &m);
 		}
 	}
 	d->written++;
@@ -895,12 +960,112 @@ emit(struct dedup *d, const struct spill_rec *r)
 	return 0;
 }
 
+/*
+ * 1 if the rows of two versions hold the same data, as sqlite-load's
+ * SCD2 row hash sees it (jval_write_canonical): members in any order, a
+ * null member the same as a missing one, sluice's own members left out;
+ * numbers compare as written (1.0 is not 1).  For a RECORD message only
+ * its record counts.  -1 on error.
+ */
+static int
+same_row(struct dedup *d, const struct spill_rec *a,
+    const struct spill_rec *b)
+{
+	struct message ma, mb;
+
+	if (a->linelen == b->linelen &&
+	    memcmp(SPILL_LINE(a), SPILL_LINE(b), a->linelen) == 0)
+		return 1;
+	if (d->parser != NULL)
+		jval_parser_rewind(d->parser);
+	if (parse_held(d, a, &ma) == -1 || parse_held(d, b, &mb) == -1)
+		return -1;
+	jbuf_reset(&d->buf);
+	jval_write_canonical(&d->buf, ma.record, 1);
+	jbuf_reset(&d->out);
+	jval_write_canonical(&d->out, mb.record, 1);
+	return d->buf.len == d->out.len &&
+	    memcmp(d->buf.p, d->out.p, d->buf.len) == 0;
+}
+
+/*
+ * What a key's survivors call for, v[SIDE_NEW] and v[SIDE_OLD] (either
+ * may be NULL): without --diff the survivor; with it NEW's record when
+ * the key is new or its row changed, OLD's as a tombstone when NEW has
+ * no such key, nothing (*pick NULL) when the row is the same.  *pick
+ * takes first, the key's first appearance.  -1 on error.
+ */
+static int
+pick_survivor(struct dedup *d, struct spill_rec *const v[2], uint64_t first,
+    struct spill_rec **pick)
+{
+	int rc;
+
+	*pick = v[SIDE_NEW];
+	if (d->opts.diff_old != NULL) {
+		if (v[SIDE_NEW] == NULL) {
+			*pick = v[SIDE_OLD];
+			(*pick)->flags |= REC_TOMBSTONE;
+		} else if (v[SIDE_OLD] == NULL)
+			d->inserted++;
+		else if ((rc = same_row(d, v[SIDE_OLD], v[SIDE_NEW])) == -1)
+			return -1;
+		else if (rc == 1) {
+			d->unchanged++;
+			*pick = NULL;
+		} else
+			d->updated++;
+	}
+	if (*pick != NULL)
+		(*pick)->first = first;
+	return 0;
+}
+
+/*
+ * --diff without a spill: the held versions sorted by key, at most one
+ * of each side a key; keep what pick_survivor picks, in the order the
+ * keys first appeared, and write it.
+ */
+static int
+diff_held(struct dedup *d)
+{
+	struct spill_rec *v[2], *pick, *r;
+	uint64_t first;
+	size_t i, kept = 0;
+
+	if (d->h.n > 0)
+		qsort(d->h.v, d->h.n, sizeof(struct spill_rec *), qcmp_key);
+	for (i = 0; i < d->h.n; i++) {
+		if (stopped(d))
+			return -1;
+		r = d->h.v[i];
+		v[SIDE_NEW] = v[SIDE_OLD] = NULL;
+		v[REC_SIDE(r)] = r;
+		first = r->first;
+		if (i + 1 < d->h.n && cmp_key(r, d->h.v[i + 1]) == 0) {
+			r = d->h.v[++i];
+			v[REC_SIDE(r)] = r;
+			first = r->first < first ? r->first : first;
+		}
+		if (pick_survivor(d, v, first, &pick) == -1)
+			return -1;
+		if (pick != NULL)
+			d->h.v[kept++] = pick;
+	}
+	d->h.n = kept;
+	if (d->h.n > 0)
+		qsort(d->h.v, d->h.n, sizeof(struct spill_rec *), qcmp_first);
+	for (i = 0; i < d->h.n; i++)
+		if (stopped(d) || emit(d, d->h.v[i]) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 emit_merged(struct dedup *d, struct spill *s)
 {
 	const struct spill_rec *r;
 	struct lib_err e;
-	unsigned long long i = 0;
 	int rc;
 
 	if (spill_merge_start(s, d->opts.memory, &e) == -1) {
@@ -908,7 +1073,7 @@ emit_merged(struct dedup *d, struct spill *s)
 		return -1;
 	}
 	while ((rc = spill_merge_next(s, &r, &e)) == 1) {
-		if (stopped(d, ++i) || emit(d, r) == -1)
+		if (stopped(d) || emit(d, r) == -1)
 			return -1;
 	}
 	if (rc == -1)
@@ -953,17 +1118,29 @@ keep_survivor(struct dedup *d, const struct spill_rec *r)
 	return 0;
 }
 
+/* The key's survivors, v: what pick_survivor picks, held. */
+static int
+keep_pick(struct dedup *d, struct spill_rec *const v[2], uint64_t first)
+{
+	struct spill_rec *pick;
+
+	if (pick_survivor(d, v, first, &pick) == -1)
+		return -1;
+	return pick == NULL ? 0 : keep_survivor(d, pick);
+}
+
 /* Merge the runs by key, resolve each key's survivor, then emit. */
 static int
 merge_runs(struct dedup *d)
 {
 	const struct spill_rec *r;
-	struct spill_rec *best = NULL;
-	struct jbuf b = JBUF_INIT;
+	struct spill_rec *best[2] = { NULL, NULL }, *cur;
+	struct jbuf b[2] = { JBUF_INIT, JBUF_INIT };
 	struct lib_err e;
-	unsigned long long i = 0;
-	uint64_t first;
+	unsigned long long i;
+	uint64_t first = 0;
 	size_t bufbytes;
+	unsigned side;
 	int rc;
 
 	if (d->h.n > 0 && spill_segment(d) == -1)
@@ -982,32 +1159,37 @@ merge_runs(struct dedup *d)
 		cli_error(d->cli, e.code, "%s", e.msg);
 		return -1;
 	}
+	/* A key's versions come together; each side keeps its survivor. */
 	while ((rc = spill_merge_next(d->runs, &r, &e)) == 1) {
-		if (stopped(d, ++i))
+		if (stopped(d))
 			goto fail;
-		if (best != NULL && cmp_key(r, best) == 0) {
-			first = r->first < best->first ? r->first : best->first;
-			if (beats(d, SPILL_VAL(r), r->vallen, r->seq, best)) {
-				jbuf_reset(&b);
-				jbuf_put(&b, r, sizeof(*r) + SPILL_SIZE(r));
-				best = (struct spill_rec *)(void *)b.p;
-			}
-			best->first = first;
-			continue;
+		cur = best[SIDE_NEW] != NULL ? best[SIDE_NEW] : best[SIDE_OLD];
+		if (cur != NULL && cmp_key(r, cur) != 0) {
+			if (keep_pick(d, best, first) == -1)
+				goto fail;
+			best[SIDE_NEW] = best[SIDE_OLD] = cur = NULL;
 		}
-		if (best != NULL && keep_survivor(d, best) == -1)
-			goto fail;
-		jbuf_reset(&b);
-		jbuf_put(&b, r, sizeof(*r) + SPILL_SIZE(r));
-		best = (struct spill_rec *)(void *)b.p;
+		if (cur == NULL || r->first < first)
+			first = r->first;
+		side = REC_SIDE(r);
+		if (best[side] != NULL) {
+			d->duplicates++;
+			if (!beats(d, SPILL_VAL(r), r->vallen, r->seq, best[side]))
+				continue;
+		}
+		jbuf_reset(&b[side]);
+		jbuf_put(&b[side], r, sizeof(*r) + SPILL_SIZE(r));
+		best[side] = (struct spill_rec *)(void *)b[side].p;
 	}
 	if (rc == -1) {
 		cli_error(d->cli, e.code, "%s", e.msg);
 		goto fail;
 	}
-	if (best != NULL && keep_survivor(d, best) == -1)
+	if ((best[SIDE_NEW] != NULL || best[SIDE_OLD] != NULL) &&
+	    keep_pick(d, best, first) == -1)
 		goto fail;
-	jbuf_free(&b);
+	jbuf_free(&b[0]);
+	jbuf_free(&b[1]);
 	d->spilled += spill_bytes(d->runs);
 	spill_free(d->runs);
 	d->runs = NULL;
@@ -1016,7 +1198,7 @@ merge_runs(struct dedup *d)
 			qsort(d->h.v, d->h.n, sizeof(struct spill_rec *),
 			    qcmp_first);
 		for (i = 0; i < d->h.n; i++)
-			if (stopped(d, i + 1) || emit(d, d->h.v[i]) == -1)
+			if (stopped(d) || emit(d, d->h.v[i]) == -1)
 				return -1;
 		return 0;
 	}
@@ -1025,7 +1207,8 @@ merge_runs(struct dedup *d)
 	held_free(&d->h);
 	return emit_merged(d, d->runs2);
 fail:
-	jbuf_free(&b);
+	jbuf_free(&b[0]);
+	jbuf_free(&b[1]);
 	return -1;
 }
 
@@ -1070,11 +1253,21 @@ dedup_finish(struct dedup *d)
 	if (d->runs != NULL) {
 		if (merge_runs(d) == -1)
 			return -1;
+	} else if (d->opts.diff_old != NULL) {
+		if (diff_held(d) == -1)
+			return -1;
 	} else
 		for (i = 0; i < d->h.n; i++)
-			if (stopped(d, i + 1) || emit(d, d->h.v[i]) == -1)
+			if (stopped(d) || emit(d, d->h.v[i]) == -1)
 				return -1;
 	held_free(&d->h);
+	/* A snapshot holds each key once; else the key is not the table's. */
+	if (d->opts.diff_old != NULL && d->duplicates > 0 && !d->cli->quiet)
+		cli_error(d->cli, 0, "--diff: %llu more version%s of a key in "
+		    "one snapshot: the %s of each counts", d->duplicates,
+		    d->duplicates == 1 ? "" : "s",
+		    d->opts.rule == DEDUP_FIRST ? "first" :
+		    d->opts.rule == DEDUP_LATEST ? "latest" : "last");
 	if (write_messages(d) == -1)
 		return -1;
 	if (d->opts.cursor == NULL)
@@ -1107,4 +1300,8 @@ dedup_stats(const struct dedup *d, char *buf, size_t size)
 	    d->cursor_dropped, d->excluded, d->spilled +
 	    (d->runs ? spill_bytes(d->runs) : 0) +
 	    (d->runs2 ? spill_bytes(d->runs2) : 0));
+	if (d->opts.diff_old != NULL && strlen(buf) < size)
+		(void)snprintf(buf + strlen(buf), size - strlen(buf),
+		    ",\"inserted\":%llu,\"updated\":%llu,\"unchanged\":%llu",
+		    d->inserted, d->updated, d->unchanged);
 }

@@ -10,6 +10,12 @@
  * merged by key, the survivors sorted back into first-appearance order
  * (spilling again if need be) and written.  The output is the same bytes
  * whatever the cap.
+ *
+ * With --diff the input is two snapshots, OLD (the lines of the file
+ * diff_old) and NEW (the rest): each is deduplicated on its own, and
+ * only what changes OLD into NEW is written, in the same order: NEW's
+ * record for a key that is new or whose row differs, a tombstone for a
+ * key that NEW no longer has, nothing for an unchanged row.
  */
 #ifndef DEDUP_H
 #define DEDUP_H
@@ -32,6 +38,11 @@ struct dedup_opts {
 	int		 drop_deleted;
 	struct cursor	*cursor;	/* --cursor, or NULL */
 	enum cursor_missing on_missing;
+	/*
+	 * --diff: the path of OLD, as given to cli_start (lines are told
+	 * apart by this pointer), or NULL.
+	 */
+	const char	*diff_old;
 };
 
 struct dedup;

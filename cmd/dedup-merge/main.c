@@ -1,8 +1,8 @@
 /*
  * dedup-merge: one row per key out of records and Singer messages, the
  * last, first or latest version of each; deletes as tombstones; an
- * incremental cursor with a STATE message; memory capped with spill to
- * disk.
+ * incremental cursor with a STATE message; the changes between two
+ * snapshots (--diff); memory capped with spill to disk.
  */
 #include <getopt.h>
 #include <math.h>
@@ -15,11 +15,12 @@
 #include "dedup.h"
 #include "exitcodes.h"
 #include "transform.h"
+#include "xalloc.h"
 
 enum {
 	OPT_LATEST_BY = CLI_OPT_PRIVATE, OPT_FIRST, OPT_DELETE_WHEN,
 	OPT_DROP_DELETED, OPT_CURSOR, OPT_SINCE, OPT_STATE_FROM, OPT_LAG,
-	OPT_ON_MISSING, OPT_BOUNDARY_MAX, OPT_MEMORY, OPT_TMPDIR
+	OPT_ON_MISSING, OPT_BOUNDARY_MAX, OPT_MEMORY, OPT_TMPDIR, OPT_DIFF
 };
 
 static const struct cli_opt options[] = {
@@ -31,6 +32,8 @@ static const struct cli_opt options[] = {
 	    "keep the version with the greatest PATH", NULL, NULL },
 	{ "delete-when", 0, OPT_DELETE_WHEN, "expr",
 	    "jq predicate: the survivor becomes a tombstone", NULL, NULL },
+	{ "diff", 0, OPT_DIFF, "old",
+	    "write what changes snapshot OLD into the input", NULL, NULL },
 	{ "drop-deleted", 0, OPT_DROP_DELETED, NULL,
 	    "leave deleted keys out instead", NULL, NULL },
 	{ "cursor", 0, OPT_CURSOR, "path",
@@ -55,7 +58,8 @@ static const struct cli_opt options[] = {
 static const struct cli_spec spec = {
 	options, "[file ...]", NULL,
 	"Keep one record per key: merge a snapshot with a delta, drop what an\n"
-	"earlier run loaded, turn deleted rows into tombstones.\n", 0
+	"earlier run loaded, turn deleted rows into tombstones, or write the\n"
+	"changes between two snapshots.\n", 0
 };
 
 static const struct cli_choice on_missing[] = {
@@ -74,11 +78,11 @@ nonempty(struct cli *c, const char *arg, const char *what)
 
 /*
  * The options into o and co, checked alone and together; the --delete-when
- * predicate compiled.  Usage errors exit 64.
+ * predicate compiled; *old is --diff's OLD or NULL.  Usage errors exit 64.
  */
 static void
 parse_options(struct cli *c, struct dedup_opts *o, struct cursor_opts *co,
-    int argc, char *argv[])
+    char **old, int argc, char *argv[])
 {
 	struct lib_err e;
 	const char *del = NULL, *tmp;
@@ -131,6 +135,12 @@ parse_options(struct cli *c, struct dedup_opts *o, struct cursor_opts *co,
 		case OPT_TMPDIR:
 			o->tmpdir = nonempty(c, optarg, "name");
 			break;
+		case OPT_DIFF:
+			if (strcmp(nonempty(c, optarg, "name"), "-") == 0)
+				cli_usage_error(c, "--diff: OLD is a file; NEW is "
+				    "the files or the standard input");
+			*old = optarg;
+			break;
 		default:
 			cli_usage(c);
 		}
@@ -145,6 +155,9 @@ parse_options(struct cli *c, struct dedup_opts *o, struct cursor_opts *co,
 	    co->has_lag || missing_set))
 		cli_usage_error(c, "--since, --state-from, --lag, "
 		    "--on-missing-cursor: need --cursor");
+	if (*old != NULL && (co->path != NULL || o->drop_deleted))
+		cli_usage_error(c, "--diff: not with --cursor or "
+		    "--drop-deleted");
 	if (co->since != NULL && co->state_db != NULL)
 		cli_usage_error(c, "--since: not with --state-from");
 	if (o->tmpdir == NULL)
@@ -162,8 +175,9 @@ main(int argc, char *argv[])
 	struct dedup_opts o;
 	struct cursor_opts co;
 	struct dedup *d = NULL;
-	char extra[512];
-	int rc, depth;
+	static char dash[] = "-";
+	char extra[512], **files, *old = NULL;
+	int rc, depth, nfiles;
 
 	memset(&o, 0, sizeof(o));
 	memset(&co, 0, sizeof(co));
@@ -171,7 +185,21 @@ main(int argc, char *argv[])
 	co.boundary_max = 10000;
 	cli_init(&c, "dedup-merge");
 	c.filter = 1;
-	parse_options(&c, &o, &co, argc, argv);
+	parse_options(&c, &o, &co, &old, argc, argv);
+	files = argv + optind;
+	nfiles = argc - optind;
+	if (old != NULL) {
+		/* OLD is read first, then NEW: the files, or stdin. */
+		o.diff_old = old;
+		files = xalloc_realloc(NULL, (size_t)nfiles + 2, sizeof(*files));
+		files[0] = old;
+		memcpy(files + 1, argv + optind, (size_t)nfiles * sizeof(*files));
+		if (nfiles == 0) {
+			files[1] = dash;
+			nfiles = 1;
+		}
+		nfiles++;
+	}
 	if (co.path != NULL)
 		o.cursor = cursor_new(&co);
 
@@ -182,7 +210,7 @@ main(int argc, char *argv[])
 	c.workers = 2;
 	d = dedup_new(&c, &o);
 	cli_catch_signals();
-	if (cli_start(&c, argv + optind, argc - optind) == -1)
+	if (cli_start(&c, files, nfiles) == -1)
 		goto out;
 	while ((rc = cli_next(&c, &l)) == 1)
 		if (dedup_line(d, &l) == -1)
@@ -195,6 +223,8 @@ out:
 	dedup_free(d);
 	cursor_free(o.cursor);
 	transform_free(o.del);
+	if (old != NULL)
+		free(files);
 	cli_die_by_signal();
 	return rc;
 }

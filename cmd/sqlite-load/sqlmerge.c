@@ -363,71 +363,14 @@ sqlmerge_scd2_columns(struct sqlout *o, struct schema_table *t,
 	return ti->scd2 = 1;
 }
 
-static int
-by_key(const void *a, const void *b)
-{
-	const struct jval *x = *(const struct jval *const *)a;
-	const struct jval *y = *(const struct jval *const *)b;
-	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-	int c = memcmp(x->key, y->key, n);
-
-	return c != 0 ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
-}
-
-/*
- * A value as canonical JSON: object members sorted by name, so that the
- * same data in another order hashes the same.  At the top level (top),
- * sluice's own members and nulls are left out: a null column and a
- * missing one are the same row.
- */
-static void
-canonical(struct jbuf *b, const struct jval *v, int top)
-{
-	const struct jval *m, **sorted;
-	size_t n = 0, i;
-
-	if (v->type == JV_ARRAY) {
-		jbuf_putc(b, '[');
-		for (m = v->child; m != NULL; m = m->next) {
-			if (m != v->child)
-				jbuf_putc(b, ',');
-			canonical(b, m, 0);
-		}
-		jbuf_putc(b, ']');
-		return;
-	}
-	if (v->type != JV_OBJECT) {
-		jval_write(b, v);
-		return;
-	}
-	for (m = v->child; m != NULL; m = m->next)
-		n++;
-	sorted = xalloc_realloc(NULL, n + 1, sizeof(const struct jval *));
-	for (n = 0, m = v->child; m != NULL; m = m->next)
-		if (!top || (m->type != JV_NULL && !(m->keylen >= 8 &&
-		    memcmp(m->key, "_sluice_", 8) == 0)))
-			sorted[n++] = m;
-	qsort(sorted, n, sizeof(const struct jval *), by_key);
-	jbuf_putc(b, '{');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			jbuf_putc(b, ',');
-		jbuf_str(b, sorted[i]->key, sorted[i]->keylen);
-		jbuf_putc(b, ':');
-		canonical(b, sorted[i], 0);
-	}
-	jbuf_putc(b, '}');
-	free(sorted);
-}
-
-/* A 128-bit hash of the record's data, canonical(). */
+/* A 128-bit hash of the record's data, jval_write_canonical(). */
 static void
 row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
 {
 	uint64_t h[2];
 
 	jbuf_reset(&o->tmp);
-	canonical(&o->tmp, record, 1);
+	jval_write_canonical(&o->tmp, record, 1);
 	hash128(o->tmp.p, o->tmp.len, h);
 	(void)snprintf(ti->hash_text, sizeof(ti->hash_text), "%016llx%016llx",
 	    (unsigned long long)h[0], (unsigned long long)h[1]);
