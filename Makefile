@@ -195,6 +195,7 @@ bench: bench-deps all
 	sh tests/bench/dedup.sh "$(CURDIR)/bin"
 	sh tests/bench/merge.sh "$(CURDIR)/bin"
 	sh tests/bench/cdc.sh "$(CURDIR)/bin"
+	sh tests/bench/diff.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
 
 # lib/ neither prints nor exits (lib/README), nor do the programs' own

@@ -392,7 +392,7 @@ sqlmerge_group_hash(struct sqlout *o, const struct held_record *h, size_t n,
 	for (i = 0; i < n; i++) {
 		jbuf_put(&o->tmp, h[i].t->name, h[i].t->namelen);
 		jbuf_putc(&o->tmp, '\t');
-		canonical(&o->tmp, h[i].record, 1);
+		jval_write_canonical(&o->tmp, h[i].record, 1);
 		/* A Singer version is stored with the row: part of it. */
 		if (h[i].version != NULL) {
 			jbuf_putc(&o->tmp, '\t');
