@@ -6,6 +6,7 @@
 #include "decode.h"
 #include "decode_int.h"
 #include "exitcodes.h"
+#include "hash.h"
 #include "pgtype.h"
 #include "state.h"
 #include "xalloc.h"
@@ -37,6 +38,7 @@ decode_free(struct decode *d)
 	for (i = 0; i < d->nsigs; i++)
 		free(d->sigs[i]);
 	free(d->sigs);
+	free(d->shapes);
 	for (i = 0; i < d->nkeys; i++)
 		free(d->keys[i]);
 	free(d->keys);
@@ -162,13 +164,40 @@ decode_schema(struct decode *d)
 		return 0;
 	if (i == -1) {
 		d->sigs = xalloc_realloc(d->sigs, d->nsigs + 1, sizeof(*d->sigs));
+		d->shapes = xalloc_realloc(d->shapes, d->nsigs + 1,
+		    sizeof(*d->shapes));
 		i = (long)d->nsigs++;
 		d->sigs[i] = NULL;
+		d->shapes[i] = 0;
 		strmap_put(&d->streams, d->stream.p, d->stream.len, (size_t)i);
 	}
 	free(d->sigs[i]);
 	d->sigs[i] = xalloc_strdup(jbuf_cstr(&d->sig));
 	return decode_put(d, d->sig.p, d->sig.len);
+}
+
+/*
+ * A hash of the columns' names and types and the keys' names: the same
+ * as the last change's of the stream, its SCHEMA is the same too, and
+ * is not made again (most changes of a table have the same columns).
+ */
+static uint64_t
+shape_hash(const struct jval *cols, const struct jval *keys)
+{
+	const struct jval *c, *m;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (c = cols != NULL ? cols->child : NULL; c != NULL; c = c->next)
+		for (m = c->child; m != NULL; m = m->next)
+			if (m->keylen == 4 && (memcmp(m->key, "name", 4) == 0 ||
+			    memcmp(m->key, "type", 4) == 0) &&
+			    m->type == JV_STRING)
+				h = hash_mix(h ^ hash64(m->str, m->len));
+	h = hash_mix(h ^ 0x5bd1e995);
+	for (c = keys != NULL ? keys->child : NULL; c != NULL; c = c->next)
+		if ((m = jval_get(c, "name")) != NULL && m->type == JV_STRING)
+			h = hash_mix(h ^ hash64(m->str, m->len));
+	return h;
 }
 
 /* wal2json: the SCHEMA from the columns' names and types, keys' names. */
@@ -177,7 +206,13 @@ schema_if_new(struct decode *d, const struct jval *cols,
     const struct jval *keys)
 {
 	const struct jval *c, *name, *type;
+	uint64_t shape = shape_hash(cols, keys);
+	long i;
 	int first = 1;
+
+	if ((i = strmap_get(&d->streams, d->stream.p, d->stream.len)) != -1 &&
+	    d->shapes[i] == shape)
+		return 0;
 
 	jbuf_reset(&d->props);
 	for (c = cols != NULL ? cols->child : NULL; c != NULL; c = c->next) {
@@ -204,7 +239,11 @@ schema_if_new(struct decode *d, const struct jval *cols,
 		first = 0;
 		jbuf_str(&d->keyprops, name->str, name->len);
 	}
-	return decode_schema(d);
+	if (decode_schema(d) == -1)
+		return -1;
+	i = strmap_get(&d->streams, d->stream.p, d->stream.len);
+	d->shapes[i] = shape;
+	return 0;
 }
 
 /* Whether the stream in d->stream has had a SCHEMA. */

@@ -45,6 +45,7 @@ struct decode {
 	int		 have_committed;
 	struct strmap	 streams;	/* name: index in sigs */
 	char		**sigs;		/* each stream's last SCHEMA, as text */
+	uint64_t	*shapes;	/* wal2json: the shape_hash behind it */
 	size_t		 nsigs;
 	char		**keys;		/* Debezium: -k split */
 	size_t		 nkeys;
