@@ -248,6 +248,37 @@ discarded(struct infer *in, const struct cli_line *l, const char *what)
 	return 0;
 }
 
+/*
+ * A table the baseline does not have, met by a record (record set) or a
+ * SCHEMA message: 1 when the tables contract lets it be made (it evolves
+ * freely in this run from here), else 0 with the line's outcome in *rc:
+ * a freeze violated, or the line dropped.
+ */
+static int
+new_table_made(struct infer *in, struct schema_table *t,
+    const struct cli_line *l, int record, int *rc)
+{
+	struct schema_change nt = { SC_NEW_TABLE, 0, ST_NONE, ST_NONE };
+
+	switch (in->opts.contract.mode[CONTRACT_TABLES]) {
+	case CONTRACT_FREEZE:
+		explain(in, t, NULL, &nt, CONTRACT_TABLES);
+		*rc = violated(in, l);
+		return 0;
+	case CONTRACT_DISCARD_ROW:
+	case CONTRACT_DISCARD_VALUE:
+		explain(in, t, NULL, &nt, CONTRACT_TABLES);
+		if (record)
+			in->discarded_rows++;
+		*rc = discarded(in, l, record ? ": record dropped" :
+		    ": SCHEMA message dropped");
+		return 0;
+	default:
+		info(t)->fresh = 1;
+		return 1;
+	}
+}
+
 /* Room for n members' bookkeeping. */
 static void
 members_reserve(struct infer *in, size_t n)
@@ -560,7 +591,7 @@ on_record(struct infer *in, struct cli_line *l)
 	struct infer_table *it;
 	struct lib_err e;
 	enum verdict vd = KEEP;
-	int guarded, undoable;
+	int guarded, undoable, rc;
 
 	if (m->kind == MSG_BARE)
 		t = stream_table(in, in->cli->table, strlen(in->cli->table));
@@ -571,23 +602,9 @@ on_record(struct infer *in, struct cli_line *l)
 	it = info(t);
 	guarded = in->binds && !it->fresh;
 	if (guarded && !it->known) {
-		/* A table the baseline does not have. */
-		struct schema_change nt = { SC_NEW_TABLE, 0, ST_NONE, ST_NONE };
-
-		switch (in->opts.contract.mode[CONTRACT_TABLES]) {
-		case CONTRACT_FREEZE:
-			explain(in, t, NULL, &nt, CONTRACT_TABLES);
-			return violated(in, l);
-		case CONTRACT_DISCARD_ROW:
-		case CONTRACT_DISCARD_VALUE:
-			explain(in, t, NULL, &nt, CONTRACT_TABLES);
-			in->discarded_rows++;
-			return discarded(in, l, ": record dropped");
-		default:
-			/* Created in this run: its columns and types evolve. */
-			it->fresh = 1;
-			guarded = 0;
-		}
+		if (!new_table_made(in, t, l, 1, &rc))
+			return rc;
+		guarded = 0;
 	}
 	/* A rejected or dropped record leaves no trace in the schema. */
 	undoable = guarded || in->cli->onerr.mode != ONERROR_FAIL;
@@ -695,18 +712,9 @@ on_schema(struct infer *in, struct cli_line *l, int seeding)
 	it = info(t);
 	guarded = !seeding && in->binds && !it->fresh;
 	if (guarded && !it->known) {
-		switch (in->opts.contract.mode[CONTRACT_TABLES]) {
-		case CONTRACT_FREEZE:
-			explain(in, t, NULL, &nt, CONTRACT_TABLES);
-			return violated(in, l);
-		case CONTRACT_DISCARD_ROW:
-		case CONTRACT_DISCARD_VALUE:
-			explain(in, t, NULL, &nt, CONTRACT_TABLES);
-			return discarded(in, l, ": SCHEMA message dropped");
-		default:
-			it->fresh = 1;
-			guarded = 0;
-		}
+		if (!new_table_made(in, t, l, 0, &rc))
+			return rc;
+		guarded = 0;
 	}
 	keep_bookmarks(it, l->msg.root);
 	had = t->ncols > 0 || t->records > 0;
