@@ -363,17 +363,24 @@ sqlmerge_scd2_columns(struct sqlout *o, struct schema_table *t,
 	return ti->scd2 = 1;
 }
 
+/* The 128-bit hash of b's bytes as 32 hex digits: the stored row hashes. */
+static void
+hash_hex(const struct jbuf *b, char out[33])
+{
+	uint64_t h[2];
+
+	hash128(b->p, b->len, h);
+	(void)snprintf(out, 33, "%016llx%016llx", (unsigned long long)h[0],
+	    (unsigned long long)h[1]);
+}
+
 /* A 128-bit hash of the record's data, jval_write_canonical(). */
 static void
 row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
 {
-	uint64_t h[2];
-
 	jbuf_reset(&o->tmp);
 	jval_write_canonical(&o->tmp, record, 1);
-	hash128(o->tmp.p, o->tmp.len, h);
-	(void)snprintf(ti->hash_text, sizeof(ti->hash_text), "%016llx%016llx",
-	    (unsigned long long)h[0], (unsigned long long)h[1]);
+	hash_hex(&o->tmp, ti->hash_text);
 	memset(&ti->scd2_vals[1], 0, sizeof(ti->scd2_vals[1]));
 	ti->scd2_vals[1].type = JV_STRING;
 	ti->scd2_vals[1].str = ti->hash_text;
@@ -384,8 +391,7 @@ void
 sqlmerge_group_hash(struct sqlout *o, const struct held_record *h, size_t n,
     struct jbuf *out)
 {
-	uint64_t v[2];
-	char hex[40];
+	char hex[33];
 	size_t i;
 
 	jbuf_reset(&o->tmp);
@@ -400,9 +406,7 @@ sqlmerge_group_hash(struct sqlout *o, const struct held_record *h, size_t n,
 		}
 		jbuf_putc(&o->tmp, '\n');
 	}
-	hash128(o->tmp.p, o->tmp.len, v);
-	(void)snprintf(hex, sizeof(hex), "%016llx%016llx",
-	    (unsigned long long)v[0], (unsigned long long)v[1]);
+	hash_hex(&o->tmp, hex);
 	jbuf_reset(out);
 	jbuf_puts(out, hex);
 }

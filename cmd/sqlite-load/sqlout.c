@@ -1595,7 +1595,10 @@ stored_same(struct sqlout *o, struct schema_table *t, const struct jval *root,
 	int rc, same = 0;
 
 	if (!ti->exists || (col = schema_table_find(t, "_sluice_row_hash",
-	    16)) < 0 || (size_t)col >= ti->ncols_db || find_keys(t) == -1)
+	    16)) < 0 || (size_t)col >= ti->ncols_db)
+		return 0;
+	/* The table was synced for a merge: ensure_key found its key. */
+	if (ti->keycols == NULL && find_keys(t) == -1)
 		return 0;
 	if (ti->hash_get == NULL) {
 		jbuf_reset(&o->sql);
