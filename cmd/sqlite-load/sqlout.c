@@ -1598,7 +1598,7 @@ stored_same(struct sqlout *o, struct schema_table *t, const struct jval *root,
 	    16)) < 0 || (size_t)col >= ti->ncols_db)
 		return 0;
 	/* The table was synced for a merge: ensure_key found its key. */
-	if (ti->keycols == NULL && find_keys(t) == -1)
+	if ((ti->keycols == NULL && find_keys(t) == -1) || ti->keycols == NULL)
 		return 0;
 	if (ti->hash_get == NULL) {
 		jbuf_reset(&o->sql);
