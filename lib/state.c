@@ -36,8 +36,6 @@ int
 state_get(const char *path, const char *dotted, struct jbuf *out,
     int *found, struct lib_err *e)
 {
-	struct jval_parser *p = NULL;
-	const struct jval *root, *v;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	struct stat sb;
@@ -68,27 +66,38 @@ state_get(const char *path, const char *dotted, struct jbuf *out,
 		    "%s: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
-	if ((p = jval_parser_new((size_t)1 << 30)) == NULL) {
-		(void)liberr_set(e, EX_OSERR, "out of memory");
-		goto out;
-	}
-	root = jval_parse(p, (const char *)sqlite3_column_text(st, 0),
-	    (size_t)sqlite3_column_bytes(st, 0), JVAL_KEEP_ALL, e);
-	if (root == NULL) {
+	if (state_lookup((const char *)sqlite3_column_text(st, 0),
+	    (size_t)sqlite3_column_bytes(st, 0), dotted, out, found, e) == -1) {
 		(void)liberr_prefix(e, "%s: stored state", path);
 		goto out;
 	}
 	ret = 0;
-	if ((v = jval_path(root, dotted)) == NULL || v->type == JV_NULL)
-		goto out;
-	*found = 1;
-	if (v->type == JV_STRING)
-		jbuf_put(out, v->str, v->len);
-	else
-		jval_write(out, v);
 out:
-	jval_parser_free(p);
 	(void)sqlite3_finalize(st);
 	(void)sqlite3_close(db);
+	return ret;
+}
+
+int
+state_lookup(const char *json, size_t len, const char *dotted,
+    struct jbuf *out, int *found, struct lib_err *e)
+{
+	struct jval_parser *p;
+	const struct jval *root, *v;
+	int ret = 0;
+
+	*found = 0;
+	if ((p = jval_parser_new((size_t)1 << 30)) == NULL)
+		return liberr_set(e, EX_OSERR, "out of memory");
+	if ((root = jval_parse(p, json, len, JVAL_KEEP_ALL, e)) == NULL)
+		ret = -1;
+	else if ((v = jval_path(root, dotted)) != NULL && v->type != JV_NULL) {
+		*found = 1;
+		if (v->type == JV_STRING)
+			jbuf_put(out, v->str, v->len);
+		else
+			jval_write(out, v);
+	}
+	jval_parser_free(p);
 	return ret;
 }

@@ -19,6 +19,13 @@ int	state_get(const char *path, const char *dotted, struct jbuf *out,
 	    int *found, struct lib_err *);
 
 /*
+ * The same lookup in a stored state's JSON text (a database of another
+ * kind read it): -1 with e set when the text is not JSON.
+ */
+int	state_lookup(const char *json, size_t len, const char *dotted,
+	    struct jbuf *out, int *found, struct lib_err *);
+
+/*
  * The exit status an SQLite result code maps to: one mapping for the
  * state reader and sqlite-load's writer.
  */

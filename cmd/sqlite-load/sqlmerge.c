@@ -11,18 +11,13 @@
 #include <sqlite3.h>
 
 #include "exitcodes.h"
-#include "hash.h"
 #include "sqlout_int.h"
 #include "xalloc.h"
-
-static const char *const scd2_names[3] = {
-	"_sluice_valid_from", "_sluice_valid_to", "_sluice_row_hash"
-};
 
 void
 sqlmerge_key_where(const struct schema_table *t, struct jbuf *b)
 {
-	const struct table *ti = t->user;
+	const struct load_table *ti = t->user;
 	char num[24];
 	size_t i, k;
 
@@ -31,7 +26,7 @@ sqlmerge_key_where(const struct schema_table *t, struct jbuf *b)
 		i = (size_t)ti->keycols[k];
 		if (k > 0)
 			jbuf_puts(b, " AND ");
-		sqlout_ident(b, t->cols[i].name, t->cols[i].namelen);
+		load_ident(b, t->cols[i].name, t->cols[i].namelen);
 		(void)snprintf(num, sizeof(num), "=?%zu", i + 1);
 		jbuf_puts(b, num);
 	}
@@ -39,21 +34,21 @@ sqlmerge_key_where(const struct schema_table *t, struct jbuf *b)
 
 /* Lazily: a statement on t ending with the key's WHERE clause. */
 static int
-keyed_stmt(struct sqlout *o, struct schema_table *t, sqlite3_stmt **st,
+keyed_stmt(struct loader *l, struct schema_table *t, sqlite3_stmt **st,
     const char *head, const char *tail, struct lib_err *e)
 {
 	if (*st != NULL)
 		return 0;
-	jbuf_reset(&o->sql);
-	jbuf_puts(&o->sql, head);
-	sqlout_ident(&o->sql, t->name, t->namelen);
-	sqlmerge_key_where(t, &o->sql);
-	jbuf_puts(&o->sql, tail);
-	return sqlout_prepare(o, jbuf_cstr(&o->sql), st, e);
+	jbuf_reset(&l->sql);
+	jbuf_puts(&l->sql, head);
+	load_ident(&l->sql, t->name, t->namelen);
+	sqlmerge_key_where(t, &l->sql);
+	jbuf_puts(&l->sql, tail);
+	return sqlout_prepare(l, jbuf_cstr(&l->sql), st, e);
 }
 
 int
-sqlmerge_child_names(struct sqlout *o, const struct schema_table *t,
+sqlmerge_child_names(struct loader *l, const struct schema_table *t,
     struct jbuf *names, size_t *n, struct lib_err *e)
 {
 	sqlite3_stmt *st;
@@ -61,17 +56,17 @@ sqlmerge_child_names(struct sqlout *o, const struct schema_table *t,
 
 	*n = 0;
 	jbuf_reset(names);
-	if (sqlout_prepare(o, "SELECT m.name FROM sqlite_master AS m WHERE"
+	if (sqlout_prepare(l, "SELECT m.name FROM sqlite_master AS m WHERE"
 	    " m.type = 'table' AND substr(m.name, 1, ?2) = ?1 AND EXISTS"
 	    " (SELECT 1 FROM pragma_table_info(m.name) AS p"
 	    " WHERE p.name = '_sluice_root_id')", &st, e) == -1)
 		return -1;
-	jbuf_reset(&o->tmp);
-	jbuf_put(&o->tmp, t->name, t->namelen);
-	jbuf_puts(&o->tmp, "__");
-	(void)sqlite3_bind_text(st, 1, o->tmp.p, (int)o->tmp.len,
+	jbuf_reset(&l->tmp);
+	jbuf_put(&l->tmp, t->name, t->namelen);
+	jbuf_puts(&l->tmp, "__");
+	(void)sqlite3_bind_text(st, 1, l->tmp.p, (int)l->tmp.len,
 	    SQLITE_TRANSIENT);
-	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)o->tmp.len);
+	(void)sqlite3_bind_int64(st, 2, (sqlite3_int64)l->tmp.len);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		jbuf_put(names, (const char *)sqlite3_column_text(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0));
@@ -80,66 +75,34 @@ sqlmerge_child_names(struct sqlout *o, const struct schema_table *t,
 	}
 	(void)sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return sqlout_fail(o, rc, "find child tables", e);
-	return 0;
-}
-
-/* The tables named T__... that have a _sluice_root_id column. */
-static int
-find_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
-{
-	struct table *ti = sqlout_tinfo(t);
-	struct schema_table *c;
-	struct jbuf names = JBUF_INIT;
-	const char *name;
-	size_t i, n, k;
-
-	ti->nchildren = 0;
-	if (sqlmerge_child_names(o, t, &names, &n, e) == -1) {
-		jbuf_free(&names);
-		return -1;
-	}
-	for (k = 0, name = names.p; k < n; k++, name += strlen(name) + 1) {
-		if ((c = sqlout_table_for(o, name, strlen(name), e)) == NULL) {
-			jbuf_free(&names);
-			return -1;
-		}
-		for (i = 0; i < o->set.n && o->set.tables[i] != c; i++)
-			;
-		ti->children = xalloc_realloc(ti->children, ti->nchildren + 1,
-		    sizeof(*ti->children));
-		ti->children[ti->nchildren++] = i;
-	}
-	jbuf_free(&names);
-	ti->children_gen = o->ddl_gen;
+		return sqlout_fail(l, rc, "find child tables", e);
 	return 0;
 }
 
 /* Delete the rows of child table c that belong to root id. */
 static int
-delete_by_root(struct sqlout *o, struct schema_table *c, const char *id,
+delete_by_root(struct loader *l, struct schema_table *c, const char *id,
     int idlen, struct lib_err *e)
 {
 	static const char *const root_col = "_sluice_root_id";
-	struct table *ci = sqlout_tinfo(c);
-	int rc;
+	struct sqlout_table *cs = sqlout_stmts(c);
 
-	if (ci->del_root == NULL) {
+	if (cs->del_root == NULL) {
 		/* Merges look children up by root: give them an index. */
-		if ((rc = sqlout_create_index(o, c, "__sluice_root", 0, &root_col,
-		    1)) != SQLITE_OK)
-			return sqlout_fail(o, rc, "create root index", e);
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "DELETE FROM ");
-		sqlout_ident(&o->sql, c->name, c->namelen);
-		jbuf_puts(&o->sql, " WHERE _sluice_root_id = ?1");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ci->del_root, e) == -1)
+		if (sqlout_create_index(l, c, "__sluice_root", 0, &root_col, 1,
+		    e) == -1)
+			return -1;
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "DELETE FROM ");
+		load_ident(&l->sql, c->name, c->namelen);
+		jbuf_puts(&l->sql, " WHERE _sluice_root_id = ?1");
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &cs->del_root, e) == -1)
 			return -1;
 	}
-	(void)sqlite3_bind_text(ci->del_root, 1, id, idlen, SQLITE_TRANSIENT);
-	if (sqlout_step(o, ci->del_root, "delete child rows", e) == -1)
+	(void)sqlite3_bind_text(cs->del_root, 1, id, idlen, SQLITE_TRANSIENT);
+	if (sqlout_step(l, cs->del_root, "delete child rows", e) == -1)
 		return -1;
-	ci->deleted += (unsigned long)sqlite3_changes(o->db);
+	load_tinfo(c)->deleted += (unsigned long)sqlite3_changes(sqlout_db(l));
 	return 0;
 }
 
@@ -148,96 +111,88 @@ delete_by_root(struct sqlout *o, struct schema_table *c, const char *id,
  * about to replace a stored one: delete the stored one's child rows, so
  * that the new record's children are all there is.
  */
-int
-sqlmerge_replace_children(struct sqlout *o, struct schema_table *t,
+static int
+replace_children(struct loader *l, struct schema_table *t,
     struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+	struct load_table *ti = load_tinfo(t);
 	char old[256];
 	int oldlen = -1, rc;
 	size_t i;
 
-	if (schema_table_find(t, "_sluice_id", 10) < 0 ||
-	    schema_table_find(t, "_sluice_parent_id", 17) >= 0)
+	if (!load_is_root(t))
 		return 0;
-	if (keyed_stmt(o, t, &ti->old_id, "SELECT _sluice_id FROM ", "", e) == -1 ||
-	    sqlout_bind_row(o, t, ti->old_id, e) == -1)
+	if (keyed_stmt(l, t, &ss->old_id, "SELECT _sluice_id FROM ", "", e) == -1 ||
+	    sqlout_bind_row(l, t, ss->old_id, e) == -1)
 		return -1;
-	if ((rc = sqlite3_step(ti->old_id)) == SQLITE_ROW &&
-	    sqlite3_column_type(ti->old_id, 0) != SQLITE_NULL) {
-		oldlen = sqlite3_column_bytes(ti->old_id, 0);
+	if ((rc = sqlite3_step(ss->old_id)) == SQLITE_ROW &&
+	    sqlite3_column_type(ss->old_id, 0) != SQLITE_NULL) {
+		oldlen = sqlite3_column_bytes(ss->old_id, 0);
 		if (oldlen >= (int)sizeof(old))
 			oldlen = (int)sizeof(old) - 1;
-		memcpy(old, sqlite3_column_text(ti->old_id, 0), (size_t)oldlen);
+		memcpy(old, sqlite3_column_text(ss->old_id, 0), (size_t)oldlen);
 	}
-	(void)sqlite3_reset(ti->old_id);
+	(void)sqlite3_reset(ss->old_id);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlout_fail(o, rc, "find the stored row", e);
+		return sqlout_fail(l, rc, "find the stored row", e);
 	if (oldlen < 0)
 		return 0;
-	if (ti->children_gen != o->ddl_gen && find_children(o, t, e) == -1)
+	if (load_find_children(l, t, e) == -1)
 		return -1;
-	ti = sqlout_tinfo(t);
+	ti = load_tinfo(t);
 	for (i = 0; i < ti->nchildren; i++)
-		if (delete_by_root(o, o->set.tables[ti->children[i]], old, oldlen,
+		if (delete_by_root(l, l->set.tables[ti->children[i]], old, oldlen,
 		    e) == -1)
 			return -1;
 	return 0;
 }
 
-int
-sqlmerge_is_tombstone(const struct jval *record)
-{
-	const struct jval *m = jval_getn(record, "_sluice_deleted", 15);
-
-	return m != NULL && m->type == JV_TRUE;
-}
-
 /* The rows of this load's scd2 tables that it saw, by table. */
 static int
-seen_table(struct sqlout *o, struct lib_err *e)
+seen_table(struct loader *l, struct lib_err *e)
 {
-	return sqlout_exec(o, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
+	return sqlout_exec(l, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
 	    " (tbl TEXT, rid INTEGER, PRIMARY KEY (tbl, rid)) WITHOUT ROWID", e);
 }
 
 /* --scd2-retire-absent: the rows this load saw, in a temporary table. */
 static int
-seen(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+seen(struct loader *l, struct schema_table *t, sqlite3_int64 rowid,
     struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
 
-	if (!o->opts.scd2_retire_absent)
+	if (!l->opts.scd2_retire_absent)
 		return 0;
-	if (ti->seen == NULL && (seen_table(o, e) == -1 ||
-	    sqlout_prepare(o, "INSERT OR IGNORE INTO temp._sluice_seen"
-	    " VALUES (?1, ?2)", &ti->seen, e) == -1))
+	if (ss->seen == NULL && (seen_table(l, e) == -1 ||
+	    sqlout_prepare(l, "INSERT OR IGNORE INTO temp._sluice_seen"
+	    " VALUES (?1, ?2)", &ss->seen, e) == -1))
 		return -1;
-	(void)sqlite3_bind_text(ti->seen, 1, t->name, (int)t->namelen,
+	(void)sqlite3_bind_text(ss->seen, 1, t->name, (int)t->namelen,
 	    SQLITE_STATIC);
-	(void)sqlite3_bind_int64(ti->seen, 2, rowid);
-	return sqlout_step(o, ti->seen, "note a row as seen", e);
+	(void)sqlite3_bind_int64(ss->seen, 2, rowid);
+	return sqlout_step(l, ss->seen, "note a row as seen", e);
 }
 
 /* The version at rowid ends with this load. */
 static int
-retire_rowid(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+retire_rowid(struct loader *l, struct schema_table *t, sqlite3_int64 rowid,
     struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
 
-	if (ti->retire == NULL) {
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "UPDATE ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " SET _sluice_valid_to = ?1 WHERE rowid = ?2");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->retire, e) == -1)
+	if (ss->retire == NULL) {
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "UPDATE ");
+		load_ident(&l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " SET _sluice_valid_to = ?1 WHERE rowid = ?2");
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &ss->retire, e) == -1)
 			return -1;
 	}
-	(void)sqlite3_bind_text(ti->retire, 1, o->started_at, -1, SQLITE_STATIC);
-	(void)sqlite3_bind_int64(ti->retire, 2, rowid);
-	return sqlout_step(o, ti->retire, "retire the current version", e);
+	(void)sqlite3_bind_text(ss->retire, 1, l->started_at, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_int64(ss->retire, 2, rowid);
+	return sqlout_step(l, ss->retire, "retire the current version", e);
 }
 
 /*
@@ -246,29 +201,30 @@ retire_rowid(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
  * -k, ids are new each load, and the children would be orphans.
  */
 static int
-relink_version(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
+relink_version(struct loader *l, struct schema_table *t, sqlite3_int64 rowid,
     struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+	struct load_table *ti = load_tinfo(t);
 	const struct jval *id;
 	long col;
 
 	if ((col = schema_table_find(t, "_sluice_id", 10)) < 0 ||
 	    (id = ti->vals[col]) == NULL || id->type != JV_STRING)
 		return 0;
-	if (ti->relink == NULL) {
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "UPDATE ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " SET _sluice_id = ?1 WHERE rowid = ?2"
+	if (ss->relink == NULL) {
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "UPDATE ");
+		load_ident(&l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " SET _sluice_id = ?1 WHERE rowid = ?2"
 		    " AND _sluice_id IS NOT ?1");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &ti->relink, e) == -1)
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &ss->relink, e) == -1)
 			return -1;
 	}
-	(void)sqlite3_bind_text(ti->relink, 1, id->str, (int)id->len,
+	(void)sqlite3_bind_text(ss->relink, 1, id->str, (int)id->len,
 	    SQLITE_STATIC);
-	(void)sqlite3_bind_int64(ti->relink, 2, rowid);
-	return sqlout_step(o, ti->relink, "relink the current version", e);
+	(void)sqlite3_bind_int64(ss->relink, 2, rowid);
+	return sqlout_step(l, ss->relink, "relink the current version", e);
 }
 
 /*
@@ -276,34 +232,36 @@ relink_version(struct sqlout *o, struct schema_table *t, sqlite3_int64 rowid,
  * same, whether its row hash is ti->hash_text.
  */
 static int
-current_version(struct sqlout *o, struct schema_table *t,
+current_version(struct loader *l, struct schema_table *t,
     sqlite3_int64 *rowid, int *same, struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+	struct load_table *ti = load_tinfo(t);
 	int rc;
 
 	*rowid = 0;
-	if (keyed_stmt(o, t, &ti->current, "SELECT rowid, _sluice_row_hash FROM ",
+	if (keyed_stmt(l, t, &ss->current, "SELECT rowid, _sluice_row_hash FROM ",
 	    " AND _sluice_valid_to IS NULL", e) == -1 ||
-	    sqlout_bind_row(o, t, ti->current, e) == -1)
+	    sqlout_bind_row(l, t, ss->current, e) == -1)
 		return -1;
-	if ((rc = sqlite3_step(ti->current)) == SQLITE_ROW) {
-		*rowid = sqlite3_column_int64(ti->current, 0);
+	if ((rc = sqlite3_step(ss->current)) == SQLITE_ROW) {
+		*rowid = sqlite3_column_int64(ss->current, 0);
 		if (same != NULL)
-			*same = sqlite3_column_type(ti->current, 1) == SQLITE_TEXT &&
-			    strcmp((const char *)sqlite3_column_text(ti->current,
+			*same = sqlite3_column_type(ss->current, 1) == SQLITE_TEXT &&
+			    strcmp((const char *)sqlite3_column_text(ss->current,
 			    1), ti->hash_text) == 0;
 	}
-	(void)sqlite3_reset(ti->current);
+	(void)sqlite3_reset(ss->current);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlout_fail(o, rc, "find the current version", e);
+		return sqlout_fail(l, rc, "find the current version", e);
 	return 0;
 }
 
 int
-sqlmerge_delete(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+sqlmerge_delete(struct loader *l, struct schema_table *t, struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+	struct load_table *ti = load_tinfo(t);
 	sqlite3_int64 rowid;
 
 	if (ti->scd2) {
@@ -311,149 +269,65 @@ sqlmerge_delete(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 		 * The key's current version ends; its history stays, and its
 		 * child rows go: they are the current version's.
 		 */
-		if (sqlmerge_replace_children(o, t, e) == -1 ||
-		    current_version(o, t, &rowid, NULL, e) == -1)
+		if (replace_children(l, t, e) == -1 ||
+		    current_version(l, t, &rowid, NULL, e) == -1)
 			return -1;
 		if (rowid == 0)
 			return 0;
-		if (retire_rowid(o, t, rowid, e) == -1)
+		if (retire_rowid(l, t, rowid, e) == -1)
 			return -1;
 		ti->deleted++;
 		return 0;
 	}
-	if (sqlmerge_replace_children(o, t, e) == -1 ||
-	    keyed_stmt(o, t, &ti->del_key, "DELETE FROM ", "", e) == -1 ||
-	    sqlout_bind_row(o, t, ti->del_key, e) == -1 ||
-	    sqlout_step(o, ti->del_key, "delete", e) == -1)
+	if (replace_children(l, t, e) == -1 ||
+	    keyed_stmt(l, t, &ss->del_key, "DELETE FROM ", "", e) == -1 ||
+	    sqlout_bind_row(l, t, ss->del_key, e) == -1 ||
+	    sqlout_step(l, ss->del_key, "delete", e) == -1)
 		return -1;
-	ti->deleted += (unsigned long)sqlite3_changes(o->db);
+	ti->deleted += (unsigned long)sqlite3_changes(sqlout_db(l));
 	return 0;
 }
 
 int
-sqlmerge_scd2_columns(struct sqlout *o, struct schema_table *t,
+sqlmerge_scd2_write(struct loader *l, struct schema_table *t,
     struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
-	size_t i;
-	long col;
-
-	ti->scd2_known = 1;
-	if (o->opts.mode != SQLOUT_SCD2)
-		return ti->scd2 = 0;
-	/* Child tables follow their root's current version: merged. */
-	if (schema_table_find(t, "_sluice_parent_id", 17) >= 0)
-		return ti->scd2 = 0;
-	for (i = 0; i < 3; i++) {
-		if ((col = schema_table_find(t, scd2_names[i],
-		    strlen(scd2_names[i]))) < 0) {
-			if ((col = schema_table_add(t, scd2_names[i],
-			    strlen(scd2_names[i]), i < 2 ? ST_TIMESTAMP : ST_TEXT,
-			    1, e)) < 0)
-				return -1;
-			t->version++;
-		}
-		ti->scd2_cols[i] = col;
-	}
-	/* The load's time: when its versions begin and end. */
-	memset(&ti->scd2_vals[0], 0, sizeof(ti->scd2_vals[0]));
-	ti->scd2_vals[0].type = JV_STRING;
-	ti->scd2_vals[0].str = o->started_at;
-	ti->scd2_vals[0].len = strlen(o->started_at);
-	return ti->scd2 = 1;
-}
-
-/* The 128-bit hash of b's bytes as 32 hex digits: the stored row hashes. */
-static void
-hash_hex(const struct jbuf *b, char out[33])
-{
-	uint64_t h[2];
-
-	hash128(b->p, b->len, h);
-	(void)snprintf(out, 33, "%016llx%016llx", (unsigned long long)h[0],
-	    (unsigned long long)h[1]);
-}
-
-/* A 128-bit hash of the record's data, jval_write_canonical(). */
-static void
-row_hash(struct sqlout *o, struct table *ti, const struct jval *record)
-{
-	jbuf_reset(&o->tmp);
-	jval_write_canonical(&o->tmp, record, 1);
-	hash_hex(&o->tmp, ti->hash_text);
-	memset(&ti->scd2_vals[1], 0, sizeof(ti->scd2_vals[1]));
-	ti->scd2_vals[1].type = JV_STRING;
-	ti->scd2_vals[1].str = ti->hash_text;
-	ti->scd2_vals[1].len = 32;
-}
-
-void
-sqlmerge_group_hash(struct sqlout *o, const struct held_record *h, size_t n,
-    struct jbuf *out)
-{
-	char hex[33];
-	size_t i;
-
-	jbuf_reset(&o->tmp);
-	for (i = 0; i < n; i++) {
-		jbuf_put(&o->tmp, h[i].t->name, h[i].t->namelen);
-		jbuf_putc(&o->tmp, '\t');
-		jval_write_canonical(&o->tmp, h[i].record, 1);
-		/* A Singer version is stored with the row: part of it. */
-		if (h[i].version != NULL) {
-			jbuf_putc(&o->tmp, '\t');
-			jval_write(&o->tmp, h[i].version);
-		}
-		jbuf_putc(&o->tmp, '\n');
-	}
-	hash_hex(&o->tmp, hex);
-	jbuf_reset(out);
-	jbuf_puts(out, hex);
-}
-
-int
-sqlmerge_scd2_write(struct sqlout *o, struct schema_table *t,
-    const struct jval *record, struct lib_err *e)
-{
-	struct table *ti = sqlout_tinfo(t);
+	struct load_table *ti = load_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
 	sqlite3_int64 rowid;
 	int same = 0;
 
-	row_hash(o, ti, record);
-	ti->vals[ti->scd2_cols[0]] = &ti->scd2_vals[0];
-	ti->vals[ti->scd2_cols[1]] = NULL;
-	ti->vals[ti->scd2_cols[2]] = &ti->scd2_vals[1];
-	if (current_version(o, t, &rowid, &same, e) == -1)
+	if (current_version(l, t, &rowid, &same, e) == -1)
 		return -1;
 	if (same) {
 		/*
 		 * The root is the same, but a list of it may not be (the
 		 * normalizer moved it out): its children are the new ones.
 		 */
-		if (sqlmerge_replace_children(o, t, e) == -1 ||
-		    relink_version(o, t, rowid, e) == -1)
+		if (replace_children(l, t, e) == -1 ||
+		    relink_version(l, t, rowid, e) == -1)
 			return -1;
-		return seen(o, t, rowid, e);
+		return seen(l, t, rowid, e);
 	}
 	if (rowid != 0) {
 		/* A change: the current version ends, the new one begins. */
-		if (retire_rowid(o, t, rowid, e) == -1 ||
-		    sqlmerge_replace_children(o, t, e) == -1)
+		if (retire_rowid(l, t, rowid, e) == -1 ||
+		    replace_children(l, t, e) == -1)
 			return -1;
 		ti->updated++;
 	}
-	if (sqlout_bind_row(o, t, ti->insert, e) == -1 ||
-	    sqlout_step(o, ti->insert, "insert", e) == -1)
+	if (sqlout_bind_row(l, t, ss->insert, e) == -1 ||
+	    sqlout_step(l, ss->insert, "insert", e) == -1)
 		return -1;
 	ti->inserted++;
-	return seen(o, t, sqlite3_last_insert_rowid(o->db), e);
+	return seen(l, t, sqlite3_last_insert_rowid(sqlout_db(l)), e);
 }
 
 /* The child rows of the current versions about to be retired as absent. */
 static int
-absent_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
+absent_children(struct loader *l, struct schema_table *t, struct lib_err *e)
 {
-	struct table *ti = sqlout_tinfo(t);
+	struct load_table *ti = load_tinfo(t);
 	struct schema_table *c;
 	sqlite3_stmt *st;
 	size_t i;
@@ -461,78 +335,168 @@ absent_children(struct sqlout *o, struct schema_table *t, struct lib_err *e)
 
 	if (schema_table_find(t, "_sluice_id", 10) < 0)
 		return 0;
-	if (ti->children_gen != o->ddl_gen && find_children(o, t, e) == -1)
+	if (load_find_children(l, t, e) == -1)
 		return -1;
 	for (i = 0; i < ti->nchildren; i++) {
-		c = o->set.tables[ti->children[i]];
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "DELETE FROM ");
-		sqlout_ident(&o->sql, c->name, c->namelen);
-		jbuf_puts(&o->sql, " WHERE _sluice_root_id IN (SELECT _sluice_id"
+		c = l->set.tables[ti->children[i]];
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "DELETE FROM ");
+		load_ident(&l->sql, c->name, c->namelen);
+		jbuf_puts(&l->sql, " WHERE _sluice_root_id IN (SELECT _sluice_id"
 		    " FROM ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " WHERE _sluice_valid_to IS NULL AND rowid NOT IN"
+		load_ident(&l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " WHERE _sluice_valid_to IS NULL AND rowid NOT IN"
 		    " (SELECT rid FROM temp._sluice_seen WHERE tbl = ?1))");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &st, e) == -1)
 			return -1;
 		(void)sqlite3_bind_text(st, 1, t->name, (int)t->namelen,
 		    SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		(void)sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return sqlout_fail(o, rc, "delete child rows", e);
-		sqlout_tinfo(c)->deleted += (unsigned long)sqlite3_changes(o->db);
+			return sqlout_fail(l, rc, "delete child rows", e);
+		load_tinfo(c)->deleted += (unsigned long)sqlite3_changes(sqlout_db(l));
 	}
 	return 0;
 }
 
 int
-sqlmerge_scd2_retire_absent(struct sqlout *o, struct lib_err *e)
+sqlmerge_scd2_retire_absent(struct loader *l, struct lib_err *e)
 {
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
 
-	if (!o->opts.scd2_retire_absent)
+	if (!l->opts.scd2_retire_absent)
 		return 0;
-	for (i = 0; i < o->set.n; i++) {
-		struct schema_table *t = o->set.tables[i];
-		struct table *ti = sqlout_tinfo(t);
+	for (i = 0; i < l->set.n; i++) {
+		struct schema_table *t = l->set.tables[i];
+		struct load_table *ti = load_tinfo(t);
 
 		if (!ti->scd2 || !ti->exists)
 			continue;
 		/* A full snapshot: a key it does not hold is gone. */
-		if (seen_table(o, e) == -1)
+		if (seen_table(l, e) == -1)
 			return -1;
-		if (absent_children(o, t, e) == -1)
+		if (absent_children(l, t, e) == -1)
 			return -1;
-		jbuf_reset(&o->sql);
-		jbuf_puts(&o->sql, "UPDATE ");
-		sqlout_ident(&o->sql, t->name, t->namelen);
-		jbuf_puts(&o->sql, " SET _sluice_valid_to = ?1 WHERE"
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "UPDATE ");
+		load_ident(&l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " SET _sluice_valid_to = ?1 WHERE"
 		    " _sluice_valid_to IS NULL AND rowid NOT IN"
 		    " (SELECT rid FROM temp._sluice_seen WHERE tbl = ?2)");
-		if (sqlout_prepare(o, jbuf_cstr(&o->sql), &st, e) == -1)
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &st, e) == -1)
 			return -1;
-		(void)sqlite3_bind_text(st, 1, o->started_at, -1, SQLITE_STATIC);
+		(void)sqlite3_bind_text(st, 1, l->started_at, -1, SQLITE_STATIC);
 		(void)sqlite3_bind_text(st, 2, t->name, (int)t->namelen,
 		    SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		(void)sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return sqlout_fail(o, rc, "retire absent keys", e);
-		ti->deleted += (unsigned long)sqlite3_changes(o->db);
+			return sqlout_fail(l, rc, "retire absent keys", e);
+		ti->deleted += (unsigned long)sqlite3_changes(sqlout_db(l));
 	}
 	return 0;
 }
 
 void
-sqlmerge_finalize(struct table *ti)
+sqlmerge_finalize(struct sqlout_table *ss)
 {
-	(void)sqlite3_finalize(ti->del_key);
-	(void)sqlite3_finalize(ti->current);
-	(void)sqlite3_finalize(ti->retire);
-	(void)sqlite3_finalize(ti->seen);
-	(void)sqlite3_finalize(ti->relink);
-	ti->del_key = ti->current = ti->retire = ti->seen = ti->relink = NULL;
+	(void)sqlite3_finalize(ss->del_key);
+	(void)sqlite3_finalize(ss->current);
+	(void)sqlite3_finalize(ss->retire);
+	(void)sqlite3_finalize(ss->seen);
+	(void)sqlite3_finalize(ss->relink);
+	ss->del_key = ss->current = ss->retire = ss->seen = ss->relink = NULL;
+}
+
+/* Bind the current row to the UPDATE, whose parameters update_cols maps. */
+static int
+bind_update(struct loader *l, struct schema_table *t, struct lib_err *e)
+{
+	struct load_table *ti = load_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+	size_t j, col;
+	int rc;
+
+	for (j = 0; j < ss->update_nparams; j++) {
+		col = ss->update_cols[j];
+		if ((rc = sqlout_bind_value(l, ss->update, (int)j + 1,
+		    ti->vals[col], t->cols[col].type)) != SQLITE_OK)
+			return sqlout_fail(l, rc, "bind", e);
+	}
+	return 0;
+}
+
+/*
+ * Merge: the stored row the key names loses its child rows and takes the
+ * record's values; without one, the record is inserted.
+ */
+int
+sqlmerge_upsert(struct loader *l, struct schema_table *t, struct lib_err *e)
+{
+	struct load_table *ti = load_tinfo(t);
+	struct sqlout_table *ss = sqlout_stmts(t);
+
+	if (replace_children(l, t, e) == -1 || bind_update(l, t, e) == -1 ||
+	    sqlout_step(l, ss->update, "update", e) == -1)
+		return -1;
+	if (sqlite3_changes(sqlout_db(l)) > 0) {
+		ti->updated++;
+		return 0;
+	}
+	if (sqlout_bind_row(l, t, ss->insert, e) == -1 ||
+	    sqlout_step(l, ss->insert, "insert", e) == -1)
+		return -1;
+	ti->inserted++;
+	return 0;
+}
+
+int
+sqlmerge_stored_same(struct loader *l, struct schema_table *t,
+    const struct jval *root, const char *hash, struct lib_err *e)
+{
+	struct load_table *ti = load_tinfo(t);
+	struct sqlout_table *ss;
+	const struct jval *v;
+	long col;
+	size_t k;
+	int rc, same = 0;
+
+	if (!ti->exists || (col = schema_table_find(t, "_sluice_row_hash",
+	    16)) < 0 || (size_t)col >= ti->ncols_db)
+		return 0;
+	/* The table was synced for a merge: ensure_key found its key. */
+	if ((ti->keycols == NULL && load_find_keys(t) == -1) ||
+	    ti->keycols == NULL)
+		return 0;
+	ss = sqlout_stmts(t);
+	if (ss->hash_get == NULL) {
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "SELECT \"_sluice_row_hash\" FROM ");
+		load_ident(&l->sql, t->name, t->namelen);
+		sqlmerge_key_where(t, &l->sql);
+		if (sqlout_prepare(l, jbuf_cstr(&l->sql), &ss->hash_get, e) == -1)
+			return -1;
+	}
+	for (k = 0; k < t->nkeys; k++) {
+		if (ti->keycols[k] < 0 || (v = jval_get(root, t->keys[k])) ==
+		    NULL || v->type == JV_NULL) {
+			(void)sqlite3_clear_bindings(ss->hash_get);
+			return 0;	/* the write says what is wrong */
+		}
+		if (sqlout_bind_value(l, ss->hash_get, (int)ti->keycols[k] + 1,
+		    v, t->cols[ti->keycols[k]].type) != SQLITE_OK)
+			return 0;
+	}
+	rc = sqlite3_step(ss->hash_get);
+	if (rc == SQLITE_ROW)
+		same = sqlite3_column_type(ss->hash_get, 0) == SQLITE_TEXT &&
+		    sqlite3_column_bytes(ss->hash_get, 0) == 32 &&
+		    memcmp(sqlite3_column_text(ss->hash_get, 0), hash, 32) == 0;
+	(void)sqlite3_reset(ss->hash_get);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlout_fail(l, rc, "look up a row's hash", e);
+	return same;
 }
