@@ -34,7 +34,7 @@ BENCH_DEPS = sqlite-utils miller curl
 
 # Each program is cmd/NAME/: main.c and the modules only NAME uses.  lib/
 # holds what two or more programs share (lib/README).
-PROGS = cdc-decode dedup-merge jsonl-normalize pgfetch schema-infer sqlite-load
+PROGS = cdc-decode dedup-merge jsonl-normalize pg-load pgfetch schema-infer sqlite-load
 LIBSRC = $(sort $(wildcard lib/*.c))
 LIBHDR = $(wildcard lib/*.h)
 CMDSRC = $(sort $(wildcard cmd/*/*.c))

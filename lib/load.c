@@ -156,6 +156,10 @@ check_stream_name(struct loader *l, const char *stream, size_t len,
 
 	if (memchr(stream, '\0', len) != NULL)
 		return liberr_set(e, EX_DATAERR, "stream name contains U+0000");
+	if (l->d->max_name > 0 && len > l->d->max_name)
+		return liberr_set(e, EX_DATAERR, "stream %.*s: longer than the "
+		    "%zu bytes of a %s name", (int)len, stream, l->d->max_name,
+		    l->d->name);
 	if (has_prefix_nocase(stream, len, "_sluice_") ||
 	    has_prefix_nocase(stream, len, l->d->reserved_prefix))
 		return liberr_set(e, EX_DATAERR, "stream %.*s: names starting "
@@ -488,6 +492,10 @@ check_column_names(struct loader *l, struct schema_table *t,
 		if (memchr(c->name, '\0', c->namelen) != NULL)
 			return liberr_set(e, EX_DATAERR, "stream %s: column name "
 			    "contains U+0000", t->name);
+		if (l->d->max_name > 0 && c->namelen > l->d->max_name)
+			return liberr_set(e, EX_DATAERR, "stream %s: column "
+			    "%.*s...: longer than the %zu bytes of a %s name",
+			    t->name, 20, c->name, l->d->max_name, l->d->name);
 		if (!l->d->names_fold_case)
 			continue;
 		jbuf_reset(&l->tmp);

@@ -126,6 +126,7 @@ struct load_dialect {
 	const char	*name;		/* "SQLite": in messages */
 	const char	*reserved_prefix;	/* its own tables: "sqlite_" */
 	int		 names_fold_case;	/* "A" and "a" name one table */
+	size_t		 max_name;	/* bytes in a name; 0: no limit */
 
 	/* Connect, begin the transaction, make the bookkeeping tables. */
 	int	(*open)(struct loader *, const char *target, struct lib_err *);

@@ -16,6 +16,7 @@
 #include "load.h"
 #include "loadmain.h"
 #include "stats.h"
+#include "xalloc.h"
 
 enum {
 	OPT_STATE_GET = CLI_OPT_PRIVATE, OPT_LOAD_ID,
@@ -439,6 +440,7 @@ loadmain_run(const struct loadmain_program *p, int argc, char *argv[])
 	struct lib_err e;
 	struct run run;
 	struct jbuf operands = JBUF_INIT, more = JBUF_INIT, shown = JBUF_INIT;
+	char *target = NULL;
 	const char *state_path = NULL;
 	char load_id[64];
 	unsigned long dups;
@@ -470,6 +472,11 @@ loadmain_run(const struct loadmain_program *p, int argc, char *argv[])
 	run.closed = cli_closed_std_fds();
 	run.db = parse_options(&c, &spec, &opts, &state_path, &run.b, argc,
 	    argv);
+	if (p->scrub != NULL) {
+		target = xalloc_memdup(run.db, strlen(run.db) + 1);
+		p->scrub(argv[optind - 1]);
+		run.db = target;
+	}
 	p->redact(run.db, &shown);
 	run.shown = jbuf_cstr(&shown);
 	opts.infer = c.types;
@@ -526,6 +533,7 @@ out:
 	jbuf_free(&run.state);
 	cli_die_by_signal();
 done:
+	free(target);
 	jbuf_free(&operands);
 	jbuf_free(&more);
 	jbuf_free(&shown);

@@ -30,6 +30,11 @@ struct loadmain_program {
 		    struct lib_err *);
 	/* The target as messages may show it (a password taken out). */
 	void	(*redact)(const char *target, struct jbuf *out);
+	/*
+	 * Blank a secret out of the target where argv holds it (the
+	 * process list shows argv); the load works on a copy.  May be NULL.
+	 */
+	void	(*scrub)(char *target);
 };
 
 /* main() of a loader: its exit status. */

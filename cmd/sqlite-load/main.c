@@ -33,7 +33,7 @@ shown(const char *db, struct jbuf *out)
 static const struct loadmain_program sqlite_load = {
 	"sqlite-load", &sqlout_dialect, "db",
 	"Load NDJSON records and Singer messages into a SQLite database,\n"
-	"in one transaction.\n", options, get_state, shown
+	"in one transaction.\n", options, get_state, shown, NULL
 };
 
 int
