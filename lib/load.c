@@ -362,6 +362,14 @@ unprepare(struct loader *l, struct schema_table *t)
 	load_tinfo(t)->stmt_ncols = 0;
 }
 
+/* All the dialect holds of t goes, statements too. */
+static void
+forget(struct loader *l, struct schema_table *t)
+{
+	l->d->forget(l, t);
+	load_tinfo(t)->stmt_ncols = 0;
+}
+
 int
 load_is_key(const struct schema_table *t, size_t col)
 {
@@ -955,7 +963,7 @@ load_record_atomic(struct loader *l, struct schema_table *t,
 		folded_reset(ti);
 	schema_mark_restore(t, &l->mark);
 	/* The statements may cover columns that are gone again. */
-	unprepare(l, t);
+	forget(l, t);
 	ti->exists = before.exists;
 	ti->ncols_db = before.ncols_db;
 	ti->keyed = before.keyed;
@@ -1609,6 +1617,8 @@ load_commit(struct loader *l, struct jbuf *summary, struct lib_err *e)
 	if (l->d->commit(l, e) == -1)
 		goto out;
 	l->in_txn = 0;
+	for (i = 0; i < l->set.n; i++)
+		forget(l, l->set.tables[i]);
 	ret = 0;
 out:
 	jbuf_free(&tables);
@@ -1647,7 +1657,7 @@ load_close(struct loader *l)
 
 		if (ti == NULL)
 			continue;
-		l->d->unprepare(l, l->set.tables[i]);
+		l->d->forget(l, l->set.tables[i]);
 		strmap_free(&ti->folded);
 		free(ti->keycols);
 		free(ti->vals);

@@ -158,7 +158,7 @@ struct load_dialect {
 		    struct jbuf *names, size_t *n, struct lib_err *);
 	int	(*create_table)(struct loader *, struct schema_table *,
 		    int primary_key, struct lib_err *);
-	int	(*add_column)(struct loader *, const struct schema_table *,
+	int	(*add_column)(struct loader *, struct schema_table *,
 		    size_t col, struct lib_err *);
 	/* CREATE [UNIQUE] INDEX "T<suffix>": 0, LOAD_DUPLICATES, or -1. */
 	int	(*create_index)(struct loader *, const struct schema_table *,
@@ -167,8 +167,13 @@ struct load_dialect {
 	/* Statements for t's current columns (load_merges: the merge's). */
 	int	(*prepare)(struct loader *, struct schema_table *,
 		    struct lib_err *);
-	/* Forget t's statements (its columns changed, or the load ends). */
+	/* Forget t's statements: its columns changed, or a commit comes. */
 	void	(*unprepare)(struct loader *, struct schema_table *);
+	/*
+	 * Forget all the dialect holds of t: the load committed or ended, or
+	 * a record's savepoint rolled back what it made.
+	 */
+	void	(*forget)(struct loader *, struct schema_table *);
 
 	int	(*insert)(struct loader *, struct schema_table *,
 		    struct lib_err *);

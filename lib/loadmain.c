@@ -314,6 +314,7 @@ commit(struct cli *c, struct loader *out, struct run *run)
 	const char *db = run->shown;
 	int closed = run->closed;
 	struct jbuf summary = JBUF_INIT;
+	struct cli_line at;
 	struct lib_err e;
 	int done = 0;
 
@@ -324,9 +325,16 @@ commit(struct cli *c, struct loader *out, struct run *run)
 	else if (report(c, out, r, "committed", 0, &e) == -1) {
 		cli_error(c, e.code, "%s", e.msg);
 		rolled_back(c, r, db);
-	} else if (load_commit(out, &summary, &e) == -1)
-		cli_error(c, e.code, "%s: %s", db, e.msg);
-	else {
+	} else if (load_commit(out, &summary, &e) == -1) {
+		/* Rows a dialect held back fail at the commit: at their line. */
+		memset(&at, 0, sizeof(at));
+		if (load_error_origin(out, &at.file, &at.lineno)) {
+			cli_warn_at(c, &at, "%s", e.msg);
+			cli_set_status(c, e.code);
+		} else
+			cli_error(c, e.code, "%s: %s", db, e.msg);
+		rolled_back(c, r, db);
+	} else {
 		done = 1;
 		if (!c->quiet)
 			cli_error(c, 0, "load %s: %s committed", r->load_id,

@@ -555,20 +555,34 @@ pg_create_table(struct loader *l, struct schema_table *t, int pk,
 }
 
 static int
-pg_add_column(struct loader *l, const struct schema_table *t, size_t i,
+pg_add_column(struct loader *l, struct schema_table *t, size_t i,
     struct lib_err *e)
 {
+	const struct pgout_table *r = load_tinfo(t)->dd;
+	int stage;
+
 	/* Rows on their way have the columns as they were. */
-	if (pgrows_flush(l, e) == -1)
+	if (pgrows_send(l, t, e) == -1)
 		return -1;
-	jbuf_reset(&l->sql);
-	jbuf_puts(&l->sql, "ALTER TABLE ");
-	pgout_qname(l, &l->sql, t->name, t->namelen);
-	jbuf_puts(&l->sql, " ADD COLUMN ");
-	load_ident(&l->sql, t->cols[i].name, t->cols[i].namelen);
-	jbuf_putc(&l->sql, ' ');
-	jbuf_puts(&l->sql, pg_type(t->cols[i].type));
-	return pgout_command(l, jbuf_cstr(&l->sql), 0, NULL, "add a column", e);
+	/* The staging table, made like the table, gains the column too. */
+	for (stage = 0; stage < 2; stage++) {
+		if (stage && (r == NULL || !r->stage_made))
+			break;
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "ALTER TABLE ");
+		if (stage)
+			load_ident(&l->sql, r->stage, strlen(r->stage));
+		else
+			pgout_qname(l, &l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " ADD COLUMN ");
+		load_ident(&l->sql, t->cols[i].name, t->cols[i].namelen);
+		jbuf_putc(&l->sql, ' ');
+		jbuf_puts(&l->sql, pg_type(t->cols[i].type));
+		if (pgout_command(l, jbuf_cstr(&l->sql), 0, NULL, "add a column",
+		    e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -606,8 +620,6 @@ pg_create_index(struct loader *l, const struct schema_table *t,
 	size_t i;
 	int rc = 0;
 
-	if (pgrows_flush(l, e) == -1)
-		return -1;
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " :
 	    "CREATE INDEX IF NOT EXISTS ");
@@ -647,8 +659,17 @@ pg_prepare(struct loader *l, struct schema_table *t, struct lib_err *e)
 	return 0;
 }
 
+/* Rows staged so far stay staged: the staging table gains the columns. */
 static void
 pg_unprepare(struct loader *l, struct schema_table *t)
+{
+	(void)l;
+	load_tinfo(t)->stmts_keyed = 0;
+}
+
+/* The staging tables are gone with the transaction, or the savepoint. */
+static void
+pg_forget(struct loader *l, struct schema_table *t)
 {
 	struct load_table *ti = load_tinfo(t);
 
@@ -807,12 +828,19 @@ pg_savepoint(struct loader *l, enum load_savepoint sp, struct lib_err *e)
 		"ROLLBACK TO sluice_record"
 	};
 
-	/* A record's rows are sent before its savepoint ends. */
-	if (sp != LOAD_SP_BEGIN && pgrows_flush(l, e) == -1) {
-		if (sp == LOAD_SP_RELEASE)
-			return -1;
-	}
-	return pgout_command(l, sql[sp], 0, NULL, NULL, e);
+	/*
+	 * A record's rows are sent, and applied, before its savepoint ends:
+	 * what fails is the record's.
+	 */
+	if (sp == LOAD_SP_RELEASE && pgrows_flush(l, e) == -1)
+		return -1;
+	if (pgout_command(l, sql[sp], 0, NULL, NULL, e) == -1)
+		return -1;
+	if (sp == LOAD_SP_BEGIN)
+		pgout_conn(l)->in_savepoint = 1;
+	else
+		pgrows_savepoint_end(l, sp == LOAD_SP_ROLLBACK);
+	return 0;
 }
 
 static int
@@ -936,15 +964,17 @@ static int
 pg_save_schema(struct loader *l, const char *hash, const struct schema_table *t,
     const char *json, size_t len, const char *now, struct lib_err *e)
 {
+	struct jbuf text = JBUF_INIT;	/* json may be in l->tmp */
 	const char *params[5];
+	int rc;
 
-	jbuf_reset(&l->tmp);
-	jbuf_put(&l->tmp, t->name, t->namelen);
-	jbuf_putc(&l->tmp, '\0');
-	jbuf_put(&l->tmp, json, len);
+	jbuf_put(&text, t->name, t->namelen);
+	jbuf_putc(&text, '\0');
+	jbuf_put(&text, json, len);
+	jbuf_putc(&text, '\0');
 	params[0] = hash;
-	params[1] = l->tmp.p;
-	params[2] = l->tmp.p + t->namelen + 1;
+	params[1] = text.p;
+	params[2] = text.p + t->namelen + 1;
 	params[3] = l->opts.load_id;
 	params[4] = now;
 	jbuf_reset(&l->sql);
@@ -953,7 +983,9 @@ pg_save_schema(struct loader *l, const char *hash, const struct schema_table *t,
 	jbuf_puts(&l->sql, " (version_hash, table_name, schema, load_id,"
 	    " inserted_at) VALUES ($1, $2, $3, $4, $5::timestamptz)"
 	    " ON CONFLICT DO NOTHING");
-	return pgout_command(l, jbuf_cstr(&l->sql), 5, params, "save schema", e);
+	rc = pgout_command(l, jbuf_cstr(&l->sql), 5, params, "save schema", e);
+	jbuf_free(&text);
+	return rc;
 }
 
 static int
@@ -1018,6 +1050,7 @@ const struct load_dialect pgout_dialect = {
 	.create_index = pg_create_index,
 	.prepare = pg_prepare,
 	.unprepare = pg_unprepare,
+	.forget = pg_forget,
 	.insert = pgrows_insert,
 	.upsert = pgrows_upsert,
 	.delete_key = pgrows_delete_key,

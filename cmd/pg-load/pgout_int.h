@@ -22,6 +22,7 @@ struct pgout {
 	unsigned long	 group;		/* the seq of the last staged root */
 	unsigned long	 nstages;	/* staging tables made */
 	int		 flush_each;	/* a record at a time (savepoints) */
+	int		 in_savepoint;
 	int		 rejects;	/* the rejected ids' table exists */
 };
 
@@ -35,6 +36,7 @@ struct pgout_table {
 	size_t		 linecap;
 	int		 staged;	/* merge: rows go to the staging table */
 	int		 stage_made;
+	int		 stage_in_sp;	/* made in the record's savepoint */
 	char		 stage[40];	/* its name, pg_temp's */
 	int		 pending;	/* staged rows not applied yet */
 	int		 locked;	/* this load holds the table's lock */
@@ -65,6 +67,10 @@ int	pgrows_delete_key(struct loader *, struct schema_table *,
 	    struct lib_err *);
 /* Every buffered row sent and every staged one applied. */
 int	pgrows_flush(struct loader *, struct lib_err *);
+/* t's buffered rows sent (to its table or its staging table). */
+int	pgrows_send(struct loader *, struct schema_table *, struct lib_err *);
+/* The record's savepoint ends: released, or rolled back with what it made. */
+void	pgrows_savepoint_end(struct loader *, int rolled_back);
 void	pgrows_free(struct pgout_table *);
 
 #endif

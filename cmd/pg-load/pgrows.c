@@ -139,8 +139,8 @@ copy_error_origin(struct loader *l, const struct pgout_table *r,
 }
 
 /* The table's buffered rows sent with one COPY. */
-static int
-copy_send(struct loader *l, struct schema_table *t, struct lib_err *e)
+int
+pgrows_send(struct loader *l, struct schema_table *t, struct lib_err *e)
 {
 	struct pgout *c = pgout_conn(l);
 	struct pgout_table *r = pgout_rows(t);
@@ -197,7 +197,7 @@ copy_all(struct loader *l, struct lib_err *e)
 
 	for (i = 0; i < l->set.n; i++)
 		if (load_tinfo(l->set.tables[i])->dd != NULL &&
-		    copy_send(l, l->set.tables[i], e) == -1)
+		    pgrows_send(l, l->set.tables[i], e) == -1)
 			return -1;
 	return 0;
 }
@@ -225,6 +225,7 @@ make_stage(struct loader *l, struct schema_table *t, struct lib_err *e)
 	    "table", e) == -1)
 		return -1;
 	r->stage_made = 1;
+	r->stage_in_sp = c->in_savepoint;
 	return 0;
 }
 
@@ -239,7 +240,7 @@ row_begin(struct loader *l, struct schema_table *t, int staged,
 	struct pgout_table *r = pgout_rows(t);
 
 	if (r->nrows > 0 && (r->staged != staged || r->ncols != t->ncols) &&
-	    copy_send(l, t, e) == -1)
+	    pgrows_send(l, t, e) == -1)
 		return -1;
 	if (r->staged != staged && r->pending && pgrows_flush(l, e) == -1)
 		return -1;
@@ -291,7 +292,7 @@ row_end(struct loader *l, struct schema_table *t, struct lib_err *e)
 	jbuf_putc(&r->copy, '\n');
 	r->nrows++;
 	if (r->copy.len >= COPY_BYTES || pgout_conn(l)->flush_each)
-		return copy_send(l, t, e);
+		return pgrows_send(l, t, e);
 	return 0;
 }
 
@@ -456,9 +457,9 @@ apply(struct loader *l, struct schema_table *t, struct lib_err *e)
 	jbuf_puts(&l->sql, "WITH u AS (INSERT INTO ");
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	jbuf_puts(&l->sql, " AS t (");
-	column_list(&l->sql, t, t->ncols, "");
+	column_list(&l->sql, t, ti->ncols_db, "");
 	jbuf_puts(&l->sql, ") SELECT ");
-	column_list(&l->sql, t, t->ncols, "");
+	column_list(&l->sql, t, ti->ncols_db, "");
 	jbuf_puts(&l->sql, " FROM ");
 	stage_name(l, t);
 	jbuf_puts(&l->sql, " WHERE NOT _sluice_stage_tomb ON CONFLICT (");
@@ -473,8 +474,8 @@ apply(struct loader *l, struct schema_table *t, struct lib_err *e)
 	 * updated.
 	 */
 	jbuf_puts(&l->sql, ") DO UPDATE SET ");
-	for (i = 0; i < t->ncols; i++) {
-		if (load_is_key(t, i) && t->ncols > t->nkeys)
+	for (i = 0; i < ti->ncols_db; i++) {
+		if (load_is_key(t, i) && ti->ncols_db > t->nkeys)
 			continue;
 		if (set++ > 0)
 			jbuf_putc(&l->sql, ',');
@@ -629,4 +630,26 @@ pgrows_flush(struct loader *l, struct lib_err *e)
 			return -1;
 	}
 	return 0;
+}
+
+void
+pgrows_savepoint_end(struct loader *l, int rolled_back)
+{
+	struct pgout_table *r;
+	size_t i;
+
+	pgout_conn(l)->in_savepoint = 0;
+	for (i = 0; i < l->set.n; i++) {
+		if ((r = load_tinfo(l->set.tables[i])->dd) == NULL)
+			continue;
+		if (rolled_back) {
+			/* Its rows are gone; a staging table it made too. */
+			if (r->stage_in_sp)
+				r->stage_made = 0;
+			r->pending = 0;
+			jbuf_reset(&r->copy);
+			r->nrows = 0;
+		}
+		r->stage_in_sp = 0;
+	}
 }

@@ -364,7 +364,7 @@ sq_create_table(struct loader *l, struct schema_table *t, int pk,
 }
 
 static int
-sq_add_column(struct loader *l, const struct schema_table *t, size_t i,
+sq_add_column(struct loader *l, struct schema_table *t, size_t i,
     struct lib_err *e)
 {
 	jbuf_reset(&l->sql);
@@ -927,6 +927,7 @@ const struct load_dialect sqlout_dialect = {
 	.create_index = sqlout_create_index,
 	.prepare = sq_prepare,
 	.unprepare = sq_unprepare,
+	.forget = sq_unprepare,
 	.insert = sq_insert,
 	.upsert = sqlmerge_upsert,
 	.delete_key = sqlmerge_delete,
