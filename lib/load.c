@@ -341,7 +341,6 @@ load_find_children(struct loader *l, struct schema_table *t, struct lib_err *e)
 		}
 		for (i = 0; i < l->set.n && l->set.tables[i] != c; i++)
 			;
-		ti = load_tinfo(t);	/* the set may have grown */
 		ti->children = xalloc_realloc(ti->children, ti->nchildren + 1,
 		    sizeof(*ti->children));
 		ti->children[ti->nchildren++] = i;

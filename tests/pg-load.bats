@@ -292,9 +292,9 @@ L.3"
 	wait_for_file fed 20
 	sleep 0.5
 	pkill -9 -f -- "--dataset $DS -t t -m append"
+	: > stop
 	wait_pid_bounded $! 20
 	assert_equal "$WAIT_STATUS" 137
-	: > stop
 	assert_equal "$(pgdump)" "$before"
 	run pgload -t t -m append <<<'{"n":1}'
 	assert_success

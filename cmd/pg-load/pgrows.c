@@ -549,7 +549,6 @@ apply_root(struct loader *l, struct schema_table *t, struct lib_err *e)
 	if (load_is_root(t) && (load_find_children(l, t, e) == -1 ||
 	    drop_superseded(l, t, e) == -1))
 		return -1;
-	ti = load_tinfo(t);
 	hashed = schema_table_find(t, "_sluice_row_hash", 16) >= 0;
 	if (hashed) {
 		jbuf_reset(&l->sql);

@@ -140,7 +140,6 @@ replace_children(struct loader *l, struct schema_table *t,
 		return 0;
 	if (load_find_children(l, t, e) == -1)
 		return -1;
-	ti = load_tinfo(t);
 	for (i = 0; i < ti->nchildren; i++)
 		if (delete_by_root(l, l->set.tables[ti->children[i]], old, oldlen,
 		    e) == -1)
