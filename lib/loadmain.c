@@ -489,8 +489,9 @@ loadmain_run(const struct loadmain_program *p, int argc, char *argv[])
 	run.shown = jbuf_cstr(&shown);
 	opts.infer = c.types;
 	if (state_path != NULL) {
-		rc = print_state(&c, p, run.db, run.shown, opts.dataset,
+		(void)print_state(&c, p, run.db, run.shown, opts.dataset,
 		    state_path);
+		rc = cli_finish(&c, NULL);
 		goto done;
 	}
 	opts.load_id = cli_load_id(opts.load_id, load_id, sizeof(load_id));

@@ -46,6 +46,18 @@ pgdump() {
 	    --schema="$DS" "$@" postgres | grep -v -e '^--' -e '^$' -e '^\\restrict' -e '^\\unrestrict'
 }
 
+# wait_for_lock true|false: until an advisory lock is held (true) or waited
+# for (false), at most 20 s.
+wait_for_lock() {
+	local i
+	for (( i = 0; i < 200; i++ )); do
+		[[ $(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		    AND granted = $1") -gt 0 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 people() {
 	local i
 	for i in 1 2 3 4 5; do
@@ -323,11 +335,12 @@ L.3"
 	seq 1001 3000 | sed 's/.*/{"id":&,"v":"b"}/' > b.jsonl
 	slow_feed a.jsonl 3>&- | pgload -t t -k id > a.out 2>&1 3>&- &
 	pa=$!
-	wait_for_file fed 20
-	# The second waits for the first's lock, then merges over its rows.
+	# The first holds the table's lock once it has its first record...
+	wait_for_lock true
+	# ...the second waits for it, then merges over the first's rows.
 	pgload -t t -k id b.jsonl > b.out 2>&1 3>&- &
 	pb=$!
-	sleep 1
+	wait_for_lock false || fail "the second loader did not wait: $(cat b.out)"
 	kill -0 "$pb" || fail "the second loader did not wait: $(cat b.out)"
 	: > stop
 	wait_pid_bounded "$pa" 30
