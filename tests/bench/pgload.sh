@@ -17,8 +17,9 @@
 #            table a keyed load of the rows made: its seconds, and against
 #            the append (the counts are checked: 10% updated, the rest
 #            unchanged);
-#   RSS      pg-load's peak RSS appending the rows and ten times as many:
-#            flat (grows by at most BENCH_RSS_SLACK_MB).
+#   2M       the append of ten times as many rows, against psql's \copy
+#            of them (once each): the same target; and pg-load's peak RSS
+#            at both sizes: flat (grows by at most BENCH_RSS_SLACK_MB).
 # The server runs on 127.0.0.1 with fsync=off, for both sides alike.  A
 # missed target prints "BELOW TARGET" but never fails the run.  Exit 1 only
 # when a tool is missing, the server does not start, or a command fails or
@@ -186,6 +187,16 @@ big_ns=$((t1 - t0))
 big_rss=$(tail -n 1 "$tmp/ru" | cut -d ' ' -f 3)
 count_is t "$bigrows"
 rm -f "$data"
+# psql's \copy of the same rows, once: how much of the time is the server's.
+say "psql \\copy of $bigrows rows"
+sql "\\copy t to '$tmp/rows.csv' csv" || fail "psql \\copy to CSV failed"
+sql "CREATE TABLE ref (LIKE t)" || fail "cannot make the reference table"
+t0=$(now)
+do_psql || fail "psql failed on $bigrows rows"
+t1=$(now)
+big_psql_ns=$((t1 - t0))
+count_is ref "$bigrows"
+rm -f "$tmp/rows.csv"
 
 echo
 echo "pg-load into PostgreSQL 15 on 127.0.0.1 (fsync=off): $rows flat rows," \
@@ -209,6 +220,9 @@ printf '  %-34s %10s %12s %10s\n' "" "$rows rows" "$bigrows rows" ratio
 printf '  %-34s %10s %12s %10s\n' "pg-load -m append, seconds" \
     "$(calc '%.2f' "$pgload_ns / 1e9")" "$(calc '%.2f' "$big_ns / 1e9")" \
     "$(calc '%.1f' "$big_ns / $pgload_ns")"
+printf '  %-34s %10s %12s %10s\n' "psql \\copy (reference), seconds" \
+    "$(calc '%.2f' "$psql_ns / 1e9")" "$(calc '%.2f' "$big_psql_ns / 1e9")" \
+    "$(calc '%.1f' "$big_psql_ns / $psql_ns")"
 printf '  %-34s %10s %12s %10s\n' "pg-load -m append, peak RSS MB" \
     "$(calc '%.1f' "$small_rss / 1024")" "$(calc '%.1f' "$big_rss / 1024")" \
     "$(calc '%.2f' "$big_rss / $small_rss")"
@@ -219,6 +233,8 @@ printf '  %-50s %sx\n' "merge (10% changed) vs append, time" \
 echo
 target "pg-load append vs psql \\copy (rate)" \
     "$(calc '%.2f' "$psql_ns / $pgload_ns")" '>=' 0.5 x
+target "pg-load append vs psql \\copy at $bigrows rows (rate)" \
+    "$(calc '%.2f' "$big_psql_ns / $big_ns")" '>=' 0.5 x
 target "pg-load RSS growth ${rows}->${bigrows} rows" \
     "$(calc '%.1f' "($big_rss - $small_rss) / 1024")" '<=' "$slack" " MB"
 exit 0
