@@ -72,7 +72,8 @@ pg_stop() {
 
 # sql STATEMENT: run it, results unaligned without headers.
 sql() {
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>>"$log"
+	psql -X -q -A -t -v ON_ERROR_STOP=1 \
+	    -c "SET client_min_messages = warning" -c "$1" 2>>"$log"
 }
 
 say "starting PostgreSQL 15"
