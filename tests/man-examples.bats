@@ -62,8 +62,11 @@ $output"
 @test "pg-load(1) examples run" {
 	load pg
 	sluice_setup pg-load dedup-merge
-	pg_start
+	# Stopped by teardown even if it fails half-way; never a PGDIR of
+	# the caller's.
+	unset PGDIR
 	PG_STARTED=1
+	pg_start
 	run_examples pg-load.1
 	assert_equal "$(pg_psql 'SELECT count(*) FROM issues')" 100
 	assert_equal "$(pg_psql 'SELECT count(*) FROM taxi.rides')" "$(wc -l < rides.jsonl)"
