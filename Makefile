@@ -197,6 +197,7 @@ bench: bench-deps all
 	sh tests/bench/cdc.sh "$(CURDIR)/bin"
 	sh tests/bench/diff.sh "$(CURDIR)/bin"
 	sh tests/bench/columns.sh "$(CURDIR)/bin"
+	sh tests/bench/pgload.sh "$(CURDIR)/bin"
 
 # lib/ neither prints nor exits (lib/README), nor do the programs' own
 # modules (cmd/NAME/ but main.c): outside the front-end (cli, cliopt) and

@@ -57,6 +57,34 @@ $output"
 	assert_equal "$(sql gh.db 'SELECT count(*) FROM test_users')" 5
 }
 
+# pg-load(1)'s examples need a server: a throwaway cluster (tests/pg.bash)
+# for this test alone, stopped by teardown.
+@test "pg-load(1) examples run" {
+	load pg
+	sluice_setup pg-load dedup-merge
+	# Stopped by teardown even if it fails half-way; never a PGDIR of
+	# the caller's.
+	unset PGDIR
+	PG_STARTED=1
+	pg_start
+	run_examples pg-load.1
+	assert_equal "$(pg_psql 'SELECT count(*) FROM issues')" 100
+	assert_equal "$(pg_psql 'SELECT count(*) FROM taxi.rides')" "$(wc -l < rides.jsonl)"
+	pg_psql 'SELECT count(*) FROM taxi.rides__passengers' | grep -qx '[1-9][0-9]*' ||
+	    fail "no passengers"
+	# The second run of the rides found every row as it was.
+	assert_equal "$(pg_psql "SELECT tables->'rides'->>'unchanged' FROM taxi._sluice_loads
+	    ORDER BY started_at DESC LIMIT 1")" "$(wc -l < rides.jsonl)"
+	assert_equal "$(pg-load postgresql:///postgres --state-get bookmarks.issues)" 2024-06-01
+	assert_equal "$(pg_psql 'SELECT count(*) FROM test_users')" 5
+	assert_equal "$(pg_psql "SELECT count(*) FROM _sluice_loads WHERE load_id = 'nightly-1'")" 1
+	[[ ! -e rejected.jsonl ]] || fail "rejected: $(cat rejected.jsonl)"
+}
+
+teardown() {
+	[[ -z ${PG_STARTED:-} ]] || pg_stop
+}
+
 @test "jsonl-normalize(1) examples run" {
 	run_examples jsonl-normalize.1
 	assert_equal "$(sql taxi.db 'SELECT count(*) FROM rides')" "$(wc -l < rides.jsonl)"
