@@ -219,7 +219,7 @@ make_stage(struct loader *l, struct schema_table *t, struct lib_err *e)
 	jbuf_puts(&l->sql, " (LIKE ");
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	jbuf_puts(&l->sql, ", _sluice_stage_seq bigint, _sluice_stage_group"
-	    " bigint, _sluice_stage_tomb boolean, _sluice_stage_same boolean)"
+	    " bigint, _sluice_stage_tomb boolean)"
 	    " ON COMMIT DROP");
 	if (pgout_command(l, jbuf_cstr(&l->sql), 0, NULL, "make a staging "
 	    "table", e) == -1)
@@ -396,7 +396,7 @@ keep_last(struct loader *l, struct schema_table *t, struct lib_err *e)
 	int root = load_is_root(t);
 
 	if (root && pgout_command(l, "CREATE TEMP TABLE IF NOT EXISTS"
-	    " _sluice_superseded (g bigint) ON COMMIT DROP", 0, NULL, NULL,
+	    " _sluice_groups (g bigint) ON COMMIT DROP", 0, NULL, NULL,
 	    e) == -1)
 		return -1;
 	jbuf_reset(&l->sql);
@@ -411,26 +411,11 @@ keep_last(struct loader *l, struct schema_table *t, struct lib_err *e)
 	jbuf_puts(&l->sql, " AND a._sluice_stage_seq < b._sluice_stage_seq");
 	if (root)
 		jbuf_puts(&l->sql, " RETURNING a._sluice_stage_group) INSERT"
-		    " INTO pg_temp._sluice_superseded SELECT _sluice_stage_group"
+		    " INTO pg_temp._sluice_groups SELECT _sluice_stage_group"
 		    " FROM d");
 	return run(l, "merge: the last row of each key", NULL, e);
 }
 
-/* Staged rows of child table c whose root row is one of where's go. */
-static int
-unchanged_children(struct loader *l, struct schema_table *c, struct schema_table *root,
-    const char *where, unsigned long *n, struct lib_err *e)
-{
-	jbuf_reset(&l->sql);
-	jbuf_puts(&l->sql, "DELETE FROM ");
-	stage_name(l, c);
-	jbuf_puts(&l->sql, " WHERE _sluice_stage_group IN (SELECT"
-	    " _sluice_stage_group FROM ");
-	stage_name(l, root);
-	jbuf_puts(&l->sql, where);
-	jbuf_putc(&l->sql, ')');
-	return run(l, "merge: child rows", n, e);
-}
 
 /* Tombstones delete their key's row; the others insert or update. */
 static int
@@ -501,15 +486,17 @@ apply(struct loader *l, struct schema_table *t, struct lib_err *e)
 }
 
 /*
- * The staged rows of root's child tables whose root row was not kept
- * (an earlier row of its key) go: the groups keep_last noted.
+ * The staged rows of root's child tables whose root row was left out
+ * (an earlier row of its key, or one unchanged): the groups noted in
+ * _sluice_groups; counted as unchanged when their root was.
  */
 static int
-drop_superseded(struct loader *l, struct schema_table *root,
+drop_child_groups(struct loader *l, struct schema_table *root, int unchanged,
     struct lib_err *e)
 {
 	struct load_table *ti = load_tinfo(root);
 	struct pgout_table *r;
+	unsigned long n;
 	size_t i;
 
 	for (i = 0; i < ti->nchildren; i++) {
@@ -521,12 +508,45 @@ drop_superseded(struct loader *l, struct schema_table *root,
 		jbuf_puts(&l->sql, "DELETE FROM ");
 		stage_name(l, c);
 		jbuf_puts(&l->sql, " WHERE _sluice_stage_group IN (SELECT g FROM"
-		    " pg_temp._sluice_superseded)");
-		if (run(l, "merge: child rows of rows not kept", NULL, e) == -1)
+		    " pg_temp._sluice_groups)");
+		if (run(l, "merge: child rows of rows left out", &n, e) == -1)
 			return -1;
+		if (unchanged)
+			load_tinfo(c)->unchanged += n;
 	}
-	return pgout_command(l, "TRUNCATE pg_temp._sluice_superseded", 0, NULL,
+	return pgout_command(l, "TRUNCATE pg_temp._sluice_groups", 0, NULL,
 	    NULL, e);
+}
+
+/*
+ * Staged rows whose stored row has the same hash are left alone: out of
+ * the staging table (a root's groups noted for its child rows).
+ */
+static int
+drop_unchanged(struct loader *l, struct schema_table *t, int root,
+    struct lib_err *e)
+{
+	unsigned long n;
+
+	jbuf_reset(&l->sql);
+	if (root)
+		jbuf_puts(&l->sql, "WITH d AS (");
+	jbuf_puts(&l->sql, "DELETE FROM ");
+	stage_name(l, t);
+	jbuf_puts(&l->sql, " s USING ");
+	pgout_qname(l, &l->sql, t->name, t->namelen);
+	jbuf_puts(&l->sql, " t WHERE ");
+	keys_match(&l->sql, t, "t.", "s.");
+	jbuf_puts(&l->sql, " AND NOT s._sluice_stage_tomb AND"
+	    " t._sluice_row_hash = s._sluice_row_hash");
+	if (root)
+		jbuf_puts(&l->sql, " RETURNING s._sluice_stage_group) INSERT"
+		    " INTO pg_temp._sluice_groups SELECT _sluice_stage_group"
+		    " FROM d");
+	if (run(l, "merge: unchanged rows", &n, e) == -1)
+		return -1;
+	load_tinfo(t)->unchanged += n;
+	return root ? drop_child_groups(l, t, 1, e) : 0;
 }
 
 /*
@@ -542,46 +562,16 @@ apply_root(struct loader *l, struct schema_table *t, struct lib_err *e)
 	struct schema_table *c;
 	unsigned long n;
 	size_t i;
-	int hashed;
+	int root = load_is_root(t);
 
 	if (keep_last(l, t, e) == -1)
 		return -1;
-	if (load_is_root(t) && (load_find_children(l, t, e) == -1 ||
-	    drop_superseded(l, t, e) == -1))
+	if (root && (load_find_children(l, t, e) == -1 ||
+	    drop_child_groups(l, t, 0, e) == -1))
 		return -1;
-	hashed = schema_table_find(t, "_sluice_row_hash", 16) >= 0;
-	if (hashed) {
-		jbuf_reset(&l->sql);
-		jbuf_puts(&l->sql, "UPDATE ");
-		stage_name(l, t);
-		jbuf_puts(&l->sql, " s SET _sluice_stage_same = true FROM ");
-		pgout_qname(l, &l->sql, t->name, t->namelen);
-		jbuf_puts(&l->sql, " t WHERE ");
-		keys_match(&l->sql, t, "t.", "s.");
-		jbuf_puts(&l->sql, " AND NOT s._sluice_stage_tomb AND"
-		    " t._sluice_row_hash = s._sluice_row_hash");
-		if (run(l, "merge: unchanged rows", &n, e) == -1)
-			return -1;
-		ti->unchanged += n;
-		for (i = 0; n > 0 && i < ti->nchildren; i++) {
-			unsigned long same;
-
-			c = l->set.tables[ti->children[i]];
-			if (load_tinfo(c)->dd == NULL ||
-			    !pgout_rows(c)->pending)
-				continue;
-			if (unchanged_children(l, c, t, " WHERE _sluice_stage_same", &same,
-			    e) == -1)
-				return -1;
-			load_tinfo(c)->unchanged += same;
-		}
-		jbuf_reset(&l->sql);
-		jbuf_puts(&l->sql, "DELETE FROM ");
-		stage_name(l, t);
-		jbuf_puts(&l->sql, " WHERE _sluice_stage_same");
-		if (run(l, "merge: unchanged rows", NULL, e) == -1)
-			return -1;
-	}
+	if (schema_table_find(t, "_sluice_row_hash", 16) >= 0 &&
+	    drop_unchanged(l, t, root, e) == -1)
+		return -1;
 	/* The stored children of the rows about to change or go. */
 	for (i = 0; i < ti->nchildren; i++) {
 		c = l->set.tables[ti->children[i]];
