@@ -383,8 +383,25 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	assert_output --partial 'after 4 attempts'
 }
 
-@test "--mode scd2 is refused plainly" {
-	run pgload -t t -k id -m scd2 <<<'{"id":1}'
-	assert_failure 64
-	assert_output --partial 'scd2'
+@test "scd2: versions kept as sqlite-load keeps them, children follow the current version" {
+	printf '%s\n' '{"id":1,"v":"a","xs":[1]}' '{"id":2,"v":"b","xs":[2]}' \
+	    '{"id":3,"v":"c"}' | jsonl-normalize -t t -k id > v1.singer
+	printf '%s\n' '{"id":1,"v":"a","xs":[1]}' '{"id":2,"v":"B","xs":[5,6]}' \
+	    '{"id":4,"v":"d"}' | jsonl-normalize -t t -k id > v2.singer
+	printf '%s\n' '{"id":4,"_sluice_deleted":true}' > v3.jsonl
+	for f in v1.singer v2.singer; do
+		run --separate-stderr pgload -m scd2 --scd2-retire-absent "$f"
+		assert_success
+		sqlite-load -q -m scd2 --scd2-retire-absent lite.db "$f"
+	done
+	assert_stderr_regex 't \+2 ~1 =0 -1, t__xs \+3 ~0 =0 -2 committed'
+	run pgload -m scd2 -t t -k id v3.jsonl
+	assert_success
+	sqlite-load -q -m scd2 -t t -k id lite.db v3.jsonl
+	assert_equal "$(q "SELECT id, v, _sluice_valid_to IS NULL FROM $DS.t ORDER BY id, v")" \
+	    "$(sql lite.db "SELECT id, v, CASE WHEN _sluice_valid_to IS NULL THEN 't' ELSE 'f' END FROM t ORDER BY id, v")"
+	assert_equal "$(q "SELECT count(*) FROM $DS.t WHERE _sluice_valid_to IS NULL")" "2"
+	# Every child row belongs to a current version.
+	assert_equal "$(q "SELECT count(*) FROM $DS.t__xs c JOIN $DS.t r ON c._sluice_root_id = r._sluice_id AND r._sluice_valid_to IS NULL")" "3"
+	assert_equal "$(q "SELECT string_agg(value::text, ',' ORDER BY value) FROM $DS.t__xs")" "1,5,6"
 }

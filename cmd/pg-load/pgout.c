@@ -269,9 +269,6 @@ pg_open(struct loader *l, const char *conninfo, struct lib_err *e)
 	jbuf_free(&shown);
 	if (c->pg == NULL)
 		return -1;
-	if (l->opts.mode == LOAD_SCD2)
-		return liberr_set(e, EX_USAGE, "--mode scd2: not in pg-load yet "
-		    "(sqlite-load has it)");
 	/* Notices (an identifier cut, an index there already) are ours. */
 	res = PQexec(c->pg, "SET client_min_messages = warning");
 	PQclear(res);
@@ -692,22 +689,6 @@ pg_stored_same(struct loader *l, struct schema_table *t,
 	return 0;
 }
 
-static int
-pg_scd2_write(struct loader *l, struct schema_table *t, struct lib_err *e)
-{
-	(void)l;
-	return liberr_set(e, EX_USAGE, "stream %s: --mode scd2: not in "
-	    "pg-load yet", t->name);
-}
-
-static int
-pg_scd2_retire_absent(struct loader *l, struct lib_err *e)
-{
-	(void)l;
-	(void)e;
-	return 0;
-}
-
 /* The WHERE clause of rows, the version as $1; unmarked: not soft-deleted. */
 static void
 rows_where(struct jbuf *b, enum load_rows rows, int unmarked)
@@ -1054,8 +1035,8 @@ const struct load_dialect pgout_dialect = {
 	.insert = pgrows_insert,
 	.upsert = pgrows_upsert,
 	.delete_key = pgrows_delete_key,
-	.scd2_write = pg_scd2_write,
-	.scd2_retire_absent = pg_scd2_retire_absent,
+	.scd2_write = pgrows_upsert,
+	.scd2_retire_absent = pgrows_scd2_retire_absent,
 	.stored_same = pg_stored_same,
 	.count_rows = pg_count_rows,
 	.delete_rows = pg_delete_rows,

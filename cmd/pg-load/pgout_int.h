@@ -60,7 +60,13 @@ int	pgout_fail(struct loader *, PGresult *res, const char *what,
 void	pgout_qname(const struct loader *, struct jbuf *b, const char *name,
 	    size_t len);
 
+/* Run l->sql with n parameters: the rows it changed into *changed. */
+int	pgout_exec_count(struct loader *, int n, const char *const *params,
+	    unsigned long *changed, struct lib_err *);
+
 /* pgrows.c */
+/* --scd2-retire-absent, at the commit: the versions the load did not see end. */
+int	pgrows_scd2_retire_absent(struct loader *, struct lib_err *);
 int	pgrows_insert(struct loader *, struct schema_table *, struct lib_err *);
 int	pgrows_upsert(struct loader *, struct schema_table *, struct lib_err *);
 int	pgrows_delete_key(struct loader *, struct schema_table *,

@@ -362,6 +362,21 @@ keys_match(struct jbuf *b, const struct schema_table *t, const char *a,
 	}
 }
 
+/* Run l->sql with n parameters: the rows it changed into *changed. */
+int
+pgout_exec_count(struct loader *l, int n, const char *const *params,
+    unsigned long *changed, struct lib_err *e)
+{
+	PGresult *res;
+
+	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), n, params, NULL, e)) ==
+	    NULL)
+		return -1;
+	*changed = strtoul(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
 /* Run l->sql: the rows it changed (or the first column of its row). */
 static int
 run(struct loader *l, const char *what, unsigned long *n, struct lib_err *e)
@@ -549,6 +564,175 @@ drop_unchanged(struct loader *l, struct schema_table *t, int root,
 	return root ? drop_child_groups(l, t, 1, e) : 0;
 }
 
+/* --scd2-retire-absent: the current versions this load saw, by ctid. */
+static int
+seen_table(struct loader *l, struct lib_err *e)
+{
+	return pgout_command(l, "CREATE TEMP TABLE IF NOT EXISTS _sluice_seen"
+	    " (tbl text, tid tid) ON COMMIT DROP", 0, NULL, NULL, e);
+}
+
+/* " INSERT INTO pg_temp._sluice_seen SELECT 't', tid FROM d" */
+static void
+note_seen(struct loader *l, const struct schema_table *t)
+{
+	size_t i;
+
+	jbuf_puts(&l->sql, " INSERT INTO pg_temp._sluice_seen SELECT ");
+	/* The name as a string literal: '' for '. */
+	jbuf_putc(&l->sql, '\'');
+	for (i = 0; i < t->namelen; i++) {
+		if (t->name[i] == '\'')
+			jbuf_putc(&l->sql, '\'');
+		jbuf_putc(&l->sql, t->name[i]);
+	}
+	jbuf_puts(&l->sql, "', tid FROM d");
+}
+
+/*
+ * SCD2, as sqlite-load keeps versions: a staged row whose key's current
+ * version has its hash leaves that version current (it takes the row's
+ * _sluice_id, which the new child rows name); the other keys' current
+ * versions end now (a tombstone's: deleted), and the new rows begin.
+ */
+static int
+apply_scd2(struct loader *l, struct schema_table *t, struct lib_err *e)
+{
+	struct load_table *ti = load_tinfo(t);
+	const char *params[1];
+	PGresult *res;
+	unsigned long n;
+	int absent = l->opts.scd2_retire_absent;
+	int relink = schema_table_find(t, "_sluice_id", 10) >= 0;
+
+	if (absent && seen_table(l, e) == -1)
+		return -1;
+	jbuf_reset(&l->sql);
+	jbuf_puts(&l->sql, "WITH s AS (DELETE FROM ");
+	stage_name(l, t);
+	jbuf_puts(&l->sql, " s USING ");
+	pgout_qname(l, &l->sql, t->name, t->namelen);
+	jbuf_puts(&l->sql, " t WHERE ");
+	keys_match(&l->sql, t, "t.", "s.");
+	jbuf_puts(&l->sql, " AND t._sluice_valid_to IS NULL AND NOT"
+	    " s._sluice_stage_tomb AND t._sluice_row_hash = s._sluice_row_hash"
+	    " RETURNING t.ctid AS tid");
+	jbuf_puts(&l->sql, relink ? ", s._sluice_id AS id), d AS (UPDATE " :
+	    ") SELECT count(*) FROM s");
+	if (relink) {
+		pgout_qname(l, &l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " t SET _sluice_id = s.id FROM s WHERE t.ctid ="
+		    " s.tid RETURNING t.ctid AS tid)");
+		if (absent)
+			note_seen(l, t);
+		else
+			jbuf_puts(&l->sql, " SELECT count(*) FROM d");
+	} else if (absent) {
+		/* ") SELECT count(*) FROM s" becomes the note of what was seen. */
+		l->sql.len -= strlen(" SELECT count(*) FROM s");
+		jbuf_puts(&l->sql, ", d AS (SELECT tid FROM s)");
+		note_seen(l, t);
+	}
+	if (run(l, "scd2: unchanged versions", NULL, e) == -1)
+		return -1;
+
+	params[0] = l->started_at;
+	jbuf_reset(&l->sql);
+	jbuf_puts(&l->sql, "WITH r AS (UPDATE ");
+	pgout_qname(l, &l->sql, t->name, t->namelen);
+	jbuf_puts(&l->sql, " t SET _sluice_valid_to = $1::timestamptz FROM ");
+	stage_name(l, t);
+	jbuf_puts(&l->sql, " s WHERE ");
+	keys_match(&l->sql, t, "t.", "s.");
+	jbuf_puts(&l->sql, " AND t._sluice_valid_to IS NULL RETURNING"
+	    " s._sluice_stage_tomb AS tomb) SELECT count(*) FILTER (WHERE tomb),"
+	    " count(*) FILTER (WHERE NOT tomb) FROM r");
+	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), 1, params,
+	    "scd2: retire versions", e)) == NULL)
+		return -1;
+	ti->deleted += strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	ti->updated += strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+
+	jbuf_reset(&l->sql);
+	if (absent)
+		jbuf_puts(&l->sql, "WITH d AS (");
+	jbuf_puts(&l->sql, "INSERT INTO ");
+	pgout_qname(l, &l->sql, t->name, t->namelen);
+	jbuf_puts(&l->sql, " (");
+	column_list(&l->sql, t, ti->ncols_db, "");
+	jbuf_puts(&l->sql, ") SELECT ");
+	column_list(&l->sql, t, ti->ncols_db, "");
+	jbuf_puts(&l->sql, " FROM ");
+	stage_name(l, t);
+	jbuf_puts(&l->sql, " WHERE NOT _sluice_stage_tomb");
+	if (absent) {
+		jbuf_puts(&l->sql, " RETURNING ctid AS tid)");
+		note_seen(l, t);
+	}
+	if (run(l, "scd2: new versions", &n, e) == -1)
+		return -1;
+	ti->inserted += n;
+
+	jbuf_reset(&l->sql);
+	jbuf_puts(&l->sql, "TRUNCATE ");
+	stage_name(l, t);
+	pgout_rows(t)->pending = 0;
+	return run(l, "scd2: empty the staging table", NULL, e);
+}
+
+int
+pgrows_scd2_retire_absent(struct loader *l, struct lib_err *e)
+{
+	const char *params[2];
+	struct schema_table *t, *c;
+	struct load_table *ti;
+	unsigned long n;
+	size_t i, k;
+
+	if (!l->opts.scd2_retire_absent)
+		return 0;
+	for (i = 0; i < l->set.n; i++) {
+		t = l->set.tables[i];
+		ti = load_tinfo(t);
+		if (!ti->scd2 || !ti->exists)
+			continue;
+		/* A full snapshot: a key it does not hold is gone. */
+		if (seen_table(l, e) == -1 ||
+		    (load_is_root(t) && load_find_children(l, t, e) == -1))
+			return -1;
+		jbuf_reset(&l->tmp);
+		jbuf_put(&l->tmp, t->name, t->namelen);
+		params[0] = l->started_at;
+		params[1] = jbuf_cstr(&l->tmp);
+		for (k = 0; load_is_root(t) && k < ti->nchildren; k++) {
+			c = l->set.tables[ti->children[k]];
+			jbuf_reset(&l->sql);
+			jbuf_puts(&l->sql, "DELETE FROM ");
+			pgout_qname(l, &l->sql, c->name, c->namelen);
+			jbuf_puts(&l->sql, " c USING ");
+			pgout_qname(l, &l->sql, t->name, t->namelen);
+			jbuf_puts(&l->sql, " t WHERE c._sluice_root_id = t._sluice_id"
+			    " AND t._sluice_valid_to IS NULL AND $1::text IS NOT"
+			    " NULL AND t.ctid NOT IN (SELECT tid FROM"
+			    " pg_temp._sluice_seen WHERE tbl = $2)");
+			if (pgout_exec_count(l, 2, params, &n, e) == -1)
+				return -1;
+			load_tinfo(c)->deleted += n;
+		}
+		jbuf_reset(&l->sql);
+		jbuf_puts(&l->sql, "UPDATE ");
+		pgout_qname(l, &l->sql, t->name, t->namelen);
+		jbuf_puts(&l->sql, " SET _sluice_valid_to = $1::timestamptz WHERE"
+		    " _sluice_valid_to IS NULL AND ctid NOT IN (SELECT tid FROM"
+		    " pg_temp._sluice_seen WHERE tbl = $2)");
+		if (pgout_exec_count(l, 2, params, &n, e) == -1)
+			return -1;
+		ti->deleted += n;
+	}
+	return 0;
+}
+
 /*
  * A table of hashed rows (a merged stream's) or of root rows: the last
  * row of each key; those whose stored row has the same hash left alone,
@@ -569,7 +753,7 @@ apply_root(struct loader *l, struct schema_table *t, struct lib_err *e)
 	if (root && (load_find_children(l, t, e) == -1 ||
 	    drop_child_groups(l, t, 0, e) == -1))
 		return -1;
-	if (schema_table_find(t, "_sluice_row_hash", 16) >= 0 &&
+	if (!ti->scd2 && schema_table_find(t, "_sluice_row_hash", 16) >= 0 &&
 	    drop_unchanged(l, t, root, e) == -1)
 		return -1;
 	/* The stored children of the rows about to change or go. */
@@ -585,11 +769,14 @@ apply_root(struct loader *l, struct schema_table *t, struct lib_err *e)
 		jbuf_puts(&l->sql, " s WHERE ");
 		keys_match(&l->sql, t, "t.", "s.");
 		jbuf_puts(&l->sql, " AND c._sluice_root_id = t._sluice_id");
+		/* SCD2: the current version's; history has none. */
+		if (ti->scd2)
+			jbuf_puts(&l->sql, " AND t._sluice_valid_to IS NULL");
 		if (run(l, "merge: stored child rows", &n, e) == -1)
 			return -1;
 		load_tinfo(c)->deleted += n;
 	}
-	return apply(l, t, e);
+	return ti->scd2 ? apply_scd2(l, t, e) : apply(l, t, e);
 }
 
 int
@@ -606,6 +793,7 @@ pgrows_flush(struct loader *l, struct lib_err *e)
 
 		r = load_tinfo(t)->dd;
 		if (r != NULL && r->pending && (load_is_root(t) ||
+		    load_tinfo(t)->scd2 ||
 		    schema_table_find(t, "_sluice_row_hash", 16) >= 0) &&
 		    apply_root(l, t, e) == -1)
 			return -1;
