@@ -569,11 +569,11 @@ sq_insert(struct loader *l, struct schema_table *t, struct lib_err *e)
 static void
 rows_where(struct jbuf *b, enum load_rows rows, int unmarked)
 {
+	static const char older[] = " WHERE _sluice_version < CAST(?1 AS INTEGER)";
+	static const char older_or_none[] = " WHERE (_sluice_version < CAST(?1"
+	    " AS INTEGER) OR _sluice_version IS NULL)";
 	static const char *const where[] = {
-		" WHERE 1",
-		" WHERE _sluice_version < CAST(?1 AS INTEGER)",
-		" WHERE (_sluice_version < CAST(?1 AS INTEGER)"
-		    " OR _sluice_version IS NULL)",
+		" WHERE 1", older, older_or_none,
 		" WHERE _sluice_version IS NOT NULL",
 		" WHERE _sluice_version IS NULL"
 	};
