@@ -195,6 +195,16 @@ s text"
 	assert_stderr_regex 'U\+0000'
 }
 
+@test "a value refused many buffers and a COPY's worth of rows in: still its own line" {
+	awk 'BEGIN { for (i = 1; i <= 130000; i++)
+	    printf "{\"n\":%d,\"at\":\"%s\",\"pad\":\"xxxxxxxxxxxxxxxxxxxx\"}\n", i,
+	    i == 120001 ? "2024-02-30T00:00:00Z" : "2024-01-01T00:00:00Z" }' > big.jsonl
+	run --separate-stderr pgload -t t -m append big.jsonl
+	assert_failure 65
+	assert_stderr_regex 'big.jsonl:120001: '
+	assert_equal "$(q "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$DS' AND table_name = 't'")" "0"
+}
+
 @test "SLUICE_ABORT from upstream rolls the load back" {
 	run pgload -t t -k id <<<'{"id":1}'
 	assert_success

@@ -90,6 +90,9 @@ pgout_exec(struct loader *l, const char *sql, int n,
 {
 	PGresult *res;
 
+	/* A COPY in progress ends first: no other statement runs in it. */
+	if (pgrows_copy_end(l, e) == -1)
+		return NULL;
 	/* Without parameters, the simple protocol: statements may be several. */
 	res = n == 0 ? PQexec(pgout_conn(l)->pg, sql) :
 	    PQexecParams(pgout_conn(l)->pg, sql, n, NULL, params, NULL, NULL, 0);
@@ -632,6 +635,8 @@ pg_create_index(struct loader *l, const struct schema_table *t,
 		load_ident(&l->sql, cols[i], strlen(cols[i]));
 	}
 	jbuf_putc(&l->sql, ')');
+	if (pgrows_copy_end(l, e) == -1)
+		return -1;
 	res = PQexec(pgout_conn(l)->pg, jbuf_cstr(&l->sql));
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -669,8 +674,11 @@ static void
 pg_forget(struct loader *l, struct schema_table *t)
 {
 	struct load_table *ti = load_tinfo(t);
+	struct pgout *c = pgout_conn(l);
 
-	(void)l;
+	/* Its COPY, if one were open, ends with the connection. */
+	if (c != NULL && c->copying == t)
+		c->copying = NULL;
 	pgrows_free(ti->dd);
 	ti->dd = NULL;
 	ti->stmts_keyed = 0;

@@ -23,6 +23,11 @@ struct pgout {
 	unsigned long	 nstages;	/* staging tables made */
 	int		 flush_each;	/* a record at a time (savepoints) */
 	int		 in_savepoint;
+	/* The COPY open, of the table's rows so far (NULL: none). */
+	struct schema_table *copying;
+	int		 copy_staged;	/* into its staging table */
+	size_t		 copy_ncols;
+	size_t		 copy_rows;	/* sent in it */
 	int		 rejects;	/* the rejected ids' table exists */
 };
 
@@ -30,8 +35,10 @@ struct pgout {
 struct pgout_table {
 	struct jbuf	 copy;		/* COPY text not sent yet */
 	size_t		 nrows;
+	size_t		 nsent;		/* rows sent in the open COPY */
 	size_t		 ncols;		/* columns the buffered rows have */
-	const char	**files;	/* where each buffered row came from */
+	const char	**files;	/* where each row sent in the open
+					   COPY and each buffered row came from */
 	unsigned long	*lines;
 	size_t		 linecap;
 	int		 staged;	/* merge: rows go to the staging table */
@@ -73,6 +80,8 @@ int	pgrows_delete_key(struct loader *, struct schema_table *,
 	    struct lib_err *);
 /* Every buffered row sent and every staged one applied. */
 int	pgrows_flush(struct loader *, struct lib_err *);
+/* The open COPY ends: 0, or -1 with the first row it refused. */
+int	pgrows_copy_end(struct loader *, struct lib_err *);
 /* t's buffered rows sent (to its table or its staging table). */
 int	pgrows_send(struct loader *, struct schema_table *, struct lib_err *);
 /* The record's savepoint ends: released, or rolled back with what it made. */

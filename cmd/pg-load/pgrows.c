@@ -18,6 +18,8 @@
 
 /* Sent when a table's buffer holds this much. */
 #define COPY_BYTES	((size_t)1 << 20)
+/* One COPY ends after this many rows: their input lines are kept till then. */
+#define COPY_ROWS	100000
 
 /* The staging table's own columns, after the table's. */
 static const char stage_cols[] =
@@ -132,23 +134,50 @@ copy_error_origin(struct loader *l, const struct pgout_table *r,
 	if (ctx == NULL || (at = strstr(ctx, ", line ")) == NULL)
 		return;
 	n = strtoul(at + 7, NULL, 10);
-	if (n >= 1 && n <= r->nrows && r->files[n - 1] != NULL) {
+	if (n >= 1 && n <= r->nsent && r->files[n - 1] != NULL) {
 		l->err_file = r->files[n - 1];
 		l->err_lineno = r->lines[n - 1];
 	}
 }
 
-/* The table's buffered rows sent with one COPY. */
 int
-pgrows_send(struct loader *l, struct schema_table *t, struct lib_err *e)
+pgrows_copy_end(struct loader *l, struct lib_err *e)
+{
+	struct pgout *c = pgout_conn(l);
+	struct pgout_table *r;
+	PGresult *res;
+	int ret = 0;
+
+	if (c->copying == NULL)
+		return 0;
+	r = pgout_rows(c->copying);
+	if (PQputCopyEnd(c->pg, NULL) != 1)
+		ret = pgout_fail(l, NULL, "copy", e);
+	while ((res = PQgetResult(c->pg)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0) {
+			copy_error_origin(l, r, res);
+			ret = pgout_fail(l, res, c->copying->name, e);
+		}
+		PQclear(res);
+	}
+	/* The rows buffered since keep their places, first now. */
+	memmove(r->files, r->files + r->nsent, r->nrows * sizeof(*r->files));
+	memmove(r->lines, r->lines + r->nsent, r->nrows * sizeof(*r->lines));
+	r->nsent = 0;
+	c->copying = NULL;
+	c->copy_rows = 0;
+	return ret;
+}
+
+/* COPY into t's table, or its staging table, begins. */
+static int
+copy_begin(struct loader *l, struct schema_table *t, struct lib_err *e)
 {
 	struct pgout *c = pgout_conn(l);
 	struct pgout_table *r = pgout_rows(t);
 	PGresult *res;
 	int ret = 0;
 
-	if (r->nrows == 0)
-		return 0;
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "COPY ");
 	if (r->staged)
@@ -163,26 +192,54 @@ pgrows_send(struct loader *l, struct schema_table *t, struct lib_err *e)
 	}
 	jbuf_puts(&l->sql, ") FROM STDIN");
 	res = PQexec(c->pg, jbuf_cstr(&l->sql));
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
+	if (PQresultStatus(res) != PGRES_COPY_IN)
 		ret = pgout_fail(l, res, "copy", e);
-		PQclear(res);
-		goto out;
+	else {
+		c->copying = t;
+		c->copy_staged = r->staged;
+		c->copy_ncols = r->ncols;
 	}
 	PQclear(res);
-	if (PQputCopyData(c->pg, r->copy.p, (int)r->copy.len) != 1 ||
-	    PQputCopyEnd(c->pg, NULL) != 1) {
+	return ret;
+}
+
+/*
+ * The table's buffered rows sent.  The COPY stays open for the next
+ * buffer of the same table, so that the server takes in rows while the
+ * next ones are made; it ends before any other statement, another
+ * table's rows, or COPY_ROWS rows (the input lines of its rows are kept
+ * until then, to say where a row it refuses came from).
+ */
+int
+pgrows_send(struct loader *l, struct schema_table *t, struct lib_err *e)
+{
+	struct pgout *c = pgout_conn(l);
+	struct pgout_table *r = pgout_rows(t);
+	int ret = 0;
+
+	if (r->nrows == 0)
+		return 0;
+	if (c->copying != t || c->copy_staged != r->staged ||
+	    c->copy_ncols != r->ncols) {
+		if ((ret = pgrows_copy_end(l, e)) == 0)
+			ret = copy_begin(l, t, e);
+		if (ret == -1)
+			goto out;
+	}
+	if (PQputCopyData(c->pg, r->copy.p, (int)r->copy.len) != 1) {
 		ret = pgout_fail(l, NULL, "copy", e);
 		goto out;
 	}
-	while ((res = PQgetResult(c->pg)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0) {
-			copy_error_origin(l, r, res);
-			ret = pgout_fail(l, res, t->name, e);
-		}
-		PQclear(res);
-	}
-	if (ret == 0 && r->staged)
+	r->nsent += r->nrows;
+	c->copy_rows += r->nrows;
+	if (r->staged)
 		r->pending = 1;
+	r->nrows = 0;
+	jbuf_reset(&r->copy);
+	/* A record in its savepoint fails as itself. */
+	if (c->copy_rows >= COPY_ROWS || c->flush_each)
+		return pgrows_copy_end(l, e);
+	return 0;
 out:
 	jbuf_reset(&r->copy);
 	r->nrows = 0;
@@ -199,7 +256,7 @@ copy_all(struct loader *l, struct lib_err *e)
 		if (load_tinfo(l->set.tables[i])->dd != NULL &&
 		    pgrows_send(l, l->set.tables[i], e) == -1)
 			return -1;
-	return 0;
+	return pgrows_copy_end(l, e);
 }
 
 /* The staging table of t, made like it on first use. */
@@ -249,15 +306,15 @@ row_begin(struct loader *l, struct schema_table *t, int staged,
 	r->ncols = t->ncols;
 	if (staged && make_stage(l, t, e) == -1)
 		return -1;
-	if (r->nrows == r->linecap) {
+	if (r->nsent + r->nrows == r->linecap) {
 		r->linecap = r->linecap ? r->linecap * 2 : 256;
 		r->files = xalloc_realloc(r->files, r->linecap,
 		    sizeof(*r->files));
 		r->lines = xalloc_realloc(r->lines, r->linecap,
 		    sizeof(*r->lines));
 	}
-	r->files[r->nrows] = l->file;
-	r->lines[r->nrows] = l->lineno;
+	r->files[r->nsent + r->nrows] = l->file;
+	r->lines[r->nsent + r->nrows] = l->lineno;
 	return 0;
 }
 
@@ -821,6 +878,7 @@ pgrows_savepoint_end(struct loader *l, int rolled_back)
 			continue;
 		if (rolled_back) {
 			/* Its rows are gone; a staging table it made too. */
+			r->nsent = 0;
 			if (r->stage_in_sp)
 				r->stage_made = 0;
 			r->pending = 0;
