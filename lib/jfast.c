@@ -167,13 +167,18 @@ escape(struct scan *sc, const unsigned char *p)
 	default:
 		return NULL;
 	}
-	/*
-	 * What jbuf_str writes for the character, its quotes left out: the
-	 * escape may be written so already, but saying so would be a second
-	 * copy of jbuf_str's rules.
-	 */
 	replace(sc, p, q);
 	n = utf8_encode((unsigned long)cp, u);
+	if (cp >= 0x80) {
+		/* JSON escapes controls, quotes and backslashes, never these. */
+		jbuf_put(sc->out, u, n);
+		return q;
+	}
+	/*
+	 * What jbuf_str writes for an ASCII character, its quotes left out:
+	 * the escape may be written so already, but saying so would be a
+	 * second copy of jbuf_str's rules.
+	 */
 	at = sc->out->len;
 	jbuf_str(sc->out, (const char *)u, n);
 	memmove(sc->out->p + at, sc->out->p + at + 1, sc->out->len - at - 2);
@@ -188,7 +193,7 @@ escape(struct scan *sc, const unsigned char *p)
  * every reader; the escapes are ASCII and stand for whole characters, so
  * the string is valid UTF-8 when all its runs are.
  */
-static const unsigned char *
+static inline const unsigned char *
 string_end(struct scan *sc, const unsigned char *p)
 {
 	const unsigned char *q;
@@ -213,8 +218,15 @@ string_end(struct scan *sc, const unsigned char *p)
 	}
 }
 
+/* The characters of JSON numbers. */
+static const unsigned char number_char[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1,
+	['.'] = 1, ['e'] = 1, ['E'] = 1
+};
+
 /* A number, true, false or null at p: past it, or NULL. */
-static const unsigned char *
+static inline const unsigned char *
 scalar_end(const unsigned char *p, const unsigned char *end)
 {
 	const unsigned char *q;
@@ -231,8 +243,7 @@ scalar_end(const unsigned char *p, const unsigned char *end)
 		break;
 	}
 	/* The characters a number may have, then the one rule of numbers. */
-	for (q = p; q < end && ((*q >= '0' && *q <= '9') || *q == '-' ||
-	    *q == '+' || *q == '.' || *q == 'e' || *q == 'E'); q++)
+	for (q = p; q < end && number_char[*q]; q++)
 		;
 	return q > p && jval_is_number((const char *)p, (size_t)(q - p)) ?
 	    q : NULL;
