@@ -334,8 +334,8 @@ jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
 			want = WANT_NEXT;
 			break;
 		case WANT_NEXT:
-			is_object = (object[(depth - 1) / 64] >>
-			    (depth - 1) % 64) & 1;
+			is_object = ((object[(depth - 1) / 64] >>
+			    (depth - 1) % 64) & 1) != 0;
 			if (*p == ',')
 				want = is_object ? WANT_MEMBER : WANT_VALUE;
 			else if (*p == (is_object ? '}' : ']'))
@@ -349,7 +349,7 @@ jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
 			break;
 	}
 	/* The object is whole: only whitespace may follow it. */
-	if ((p = skip_blank(&sc, p)) != sc.end)
+	if (skip_blank(&sc, p) != sc.end)
 		return 0;
 	if (sc.rewrote) {
 		jbuf_put(out, sc.kept, (size_t)(sc.end - sc.kept));

@@ -155,8 +155,9 @@ static int
 arena_holds(const struct extract *x, size_t values, size_t len)
 {
 	size_t node = (sizeof(struct jval) + 15) & ~(size_t)15;
+	size_t copies = 2 * (size_t)16;
 
-	return values <= (x->arena_limit - len) / (node + 2 * 16);
+	return values <= (x->arena_limit - len) / (node + copies);
 }
 
 static int
