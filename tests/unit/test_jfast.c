@@ -194,6 +194,6 @@ main(void)
 
 	jbuf_free(&out);
 	jval_parser_free(parser);
-	(void)printf("test_jfast: %d passed, %d failed\n", passed, failed);
+	(void)printf("unit jfast: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
