@@ -100,7 +100,7 @@ hex4(const unsigned char *s)
 	return (long)a << 12 | (long)b << 8 | (long)c << 4 | (long)d;
 }
 
-/* The UTF-8 bytes of a code point past the surrogates' range: their count. */
+/* The UTF-8 bytes of a code point that is no surrogate: their count. */
 static size_t
 utf8_encode(unsigned long cp, unsigned char *u)
 {
