@@ -137,7 +137,7 @@ FUZZ_SAN     = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_SECONDS ?= 300
 CHECK_FUZZ_SECONDS = 20
 FUZZ_TARGETS = jval ndjson extract_json extract_csv gunzip normalize message pgtype cdc \
-               contract
+               contract fastline
 FUZZ_OBJ     = $(LIBSRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
 FUZZ_MODOBJ  = $(MODSRC:cmd/%.c=$(FUZZ_BUILD)/cmd/%.o)
 FUZZ_BINS    = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -1,0 +1,364 @@
+#include <stdint.h>
+#include <string.h>
+
+#include "jbuf.h"
+#include "jfast.h"
+#include "jval.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+struct scan {
+	const unsigned char *end;
+	const unsigned char *kept;	/* the first byte not yet in out */
+	struct jbuf	*out;
+	int		 rewrote;	/* out holds the text, not the line */
+};
+
+/*
+ * The line's bytes from sc->kept to at go to out as they are, then the
+ * bytes that replace those from at to resume (none for whitespace).
+ */
+static void
+replace(struct scan *sc, const unsigned char *at, const unsigned char *resume)
+{
+	jbuf_put(sc->out, sc->kept, (size_t)(at - sc->kept));
+	sc->kept = resume;
+	sc->rewrote = 1;
+}
+
+/* JSON's whitespace (jval_text_check refuses form feeds and vertical tabs). */
+static inline int
+blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Past any whitespace at p, which jval_write does not write. */
+static inline const unsigned char *
+skip_blank(struct scan *sc, const unsigned char *p)
+{
+	const unsigned char *q = p;
+
+	if (q == sc->end || !blank(*q))
+		return p;
+	while (q < sc->end && blank(*q))
+		q++;
+	replace(sc, p, q);
+	return q;
+}
+
+/*
+ * The bytes of plain ASCII string text from p: up to the first '"', '\\',
+ * control character or non-ASCII byte (or end).  SSE2 takes sixteen at a
+ * time: a signed comparison finds both the controls and the non-ASCII.
+ */
+static inline size_t
+plain_run(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p;
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+	    space = _mm_set1_epi8(' ');
+	__m128i v;
+	unsigned int stop;
+
+	while (end - q >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		stop = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+		    _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space)));
+		if (stop != 0)
+			return (size_t)(q - p) + (size_t)__builtin_ctz(stop);
+		q += 16;
+	}
+#endif
+	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x80)
+		q++;
+	return (size_t)(q - p);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The value of the four hex digits at s, or -1. */
+static long
+hex4(const unsigned char *s)
+{
+	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
+	    d = hexval(s[3]);
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return (long)a << 12 | (long)b << 8 | (long)c << 4 | (long)d;
+}
+
+/* The UTF-8 bytes of a code point that is no surrogate: their count. */
+static size_t
+utf8_encode(unsigned long cp, unsigned char *u)
+{
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | cp >> 6);
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | cp >> 12);
+		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	u[0] = (unsigned char)(0xf0 | cp >> 18);
+	u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The escape at p (a backslash inside a string): past it, or NULL when
+ * the slow path must judge it.  Those jbuf_str writes itself stay; any
+ * other becomes what jbuf_str writes for the character it stands for.
+ */
+static const unsigned char *
+escape(struct scan *sc, const unsigned char *p)
+{
+	const unsigned char *q;
+	unsigned char u[4];
+	long cp, low;
+	size_t n, at;
+
+	if (sc->end - p < 2)
+		return NULL;
+	switch (p[1]) {
+	case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+		/* jbuf_str's own escapes of '"', '\\' and those controls. */
+		return p + 2;
+	case '/':
+		cp = '/';
+		q = p + 2;
+		break;
+	case 'u':
+		if (sc->end - p < 6 || (cp = hex4(p + 2)) == -1)
+			return NULL;
+		q = p + 6;
+		/* A lone surrogate is an error jval_parse words. */
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			return NULL;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (sc->end - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+			    (low = hex4(q + 2)) < 0xdc00 || low > 0xdfff)
+				return NULL;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+			q += 6;
+		}
+		break;
+	default:
+		return NULL;
+	}
+	replace(sc, p, q);
+	n = utf8_encode((unsigned long)cp, u);
+	if (cp >= 0x80) {
+		/* JSON escapes controls, quotes and backslashes, never these. */
+		jbuf_put(sc->out, u, n);
+		return q;
+	}
+	/*
+	 * What jbuf_str writes for an ASCII character, its quotes left out:
+	 * the escape may be written so already, but saying so would be a
+	 * second copy of jbuf_str's rules.
+	 */
+	at = sc->out->len;
+	jbuf_str(sc->out, (const char *)u, n);
+	memmove(sc->out->p + at, sc->out->p + at + 1, sc->out->len - at - 2);
+	sc->out->len -= 2;
+	return q;
+}
+
+/*
+ * The string whose text starts at p (past its opening quote): past its
+ * closing quote, or NULL.  A run of non-ASCII bytes (between ASCII ones,
+ * so whole characters when the text is valid) is checked by the rule of
+ * every reader; the escapes are ASCII and stand for whole characters, so
+ * the string is valid UTF-8 when all its runs are.
+ */
+static inline const unsigned char *
+string_end(struct scan *sc, const unsigned char *p)
+{
+	const unsigned char *q;
+
+	for (;;) {
+		p += plain_run(p, sc->end);
+		if (p == sc->end)
+			return NULL;
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\') {
+			if ((p = escape(sc, p)) == NULL)
+				return NULL;
+		} else if (*p >= 0x80) {
+			for (q = p + 1; q < sc->end && *q >= 0x80; q++)
+				;
+			if (!jbuf_utf8_valid((const char *)p, (size_t)(q - p)))
+				return NULL;
+			p = q;
+		} else
+			return NULL;	/* a raw control character is not JSON */
+	}
+}
+
+/* The characters of JSON numbers. */
+static const unsigned char number_char[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1,
+	['.'] = 1, ['e'] = 1, ['E'] = 1
+};
+
+/* A number, true, false or null at p: past it, or NULL. */
+static inline const unsigned char *
+scalar_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q;
+	size_t left = (size_t)(end - p);
+
+	switch (*p) {
+	case 't':
+		return left >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return left >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return left >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		break;
+	}
+	/* The characters a number may have, then the one rule of numbers. */
+	for (q = p; q < end && number_char[*q]; q++)
+		;
+	return q > p && jval_is_number((const char *)p, (size_t)(q - p)) ?
+	    q : NULL;
+}
+
+/* What comes next in the text. */
+enum want {
+	WANT_VALUE,		/* a value */
+	WANT_MEMBER,		/* a member's name, its colon, then its value */
+	WANT_FIRST_MEMBER,	/* a member or the end of the object just opened */
+	WANT_FIRST_ELEMENT,	/* a value or the end of the array just opened */
+	WANT_NEXT		/* a comma or the end of a container */
+};
+
+int
+jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
+{
+	/* Bit d: the container open at depth d is an object. */
+	uint64_t object[JVAL_MAX_DEPTH / 64] = { 0 };
+	const unsigned char *p = (const unsigned char *)s;
+	struct scan sc;
+	size_t depth = 0, values = 0;
+	enum want want;
+	int is_object;
+
+	jbuf_reset(out);
+	sc.end = p + n;
+	sc.kept = p;
+	sc.out = out;
+	sc.rewrote = 0;
+	p = skip_blank(&sc, p);
+	if (p == sc.end || *p != '{')
+		return 0;
+	want = WANT_VALUE;
+	for (;;) {
+		p = skip_blank(&sc, p);
+		if (p == sc.end)
+			return 0;
+		switch (want) {
+		case WANT_FIRST_MEMBER:
+			if (*p == '}') {
+				p++;
+				depth--;
+				want = WANT_NEXT;
+				break;
+			}
+			/* FALLTHROUGH */
+		case WANT_MEMBER:
+			if (*p != '"' || (p = string_end(&sc, p + 1)) == NULL)
+				return 0;
+			p = skip_blank(&sc, p);
+			if (p == sc.end || *p != ':')
+				return 0;
+			p++;
+			want = WANT_VALUE;
+			break;
+		case WANT_FIRST_ELEMENT:
+			if (*p == ']') {
+				p++;
+				depth--;
+				want = WANT_NEXT;
+				break;
+			}
+			/* FALLTHROUGH */
+		case WANT_VALUE:
+			values++;
+			if (*p == '{' || *p == '[') {
+				/* jval_parse refuses a container this deep. */
+				if (depth >= JVAL_MAX_DEPTH)
+					return 0;
+				is_object = *p == '{';
+				if (is_object)
+					object[depth / 64] |= (uint64_t)1 << depth % 64;
+				else
+					object[depth / 64] &= ~((uint64_t)1 << depth % 64);
+				depth++;
+				p++;
+				want = is_object ? WANT_FIRST_MEMBER :
+				    WANT_FIRST_ELEMENT;
+				break;
+			}
+			if (*p == '"')
+				p = string_end(&sc, p + 1);
+			else
+				p = scalar_end(p, sc.end);
+			if (p == NULL)
+				return 0;
+			want = WANT_NEXT;
+			break;
+		case WANT_NEXT:
+			is_object = ((object[(depth - 1) / 64] >>
+			    (depth - 1) % 64) & 1) != 0;
+			if (*p == ',')
+				want = is_object ? WANT_MEMBER : WANT_VALUE;
+			else if (*p == (is_object ? '}' : ']'))
+				depth--;
+			else
+				return 0;
+			p++;
+			break;
+		}
+		if (depth == 0)
+			break;
+	}
+	/* The object is whole: only whitespace may follow it. */
+	if (skip_blank(&sc, p) != sc.end)
+		return 0;
+	if (sc.rewrote) {
+		jbuf_put(out, sc.kept, (size_t)(sc.end - sc.kept));
+		r->text = out->p;
+		r->len = out->len;
+	} else {
+		r->text = s;
+		r->len = n;
+	}
+	r->values = values;
+	return 1;
+}
