@@ -526,9 +526,8 @@ hexval(unsigned char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* The value of four hex digits, or -1. */
-static int
-hex4(const unsigned char *s)
+int
+jval_hex4(const unsigned char *s)
 {
 	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
 	    d = hexval(s[3]);
@@ -600,7 +599,7 @@ jval_text_check(struct jval_text *t, const char *str, size_t n,
 		default:	/* TX_HEX, TX_LOW_HEX: four digits */
 			if (t->digits == 0 && n - i >= 4) {
 				/* The common case: all four are here. */
-				h = hex4(s + i);
+				h = jval_hex4(s + i);
 				i += 4;
 				t->digits = 4;
 			} else if ((h = hexval(s[i])) >= 0) {

@@ -72,6 +72,9 @@ void	jval_parser_rewind(struct jval_parser *);
 const struct jval *jval_parse(struct jval_parser *, const char *buf,
 	    size_t len, int keep_depth, struct lib_err *e);
 
+/* The value of the four hex digits at s (a \\u escape's), or -1. */
+int	jval_hex4(const unsigned char *s);
+
 /*
  * A copy of the tree at v in one block of memory that outlives its parser
  * (free() releases it); *size is set to the block's size.  The copy's

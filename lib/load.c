@@ -30,6 +30,61 @@ load_ident(struct jbuf *b, const char *s, size_t n)
 	jbuf_putc(b, '"');
 }
 
+void
+load_create_table_sql(struct jbuf *b, const char *qualifier,
+    const struct schema_table *t, const char *const *types, int pk)
+{
+	size_t i;
+
+	jbuf_reset(b);
+	jbuf_puts(b, "CREATE TABLE ");
+	jbuf_puts(b, qualifier);
+	load_ident(b, t->name, t->namelen);
+	jbuf_puts(b, " (");
+	for (i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		load_ident(b, t->cols[i].name, t->cols[i].namelen);
+		jbuf_putc(b, ' ');
+		jbuf_puts(b, types[t->cols[i].type]);
+		if (pk && load_is_key(t, i))
+			jbuf_puts(b, " NOT NULL");
+	}
+	if (pk) {
+		jbuf_puts(b, ", PRIMARY KEY (");
+		for (i = 0; i < t->nkeys; i++) {
+			if (i > 0)
+				jbuf_putc(b, ',');
+			load_ident(b, t->keys[i], strlen(t->keys[i]));
+		}
+		jbuf_putc(b, ')');
+	}
+	jbuf_putc(b, ')');
+}
+
+void
+load_create_index_sql(struct jbuf *b, const char *qualifier,
+    const struct schema_table *t, const char *name, size_t namelen,
+    int unique, const char *const *cols, size_t ncols)
+{
+	size_t i;
+
+	jbuf_reset(b);
+	jbuf_puts(b, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " :
+	    "CREATE INDEX IF NOT EXISTS ");
+	load_ident(b, name, namelen);
+	jbuf_puts(b, " ON ");
+	jbuf_puts(b, qualifier);
+	load_ident(b, t->name, t->namelen);
+	jbuf_putc(b, '(');
+	for (i = 0; i < ncols; i++) {
+		if (i > 0)
+			jbuf_putc(b, ',');
+		load_ident(b, cols[i], strlen(cols[i]));
+	}
+	jbuf_putc(b, ')');
+}
+
 /*
  * A load id names one load: one already in _sluice_loads is refused
  * before anything is written (a retry of a load that committed).

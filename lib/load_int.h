@@ -251,6 +251,16 @@ int	load_find_children(struct loader *, struct schema_table *,
 	    struct lib_err *);
 /* Whether column col is one of t's key columns. */
 int	load_is_key(const struct schema_table *, size_t col);
+/*
+ * CREATE TABLE qualifier"T" (columns of types[type], the key NOT NULL and
+ * the PRIMARY KEY when pk) into b: the dialects' one statement.
+ */
+void	load_create_table_sql(struct jbuf *b, const char *qualifier,
+	    const struct schema_table *, const char *const *types, int pk);
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS "name" ON qualifier"T" (cols) into b. */
+void	load_create_index_sql(struct jbuf *b, const char *qualifier,
+	    const struct schema_table *, const char *name, size_t namelen,
+	    int unique, const char *const *cols, size_t ncols);
 /* A quoted identifier: "a""b". */
 void	load_ident(struct jbuf *, const char *, size_t);
 

@@ -116,6 +116,21 @@ pgout_command(struct loader *l, const char *sql, int n,
 	return 0;
 }
 
+/* Whether sql with n parameters finds a row: 1, 0, or -1. */
+static int
+exists(struct loader *l, const char *sql, int n, const char *const *params,
+    const char *what, struct lib_err *e)
+{
+	PGresult *res;
+	int found;
+
+	if ((res = pgout_exec(l, sql, n, params, what, e)) == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
 void
 pgout_qname(const struct loader *l, struct jbuf *b, const char *name,
     size_t len)
@@ -290,19 +305,11 @@ pg_open(struct loader *l, const char *conninfo, struct lib_err *e)
 static int
 pg_load_known(struct loader *l, const char *load_id, struct lib_err *e)
 {
-	PGresult *res;
-	int known;
-
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "SELECT 1 FROM ");
 	pgout_qname(l, &l->sql, "_sluice_loads", 13);
 	jbuf_puts(&l->sql, " WHERE load_id = $1");
-	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), 1, &load_id,
-	    "_sluice_loads", e)) == NULL)
-		return -1;
-	known = PQntuples(res) > 0;
-	PQclear(res);
-	return known;
+	return exists(l, jbuf_cstr(&l->sql), 1, &load_id, "_sluice_loads", e);
 }
 
 /* PostgreSQL's quoted names keep their case: no other spelling clashes. */
@@ -510,48 +517,27 @@ pg_child_names(struct loader *l, const struct schema_table *t,
 	return 0;
 }
 
-static const char *
-pg_type(enum stype t)
-{
-	static const char *const names[] = {
-		"text", "bigint", "double precision", "boolean", "text",
-		"timestamptz", "date", "jsonb", "numeric"
-	};
+static const char *const pg_types[] = {
+	"text", "bigint", "double precision", "boolean", "text",
+	"timestamptz", "date", "jsonb", "numeric"
+};
 
-	return names[t];
+/* "dataset". before a table's name. */
+static const char *
+qualifier(struct loader *l)
+{
+	jbuf_reset(&l->tmp);
+	jbuf_put(&l->tmp, pgout_conn(l)->schema.p, pgout_conn(l)->schema.len);
+	jbuf_putc(&l->tmp, '.');
+	return jbuf_cstr(&l->tmp);
 }
 
 static int
 pg_create_table(struct loader *l, struct schema_table *t, int pk,
     struct lib_err *e)
 {
-	struct jbuf *sql = &l->sql;
-	size_t i;
-
-	jbuf_reset(sql);
-	jbuf_puts(sql, "CREATE TABLE ");
-	pgout_qname(l, sql, t->name, t->namelen);
-	jbuf_puts(sql, " (");
-	for (i = 0; i < t->ncols; i++) {
-		if (i > 0)
-			jbuf_putc(sql, ',');
-		load_ident(sql, t->cols[i].name, t->cols[i].namelen);
-		jbuf_putc(sql, ' ');
-		jbuf_puts(sql, pg_type(t->cols[i].type));
-		if (pk && load_is_key(t, i))
-			jbuf_puts(sql, " NOT NULL");
-	}
-	if (pk) {
-		jbuf_puts(sql, ", PRIMARY KEY (");
-		for (i = 0; i < t->nkeys; i++) {
-			if (i > 0)
-				jbuf_putc(sql, ',');
-			load_ident(sql, t->keys[i], strlen(t->keys[i]));
-		}
-		jbuf_putc(sql, ')');
-	}
-	jbuf_putc(sql, ')');
-	return pgout_command(l, jbuf_cstr(sql), 0, NULL, "create table", e);
+	load_create_table_sql(&l->sql, qualifier(l), t, pg_types, pk);
+	return pgout_command(l, jbuf_cstr(&l->sql), 0, NULL, "create table", e);
 }
 
 static int
@@ -577,7 +563,7 @@ pg_add_column(struct loader *l, struct schema_table *t, size_t i,
 		jbuf_puts(&l->sql, " ADD COLUMN ");
 		load_ident(&l->sql, t->cols[i].name, t->cols[i].namelen);
 		jbuf_putc(&l->sql, ' ');
-		jbuf_puts(&l->sql, pg_type(t->cols[i].type));
+		jbuf_puts(&l->sql, pg_types[t->cols[i].type]);
 		if (pgout_command(l, jbuf_cstr(&l->sql), 0, NULL, "add a column",
 		    e) == -1)
 			return -1;
@@ -615,26 +601,15 @@ pg_create_index(struct loader *l, const struct schema_table *t,
     const char *suffix, int unique, const char *const *cols, size_t ncols,
     struct lib_err *e)
 {
+	struct jbuf name = JBUF_INIT;
 	PGresult *res;
 	const char *state;
-	size_t i;
 	int rc = 0;
 
-	jbuf_reset(&l->sql);
-	jbuf_puts(&l->sql, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " :
-	    "CREATE INDEX IF NOT EXISTS ");
-	jbuf_reset(&l->tmp);
-	index_name(&l->tmp, t, suffix);
-	load_ident(&l->sql, l->tmp.p, l->tmp.len);
-	jbuf_puts(&l->sql, " ON ");
-	pgout_qname(l, &l->sql, t->name, t->namelen);
-	jbuf_putc(&l->sql, '(');
-	for (i = 0; i < ncols; i++) {
-		if (i > 0)
-			jbuf_putc(&l->sql, ',');
-		load_ident(&l->sql, cols[i], strlen(cols[i]));
-	}
-	jbuf_putc(&l->sql, ')');
+	index_name(&name, t, suffix);
+	load_create_index_sql(&l->sql, qualifier(l), t, name.p, name.len,
+	    unique, cols, ncols);
+	jbuf_free(&name);
 	if (pgrows_copy_end(l, e) == -1)
 		return -1;
 	res = PQexec(pgout_conn(l)->pg, jbuf_cstr(&l->sql));
@@ -855,21 +830,14 @@ static int
 pg_reject_find(struct loader *l, const struct jval *id, struct lib_err *e)
 {
 	const char *params[1];
-	PGresult *res;
-	int found;
 
 	if (!pgout_conn(l)->rejects)
 		return 0;
 	jbuf_reset(&l->tmp);
 	jbuf_put(&l->tmp, id->str, id->len);
 	params[0] = jbuf_cstr(&l->tmp);
-	if ((res = pgout_exec(l, "SELECT 1 FROM pg_temp._sluice_rejected"
-	    " WHERE id = $1", 1, params, "look up a rejected parent", e)) ==
-	    NULL)
-		return -1;
-	found = PQntuples(res) > 0;
-	PQclear(res);
-	return found;
+	return exists(l, "SELECT 1 FROM pg_temp._sluice_rejected WHERE id = $1",
+	    1, params, "look up a rejected parent", e);
 }
 
 /*

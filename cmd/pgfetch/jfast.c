@@ -79,27 +79,6 @@ plain_run(const unsigned char *p, const unsigned char *end)
 	return (size_t)(q - p);
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* The value of the four hex digits at s, or -1. */
-static long
-hex4(const unsigned char *s)
-{
-	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]),
-	    d = hexval(s[3]);
-
-	if ((a | b | c | d) < 0)
-		return -1;
-	return (long)a << 12 | (long)b << 8 | (long)c << 4 | (long)d;
-}
-
 /* The UTF-8 bytes of a code point that is no surrogate: their count. */
 static size_t
 utf8_encode(unsigned long cp, unsigned char *u)
@@ -150,7 +129,7 @@ escape(struct scan *sc, const unsigned char *p)
 		q = p + 2;
 		break;
 	case 'u':
-		if (sc->end - p < 6 || (cp = hex4(p + 2)) == -1)
+		if (sc->end - p < 6 || (cp = jval_hex4(p + 2)) == -1)
 			return NULL;
 		q = p + 6;
 		/* A lone surrogate is an error jval_parse words. */
@@ -158,7 +137,7 @@ escape(struct scan *sc, const unsigned char *p)
 			return NULL;
 		if (cp >= 0xd800 && cp <= 0xdbff) {
 			if (sc->end - q < 6 || q[0] != '\\' || q[1] != 'u' ||
-			    (low = hex4(q + 2)) < 0xdc00 || low > 0xdfff)
+			    (low = jval_hex4(q + 2)) < 0xdc00 || low > 0xdfff)
 				return NULL;
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
 			q += 6;

@@ -105,17 +105,11 @@ step_text(struct loader *l, const char *sql, const char *a, size_t alen,
 	return rc;
 }
 
-static const char *
-sql_type(enum stype t)
-{
-	/* DECIMAL TEXT: TEXT affinity, so SQLite never makes it a REAL. */
-	static const char *const names[] = {
-		"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TIMESTAMP",
-		"DATE", "JSON", "DECIMAL TEXT"
-	};
-
-	return names[t];
-}
+/* DECIMAL TEXT: TEXT affinity, so SQLite never makes it a REAL. */
+static const char *const sql_types[] = {
+	"TEXT", "INTEGER", "REAL", "BOOLEAN", "TEXT", "TIMESTAMP",
+	"DATE", "JSON", "DECIMAL TEXT"
+};
 
 static const char bookkeeping[] =
     "CREATE TABLE IF NOT EXISTS _sluice_loads ("
@@ -334,33 +328,8 @@ static int
 sq_create_table(struct loader *l, struct schema_table *t, int pk,
     struct lib_err *e)
 {
-	struct jbuf *sql = &l->sql;
-	size_t i;
-
-	jbuf_reset(sql);
-	jbuf_puts(sql, "CREATE TABLE ");
-	load_ident(sql, t->name, t->namelen);
-	jbuf_puts(sql, " (");
-	for (i = 0; i < t->ncols; i++) {
-		if (i > 0)
-			jbuf_putc(sql, ',');
-		load_ident(sql, t->cols[i].name, t->cols[i].namelen);
-		jbuf_putc(sql, ' ');
-		jbuf_puts(sql, sql_type(t->cols[i].type));
-		if (pk && load_is_key(t, i))
-			jbuf_puts(sql, " NOT NULL");
-	}
-	if (pk) {
-		jbuf_puts(sql, ", PRIMARY KEY (");
-		for (i = 0; i < t->nkeys; i++) {
-			if (i > 0)
-				jbuf_putc(sql, ',');
-			load_ident(sql, t->keys[i], strlen(t->keys[i]));
-		}
-		jbuf_putc(sql, ')');
-	}
-	jbuf_putc(sql, ')');
-	return sqlout_exec(l, jbuf_cstr(sql), e);
+	load_create_table_sql(&l->sql, "", t, sql_types, pk);
+	return sqlout_exec(l, jbuf_cstr(&l->sql), e);
 }
 
 static int
@@ -373,7 +342,7 @@ sq_add_column(struct loader *l, struct schema_table *t, size_t i,
 	jbuf_puts(&l->sql, " ADD COLUMN ");
 	load_ident(&l->sql, t->cols[i].name, t->cols[i].namelen);
 	jbuf_putc(&l->sql, ' ');
-	jbuf_puts(&l->sql, sql_type(t->cols[i].type));
+	jbuf_puts(&l->sql, sql_types[t->cols[i].type]);
 	return sqlout_exec(l, jbuf_cstr(&l->sql), e);
 }
 
@@ -382,25 +351,13 @@ sqlout_create_index(struct loader *l, const struct schema_table *t,
     const char *suffix, int unique, const char *const *cols, size_t ncols,
     struct lib_err *e)
 {
-	size_t i;
 	int rc;
 
-	jbuf_reset(&l->sql);
-	jbuf_puts(&l->sql, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " :
-	    "CREATE INDEX IF NOT EXISTS ");
 	jbuf_reset(&l->tmp);
 	jbuf_put(&l->tmp, t->name, t->namelen);
 	jbuf_puts(&l->tmp, suffix);
-	load_ident(&l->sql, l->tmp.p, l->tmp.len);
-	jbuf_puts(&l->sql, " ON ");
-	load_ident(&l->sql, t->name, t->namelen);
-	jbuf_putc(&l->sql, '(');
-	for (i = 0; i < ncols; i++) {
-		if (i > 0)
-			jbuf_putc(&l->sql, ',');
-		load_ident(&l->sql, cols[i], strlen(cols[i]));
-	}
-	jbuf_putc(&l->sql, ')');
+	load_create_index_sql(&l->sql, "", t, l->tmp.p, l->tmp.len, unique,
+	    cols, ncols);
 	rc = sqlite3_exec(sqlout_db(l), jbuf_cstr(&l->sql), NULL, NULL, NULL);
 	if (rc == SQLITE_CONSTRAINT && unique)
 		return LOAD_DUPLICATES;
