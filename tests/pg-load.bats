@@ -265,6 +265,28 @@ s text"
 	assert_equal "$(q "SELECT count(*) FROM $DS.\"$t\"")" "$(sql lite.db "SELECT count(*) FROM \"$t\"")"
 }
 
+@test "--activate-version soft marks the older versions' rows, as in SQLite" {
+	run pgload --activate-version soft "$SINGER/test_activate_version_hard.singer"
+	assert_success
+	sqlite-load -q --activate-version soft lite.db "$SINGER/test_activate_version_hard.singer"
+	t=$(sql lite.db "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_sluice%' ESCAPE '\\' LIMIT 1")
+	marked=$(sql lite.db "SELECT count(*) FROM \"$t\" WHERE _sluice_deleted_at IS NOT NULL")
+	[[ $marked -gt 0 ]] || fail "SQLite marked nothing"
+	assert_equal "$(q "SELECT count(*) FROM $DS.\"$t\" WHERE _sluice_deleted_at IS NOT NULL")" "$marked"
+	assert_equal "$(q "SELECT count(*) FROM $DS.\"$t\"")" "$(sql lite.db "SELECT count(*) FROM \"$t\"")"
+}
+
+@test "a dataset named with a quote and a space: tables, state and --state-get in it" {
+	printf '%s\n' '{"type":"RECORD","stream":"s","record":{"id":1}}' \
+	    '{"type":"STATE","value":{"n":1}}' > q.singer
+	run --separate-stderr pg-load "dbname=postgres" --dataset 'my "ds"' -k id q.singer
+	assert_success
+	assert_equal "$(q 'SELECT count(*) FROM "my ""ds""".s')" "1"
+	run --separate-stderr pg-load "dbname=postgres" --dataset 'my "ds"' --state-get n
+	assert_success
+	assert_output 1
+}
+
 @test "--on-error skip: the bad record is left out, the rest load" {
 	printf '%s\n' '{"id":1,"n":1}' '{"id":2,"n":"two"}' '{"id":3,"n":3}' > m.jsonl
 	run pgload -t t -k id --on-error skip --on-type-conflict fail m.jsonl
