@@ -215,16 +215,15 @@ pgrows_send(struct loader *l, struct schema_table *t, struct lib_err *e)
 {
 	struct pgout *c = pgout_conn(l);
 	struct pgout_table *r = pgout_rows(t);
-	int ret = 0;
+	int ret;
 
 	if (r->nrows == 0)
 		return 0;
-	if (c->copying != t || c->copy_staged != r->staged ||
-	    c->copy_ncols != r->ncols) {
-		if ((ret = pgrows_copy_end(l, e)) == 0)
-			ret = copy_begin(l, t, e);
-		if (ret == -1)
-			goto out;
+	if ((c->copying != t || c->copy_staged != r->staged ||
+	    c->copy_ncols != r->ncols) && (pgrows_copy_end(l, e) == -1 ||
+	    copy_begin(l, t, e) == -1)) {
+		ret = -1;
+		goto out;
 	}
 	if (PQputCopyData(c->pg, r->copy.p, (int)r->copy.len) != 1) {
 		ret = pgout_fail(l, NULL, "copy", e);
