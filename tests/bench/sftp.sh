@@ -168,7 +168,7 @@ echo "  (the transfer's CPU and pgfetch's parse of the file, FILE's CPU s,"
 echo "  spread over every CPU; pgfetch parses on a second thread: relay.c)"
 printf '  %-44s %s\n' "pgfetch's parse, MB per CPU s (FILE's)" \
     "$(calc '%.0f' "$bytes / 1e6 / $pglocal_cpu")"
-echo "  (lib/jfast: a line already as pgfetch writes it, or nearly, passes"
+echo "  (cmd/pgfetch/jfast: a line already as pgfetch writes it, or nearly, passes"
 echo "  without a parse tree; target >= 400, that is <= 0.5 CPU s for 200 MB)"
 echo
 target "pgfetch vs curl -s, SFTP MB/s" \
