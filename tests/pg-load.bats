@@ -345,6 +345,23 @@ L.3"
 	assert_equal "$(q "SELECT count(*) FROM $DS.t")" "2"
 }
 
+@test "SIGTERM mid-load: the load rolls back and pg-load dies of the signal" {
+	run pgload -t t -m append <<<'{"n":0}'
+	assert_success
+	before=$(pgdump)
+	seq 1 60000 | sed 's/.*/{"n":&,"pad":"xxxxxxxxxxxxxxxxxxxxxxxx"}/' > big.jsonl
+	slow_feed big.jsonl 3>&- | pgload -t t -m append --stats st.json 2> err 3>&- &
+	pid=$!
+	wait_for_file fed 20
+	sleep 0.5
+	pkill -TERM -f -- "--dataset $DS -t t -m append --stats"
+	: > stop
+	wait_pid_bounded "$pid" 20
+	assert_equal "$WAIT_STATUS" 143
+	assert_equal "$(jq -r .status st.json)" rolled_back
+	assert_equal "$(pgdump)" "$before"
+}
+
 @test "the server restarts mid-load: 75, and the dataset as it was" {
 	run pgload -t t -m append <<<'{"n":0}'
 	assert_success
