@@ -1,8 +1,6 @@
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "clocks.h"
 #include "exitcodes.h"

@@ -26,9 +26,9 @@ void	scan_init(struct scan *, size_t arena_limit);
 void	scan_free(struct scan *);
 
 /*
- * The tree of the n bytes at s, valid until the next call (its strings
- * point into s); NULL when the line is not plain JSON of that kind.
+ * The tree of the n bytes at text, valid until the next call (its strings
+ * point into text); NULL when the line is not plain JSON of that kind.
  */
-const struct jval *scan_line(struct scan *, const char *s, size_t n);
+const struct jval *scan_line(struct scan *, const char *text, size_t n);
 
 #endif
