@@ -342,7 +342,7 @@ cli_next(struct cli *c, struct cli_line *l)
 		l->paused = it.paused;
 		stats_add(&c->stats.lines, 1);
 		stats_set_bytes(&c->stats, it.bytes);
-		if (it.kind == LINES_DOC && c->arrays &&
+		if (it.kind == LINES_DOC && c->arrays && it.root != NULL &&
 		    it.root->type == JV_ARRAY) {
 			memset(&l->msg, 0, sizeof(l->msg));
 			l->msg.kind = MSG_BARE;

@@ -178,7 +178,7 @@ int	cli_next(struct cli *, struct cli_line *);
  * of the line, cli_parse_line parses the others as cli_next would have:
  * either way the line then is what cli_next gives, counted and classified,
  * or it went through --on-error.  1: a message; 0: rejected, go on; -1:
- * the program must stop (c->status says why).
+ * the program must stop (c->status says why).  (c->arrays does not apply.)
  */
 int	cli_classify(struct cli *, struct cli_line *, const struct jval *root);
 int	cli_parse_line(struct cli *, struct cli_line *);
