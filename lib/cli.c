@@ -248,7 +248,7 @@ cli_start(struct cli *c, char **files, int nfiles)
 	lo.files = files;
 	lo.nfiles = nfiles;
 	lo.max_line = (size_t)c->max_line;
-	lo.keep_depth = c->keep_depth;
+	lo.keep_depth = c->unparsed ? LINES_UNPARSED : c->keep_depth;
 	lo.workers = c->workers;
 	lo.stop = &stop_reading;
 	if ((c->lines = lines_new(&lo, &e)) == NULL) {
@@ -305,6 +305,7 @@ cli_next(struct cli *c, struct cli_line *l)
 {
 	struct lines_item it;
 	struct lib_err e;
+	int rc;
 
 	for (;;) {
 		if (cli_signalled()) {
@@ -341,7 +342,7 @@ cli_next(struct cli *c, struct cli_line *l)
 		l->paused = it.paused;
 		stats_add(&c->stats.lines, 1);
 		stats_set_bytes(&c->stats, it.bytes);
-		if (it.kind == LINES_DOC && c->arrays &&
+		if (it.kind == LINES_DOC && c->arrays && it.root != NULL &&
 		    it.root->type == JV_ARRAY) {
 			memset(&l->msg, 0, sizeof(l->msg));
 			l->msg.kind = MSG_BARE;
@@ -356,22 +357,53 @@ cli_next(struct cli *c, struct cli_line *l)
 			}
 			continue;
 		}
-		if (message_classify(it.root, c->raw, &l->msg, &e) == -1) {
-			/* It parsed: cli_reject redacts it like any record. */
+		if (it.root == NULL) {
+			/* c->unparsed: the program parses it. */
 			memset(&l->msg, 0, sizeof(l->msg));
-			l->msg.root = it.root;
-			l->msg.record = it.root->type == JV_OBJECT ?
-			    jval_get(it.root, "record") : NULL;
-			if (cli_reject(c, l, e.msg) == -1)
-				return -1;
-			continue;
+			return 1;
 		}
-		if (l->msg.kind == MSG_BARE || l->msg.kind == MSG_RECORD)
-			stats_add(&c->stats.records, 1);
-		else
-			c->stats.messages++;
-		return 1;
+		if ((rc = cli_classify(c, l, it.root)) != 0)
+			return rc;
 	}
+}
+
+int
+cli_classify(struct cli *c, struct cli_line *l, const struct jval *root)
+{
+	struct lib_err e;
+
+	if (message_classify(root, c->raw, &l->msg, &e) == -1) {
+		/* It parsed: cli_reject redacts it like any record. */
+		memset(&l->msg, 0, sizeof(l->msg));
+		l->msg.root = root;
+		l->msg.record = root->type == JV_OBJECT ?
+		    jval_get(root, "record") : NULL;
+		return cli_reject(c, l, e.msg);
+	}
+	if (l->msg.kind == MSG_BARE || l->msg.kind == MSG_RECORD)
+		stats_add(&c->stats.records, 1);
+	else
+		c->stats.messages++;
+	return 1;
+}
+
+int
+cli_parse_line(struct cli *c, struct cli_line *l)
+{
+	struct lib_err e, e2;
+	const struct jval *root;
+
+	jval_parser_rewind(c->parser);
+	if ((root = jval_parse(c->parser, l->text, l->len, c->keep_depth,
+	    &e)) == NULL) {
+		/* As a line the reader found bad. */
+		if (bad_line(c, l, e.msg, &e2) == -1) {
+			cli_error(c, e2.code, "%s", e2.msg);
+			return -1;
+		}
+		return 0;
+	}
+	return cli_classify(c, l, root);
 }
 
 void

@@ -100,6 +100,7 @@ struct cli {
 	char		 last_error[512];
 
 	int		 keep_depth;	/* of the documents cli_next gives */
+	int		 unparsed;	/* cli_next gives lines, cli_parse_line parses */
 	int		 workers;	/* threads parsing ahead */
 	int		 arrays;	/* a top-level array is a list of records */
 	struct lines	*lines;
@@ -170,6 +171,17 @@ int	cli_start(struct cli *, char **files, int nfiles);
  * input, or -1 when the program must stop (c->status says why).
  */
 int	cli_next(struct cli *, struct cli_line *);
+/*
+ * With c->unparsed, cli_next gives each line without its document
+ * (l->msg.root NULL), for a program with a faster reader of its own for
+ * the lines it expects.  cli_classify takes the document that reader made
+ * of the line, cli_parse_line parses the others as cli_next would have:
+ * either way the line then is what cli_next gives, counted and classified,
+ * or it went through --on-error.  1: a message; 0: rejected, go on; -1:
+ * the program must stop (c->status says why).  (c->arrays does not apply.)
+ */
+int	cli_classify(struct cli *, struct cli_line *, const struct jval *root);
+int	cli_parse_line(struct cli *, struct cli_line *);
 /* Parse the current line again, keeping the whole tree. */
 int	cli_reparse(struct cli *, struct cli_line *);
 /*

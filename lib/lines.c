@@ -217,6 +217,8 @@ parse(struct lines *ls, struct batch *b)
 	struct lib_err e;
 	size_t i;
 
+	if (ls->opts.keep_depth == LINES_UNPARSED)
+		return;
 	jval_parser_rewind(b->parser);
 	for (i = 0; i < b->n; i++) {
 		struct bline *l = &b->lines[i];
@@ -416,7 +418,8 @@ lines_next(struct lines *ls, struct lines_item *it)
 	it->text = ls->cur->text.p + l->off;
 	it->len = l->len;
 	it->bytes = ls->cur->bytes;
-	if (l->root != NULL) {
+	if (l->root != NULL || (ls->opts.keep_depth == LINES_UNPARSED &&
+	    l->code == 0)) {
 		it->kind = LINES_DOC;
 		it->root = l->root;
 	} else {

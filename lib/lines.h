@@ -17,12 +17,17 @@
 #include "liberr.h"
 
 #define LINES_BATCH_BYTES	((size_t)512 * 1024)
+/*
+ * keep_depth for a program that parses its lines itself: they are split
+ * and checked as lines, not parsed, and come as LINES_DOC without a root.
+ */
+#define LINES_UNPARSED	(-2)
 
 struct lines_opts {
 	char		**files;	/* none means stdin; "-" is stdin */
 	int		 nfiles;
 	size_t		 max_line;
-	int		 keep_depth;	/* as for jval_parse */
+	int		 keep_depth;	/* as for jval_parse, or LINES_UNPARSED */
 	int		 workers;	/* parsing threads, at least 1 */
 	volatile int	*stop;		/* set by a signal handler, or NULL */
 };
@@ -40,7 +45,7 @@ struct lines_item {
 	unsigned long	 lineno;
 	const char	*text;		/* without "\r\n"; valid until the next call */
 	size_t		 len;
-	const struct jval *root;	/* LINES_DOC */
+	const struct jval *root;	/* LINES_DOC; NULL when LINES_UNPARSED */
 	int		 code;		/* LINES_BAD, LINES_FATAL: an EX_* status */
 	const char	*msg;
 	unsigned long long bytes;	/* input bytes read so far, about */

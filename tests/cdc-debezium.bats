@@ -67,3 +67,18 @@ tables() {
 	run -65 --separate-stderr cdc-decode --format debezium -k id bad2.jsonl
 	assert_stderr_partial 'bad2.jsonl:1: unknown op "x"'
 }
+
+@test "debezium: a source.lsn that is no 64-bit integer is no position: no STATE, no made-up bookmark" {
+	# It was read as an integer that was never set: a STATE of whatever
+	# the stack held, which a later --state-from would skip up to.
+	for lsn in 2.5 1e3 99999999999999999999; do
+		printf '{"before":null,"after":{"id":1,"msg":"x"},"source":{"table":"logs","txId":7,"lsn":%s},"op":"c","ts_ms":1}\n' "$lsn" > ev.jsonl
+		run -0 --separate-stderr cdc-decode --format debezium -k id ev.jsonl
+		assert_equal "$(jq -c 'select(.type == "RECORD") | .record' <<<"$output")" '{"id":1,"msg":"x"}'
+		assert_equal "$(grep -c '"type":"STATE"' <<<"$output")" 0
+	done
+	# A whole one still is.
+	printf '{"before":null,"after":{"id":1,"msg":"x"},"source":{"table":"logs","txId":7,"lsn":7},"op":"c","ts_ms":1}\n' > ev.jsonl
+	run -0 --separate-stderr cdc-decode --format debezium -k id ev.jsonl
+	assert_equal "$(grep '"type":"STATE"' <<<"$output")" '{"type":"STATE","value":{"bookmarks":{"cdc":{"lsn":"0/7"}}}}'
+}

@@ -208,6 +208,8 @@ same_table() {
 # sqlite-load --commit-interval 1 live.db, in the background; its pid in
 # $LIVE_PID, cdc-decode's in $DECODE_PID.
 live_pipeline() {
+	# Not the pid of a pipeline before: it may be read before it is written.
+	rm -f decode.pid
 	(
 		cdc-decode --slot "$SLOT" --create-slot --state-from live.db \
 		    "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" 2>>live.err &

@@ -302,7 +302,7 @@ position(const struct jval *source, uint64_t *lsn)
 	const struct jval *v = jval_get(source, "lsn");
 	long long n;
 
-	if (v == NULL || v->type != JV_NUMBER || jval_int64(v, &n) == -1 ||
+	if (v == NULL || v->type != JV_NUMBER || !jval_int64(v, &n) ||
 	    n < 0)
 		return 0;
 	*lsn = (uint64_t)n;

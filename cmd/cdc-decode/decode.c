@@ -1,4 +1,3 @@
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +34,10 @@ decode_free(struct decode *d)
 	size_t i;
 
 	txn_free(&d->txn);
-	for (i = 0; i < d->nsigs; i++)
+	for (i = 0; i < d->nsigs; i++) {
 		free(d->sigs[i]);
+		jbuf_free(&d->shapes[i]);
+	}
 	free(d->sigs);
 	free(d->shapes);
 	for (i = 0; i < d->nkeys; i++)
@@ -50,6 +51,7 @@ decode_free(struct decode *d)
 	jbuf_free(&d->sig);
 	jbuf_free(&d->props);
 	jbuf_free(&d->keyprops);
+	jbuf_free(&d->shape);
 }
 
 int
@@ -168,7 +170,7 @@ decode_schema(struct decode *d)
 		    sizeof(*d->shapes));
 		i = (long)d->nsigs++;
 		d->sigs[i] = NULL;
-		d->shapes[i] = 0;
+		d->shapes[i] = (struct jbuf)JBUF_INIT;
 		strmap_put(&d->streams, d->stream.p, d->stream.len, (size_t)i);
 	}
 	free(d->sigs[i]);
@@ -176,28 +178,38 @@ decode_schema(struct decode *d)
 	return decode_put(d, d->sig.p, d->sig.len);
 }
 
+/* A string into a shape: its length, then its bytes. */
+static void
+shape_put(struct jbuf *b, const char *s, size_t n)
+{
+	jbuf_put(b, (const char *)&n, sizeof(n));
+	jbuf_put(b, s, n);
+}
+
 /*
- * A hash of the columns' names and types and the keys' names: the same
- * as the last change's of the stream, its SCHEMA is the same too, and
- * is not made again (most changes of a table have the same columns).
+ * The columns' names and types and the keys' names, as a string: the
+ * same as the last change's of the stream, its SCHEMA is the same too,
+ * and is not made again (most changes of a table have the same columns).
+ * Comparing them costs less than making the SCHEMA, or hashing them.
  */
-static uint64_t
-shape_hash(const struct jval *cols, const struct jval *keys)
+static void
+shape_of(struct jbuf *b, const struct jval *cols, const struct jval *keys)
 {
 	const struct jval *c, *m;
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	static const size_t keys_begin = (size_t)-1;
 
+	jbuf_reset(b);
 	for (c = cols != NULL ? cols->child : NULL; c != NULL; c = c->next)
 		for (m = c->child; m != NULL; m = m->next)
 			if (m->keylen == 4 && (memcmp(m->key, "name", 4) == 0 ||
 			    memcmp(m->key, "type", 4) == 0) &&
 			    m->type == JV_STRING)
-				h = hash_mix(h ^ hash64(m->str, m->len));
-	h = hash_mix(h ^ 0x5bd1e995);
+				shape_put(b, m->str, m->len);
+	/* No string has this length: the keys begin here. */
+	jbuf_put(b, (const char *)&keys_begin, sizeof(keys_begin));
 	for (c = keys != NULL ? keys->child : NULL; c != NULL; c = c->next)
 		if ((m = jval_get(c, "name")) != NULL && m->type == JV_STRING)
-			h = hash_mix(h ^ hash64(m->str, m->len));
-	return h;
+			shape_put(b, m->str, m->len);
 }
 
 /* wal2json: the SCHEMA from the columns' names and types, keys' names. */
@@ -206,12 +218,13 @@ schema_if_new(struct decode *d, const struct jval *cols,
     const struct jval *keys)
 {
 	const struct jval *c, *name, *type;
-	uint64_t shape = shape_hash(cols, keys);
 	long i;
 	int first = 1;
 
+	shape_of(&d->shape, cols, keys);
 	if ((i = strmap_get(&d->streams, d->stream.p, d->stream.len)) != -1 &&
-	    d->shapes[i] == shape)
+	    d->shapes[i].len == d->shape.len &&
+	    memcmp(d->shapes[i].p, d->shape.p, d->shape.len) == 0)
 		return 0;
 
 	jbuf_reset(&d->props);
@@ -242,7 +255,8 @@ schema_if_new(struct decode *d, const struct jval *cols,
 	if (decode_schema(d) == -1)
 		return -1;
 	i = strmap_get(&d->streams, d->stream.p, d->stream.len);
-	d->shapes[i] = shape;
+	jbuf_reset(&d->shapes[i]);
+	jbuf_put(&d->shapes[i], d->shape.p, d->shape.len);
 	return 0;
 }
 
@@ -251,6 +265,28 @@ static int
 known_stream(const struct decode *d)
 {
 	return strmap_get(&d->streams, d->stream.p, d->stream.len) != -1;
+}
+
+/*
+ * A column's name, type and value: the last member of each name, as
+ * jval_get has it, in one pass (a change has many columns).
+ */
+static void
+column_members(const struct jval *c, const struct jval **name,
+    const struct jval **type, const struct jval **value)
+{
+	const struct jval *m;
+
+	*name = *type = *value = NULL;
+	if (c->type != JV_OBJECT)
+		return;
+	for (m = c->child; m != NULL; m = m->next)
+		if (m->keylen == 4 && memcmp(m->key, "name", 4) == 0)
+			*name = m;
+		else if (m->keylen == 4 && memcmp(m->key, "type", 4) == 0)
+			*type = m;
+		else if (m->keylen == 5 && memcmp(m->key, "value", 5) == 0)
+			*value = m;
 }
 
 /* The members of cols ({"name","type","value"} objects) into d->out. */
@@ -262,9 +298,7 @@ members(struct decode *d, const struct jval *cols, struct lib_err *e)
 	int first = 1;
 
 	for (c = cols->child; c != NULL; c = c->next) {
-		name = jval_get(c, "name");
-		type = jval_get(c, "type");
-		value = jval_get(c, "value");
+		column_members(c, &name, &type, &value);
 		if (name == NULL || name->type != JV_STRING || type == NULL ||
 		    type->type != JV_STRING || value == NULL)
 			return liberr_set(e, EX_DATAERR, "a column without "
@@ -273,7 +307,8 @@ members(struct decode *d, const struct jval *cols, struct lib_err *e)
 		if (!first)
 			jbuf_putc(&d->out, ',');
 		first = 0;
-		jbuf_str(&d->out, name->str, name->len);
+		/* As jbuf_str would write it, the copy of plain names spared. */
+		jval_write(&d->out, name);
 		jbuf_putc(&d->out, ':');
 		kind = pgtype_kind(type->str, type->len);
 		if (pgtype_value(kind, kind == PG_ARRAY ? pgtype_elem_kind(
@@ -288,18 +323,72 @@ members(struct decode *d, const struct jval *cols, struct lib_err *e)
 void
 decode_version(struct decode *d, uint64_t lsn)
 {
-	char num[32];
+	char num[24], *p = num + sizeof(num);
 
-	(void)snprintf(num, sizeof(num), ",\"version\":%" PRIu64, lsn);
-	jbuf_puts(&d->out, num);
+	/* Its decimal digits, as printf's PRIu64 has them, without printf. */
+	do
+		*--p = (char)('0' + lsn % 10);
+	while ((lsn /= 10) > 0);
+	jbuf_put(&d->out, ",\"version\":", 11);
+	jbuf_put(&d->out, p, (size_t)(num + sizeof(num) - p));
+}
+
+/* The members of a wal2json event that count. */
+struct event {
+	const struct jval *action, *lsn, *schema, *table, *columns,
+			*identity, *pk;
+};
+
+/*
+ * The members of ev, in one pass: the last one of each name, as jval_get
+ * has it (an event has few members, but there is one an event).
+ */
+static void
+event_members(const struct jval *ev, struct event *f)
+{
+	const struct jval *m;
+
+	memset(f, 0, sizeof(*f));
+	if (ev->type != JV_OBJECT)
+		return;
+	for (m = ev->child; m != NULL; m = m->next) {
+		switch (m->keylen) {
+		case 2:
+			if (memcmp(m->key, "pk", 2) == 0)
+				f->pk = m;
+			break;
+		case 3:
+			if (memcmp(m->key, "lsn", 3) == 0)
+				f->lsn = m;
+			break;
+		case 5:
+			if (memcmp(m->key, "table", 5) == 0)
+				f->table = m;
+			break;
+		case 6:
+			if (memcmp(m->key, "action", 6) == 0)
+				f->action = m;
+			else if (memcmp(m->key, "schema", 6) == 0)
+				f->schema = m;
+			break;
+		case 7:
+			if (memcmp(m->key, "columns", 7) == 0)
+				f->columns = m;
+			break;
+		case 8:
+			if (memcmp(m->key, "identity", 8) == 0)
+				f->identity = m;
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 /* An event's "lsn" as a number: 1, 0 when it has none, -1 when bad. */
 static int
-event_lsn(const struct jval *ev, uint64_t *lsn)
+event_lsn(const struct jval *v, uint64_t *lsn)
 {
-	const struct jval *v = jval_get(ev, "lsn");
-
 	if (v == NULL)
 		return 0;
 	if (v->type != JV_STRING || decode_lsn(v->str, v->len, lsn) == -1)
@@ -344,25 +433,22 @@ decode_loaded(const struct decode *d, uint64_t lsn)
 	return d->have_committed && lsn <= d->committed;
 }
 
-/* I, U, D or T into the transaction; 0, or -1 with e set. */
+/*
+ * I, U, D or T into the transaction, its lsn read already (has_lsn: 1,
+ * or 0 when it has none); 0, or -1 with e set.
+ */
 static int
-change(struct decode *d, const struct jval *ev, char action,
-    struct lib_err *e)
+change(struct decode *d, const struct event *ev, char action, int has_lsn,
+    uint64_t lsn, struct lib_err *e)
 {
-	const struct jval *table = jval_get(ev, "table");
-	const struct jval *cols = jval_get(ev, "columns");
-	const struct jval *ident = jval_get(ev, "identity");
-	const struct jval *pk = jval_get(ev, "pk");
-	uint64_t lsn = 0;
-	int has_lsn;
+	const struct jval *table = ev->table, *cols = ev->columns;
+	const struct jval *ident = ev->identity, *pk = ev->pk;
 
 	if (table == NULL || table->type != JV_STRING)
 		return liberr_set(e, EX_DATAERR, "a change without a table");
-	if ((has_lsn = event_lsn(ev, &lsn)) == -1)
-		return liberr_set(e, EX_DATAERR, "an lsn that is no LSN");
 	if (pk != NULL && pk->type != JV_ARRAY)
 		pk = NULL;
-	stream_name(d, jval_get(ev, "schema"), table);
+	stream_name(d, ev->schema, table);
 	d->changes++;
 	d->txn.changes++;
 	jbuf_reset(&d->out);
@@ -421,18 +507,21 @@ change(struct decode *d, const struct jval *ev, char action,
 static int
 wal2json_line(struct decode *d, struct cli_line *l)
 {
-	const struct jval *ev = l->msg.root, *action, *lsnv;
+	const struct jval *action, *lsnv;
+	struct event ev;
 	struct lib_err e;
 	uint64_t lsn = 0;
 	int rc, has_lsn;
 	char a;
 
-	action = ev->type == JV_OBJECT ? jval_get(ev, "action") : NULL;
+	event_members(l->msg.root, &ev);
+	action = ev.action;
+	lsnv = ev.lsn;
 	if (action == NULL || action->type != JV_STRING || action->len != 1)
 		return cli_reject(d->cli, l, "not a wal2json change (format "
 		    "version 2): no action");
 	a = action->str[0];
-	if ((has_lsn = event_lsn(ev, &lsn)) == -1)
+	if ((has_lsn = event_lsn(lsnv, &lsn)) == -1)
 		return cli_reject(d->cli, l, "an lsn that is no LSN");
 	switch (a) {
 	case 'B':
@@ -452,7 +541,6 @@ wal2json_line(struct decode *d, struct cli_line *l)
 			return cli_reject(d->cli, l, "a COMMIT without its "
 			    "BEGIN");
 		d->in_txn = 0;
-		lsnv = jval_get(ev, "lsn");
 		if (!has_lsn || d->skipping || decode_loaded(d, lsn)) {
 			if (d->skipping || decode_loaded(d, lsn))
 				d->skipped++;
@@ -477,7 +565,7 @@ wal2json_line(struct decode *d, struct cli_line *l)
 		d->skipped++;
 		return 0;
 	}
-	if ((rc = change(d, ev, a, &e)) == -2)
+	if ((rc = change(d, &ev, a, has_lsn, lsn, &e)) == -2)
 		return -1;
 	if (rc == -1) {
 		if (!d->in_txn)
@@ -491,7 +579,6 @@ wal2json_line(struct decode *d, struct cli_line *l)
 			    "transaction without its lsn: no bookmark "
 			    "(wal2json: -o include-lsn=1)");
 		}
-		lsnv = jval_get(ev, "lsn");
 		return decode_commit(d, lsnv->str, lsnv->len);
 	}
 	return 0;

@@ -45,7 +45,7 @@ struct decode {
 	int		 have_committed;
 	struct strmap	 streams;	/* name: index in sigs */
 	char		**sigs;		/* each stream's last SCHEMA, as text */
-	uint64_t	*shapes;	/* wal2json: the shape_hash behind it */
+	struct jbuf	*shapes;	/* wal2json: the columns' shape behind it */
 	size_t		 nsigs;
 	char		**keys;		/* Debezium: -k split */
 	size_t		 nkeys;
@@ -60,6 +60,7 @@ struct decode {
 	struct jbuf	 sig;
 	struct jbuf	 props;
 	struct jbuf	 keyprops;
+	struct jbuf	 shape;
 	/* Counts for --stats. */
 	unsigned long	 txns;		/* written */
 	unsigned long	 skipped;	/* already loaded */

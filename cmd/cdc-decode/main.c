@@ -14,6 +14,7 @@
 #include "exitcodes.h"
 #include "jval.h"
 #include "replication.h"
+#include "scan.h"
 #include "stats.h"
 
 enum {
@@ -180,6 +181,20 @@ stream_live(struct cli *c, struct decode *d, const char *conninfo,
 		cli_set_status(c, 128 + cli_signalled());
 }
 
+/*
+ * The event of the line cli_next gave: most lines are plain JSON that
+ * scan_line reads fast, the others go to jval_parse; either way the same
+ * tree, and a line that is no JSON goes through --on-error as any
+ * program's.  1: an event; 0: rejected, go on; -1: stop.
+ */
+static int
+parse_event(struct cli *c, struct scan *scan, struct cli_line *l)
+{
+	const struct jval *root = scan_line(scan, l->text, l->len);
+
+	return root != NULL ? cli_classify(c, l, root) : cli_parse_line(c, l);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -189,6 +204,8 @@ main(int argc, char *argv[])
 	struct cli c;
 	struct cli_line l;
 	const char *state_from = NULL;
+	struct scan scan;
+	size_t arena_limit;
 	char extra[256];
 	int rc;
 
@@ -200,6 +217,7 @@ main(int argc, char *argv[])
 	cli_init(&c, "cdc-decode");
 	c.filter = 1;
 	c.raw = 1;		/* an event is no Singer message */
+	c.unparsed = 1;		/* parse_event reads the events */
 	cli_catch_signals();
 	parse_options(&c, &o, &state_from, &live, argc, argv);
 	if (o.keys != NULL && o.format != DECODE_DEBEZIUM)
@@ -213,6 +231,8 @@ main(int argc, char *argv[])
 		    "and --state-from DB, the destination whose committed "
 		    "position is confirmed to the server");
 	decode_init(&d, &c, &o);
+	/* That of cli's parser (cli_start), which the other lines go to. */
+	arena_limit = (size_t)c.max_line * 8 + ((size_t)1 << 20);
 	if (live.slot != NULL) {
 		if (cli_begin(&c) == 0 &&
 		    decode_state_from(&d, state_from) == 0)
@@ -223,9 +243,14 @@ main(int argc, char *argv[])
 		goto out;
 	if (state_from != NULL && decode_state_from(&d, state_from) == -1)
 		goto out;
-	while ((rc = cli_next(&c, &l)) == 1)
-		if (decode_line(&d, &l) == -1)
+	scan_init(&scan, arena_limit);
+	while ((rc = cli_next(&c, &l)) == 1) {
+		if ((rc = parse_event(&c, &scan, &l)) == -1)
 			break;
+		if (rc == 1 && decode_line(&d, &l) == -1)
+			break;
+	}
+	scan_free(&scan);
 	if (rc == 0 && c.status == 0)
 		(void)decode_finish(&d);
 out:

@@ -3,7 +3,8 @@
  * lines come, no crash and no leak, a bad event is rejected as bad data
  * (never a bug), and every line written is a Singer message: a SCHEMA, a
  * RECORD with an object, a STATE or an ACTIVATE_VERSION.  The first byte
- * picks the format; the rest is the events, one a line.
+ * picks the format; the rest is the events, one a line.  A line the fast
+ * reader (scan.h) takes is one jval_parse takes too, as the same tree.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "jval.h"
 #include "message.h"
 #include "onerror.h"
+#include "scan.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 
@@ -61,10 +63,34 @@ check_output(const struct jbuf *out)
 	jval_parser_free(p);
 }
 
+/* Whether the trees at a and b are the same, node for node. */
+static int
+same_tree(const struct jval *a, const struct jval *b)
+{
+	const struct jval *x, *y;
+
+	if (a->type != b->type || a->len != b->len || a->keylen != b->keylen ||
+	    (a->key == NULL) != (b->key == NULL) || (a->keylen > 0 &&
+	    memcmp(a->key, b->key, a->keylen) != 0) || a->plain != b->plain ||
+	    a->elided != b->elided || a->dups != b->dups ||
+	    a->shadowed != b->shadowed || (a->str == NULL) != (b->str == NULL))
+		return 0;
+	/* Strings and numbers: the same bytes, in place in the line. */
+	if (a->str != b->str)
+		return 0;
+	for (x = a->child, y = b->child; x != NULL && y != NULL;
+	    x = x->next, y = y->next)
+		if (!same_tree(x, y))
+			return 0;
+	return x == NULL && y == NULL;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jval_parser *p;
+	const struct jval *fast;
+	struct scan scan;
 	struct decode_opts o;
 	struct decode d;
 	struct cli c;
@@ -86,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.bookmark = "cdc";
 	o.memory = (size_t)64 << 20;
 	decode_init(&d, &c, &o);
+	scan_init(&scan, (size_t)1 << 22);
 	/* Some runs as after a load, with a bookmark to skip up to. */
 	if (data[0] & 8) {
 		d.committed = (uint64_t)data[0] << 4;
@@ -103,9 +130,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		l.len = (size_t)(nl - s);
 		jval_parser_rewind(p);
 		memset(&l.msg, 0, sizeof(l.msg));
+		fast = scan_line(&scan, s, l.len);
 		if ((l.msg.root = jval_parse(p, s, l.len, JVAL_KEEP_ALL, &e)) ==
-		    NULL)
+		    NULL) {
+			FUZZ_CHECK(fast == NULL, "a line scan_line takes is JSON");
 			continue;
+		}
+		FUZZ_CHECK(fast == NULL || same_tree(fast, l.msg.root),
+		    "scan_line makes jval_parse's tree");
+		/* As cdc-decode does: the fast reader's tree when it has one. */
+		if (fast != NULL)
+			l.msg.root = fast;
 		l.msg.kind = MSG_BARE;
 		l.msg.record = l.msg.root;
 		if (decode_line(&d, &l) == -1)
@@ -117,6 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    c.status == EX_TEMPFAIL, "a failure is bad data, never a bug");
 	check_output(&c.out);
 	decode_free(&d);
+	scan_free(&scan);
 	jbuf_free(&c.out);
 	jval_parser_free(p);
 	return 0;
