@@ -32,9 +32,7 @@ missing=
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 need_tools "$missing"
 bindir=$(bin_dir "$bindir") || exit 1
-for p in cdc-decode sqlite-load; do
-	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
-done
+need_programs cdc-decode sqlite-load
 
 bench_begin cdcbench
 

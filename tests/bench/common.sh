@@ -38,6 +38,13 @@ bin_dir() {
 	(cd "$1" && pwd)
 }
 
+# need_programs PROG...: each built in $bindir, or the bench stops.
+need_programs() {
+	for p in "$@"; do
+		[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
+	done
+}
+
 # bench_begin NAME: a temporary directory, $tmp, removed at the end with
 # the server whose pid is in $server_pid (if one was started) stopped
 # first; $log collects the commands' stderr.

@@ -35,15 +35,9 @@ command -v mlr >/dev/null 2>&1 || missing="$missing miller"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 need_tools "$missing"
 bindir=$(bin_dir "$bindir") || exit 1
-[ -x "$bindir/dedup-merge" ] || die "$bindir/dedup-merge: not found (run make first)"
+need_programs dedup-merge
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX") ||
-    die "cannot create a temporary directory"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-log=$tmp/stderr.log
-: >"$log"
+bench_begin dedupbench
 
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 cc -O2 -o "$tmp/dedupgen" "$here/dedupgen.c" 2>>"$log" ||

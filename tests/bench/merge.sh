@@ -36,9 +36,7 @@ command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 need_tools "$missing"
 bindir=$(bin_dir "$bindir") || exit 1
-for p in jsonl-normalize schema-infer sqlite-load; do
-	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
-done
+need_programs jsonl-normalize schema-infer sqlite-load
 
 bench_begin mergebench
 cc -O2 -o "$tmp/genrides" "$here/genrides.c" 2>>"$log" ||

@@ -48,7 +48,7 @@ command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 command -v psql >/dev/null 2>&1 || missing="$missing postgresql-client-15"
 need_tools "$missing"
 bindir=$(bin_dir "$bindir") || exit 1
-[ -x "$bindir/pg-load" ] || die "$bindir/pg-load: not found (run make first)"
+need_programs pg-load
 
 bench_begin pgbench
 # The cluster is stopped before the directory goes.

@@ -47,17 +47,9 @@ else
 fi
 need_tools "$missing"
 bindir=$(bin_dir "$bindir") || exit 1
-for p in schema-infer sqlite-load jsonl-normalize; do
-	[ -x "$bindir/$p" ] || die "$bindir/$p: not found (run make first)"
-done
+need_programs schema-infer sqlite-load jsonl-normalize
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX") ||
-    die "cannot create a temporary directory"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-log=$tmp/stderr.log
-: >"$log"
+bench_begin loadbench
 
 cc -O2 -o "$tmp/gen" "$here/gen.c" 2>>"$log" || fail "cannot build gen.c"
 cc -O2 -o "$tmp/genrides" "$here/genrides.c" 2>>"$log" ||
