@@ -1486,7 +1486,6 @@ delete_children_of(struct loader *l, struct schema_table *t,
 
 	if (!load_is_root(t))
 		return 0;
-	l->ddl_gen++;	/* the children as the database has them now */
 	if (load_find_children(l, t, e) == -1)
 		return -1;
 	for (i = 0; i < load_tinfo(t)->nchildren; i++)

@@ -116,10 +116,29 @@ pgout_command(struct loader *l, const char *sql, int n,
 	return 0;
 }
 
-/* Whether sql with n parameters finds a row: 1, 0, or -1. */
+/* Run l->sql with n parameters: the rows it changed into *changed. */
+int
+pgout_exec_count(struct loader *l, int n, const char *const *params,
+    const char *what, unsigned long *changed, struct lib_err *e)
+{
+	PGresult *res;
+
+	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), n, params, what, e)) ==
+	    NULL)
+		return -1;
+	if (changed != NULL)
+		*changed = strtoul(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Whether sql with n parameters finds a row: 1 (its first column appended
+ * to out, if not NULL), 0, or -1.
+ */
 static int
-exists(struct loader *l, const char *sql, int n, const char *const *params,
-    const char *what, struct lib_err *e)
+first_row(struct loader *l, const char *sql, int n, const char *const *params,
+    struct jbuf *out, const char *what, struct lib_err *e)
 {
 	PGresult *res;
 	int found;
@@ -127,6 +146,9 @@ exists(struct loader *l, const char *sql, int n, const char *const *params,
 	if ((res = pgout_exec(l, sql, n, params, what, e)) == NULL)
 		return -1;
 	found = PQntuples(res) > 0;
+	if (found && out != NULL)
+		jbuf_put(out, PQgetvalue(res, 0, 0),
+		    (size_t)PQgetlength(res, 0, 0));
 	PQclear(res);
 	return found;
 }
@@ -309,7 +331,8 @@ pg_load_known(struct loader *l, const char *load_id, struct lib_err *e)
 	jbuf_puts(&l->sql, "SELECT 1 FROM ");
 	pgout_qname(l, &l->sql, "_sluice_loads", 13);
 	jbuf_puts(&l->sql, " WHERE load_id = $1");
-	return exists(l, jbuf_cstr(&l->sql), 1, &load_id, "_sluice_loads", e);
+	return first_row(l, jbuf_cstr(&l->sql), 1, &load_id, NULL,
+	    "_sluice_loads", e);
 }
 
 /* PostgreSQL's quoted names keep their case: no other spelling clashes. */
@@ -324,47 +347,36 @@ pg_name_clash(struct loader *l, const char *stream, size_t len,
 	return 0;
 }
 
-/* One text row of a query with the dataset and a name: 1, 0 none, -1. */
 static int
-query_name(struct loader *l, const char *sql, const char *name, size_t len,
-    struct jbuf *out, struct lib_err *e)
+pg_table_exists(struct loader *l, const char *name, size_t len,
+    struct lib_err *e)
 {
 	const char *params[2];
-	PGresult *res;
-	int found;
 
 	jbuf_reset(&l->tmp);
 	jbuf_put(&l->tmp, name, len);
 	params[0] = dataset(l);
 	params[1] = jbuf_cstr(&l->tmp);
-	if ((res = pgout_exec(l, sql, 2, params, NULL, e)) == NULL)
-		return -1;
-	found = PQntuples(res) > 0;
-	if (found && out != NULL)
-		jbuf_puts(out, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return found;
-}
-
-static int
-pg_table_exists(struct loader *l, const char *name, size_t len,
-    struct lib_err *e)
-{
-	return query_name(l, "SELECT 1 FROM information_schema.tables WHERE"
-	    " table_schema = $1 AND table_name = $2", name, len, NULL, e);
+	return first_row(l, "SELECT 1 FROM information_schema.tables WHERE"
+	    " table_schema = $1 AND table_name = $2", 2, params, NULL,
+	    "find the table", e);
 }
 
 static int
 pg_stored_schema(struct loader *l, const struct schema_table *t,
     struct jbuf *b, struct lib_err *e)
 {
+	const char *params[1];
+
+	jbuf_reset(&l->tmp);
+	jbuf_put(&l->tmp, t->name, t->namelen);
+	params[0] = jbuf_cstr(&l->tmp);
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "SELECT schema FROM ");
 	pgout_qname(l, &l->sql, "_sluice_schemas", 15);
-	/* $1 is the dataset, named in the table's name already. */
-	jbuf_puts(&l->sql, " WHERE $1::text IS NOT NULL AND table_name = $2"
-	    " ORDER BY id DESC LIMIT 1");
-	return query_name(l, jbuf_cstr(&l->sql), t->name, t->namelen, b, e);
+	jbuf_puts(&l->sql, " WHERE table_name = $1 ORDER BY id DESC LIMIT 1");
+	return first_row(l, jbuf_cstr(&l->sql), 1, params, b,
+	    "_sluice_schemas", e);
 }
 
 /*
@@ -689,13 +701,14 @@ rows_where(struct jbuf *b, enum load_rows rows, int unmarked)
 		jbuf_puts(b, " AND _sluice_deleted_at IS NULL");
 }
 
-/* Run l->sql with the version as $1 if it names one: the rows it changed. */
+/*
+ * The parameters of l->sql for rows: the version as $1 where rows name
+ * one, the time as $2 if not NULL; their count.
+ */
 static int
-run_rows(struct loader *l, enum load_rows rows, const struct jval *version,
-    const char *time, long long *changed, struct lib_err *e)
+rows_params(struct loader *l, enum load_rows rows, const struct jval *version,
+    const char *time, const char *params[2])
 {
-	const char *params[2];
-	PGresult *res;
 	int n = 0;
 
 	if (rows == LOAD_ROWS_OLDER || rows == LOAD_ROWS_OLDER_OR_NONE) {
@@ -708,14 +721,22 @@ run_rows(struct loader *l, enum load_rows rows, const struct jval *version,
 			params[n++] = NULL;	/* $1 unused */
 		params[n++] = time;
 	}
-	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), n, params, NULL, e)) ==
-	    NULL)
+	return n;
+}
+
+/* Run l->sql on rows of a table: the rows it changed, as t's deleted. */
+static int
+rows_deleted(struct loader *l, struct schema_table *t, enum load_rows rows,
+    const struct jval *version, const char *time, const char *what,
+    struct lib_err *e)
+{
+	const char *params[2];
+	unsigned long n;
+
+	if (pgout_exec_count(l, rows_params(l, rows, version, time, params),
+	    params, what, &n, e) == -1)
 		return -1;
-	*changed = PQntuples(res) > 0 && PQnfields(res) == 1 &&
-	    strncmp(PQcmdStatus(res), "SELECT", 6) == 0 ?
-	    strtoll(PQgetvalue(res, 0, 0), NULL, 10) :
-	    strtoll(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
+	load_tinfo(t)->deleted += n;
 	return 0;
 }
 
@@ -724,27 +745,30 @@ pg_count_rows(struct loader *l, const struct schema_table *t,
     enum load_rows rows, int unmarked, const struct jval *version,
     long long *n, struct lib_err *e)
 {
+	const char *params[2];
+	struct jbuf count = JBUF_INIT;
+	int rc;
+
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "SELECT count(*) FROM ");
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	rows_where(&l->sql, rows, unmarked);
-	return run_rows(l, rows, version, NULL, n, e);
+	rc = first_row(l, jbuf_cstr(&l->sql), rows_params(l, rows, version,
+	    NULL, params), params, &count, "count", e);
+	*n = strtoll(jbuf_cstr(&count), NULL, 10);
+	jbuf_free(&count);
+	return rc == -1 ? -1 : 0;
 }
 
 static int
 pg_delete_rows(struct loader *l, struct schema_table *t, enum load_rows rows,
     const struct jval *version, struct lib_err *e)
 {
-	long long n;
-
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "DELETE FROM ");
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	rows_where(&l->sql, rows, 0);
-	if (run_rows(l, rows, version, NULL, &n, e) == -1)
-		return -1;
-	load_tinfo(t)->deleted += (unsigned long)n;
-	return 0;
+	return rows_deleted(l, t, rows, version, NULL, "delete", e);
 }
 
 static int
@@ -752,8 +776,6 @@ pg_delete_children(struct loader *l, const struct schema_table *t,
     struct schema_table *c, enum load_rows rows, const struct jval *version,
     struct lib_err *e)
 {
-	long long n;
-
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "DELETE FROM ");
 	pgout_qname(l, &l->sql, c->name, c->namelen);
@@ -761,27 +783,20 @@ pg_delete_children(struct loader *l, const struct schema_table *t,
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	rows_where(&l->sql, rows, 0);
 	jbuf_putc(&l->sql, ')');
-	if (run_rows(l, rows, version, NULL, &n, e) == -1)
-		return -1;
-	load_tinfo(c)->deleted += (unsigned long)n;
-	return 0;
+	return rows_deleted(l, c, rows, version, NULL, "delete child rows", e);
 }
 
 static int
 pg_mark_deleted(struct loader *l, struct schema_table *t, enum load_rows rows,
     const struct jval *version, struct lib_err *e)
 {
-	long long n;
-
 	jbuf_reset(&l->sql);
 	jbuf_puts(&l->sql, "UPDATE ");
 	pgout_qname(l, &l->sql, t->name, t->namelen);
 	jbuf_puts(&l->sql, " SET _sluice_deleted_at = $2::timestamptz");
 	rows_where(&l->sql, rows, 1);
-	if (run_rows(l, rows, version, l->started_at, &n, e) == -1)
-		return -1;
-	load_tinfo(t)->deleted += (unsigned long)n;
-	return 0;
+	return rows_deleted(l, t, rows, version, l->started_at, "mark deleted",
+	    e);
 }
 
 static int
@@ -836,8 +851,8 @@ pg_reject_find(struct loader *l, const struct jval *id, struct lib_err *e)
 	jbuf_reset(&l->tmp);
 	jbuf_put(&l->tmp, id->str, id->len);
 	params[0] = jbuf_cstr(&l->tmp);
-	return exists(l, "SELECT 1 FROM pg_temp._sluice_rejected WHERE id = $1",
-	    1, params, "look up a rejected parent", e);
+	return first_row(l, "SELECT 1 FROM pg_temp._sluice_rejected WHERE"
+	    " id = $1", 1, params, NULL, "look up a rejected parent", e);
 }
 
 /*

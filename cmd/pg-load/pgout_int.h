@@ -37,6 +37,7 @@ struct pgout_table {
 	size_t		 nrows;
 	size_t		 nsent;		/* rows sent in the open COPY */
 	size_t		 ncols;		/* columns the buffered rows have */
+	int		 root, child;	/* load_is_root; has _sluice_root_id */
 	const char	**files;	/* where each row sent in the open
 					   COPY and each buffered row came from */
 	unsigned long	*lines;
@@ -69,7 +70,7 @@ void	pgout_qname(const struct loader *, struct jbuf *b, const char *name,
 
 /* Run l->sql with n parameters: the rows it changed into *changed. */
 int	pgout_exec_count(struct loader *, int n, const char *const *params,
-	    unsigned long *changed, struct lib_err *);
+	    const char *what, unsigned long *changed, struct lib_err *);
 
 /* pgrows.c */
 /* --scd2-retire-absent, at the commit: the versions the load did not see end. */

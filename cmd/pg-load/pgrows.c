@@ -53,11 +53,12 @@ copy_text(struct jbuf *b, const char *s, size_t n, struct lib_err *e)
 	size_t i, from = 0;
 	const char *esc;
 
-	if (memchr(s, '\0', n) != NULL)
-		return liberr_set(e, EX_DATAERR, "a string contains U+0000, "
-		    "which PostgreSQL's text cannot hold");
 	for (i = 0; i < n; i++) {
 		switch (s[i]) {
+		case '\0':
+			/* What was written of the row is taken back (row_text). */
+			return liberr_set(e, EX_DATAERR, "a string contains "
+			    "U+0000, which PostgreSQL's text cannot hold");
 		case '\\':
 			esc = "\\\\";
 			break;
@@ -302,7 +303,11 @@ row_begin(struct loader *l, struct schema_table *t, int staged,
 		return -1;
 	r = pgout_rows(t);
 	r->staged = staged;
-	r->ncols = t->ncols;
+	if (r->ncols != t->ncols) {
+		r->ncols = t->ncols;
+		r->root = load_is_root(t);
+		r->child = schema_table_find(t, "_sluice_root_id", 15) >= 0;
+	}
 	if (staged && make_stage(l, t, e) == -1)
 		return -1;
 	if (r->nsent + r->nrows == r->linecap) {
@@ -376,9 +381,9 @@ stage_row(struct loader *l, struct schema_table *t, int tomb,
 	r = pgout_rows(t);
 	seq = ++c->seq;
 	/* A root's rows own the child rows staged after it (its group). */
-	if (load_is_root(t))
+	if (r->root)
 		c->group = seq;
-	if (schema_table_find(t, "_sluice_root_id", 15) >= 0 && c->group > 0)
+	if (r->child && c->group > 0)
 		(void)snprintf(tail, sizeof(tail), "\t%lu\t%lu\t%c", seq,
 		    c->group, tomb ? 't' : 'f');
 	else
@@ -418,34 +423,11 @@ keys_match(struct jbuf *b, const struct schema_table *t, const char *a,
 	}
 }
 
-/* Run l->sql with n parameters: the rows it changed into *changed. */
-int
-pgout_exec_count(struct loader *l, int n, const char *const *params,
-    unsigned long *changed, struct lib_err *e)
-{
-	PGresult *res;
-
-	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), n, params, NULL, e)) ==
-	    NULL)
-		return -1;
-	*changed = strtoul(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return 0;
-}
-
-/* Run l->sql: the rows it changed (or the first column of its row). */
+/* Run l->sql: the rows it changed into *n (if not NULL). */
 static int
 run(struct loader *l, const char *what, unsigned long *n, struct lib_err *e)
 {
-	PGresult *res;
-
-	if ((res = pgout_exec(l, jbuf_cstr(&l->sql), 0, NULL, what, e)) ==
-	    NULL)
-		return -1;
-	if (n != NULL)
-		*n = strtoul(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return 0;
+	return pgout_exec_count(l, 0, NULL, what, n, e);
 }
 
 /* The staging table's name, quoted, to l->sql. */
@@ -769,10 +751,11 @@ pgrows_scd2_retire_absent(struct loader *l, struct lib_err *e)
 			jbuf_puts(&l->sql, " c USING ");
 			pgout_qname(l, &l->sql, t->name, t->namelen);
 			jbuf_puts(&l->sql, " t WHERE c._sluice_root_id = t._sluice_id"
-			    " AND t._sluice_valid_to IS NULL AND $1::text IS NOT"
-			    " NULL AND t.ctid NOT IN (SELECT tid FROM"
-			    " pg_temp._sluice_seen WHERE tbl = $2)");
-			if (pgout_exec_count(l, 2, params, &n, e) == -1)
+			    " AND t._sluice_valid_to IS NULL AND t.ctid NOT IN"
+			    " (SELECT tid FROM pg_temp._sluice_seen WHERE tbl = $1)");
+			/* The table's name alone: params[1]. */
+			if (pgout_exec_count(l, 1, params + 1,
+			    "scd2: retire absent keys", &n, e) == -1)
 				return -1;
 			load_tinfo(c)->deleted += n;
 		}
@@ -782,7 +765,8 @@ pgrows_scd2_retire_absent(struct loader *l, struct lib_err *e)
 		jbuf_puts(&l->sql, " SET _sluice_valid_to = $1::timestamptz WHERE"
 		    " _sluice_valid_to IS NULL AND ctid NOT IN (SELECT tid FROM"
 		    " pg_temp._sluice_seen WHERE tbl = $2)");
-		if (pgout_exec_count(l, 2, params, &n, e) == -1)
+		if (pgout_exec_count(l, 2, params, "scd2: retire absent keys",
+		    &n, e) == -1)
 			return -1;
 		ti->deleted += n;
 	}
