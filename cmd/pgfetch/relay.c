@@ -1,12 +1,24 @@
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "relay.h"
 #include "xalloc.h"
 
 /* The most the reader takes at once: the sink sees chunks, not the ring. */
 #define RELAY_SPAN	((size_t)256 * 1024)
+
+/*
+ * The reader is woken when this much waits, not at every put: libcurl
+ * hands over an SFTP file 8 KB at a time, and a wake-up per put cost
+ * more context switches than curl(1) makes in the whole transfer, taking
+ * the CPU from the transfer and the server.  Bytes that trickle in wait
+ * at most RELAY_LINGER_NS for the reader to look.
+ */
+#define RELAY_WAKE	((size_t)128 * 1024)
+#define RELAY_LINGER_NS	20000000L
 
 /*
  * A ring of RELAY_BYTES: len bytes from head are the reader's.  The writer
@@ -22,10 +34,38 @@ struct relay {
 	size_t		 len;
 	int		 closed;	/* no more bytes will come */
 	int		 stopped;	/* the sink said -1 */
+	int		 idle;		/* the reader waits on more */
 	http_sink_fn	 sink;
 	void		*arg;
 	pthread_t	 thread;
 };
+
+/*
+ * With the lock held: wait until RELAY_WAKE bytes are in, or the end, or
+ * some bytes have waited RELAY_LINGER_NS.
+ */
+static void
+await_bytes(struct relay *r)
+{
+	struct timespec until;
+
+	r->idle = 1;
+	while (r->len == 0 && !r->closed)
+		(void)pthread_cond_wait(&r->more, &r->lock);
+	if (r->len < RELAY_WAKE && !r->closed &&
+	    clock_gettime(CLOCK_MONOTONIC, &until) == 0) {
+		until.tv_nsec += RELAY_LINGER_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (r->len < RELAY_WAKE && !r->closed &&
+		    pthread_cond_timedwait(&r->more, &r->lock, &until) !=
+		    ETIMEDOUT)
+			;
+	}
+	r->idle = 0;
+}
 
 static void *
 reader(void *arg)
@@ -36,8 +76,8 @@ reader(void *arg)
 
 	(void)pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (r->len == 0 && !r->closed)
-			(void)pthread_cond_wait(&r->more, &r->lock);
+		if (r->len < RELAY_WAKE && !r->closed)
+			await_bytes(r);
 		if (r->len == 0)
 			break;
 		if (r->stopped) {
@@ -69,13 +109,21 @@ struct relay *
 relay_start(http_sink_fn sink, void *arg)
 {
 	struct relay *r = xalloc_calloc(1, sizeof(*r));
+	pthread_condattr_t monotonic;
+	int ok;
 
 	r->ring = xalloc_malloc(RELAY_BYTES, 1);
 	r->sink = sink;
 	r->arg = arg;
 	if (pthread_mutex_init(&r->lock, NULL) != 0)
 		goto no_lock;
-	if (pthread_cond_init(&r->more, NULL) != 0)
+	/* The reader's linger is timed on a clock that is never set back. */
+	if (pthread_condattr_init(&monotonic) != 0)
+		goto no_more;
+	ok = pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(&r->more, &monotonic) == 0;
+	(void)pthread_condattr_destroy(&monotonic);
+	if (!ok)
 		goto no_more;
 	if (pthread_cond_init(&r->room, NULL) != 0)
 		goto no_room;
@@ -96,7 +144,7 @@ int
 relay_put(void *relay, const char *p, size_t n)
 {
 	struct relay *r = relay;
-	size_t tail, k;
+	size_t tail, k, before;
 	int rc;
 
 	(void)pthread_mutex_lock(&r->lock);
@@ -115,10 +163,13 @@ relay_put(void *relay, const char *p, size_t n)
 		(void)pthread_mutex_unlock(&r->lock);
 		memcpy(r->ring + tail, p, k);
 		(void)pthread_mutex_lock(&r->lock);
+		before = r->len;
 		r->len += k;
 		p += k;
 		n -= k;
-		(void)pthread_cond_signal(&r->more);
+		/* The first bytes start the reader's linger; enough end it. */
+		if (r->idle && (before == 0 || r->len >= RELAY_WAKE))
+			(void)pthread_cond_signal(&r->more);
 	}
 	rc = r->stopped ? -1 : 0;
 	(void)pthread_mutex_unlock(&r->lock);

@@ -2,8 +2,11 @@
  * Unit tests of relay: every byte put reaches the sink once and in order,
  * across the ring's end and in chunks of every size; a sink that says -1
  * is called no more and the writer learns it; a writer blocked on a full
- * ring wakes when the sink stops.
+ * ring wakes when the sink stops; bytes that trickle in reach the sink
+ * while the transfer goes on, not only at its end.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +172,70 @@ test_empty(void)
 	CHECK(s.n == 0 && !s.said_stop);
 }
 
+/* A sink another thread watches: what came, under a lock. */
+struct watched {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 came;
+	size_t		 n;
+};
+
+static int
+watched_sink(void *arg, const char *p, size_t n)
+{
+	struct watched *w = arg;
+
+	(void)p;
+	(void)pthread_mutex_lock(&w->lock);
+	w->n += n;
+	(void)pthread_cond_signal(&w->came);
+	(void)pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+/* Whether the sink has had n bytes within two seconds. */
+static int
+arrives(struct watched *w, size_t n)
+{
+	struct timespec until;
+	int rc = 0;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	(void)pthread_mutex_lock(&w->lock);
+	while (w->n < n && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->came, &w->lock, &until);
+	rc = w->n >= n;
+	(void)pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/*
+ * A few bytes, far fewer than wake the reader at once, and then no more
+ * for a while (a slow stream's record): the reader still takes them.
+ */
+static void
+test_trickle(void)
+{
+	struct watched w;
+	struct relay *r;
+
+	memset(&w, 0, sizeof(w));
+	(void)pthread_mutex_init(&w.lock, NULL);
+	(void)pthread_cond_init(&w.came, NULL);
+	r = relay_start(watched_sink, &w);
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK(relay_put(r, "{\"a\":1}\n", 8) == 0);
+	CHECK(arrives(&w, 8));
+	CHECK(relay_put(r, "{\"a\":2}\n", 8) == 0);
+	CHECK(arrives(&w, 16));
+	relay_finish(r);
+	CHECK(w.n == 16);
+	(void)pthread_cond_destroy(&w.came);
+	(void)pthread_mutex_destroy(&w.lock);
+}
+
 int
 main(void)
 {
@@ -176,6 +243,7 @@ main(void)
 	test_stop();
 	test_slow_reader();
 	test_empty();
+	test_trickle();
 	(void)printf("unit relay: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
