@@ -50,6 +50,39 @@ void	jbuf_str(struct jbuf *, const char *, size_t);
 
 /* 1 if the bytes are valid UTF-8 (no overlongs, no surrogates). */
 int	jbuf_utf8_valid(const char *, size_t);
+
+/*
+ * The length (2 to 4) of the valid UTF-8 character of more than one byte
+ * at s, of the n there, or 0: an ASCII byte, a stray continuation byte, an
+ * overlong form, a surrogate, past U+10FFFF, or cut short.  Inline: the
+ * readers of JSON text call it for every non-ASCII character.
+ */
+static inline size_t
+jbuf_utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		/* E0 A0..BF: no overlong; ED 80..9F: no surrogate. */
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		/* F0 90..BF: no overlong; F4 80..8F: not past U+10FFFF. */
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
 /* Standard base64 of the bytes, unquoted. */
 void	jbuf_base64(struct jbuf *, const unsigned char *, size_t);
 

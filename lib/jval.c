@@ -740,31 +740,7 @@ jval_getn(const struct jval *obj, const char *key, size_t n)
 int
 jval_is_number(const char *s, size_t n)
 {
-	size_t i = 0, digits;
-
-	if (i < n && s[i] == '-')
-		i++;
-	for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-		digits++;
-	/* No leading zeros: "007" is a string. */
-	if (digits == 0 || (digits > 1 && s[i - digits] == '0'))
-		return 0;
-	if (i < n && s[i] == '.') {
-		for (i++, digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-		if (digits == 0)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (digits = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-		if (digits == 0)
-			return 0;
-	}
-	return i == n;
+	return n > 0 && jval_number_len(s, n) == n;
 }
 
 int

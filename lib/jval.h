@@ -142,6 +142,40 @@ int	jval_text_check(struct jval_text *, const char *s, size_t n,
 
 /* 1 if the n bytes at s are exactly one JSON number ("007" is not). */
 int	jval_is_number(const char *s, size_t n);
+
+/*
+ * How many of the n bytes at s make the longest JSON number they start
+ * with: 0 if none ("-", "x"); 1 for "007", whose "0" is a number and
+ * whose next "0" cannot follow one.  Inline, for the readers that meet a
+ * number at every other value.
+ */
+static inline size_t
+jval_number_len(const char *s, size_t n)
+{
+	size_t i = 0, at;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i == n || s[i] < '0' || s[i] > '9')
+		return 0;
+	/* No leading zeros: an integer part is "0" or starts with 1-9. */
+	if (s[i++] != '0')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (i + 1 < n && s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		for (i += 2; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		at = i + 1;
+		if (at < n && (s[at] == '+' || s[at] == '-'))
+			at++;
+		if (at < n && s[at] >= '0' && s[at] <= '9') {
+			for (i = at + 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+				;
+		}
+	}
+	return i;
+}
 /* How many levels a dotted path goes down ("a.b": 2); 0 for NULL. */
 int	jval_path_depth(const char *dotted);
 /* 1 and *out if v is an integer literal that fits in 64 bits, else 0. */

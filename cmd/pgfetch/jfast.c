@@ -50,9 +50,10 @@ skip_blank(struct scan *sc, const unsigned char *p)
 }
 
 /*
- * The bytes of plain ASCII string text from p: up to the first '"', '\\',
- * control character or non-ASCII byte (or end).  SSE2 takes sixteen at a
- * time: a signed comparison finds both the controls and the non-ASCII.
+ * The bytes of plain string text from p: up to the first '"', '\\' or
+ * control character (or end).  Non-ASCII bytes are plain here: the whole
+ * line's UTF-8 is checked once, up front (utf8_line).  SSE2 takes sixteen
+ * at a time: a byte is a control when max(byte, 0x1f) is 0x1f.
  */
 static inline size_t
 plain_run(const unsigned char *p, const unsigned char *end)
@@ -60,7 +61,7 @@ plain_run(const unsigned char *p, const unsigned char *end)
 	const unsigned char *q = p;
 #if defined(__SSE2__)
 	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
-	    space = _mm_set1_epi8(' ');
+	    last_control = _mm_set1_epi8(0x1f);
 	__m128i v;
 	unsigned int stop;
 
@@ -68,15 +69,58 @@ plain_run(const unsigned char *p, const unsigned char *end)
 		v = _mm_loadu_si128((const __m128i *)(const void *)q);
 		stop = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-		    _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space)));
+		    _mm_cmpeq_epi8(v, backslash)), _mm_cmpeq_epi8(
+		    _mm_max_epu8(v, last_control), last_control)));
 		if (stop != 0)
 			return (size_t)(q - p) + (size_t)__builtin_ctz(stop);
 		q += 16;
 	}
 #endif
-	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x80)
+	while (q < end && *q != '"' && *q != '\\' && *q >= 0x20)
 		q++;
 	return (size_t)(q - p);
+}
+
+/* The ASCII bytes from p: up to the first non-ASCII byte (or end). */
+static inline size_t
+ascii_run(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p;
+#if defined(__SSE2__)
+	unsigned int high;
+
+	while (end - q >= 16) {
+		high = (unsigned int)_mm_movemask_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)q));
+		if (high != 0)
+			return (size_t)(q - p) + (size_t)__builtin_ctz(high);
+		q += 16;
+	}
+#endif
+	while (q < end && *q < 0x80)
+		q++;
+	return (size_t)(q - p);
+}
+
+/*
+ * Whether the line from p to end is valid UTF-8, by the rule of every
+ * reader (jbuf_utf8_char).  JSON's own bytes are ASCII, so this is the
+ * check of every string's text at once; a non-ASCII byte outside a
+ * string is refused by the scan itself.
+ */
+static int
+utf8_line(const unsigned char *p, const unsigned char *end)
+{
+	size_t k;
+
+	while ((p += ascii_run(p, end)) < end) {
+		do {
+			if ((k = jbuf_utf8_char(p, (size_t)(end - p))) == 0)
+				return 0;
+			p += k;
+		} while (p < end && *p >= 0x80);
+	}
+	return 1;
 }
 
 /* The UTF-8 bytes of a code point that is no surrogate: their count. */
@@ -106,24 +150,19 @@ utf8_encode(unsigned long cp, unsigned char *u)
 }
 
 /*
- * The escape at p (a backslash inside a string): past it, or NULL when
- * the slow path must judge it.  Those jbuf_str writes itself stay; any
- * other becomes what jbuf_str writes for the character it stands for.
+ * An escape at p that jbuf_str would not write as it is: past it, having
+ * written in its place what jbuf_str writes for the character it stands
+ * for, or NULL when the slow path must judge it.
  */
 static const unsigned char *
-escape(struct scan *sc, const unsigned char *p)
+rewrite_escape(struct scan *sc, const unsigned char *p)
 {
 	const unsigned char *q;
 	unsigned char u[4];
 	long cp, low;
 	size_t n, at;
 
-	if (sc->end - p < 2)
-		return NULL;
 	switch (p[1]) {
-	case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
-		/* jbuf_str's own escapes of '"', '\\' and those controls. */
-		return p + 2;
 	case '/':
 		cp = '/';
 		q = p + 2;
@@ -166,17 +205,32 @@ escape(struct scan *sc, const unsigned char *p)
 }
 
 /*
+ * The escape at p (a backslash inside a string): past it, or NULL when
+ * the slow path must judge it.  Those jbuf_str writes itself stay (most
+ * of them, and cheap to pass); any other is rewritten.
+ */
+static inline const unsigned char *
+escape(struct scan *sc, const unsigned char *p)
+{
+	if (sc->end - p < 2)
+		return NULL;
+	switch (p[1]) {
+	case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+		/* jbuf_str's own escapes of '"', '\\' and those controls. */
+		return p + 2;
+	default:
+		return rewrite_escape(sc, p);
+	}
+}
+
+/*
  * The string whose text starts at p (past its opening quote): past its
- * closing quote, or NULL.  A run of non-ASCII bytes (between ASCII ones,
- * so whole characters when the text is valid) is checked by the rule of
- * every reader; the escapes are ASCII and stand for whole characters, so
- * the string is valid UTF-8 when all its runs are.
+ * closing quote, or NULL.  Its UTF-8 was checked with the line's, and the
+ * escapes are ASCII that stand for whole characters.
  */
 static inline const unsigned char *
 string_end(struct scan *sc, const unsigned char *p)
 {
-	const unsigned char *q;
-
 	for (;;) {
 		p += plain_run(p, sc->end);
 		if (p == sc->end)
@@ -186,30 +240,20 @@ string_end(struct scan *sc, const unsigned char *p)
 		if (*p == '\\') {
 			if ((p = escape(sc, p)) == NULL)
 				return NULL;
-		} else if (*p >= 0x80) {
-			for (q = p + 1; q < sc->end && *q >= 0x80; q++)
-				;
-			if (!jbuf_utf8_valid((const char *)p, (size_t)(q - p)))
-				return NULL;
-			p = q;
 		} else
 			return NULL;	/* a raw control character is not JSON */
 	}
 }
 
-/* The characters of JSON numbers. */
-static const unsigned char number_char[256] = {
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1,
-	['.'] = 1, ['e'] = 1, ['E'] = 1
-};
-
-/* A number, true, false or null at p: past it, or NULL. */
+/*
+ * A number, true, false or null at p: past it, or NULL.  Of a number, its
+ * longest valid start: what follows must be whitespace, a comma or a
+ * closing bracket, so "007" or "1.2.3" are declined by the caller.
+ */
 static inline const unsigned char *
 scalar_end(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *q;
-	size_t left = (size_t)(end - p);
+	size_t left = (size_t)(end - p), n;
 
 	switch (*p) {
 	case 't':
@@ -221,11 +265,8 @@ scalar_end(const unsigned char *p, const unsigned char *end)
 	default:
 		break;
 	}
-	/* The characters a number may have, then the one rule of numbers. */
-	for (q = p; q < end && number_char[*q]; q++)
-		;
-	return q > p && jval_is_number((const char *)p, (size_t)(q - p)) ?
-	    q : NULL;
+	n = jval_number_len((const char *)p, left);
+	return n > 0 ? p + n : NULL;
 }
 
 /* What comes next in the text. */
@@ -253,6 +294,8 @@ jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
 	sc.kept = p;
 	sc.out = out;
 	sc.rewrote = 0;
+	if (!utf8_line(p, sc.end))
+		return 0;
 	p = skip_blank(&sc, p);
 	if (p == sc.end || *p != '{')
 		return 0;

@@ -100,25 +100,48 @@ rmdb() {
 measure() {
 	measure_runs=${2:-$runs}
 	say "timing $1 ($measure_runs runs)"
-	best=
+	eval "$1_ns="
 	i=0
 	while [ "$i" -lt "$measure_runs" ]; do
-		"prep_$1"
-		t0=$(now)
-		"do_$1" || fail "$1 failed (run $((i + 1)))"
-		t1=$(now)
-		if command -v "check_$1" >/dev/null 2>&1; then
-			"check_$1"
-		fi
-		ns=$((t1 - t0))
-		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
-			best=$ns
-			last=$(tail -n 1 "$tmp/ru")
-			eval "$1_cpu=$(echo "$last" |
-			    awk '{ printf "%.2f", $1 + $2 }')"
-			eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
-		fi
+		measure_once "$1" "$i"
 		i=$((i + 1))
 	done
-	eval "$1_ns=$best"
+}
+
+# measure_alternating NAME...: like measure for each NAME, their runs taken
+# in turn (A B A B ...), so that a machine whose speed drifts during the
+# bench (a virtual machine's neighbours) weighs on each alike.
+measure_alternating() {
+	say "timing $* in turn ($runs runs each)"
+	for name; do
+		eval "${name}_ns="
+	done
+	i=0
+	while [ "$i" -lt "$runs" ]; do
+		for name; do
+			measure_once "$name" "$i"
+		done
+		i=$((i + 1))
+	done
+}
+
+# measure_once NAME I: run I of do_NAME, kept in NAME_ns, NAME_cpu and
+# NAME_rss when it is the fastest yet.
+measure_once() {
+	"prep_$1"
+	t0=$(now)
+	"do_$1" || fail "$1 failed (run $(($2 + 1)))"
+	t1=$(now)
+	if command -v "check_$1" >/dev/null 2>&1; then
+		"check_$1"
+	fi
+	ns=$((t1 - t0))
+	eval "best=\$$1_ns"
+	if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then
+		eval "$1_ns=$ns"
+		last=$(tail -n 1 "$tmp/ru")
+		eval "$1_cpu=$(echo "$last" |
+		    awk '{ printf "%.2f", $1 + $2 }')"
+		eval "$1_rss=$(echo "$last" | cut -d ' ' -f 3)"
+	fi
 }

@@ -5,7 +5,7 @@
 #	sh tests/bench/sftp.sh [BIN_DIR]
 #
 # BIN_DIR holds pgfetch (default: ../../bin from here).
-# Environment: BENCH_RUNS (3), BENCH_SFTP_ROWS (390000 rows of gen.c,
+# Environment: BENCH_RUNS (5), BENCH_SFTP_ROWS (390000 rows of gen.c,
 # about 200 MB), TMPDIR.
 #
 # One large JSON Lines file read over SFTP: pgfetch (parsing every record)
@@ -30,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/../sshd_config.sh"
 bindir=${1:-$here/../../bin}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 rows=${BENCH_SFTP_ROWS:-390000}
 
 missing=
@@ -110,8 +110,8 @@ prep_pglocal() {
 	:
 }
 
-measure pgsftp
-measure curlsftp
+# In turn: this machine's speed drifts from one second to the next.
+measure_alternating pgsftp curlsftp
 measure pglocal
 
 # server_cpu: the CPU ticks of the sshd sessions that have ended (the

@@ -92,6 +92,39 @@ nested(size_t depth, size_t *n)
 	return s;
 }
 
+/*
+ * A character at every offset of a string longer than the scanners'
+ * sixteen-byte steps, and past its end: valid ones are taken as they
+ * are, invalid or cut-short ones declined, wherever they fall.
+ */
+static void
+test_utf8_offsets(void)
+{
+	static const char *const good[] = { "\xc3\xa9", "\xe6\x97\xa5",
+	    "\xf0\x9f\x98\x80", "\xef\xbf\xbf" };
+	static const char *const bad[] = { "\xc3", "\xe6\x97", "\xf0\x9f\x98",
+	    "\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff" };
+	char line[128];
+	size_t at, i, len;
+
+	for (at = 0; at <= 40; at++) {
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			len = (size_t)snprintf(line, sizeof(line),
+			    "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", good[i],
+			    (int)(40 - at), "0123456789012345678901234567890123456789");
+			CHECK(taken(line, len, NULL, 0));
+		}
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			len = (size_t)snprintf(line, sizeof(line),
+			    "{\"k\":\"%.*s%s%.*s\"}", (int)at,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", bad[i],
+			    (int)(40 - at), "0123456789012345678901234567890123456789");
+			CHECK(declined(line, len));
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -191,6 +224,24 @@ main(void)
 	CHECK(DECLINED("1"));
 	CHECK(DECLINED(""));
 	CHECK(DECLINED("   "));
+	/* Non-ASCII outside a string: the line's UTF-8 is valid, its JSON not. */
+	CHECK(DECLINED("{\"a\":1\xc3\xa9}"));
+	CHECK(DECLINED("{\"a\":\xc3\xa9}"));
+	CHECK(DECLINED("{\xc3\xa9\"a\":1}"));
+	CHECK(DECLINED("{\"a\":1}\xc2\xa0"));		/* U+00A0 is no JSON blank */
+	CHECK(DECLINED("{\"a\"\xc2\xa0:1}"));
+	/* A number's longest valid start, then what may not follow it. */
+	CHECK(DECLINED("{\"a\":007}"));
+	CHECK(DECLINED("{\"a\":-01}"));
+	CHECK(DECLINED("{\"a\":1.2.3}"));
+	CHECK(DECLINED("{\"a\":1.e5}"));
+	CHECK(DECLINED("{\"a\":1e+}"));
+	CHECK(DECLINED("{\"a\":1E}"));
+	CHECK(DECLINED("{\"a\":1e5e5}"));
+	CHECK(DECLINED("{\"a\":--1}"));
+	CHECK(DECLINED("{\"a\":[1 2]}"));
+	CHECK(TAKEN("{\"a\":[0,-0.0e-0,0e5,10.01E+01,-9]}", NULL));
+	test_utf8_offsets();
 
 	jbuf_free(&out);
 	jval_parser_free(parser);

@@ -211,6 +211,71 @@ test_detect(void)
 		    cases[i].want);
 }
 
+/*
+ * jbuf_utf8_char against the Unicode Standard's table of well-formed
+ * byte sequences (Table 3-7), written here range by range: every lead
+ * byte, every second byte, and the edges of the continuation range for
+ * the third and fourth.
+ */
+static size_t
+utf8_by_table(const unsigned char *s)
+{
+	static const struct {
+		unsigned char lead_lo, lead_hi, lo1, hi1;
+		size_t len;
+	} rows[] = {
+		{ 0xc2, 0xdf, 0x80, 0xbf, 2 }, { 0xe0, 0xe0, 0xa0, 0xbf, 3 },
+		{ 0xe1, 0xec, 0x80, 0xbf, 3 }, { 0xed, 0xed, 0x80, 0x9f, 3 },
+		{ 0xee, 0xef, 0x80, 0xbf, 3 }, { 0xf0, 0xf0, 0x90, 0xbf, 4 },
+		{ 0xf1, 0xf3, 0x80, 0xbf, 4 }, { 0xf4, 0xf4, 0x80, 0x8f, 4 },
+	};
+	size_t r, k;
+
+	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		if (s[0] < rows[r].lead_lo || s[0] > rows[r].lead_hi)
+			continue;
+		if (s[1] < rows[r].lo1 || s[1] > rows[r].hi1)
+			return 0;
+		for (k = 2; k < rows[r].len; k++)
+			if (s[k] < 0x80 || s[k] > 0xbf)
+				return 0;
+		return rows[r].len;
+	}
+	return 0;
+}
+
+static void
+test_utf8_table(void)
+{
+	static const unsigned char edges[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f,
+	    0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff };
+	unsigned char s[4];
+	unsigned lead, second, i, j;
+	unsigned long wrong = 0, short_wrong = 0;
+	size_t want, n;
+
+	for (lead = 0x80; lead <= 0xff; lead++)
+		for (second = 0; second <= 0xff; second++)
+			for (i = 0; i < sizeof(edges); i++)
+				for (j = 0; j < sizeof(edges); j++) {
+					s[0] = (unsigned char)lead;
+					s[1] = (unsigned char)second;
+					s[2] = edges[i];
+					s[3] = edges[j];
+					want = utf8_by_table(s);
+					if (jbuf_utf8_char(s, 4) != want ||
+					    (want != 0) != jbuf_utf8_valid(
+					    (const char *)s, want ? want : 4))
+						wrong++;
+					/* Cut short: never a character. */
+					for (n = 1; want != 0 && n < want; n++)
+						short_wrong += jbuf_utf8_char(s,
+						    n) != 0;
+				}
+	CHECK(wrong == 0);
+	CHECK(short_wrong == 0);
+}
+
 static void
 test_utf8(void)
 {
@@ -407,6 +472,17 @@ test_numbers(void)
 	const char *doc = "{\"a\":9007199254740993,\"b\":9223372036854775807,"
 	    "\"c\":9223372036854775808,\"d\":-9223372036854775808,"
 	    "\"e\":0.1000000000000000055511,\"f\":1e400}";
+
+	/* The longest number a text starts with; jval_is_number, all of it. */
+	CHECK(jval_number_len("007", 3) == 1 && !jval_is_number("007", 3));
+	CHECK(jval_number_len("-", 1) == 0 && !jval_is_number("-", 1));
+	CHECK(jval_number_len("1.e5", 4) == 1);
+	CHECK(jval_number_len("1e+", 3) == 1);
+	CHECK(jval_number_len("-0.5E-3x", 8) == 7);
+	CHECK(jval_number_len("12.5", 3) == 2);		/* n bounds it */
+	CHECK(jval_is_number("-0.5E-3", 7) && jval_is_number("0", 1));
+	CHECK(!jval_is_number("", 0) && !jval_is_number("1.", 2));
+	CHECK(!jval_is_number(".5", 2) && !jval_is_number("+1", 2));
 
 	v = jval_parse(p, doc, strlen(doc), JVAL_KEEP_ALL, &e);
 	CHECK(v != NULL);
@@ -704,6 +780,7 @@ main(void)
 	test_secrets();
 	test_gunzip();
 	test_utf8();
+	test_utf8_table();
 	test_jval_text();
 	test_members();
 	test_clone();
