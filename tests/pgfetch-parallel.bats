@@ -681,18 +681,22 @@ gen_api_jsonl() {
 }
 
 # A file over the network is parsed on a thread of its own while the
-# transfer goes on (cmd/pgfetch/relay.c): what the reader says, and the
-# signals, must be what they were on one thread.
+# transfer goes on (cmd/pgfetch/relay.c) when the machine has a CPU for it
+# (--parse-thread auto): what the reader says, and the signals, must be
+# the same on two threads (always) as on one (never).
 
 @test "stream: bad data before a cut with no retry left: 65 for the line, not 75 for the cut" {
 	awk 'BEGIN { print "{\"id\":1}"; print "{\"id\":2}"; print "not json";
 		for (i = 4; i <= 40000; i++) printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxx\"}\n", i }' \
 	    > "$ROOT/badcut.jsonl"
-	run -65 --separate-stderr timeout 60 pgfetch --retries 0 \
-	    "$MOCK/files/badcut.jsonl?cut=30"
-	aborted 65 '{"id":1}' '{"id":2}'
-	assert_stderr_partial 'badcut.jsonl?cut=30:3:'
-	[[ $stderr != *"75"* && $stderr != *retr* ]] || fail "stderr: $stderr"
+	local when
+	for when in always never; do
+		run -65 --separate-stderr timeout 60 pgfetch --parse-thread "$when" \
+		    --retries 0 "$MOCK/files/badcut.jsonl?cut=30"
+		aborted 65 '{"id":1}' '{"id":2}'
+		assert_stderr_partial 'badcut.jsonl?cut=30:3:'
+		[[ $stderr != *"75"* && $stderr != *retr* ]] || fail "$when: $stderr"
+	done
 	rm -f "$ROOT/badcut.jsonl"
 }
 
@@ -700,31 +704,43 @@ gen_api_jsonl() {
 	awk 'BEGIN { for (i = 1; i <= 300000; i++)
 		printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' \
 	    > "$ROOT/pipe.jsonl"
-	local st
-	timeout 60 pgfetch "$MOCK/files/pipe.jsonl" 2> err | head -n 1 > out
-	st=${PIPESTATUS[0]}
-	assert_equal "$st" 141
-	assert_equal "$(cat out)" '{"id":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
-	[[ ! -s err ]] || fail "stderr: $(cat err)"
+	local st when
+	for when in always never; do
+		timeout 60 pgfetch --parse-thread "$when" "$MOCK/files/pipe.jsonl" \
+		    2> err | head -n 1 > out
+		st=${PIPESTATUS[0]}
+		assert_equal "$when $st" "$when 141"
+		assert_equal "$(cat out)" '{"id":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
+		[[ ! -s err ]] || fail "$when: stderr: $(cat err)"
+	done
 	rm -f "$ROOT/pipe.jsonl"
 }
 
-@test "stream: SIGTERM while stdout is full ends pgfetch by the signal at once" {
+@test "stream: SIGTERM while stdout is full ends pgfetch by the signal at once, on two threads or one" {
 	awk 'BEGIN { for (i = 1; i <= 300000; i++)
 		printf "{\"id\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", i }' \
 	    > "$ROOT/term.jsonl"
-	local pid
+	local pid when threads
 	mkfifo full
-	# Held open for reading and never read: the pipe fills and stays full.
-	exec 7<>full
-	pgfetch "$MOCK/files/term.jsonl" > full 2> err &
-	pid=$!
-	sleep 1
-	kill -0 "$pid" || fail "pgfetch ended before the signal: $(cat err)"
-	kill -TERM "$pid"
-	wait_pid_bounded "$pid" 10
-	exec 7<&-
-	assert_equal "$WAIT_STATUS" 143
+	for when in always never; do
+		# Held open for reading and never read: the pipe fills, stays full.
+		exec 7<>full
+		pgfetch --parse-thread "$when" "$MOCK/files/term.jsonl" > full 2> err &
+		pid=$!
+		sleep 1
+		kill -0 "$pid" || fail "$when: pgfetch ended before the signal: $(cat err)"
+		# The parse's own thread, or none (127.0.0.1 needs no resolver's).
+		threads=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)
+		kill -TERM "$pid"
+		wait_pid_bounded "$pid" 10
+		exec 7<&-
+		assert_equal "$when $WAIT_STATUS" "$when 143"
+		if [[ $when == always ]]; then
+			assert_equal "$when threads: $threads" "$when threads: 2"
+		else
+			assert_equal "$when threads: $threads" "$when threads: 1"
+		fi
+	done
 	rm -f "$ROOT/term.jsonl"
 }
 
@@ -737,16 +753,22 @@ gen_api_jsonl() {
 	local size
 	size=$(stat -c %s "$ROOT/big.jsonl")
 	(( size >= 50000000 )) || fail "the file is only $size bytes"
-	/usr/bin/time -f %M -o mem timeout 60 pgfetch --stats st.json \
-	    "$MOCK/files/big.jsonl" > out 2> err || fail "exit $?: $(cat err)"
-	assert_equal "$(wc -l < out)" 600000
-	assert_equal "$(tail -n 1 out | jq .id)" 600000
-	assert_equal "$(jq .bytes st.json)" "$size"
+	local when kb
+	for when in always never; do
+		/usr/bin/time -f %M -o "mem.$when" timeout 60 pgfetch \
+		    --parse-thread "$when" --stats st.json \
+		    "$MOCK/files/big.jsonl" > out 2> err ||
+		    fail "$when: exit $?: $(cat err)"
+		assert_equal "$when $(wc -l < out)" "$when 600000"
+		assert_equal "$(tail -n 1 out | jq .id)" 600000
+		assert_equal "$(jq .bytes st.json)" "$size"
+	done
 	rm -f "$ROOT/big.jsonl" out
 	sanitized pgfetch && skip "RSS is not measured under ASan"
-	local kb
-	kb=$(tail -n 1 mem)
-	(( kb < 65536 )) || fail "peak memory $kb KB"
+	for when in always never; do
+		kb=$(tail -n 1 "mem.$when")
+		(( kb < 65536 )) || fail "$when: peak memory $kb KB"
+	done
 }
 
 # ===========================================================================

@@ -62,13 +62,15 @@ same_as_local() {
 	same_as_local "$BATS_TEST_TMPDIR/people.csv.gz"
 }
 
-@test "sftp: a large file streams, each record once" {
-	local n=200000
+@test "sftp: a large file streams, each record once, parsed on a thread of its own or not" {
+	local n=200000 when
 	seq 1 $n | awk '{printf "{\"id\":%d,\"pad\":\"%064d\"}\n", $1, $1}' \
 	    > "$BATS_TEST_TMPDIR/big.jsonl"
-	fetch_ok "${KEYS[@]}" "$SSH_URL$BATS_TEST_TMPDIR/big.jsonl"
-	[[ $(wc -l < out) -eq $n ]] || fail "$(wc -l < out) records, not $n"
-	[[ $(cut -d, -f1 out | sort -u | wc -l) -eq $n ]] || fail "duplicates"
+	for when in always never; do
+		fetch_ok --parse-thread "$when" "${KEYS[@]}" \
+		    "$SSH_URL$BATS_TEST_TMPDIR/big.jsonl"
+		cmp out "$BATS_TEST_TMPDIR/big.jsonl" || fail "$when: not the file's records"
+	done
 }
 
 @test "sftp: the keys and known_hosts of \$HOME/.ssh by default, the user \$USER" {
@@ -172,7 +174,9 @@ same_as_local() {
 	[[ $port =~ ^[0-9]+$ ]] || fail "tests/cutproxy.py did not start"
 	echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" \
 	    > kh
+	# The parse on its own thread: the reader's bytes decide the resume.
 	run --separate-stderr timeout 60 pgfetch -v --stats stats.json \
+	    --parse-thread always \
 	    --retries 3 --backoff-base 0.1 --ssh-key "$SSH_KEY" --known-hosts kh \
 	    "sftp://$SSH_USER@127.0.0.1:$port$BATS_TEST_TMPDIR/big.jsonl"
 	kill "$proxy" 2>/dev/null || true

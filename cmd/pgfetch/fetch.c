@@ -213,7 +213,7 @@ run(struct fetch *f, int fd, const char *url, const struct extract_opts *xo)
 	}
 	url_redact(http_secret_params(h), url, &f->shown);
 	f->name = jbuf_cstr(&f->shown);
-	if (source_url(xo, h, url, &f->cli.stats, &e) == -1)
+	if (source_url(xo, h, url, f->parse_thread, &f->cli.stats, &e) == -1)
 		fetch_say(f, e.code, "%s", e.msg);
 	http_counts_stats(f, h);
 	http_free(h);

@@ -15,6 +15,7 @@
 #include "exitcodes.h"
 #include "fetch.h"
 #include "secrets.h"
+#include "source.h"
 #include "xalloc.h"
 
 enum {
@@ -27,7 +28,7 @@ enum {
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
 	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ, OPT_SSH_KEY,
 	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS,
-	OPT_FILE_COLUMN, OPT_STATE_FROM
+	OPT_FILE_COLUMN, OPT_STATE_FROM, OPT_PARSE_THREAD
 };
 
 #define PAGINATOR	"paginator options"
@@ -63,6 +64,9 @@ static const struct cli_opt options[] = {
 	    "page, offset: N requests in flight", NULL, NULL },
 	{ "checkpoint", 0, OPT_CHECKPOINT, "file",
 	    "resume an unfinished extraction from FILE", NULL, NULL },
+	{ "parse-thread", 0, OPT_PARSE_THREAD, "auto|always|never",
+	    "a file over the network: parse it on a\nthread of its own (auto: with more than\n2 CPUs)",
+	    NULL, NULL },
 	{ "param", 'p', 0, "name=value", "a query parameter", NULL, NULL },
 	{ "header", 'H', 0, "header", "a request header, 'Name: value'", NULL,
 	    NULL },
@@ -137,6 +141,11 @@ static const struct cli_spec spec = {
 static const struct cli_choice formats[] = {
 	{ "jsonl", EXTRACT_JSONL }, { "json", EXTRACT_JSON },
 	{ "csv", EXTRACT_CSV }, { "auto", EXTRACT_AUTO }, { NULL, 0 }
+};
+
+static const struct cli_choice parse_threads[] = {
+	{ "auto", PARSE_THREAD_AUTO }, { "always", PARSE_THREAD_ALWAYS },
+	{ "never", PARSE_THREAD_NEVER }, { NULL, 0 }
 };
 
 static const struct cli_choice page_modes[] = {
@@ -276,6 +285,9 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 		break;
 	case OPT_PARALLEL:
 		f->page.parallel = (unsigned int)cli_num(c, arg, 1, 64);
+		break;
+	case OPT_PARSE_THREAD:
+		f->parse_thread = cli_enum(c, arg, parse_threads);
 		break;
 	case OPT_CHECKPOINT:
 		f->checkpoint = arg;

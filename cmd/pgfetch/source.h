@@ -26,12 +26,21 @@
 int	source_fd(const struct extract_opts *xo, int fd, const char *name,
 	    struct stats *stats, struct lib_err *e);
 
+/* --parse-thread: whether a body is parsed on a thread of its own. */
+enum parse_thread {
+	PARSE_THREAD_AUTO,	/* with more than two CPUs online */
+	PARSE_THREAD_ALWAYS,
+	PARSE_THREAD_NEVER
+};
+
 /*
  * The same for the body of url, fetched with h (retries resume where the
- * body was cut).  Messages name the URL redacted.
+ * body was cut), parsed on a thread of its own as when says (relay.c).
+ * Messages name the URL redacted.
  */
 int	source_url(const struct extract_opts *xo, struct http *h,
-	    const char *url, struct stats *stats, struct lib_err *e);
+	    const char *url, enum parse_thread when, struct stats *stats,
+	    struct lib_err *e);
 
 /*
  * The format a URL's path names (its query aside) when it names a file:

@@ -12,9 +12,10 @@
 # vs `curl -s sftp://... > /dev/null` (moving the bytes only), both with
 # the same key and host key check (target >= 0.8x curl's rate); pgfetch's
 # peak RSS (target <= 64 MB: flat, whatever the file's size).  For
-# reference, the CPU the transfer costs at both ends (the server runs on
-# this machine), the ratio the CPUs allow once pgfetch's parse, on a
-# thread of its own, is added to it, and the rate of that parse.
+# reference: pgfetch with the parse on a thread of its own and on the
+# transfer's (--parse-thread always and never; the default picks by the
+# number of CPUs), the CPU the transfer costs at both ends (the server
+# runs on this machine), and the rate of the parse.
 #
 # Figures are printed as ratios with their targets; a target missed prints
 # "BELOW TARGET" but never fails the run.  Exit 1 only when a tool is
@@ -95,6 +96,22 @@ do_pgsftp() {
 prep_pgsftp() {
 	:
 }
+do_pgsftp_two() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --parse-thread \
+	    always --ssh-key "$tmp/key" --known-hosts \
+	    "$tmp/home/.ssh/known_hosts" "$url" >/dev/null 2>>"$log"
+}
+prep_pgsftp_two() {
+	:
+}
+do_pgsftp_one() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --parse-thread \
+	    never --ssh-key "$tmp/key" --known-hosts \
+	    "$tmp/home/.ssh/known_hosts" "$url" >/dev/null 2>>"$log"
+}
+prep_pgsftp_one() {
+	:
+}
 do_curlsftp() {
 	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" curl -s --key "$tmp/key" \
 	    --pubkey "$tmp/key.pub" "$url" >/dev/null 2>>"$log"
@@ -111,7 +128,7 @@ prep_pglocal() {
 }
 
 # In turn: this machine's speed drifts from one second to the next.
-measure_alternating pgsftp curlsftp
+measure_alternating pgsftp curlsftp pgsftp_two pgsftp_one
 measure pglocal
 
 # server_cpu: the CPU ticks of the sshd sessions that have ended (the
@@ -152,20 +169,27 @@ echo "pgfetch over SFTP: $mb MB of JSON Lines (gen.c, $biglines rows), OpenSSH o
 echo "machine: $(nproc) CPUs; $(curl --version | head -n 1 | cut -d ' ' -f 1-2,5-)"
 echo
 printf '  %-38s %8s %8s %8s %8s\n' "" seconds MB/s "CPU s" "RSS MB"
-row "pgfetch sftp://..." pgsftp
-row "curl -s sftp://... > /dev/null" curlsftp
-row "pgfetch FILE (no SSH)" pglocal
-echo "  (the same records over SFTP as from the file)"
-echo
 ncpu=$(nproc)
+if [ "$ncpu" -gt 2 ]; then
+	chose="two threads"
+else
+	chose="one thread"
+fi
+row "pgfetch sftp://... ($chose)" pgsftp
+row "curl -s sftp://... > /dev/null" curlsftp
+row "pgfetch --parse-thread always" pgsftp_two
+row "pgfetch --parse-thread never" pgsftp_one
+row "pgfetch FILE (no SSH)" pglocal
+echo "  (the same records over SFTP as from the file; the default picks"
+echo "  a thread of its own for the parse with more than 2 CPUs)"
+echo
 echo "reference (no target): where the time goes"
 printf '  %-44s %s of %s\n' "CPU s of curl's transfer (curl and sshd)" \
     "$curl_machine_cpu" "$(calc '%.2f' "$ncpu * $curlsftp_ns / 1e9")"
 echo "  (of the CPU s the machine had in curl's time: the server shares it)"
-printf '  %-44s %sx\n' "ceiling of the ratio below on $ncpu CPUs" \
-    "$(calc '%.2f' "$curlsftp_ns / 1e9 / (($curl_machine_cpu + $pglocal_cpu) / $ncpu)")"
-echo "  (the transfer's CPU and pgfetch's parse of the file, FILE's CPU s,"
-echo "  spread over every CPU; pgfetch parses on a second thread: relay.c)"
+printf '  %-44s %sx / %sx\n' "vs curl, the parse on two threads / one" \
+    "$(calc '%.2f' "$curlsftp_ns / $pgsftp_two_ns")" \
+    "$(calc '%.2f' "$curlsftp_ns / $pgsftp_one_ns")"
 printf '  %-44s %s\n' "pgfetch's parse, MB per CPU s (FILE's)" \
     "$(calc '%.0f' "$bytes / 1e6 / $pglocal_cpu")"
 echo "  (cmd/pgfetch/jfast: a line already as pgfetch writes it, or nearly, passes"
