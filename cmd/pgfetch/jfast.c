@@ -41,7 +41,8 @@ skip_blank(struct scan *sc, const unsigned char *p)
 {
 	const unsigned char *q = p;
 
-	if (q == sc->end || !blank(*q))
+	/* Most tokens follow one another with no blank: one comparison. */
+	if (q == sc->end || *q > ' ' || !blank(*q))
 		return p;
 	while (q < sc->end && blank(*q))
 		q++;
@@ -269,14 +270,17 @@ scalar_end(const unsigned char *p, const unsigned char *end)
 	return n > 0 ? p + n : NULL;
 }
 
-/* What comes next in the text. */
-enum want {
-	WANT_VALUE,		/* a value */
-	WANT_MEMBER,		/* a member's name, its colon, then its value */
-	WANT_FIRST_MEMBER,	/* a member or the end of the object just opened */
-	WANT_FIRST_ELEMENT,	/* a value or the end of the array just opened */
-	WANT_NEXT		/* a comma or the end of a container */
-};
+/*
+ * Whether the container open at depth (the one around a container just
+ * closed) is an object, by its bit; the top level, depth 0, counts as
+ * one.
+ */
+static inline int
+is_object_at(const uint64_t *object, size_t depth)
+{
+	return depth == 0 ||
+	    ((object[(depth - 1) / 64] >> (depth - 1) % 64) & 1) != 0;
+}
 
 int
 jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
@@ -286,8 +290,7 @@ jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
 	const unsigned char *p = (const unsigned char *)s;
 	struct scan sc;
 	size_t depth = 0, values = 0;
-	enum want want;
-	int is_object;
+	int is_object = 0;	/* of the container open at depth (0: none) */
 
 	jbuf_reset(out);
 	sc.end = p + n;
@@ -299,76 +302,67 @@ jfast_object(const char *s, size_t n, struct jbuf *out, struct jfast *r)
 	p = skip_blank(&sc, p);
 	if (p == sc.end || *p != '{')
 		return 0;
-	want = WANT_VALUE;
+	/*
+	 * One turn per value: in an object its member's name and colon
+	 * first; then the value, a container opened or a scalar passed; then
+	 * the closings that follow it, up to the comma before the next.
+	 */
 	for (;;) {
-		p = skip_blank(&sc, p);
-		if (p == sc.end)
-			return 0;
-		switch (want) {
-		case WANT_FIRST_MEMBER:
-			if (*p == '}') {
-				p++;
-				depth--;
-				want = WANT_NEXT;
-				break;
-			}
-			/* FALLTHROUGH */
-		case WANT_MEMBER:
-			if (*p != '"' || (p = string_end(&sc, p + 1)) == NULL)
+		if (is_object) {
+			p = skip_blank(&sc, p);
+			if (p == sc.end || *p != '"' ||
+			    (p = string_end(&sc, p + 1)) == NULL)
 				return 0;
 			p = skip_blank(&sc, p);
 			if (p == sc.end || *p != ':')
 				return 0;
 			p++;
-			want = WANT_VALUE;
-			break;
-		case WANT_FIRST_ELEMENT:
-			if (*p == ']') {
-				p++;
-				depth--;
-				want = WANT_NEXT;
-				break;
-			}
-			/* FALLTHROUGH */
-		case WANT_VALUE:
-			values++;
-			if (*p == '{' || *p == '[') {
-				/* jval_parse refuses a container this deep. */
-				if (depth >= JVAL_MAX_DEPTH)
-					return 0;
-				is_object = *p == '{';
-				if (is_object)
-					object[depth / 64] |= (uint64_t)1 << depth % 64;
-				else
-					object[depth / 64] &= ~((uint64_t)1 << depth % 64);
-				depth++;
-				p++;
-				want = is_object ? WANT_FIRST_MEMBER :
-				    WANT_FIRST_ELEMENT;
-				break;
-			}
+		}
+		p = skip_blank(&sc, p);
+		if (p == sc.end)
+			return 0;
+		values++;
+		if (*p == '{' || *p == '[') {
+			/* jval_parse refuses a container this deep. */
+			if (depth >= JVAL_MAX_DEPTH)
+				return 0;
+			is_object = *p == '{';
+			if (is_object)
+				object[depth / 64] |= (uint64_t)1 << depth % 64;
+			else
+				object[depth / 64] &= ~((uint64_t)1 << depth % 64);
+			depth++;
+			p = skip_blank(&sc, p + 1);
+			if (p == sc.end)
+				return 0;
+			if (*p != (is_object ? '}' : ']'))
+				continue;	/* its first value */
+			/* Empty: closed below, at once. */
+		} else {
 			if (*p == '"')
 				p = string_end(&sc, p + 1);
 			else
 				p = scalar_end(p, sc.end);
 			if (p == NULL)
 				return 0;
-			want = WANT_NEXT;
-			break;
-		case WANT_NEXT:
-			is_object = ((object[(depth - 1) / 64] >>
-			    (depth - 1) % 64) & 1) != 0;
-			if (*p == ',')
-				want = is_object ? WANT_MEMBER : WANT_VALUE;
-			else if (*p == (is_object ? '}' : ']'))
-				depth--;
-			else
+			p = skip_blank(&sc, p);
+			if (p == sc.end)
 				return 0;
+		}
+		while (*p != ',') {
+			if (*p != (is_object ? '}' : ']'))
+				return 0;
+			is_object = is_object_at(object, --depth);
 			p++;
-			break;
+			if (depth == 0)
+				break;
+			p = skip_blank(&sc, p);
+			if (p == sc.end)
+				return 0;
 		}
 		if (depth == 0)
 			break;
+		p++;
 	}
 	/* The object is whole: only whitespace may follow it. */
 	if (skip_blank(&sc, p) != sc.end)

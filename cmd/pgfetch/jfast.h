@@ -1,7 +1,8 @@
 /*
  * The fast path of "parse a line, write it back": for a line that is one
  * JSON object, the bytes jval_write would write for jval_parse's tree of
- * it, found in one pass over the text without building the tree.
+ * it, found without building the tree: one pass checks the line's UTF-8,
+ * one its JSON.
  *
  * Most lines of a stream are already in the form jval_write writes
  * (compact, the escapes jbuf_str makes): then they pass through as they
