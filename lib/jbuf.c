@@ -1,10 +1,37 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jbuf.h"
 #include "xalloc.h"
+
+int
+jbuf_read_file(struct jbuf *b, const char *path, size_t max)
+{
+	char chunk[4096];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (b->len <= max && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			(void)close(fd);
+			errno = saved;
+			return -2;
+		}
+		jbuf_put(b, chunk, (size_t)n);
+	}
+	(void)close(fd);
+	return 0;
+}
 
 void
 jbuf_free(struct jbuf *b)

@@ -83,6 +83,13 @@ jbuf_utf8_char(const unsigned char *s, size_t n)
 	}
 	return 0;
 }
+/*
+ * Append the file at path to b, stopping once more than max bytes have
+ * come (a caller that finds b->len > max knows it was longer).  0; -1
+ * when it cannot be opened, -2 when a read fails, with errno set.
+ */
+int	jbuf_read_file(struct jbuf *, const char *path, size_t max);
+
 /* Standard base64 of the bytes, unquoted. */
 void	jbuf_base64(struct jbuf *, const unsigned char *, size_t);
 

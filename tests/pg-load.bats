@@ -454,3 +454,48 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	assert_equal "$(q "SELECT count(*) FROM $DS.t__xs c JOIN $DS.t r ON c._sluice_root_id = r._sluice_id AND r._sluice_valid_to IS NULL")" "3"
 	assert_equal "$(q "SELECT string_agg(value::text, ',' ORDER BY value) FROM $DS.t__xs")" "1,5,6"
 }
+
+# load_files: the nightly job over in/*.jsonl into PostgreSQL: the
+# bookmark pg-load committed, handed to pgfetch as a state document.
+load_files() {
+	pgload -q --state-get . > state.json &&
+	    pgfetch -m -s orders --state state.json --file-column file \
+	    'in/*.jsonl' | pgload -k id
+}
+
+@test "incremental file sets into PostgreSQL: pgfetch --state from pg-load --state-get ., each file once" {
+	sluice_setup pgfetch pg-load
+	mkdir in
+	printf '{"id":1}\n{"id":2}\n' > in/a.jsonl
+	touch -d @1700000100 in/a.jsonl
+	load_files || fail "first run failed"
+	assert_equal "$(q "SELECT string_agg(id || ':' || file, ',' ORDER BY id) FROM $DS.orders")" \
+	    "1:in/a.jsonl,2:in/a.jsonl"
+	# A new file: only it.  Then nothing new: nothing loaded.
+	printf '{"id":3}\n' > in/b.jsonl
+	touch -d @1700000200 in/b.jsonl
+	load_files || fail "second run failed"
+	assert_equal "$(jq -cS .bookmarks.orders state.json)" \
+	    '{"file_mtime":1700000100,"file_name":"in/a.jsonl"}'
+	load_files || fail "third run failed"
+	assert_equal "$(jq -r .bookmarks.orders.file_name state.json)" in/b.jsonl
+	# Each row came once: inserted by one load, never seen again.
+	assert_equal "$(q "SELECT sum((tables->'orders'->>'inserted')::int),
+	    sum((tables->'orders'->>'updated')::int +
+	    (tables->'orders'->>'unchanged')::int) FROM $DS._sluice_loads")" "3|0"
+	assert_equal "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM $DS.orders")" "1,2,3"
+	assert_equal "$(pgload --state-get bookmarks.orders.file_name)" in/b.jsonl
+	# A run that fails on a bad file loads nothing, the bookmark stays;
+	# once it is fixed, the next run loads it, once.
+	printf '{"id":4}\n{"id":' > in/c.jsonl
+	touch -d @1700000300 in/c.jsonl
+	run load_files
+	[ "$status" -eq 65 ]
+	assert_equal "$(q "SELECT count(*) FROM $DS.orders")" 3
+	assert_equal "$(pgload --state-get bookmarks.orders.file_name)" in/b.jsonl
+	printf '{"id":4}\n{"id":5}\n' > in/c.jsonl
+	touch -d @1700000300 in/c.jsonl
+	load_files || fail "the run after the fix failed"
+	assert_equal "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM $DS.orders")" "1,2,3,4,5"
+	assert_equal "$(pgload --state-get bookmarks.orders.file_mtime)" 1700000300
+}

@@ -161,6 +161,80 @@ at() {
 	    "in/2.jsonl"
 }
 
+# load_new_state: the same pipeline, the bookmark handed over as a state
+# document (--state FILE) from the loader's --state-get .
+load_new_state() {
+	sqlite-load -q db --state-get . > state.json &&
+	    pgfetch -m -s orders --state state.json --file-column file \
+	    'in/*.jsonl' | sqlite-load db
+}
+
+@test "incremental file sets with --state FILE: all, then only the new file, then nothing" {
+	sluice_setup pgfetch sqlite-load
+	mkdir in
+	printf '{"id":1}\n' > in/a.jsonl
+	at in/a.jsonl 1700000100
+	printf '{"id":2}\n' > in/b.jsonl
+	at in/b.jsonl 1700000200
+	# No database yet: --state-get prints nothing, an empty state is a
+	# first run.
+	load_new_state || fail "first run failed"
+	[[ -s state.json ]] && fail "a state before any load: $(cat state.json)"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2"
+	printf '{"id":3}\n' > in/c.jsonl
+	at in/c.jsonl 1700000300
+	load_new_state || fail "second run failed"
+	assert_equal "$(jq -c .bookmarks.orders state.json)" \
+	    '{"file_mtime":1700000200,"file_name":"in/b.jsonl"}'
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
+	load_new_state || fail "third run failed"
+	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2,3"
+	assert_equal "$(sqlite-load db --state-get bookmarks.orders.file_name)" \
+	    "in/c.jsonl"
+	# A STATE message does as well as its value (the last line of a run).
+	pgfetch -q -m -s orders 'in/a.*' | grep '"STATE"' > msg.json
+	run --separate-stderr bash -c "pgfetch -m -s orders --state msg.json 'in/*.jsonl' > out"
+	[ "$status" -eq 0 ]
+	assert_equal "$(jq -r 'select(.type == "RECORD") | .record.id' out | tr '\n' ' ')" "2 3 "
+}
+
+@test "--state FILE: what it refuses, each with its status and nothing written" {
+	mkdir in
+	printf '{"id":1}\n' > in/x.jsonl
+	run --separate-stderr pgfetch -m -s o --state nosuch.json 'in/*.jsonl'
+	[ "$status" -eq 66 ]
+	assert_stderr_partial "--state nosuch.json: No such file or directory"
+	local doc
+	for doc in '[1]' '{"bookmarks":[]}' 'not json' '{"type":"RECORD","value":{}}' \
+	    '{"type":"STATE","value":[]}'; do
+		printf '%s\n' "$doc" > bad.json
+		run --separate-stderr pgfetch -m -s o --state bad.json 'in/*.jsonl'
+		[ "$status" -eq 65 ] || fail "$doc: exit $status"
+		assert_stderr_partial "--state bad.json: not a state document"
+		[[ $(jq -r .type <<< "$output") == SLUICE_ABORT ]] || fail "$doc: $output"
+	done
+	printf '{"bookmarks":{"o":{"file_mtime":"soon"}}}' > bad.json
+	run --separate-stderr pgfetch -m -s o --state bad.json 'in/*.jsonl'
+	[ "$status" -eq 65 ]
+	assert_stderr_partial "bookmarks.o: not a file bookmark"
+	# Another stream's bookmark, or none: every file.
+	printf '{"bookmarks":{"p":{"file_mtime":9999999999,"file_name":"z"}}}' > other.json
+	fetch_ok -q -m -s o --state other.json 'in/*.jsonl'
+	assert_equal "$(jq -r 'select(.type == "RECORD") | .record.id' out)" 1
+	printf '\0' > nul.json
+	run --separate-stderr pgfetch -m -s o --state nul.json 'in/*.jsonl'
+	[ "$status" -eq 65 ]
+	run --separate-stderr pgfetch -m -s o --state other.json --state-from db 'in/*.jsonl'
+	[ "$status" -eq 64 ]
+	assert_stderr_partial "--state-from and --state: one or the other"
+	run --separate-stderr pgfetch --state other.json 'in/*.jsonl'
+	[ "$status" -eq 64 ]
+	assert_stderr_partial "--state needs -m -s STREAM"
+	run --separate-stderr pgfetch -m -s o --state other.json http://127.0.0.1:9/api
+	[ "$status" -eq 64 ]
+	assert_stderr_partial "--state applies to files"
+}
+
 @test "incremental file sets: a first run with no file, a STATE after each file, and what does not go with --state-from" {
 	mkdir in
 	run --separate-stderr pgfetch -m -s o --state-from none.db 'in/*.jsonl'

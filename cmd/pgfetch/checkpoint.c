@@ -43,29 +43,26 @@ checkpoint_load(const char *path, const char *source, struct checkpoint *cp,
 	struct jval_parser *p = NULL;
 	const struct jval *root, *v;
 	struct jbuf text = JBUF_INIT;
-	char chunk[4096], mode[16];
+	char mode[16];
 	long long pages = 0, records = 0;
-	ssize_t n;
-	int fd, rc = -1;
+	int rc = -1;
 
 	memset(cp, 0, sizeof(*cp));
 	*found = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	switch (jbuf_read_file(&text, path, CHECKPOINT_MAX)) {
+	case -1:
 		if (errno == ENOENT)
 			return 0;
 		return liberr_set(e, EX_NOINPUT, "--checkpoint %s: %s", path,
 		    strerror(errno));
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 &&
-	    text.len < CHECKPOINT_MAX)
-		jbuf_put(&text, chunk, (size_t)n);
-	(void)close(fd);
-	*found = 1;
-	if (n < 0) {
+	case -2:
 		(void)liberr_set(e, EX_IOERR, "--checkpoint %s: %s", path,
 		    strerror(errno));
 		goto out;
+	default:
+		break;
 	}
+	*found = 1;
 	if ((p = jval_parser_new(CHECKPOINT_MAX * 8)) == NULL) {
 		(void)liberr_set(e, EX_OSERR, "out of memory");
 		goto out;

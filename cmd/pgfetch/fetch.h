@@ -45,6 +45,7 @@ struct fetch {
 	struct jbuf	 with_file;	/* a record with it */
 	struct jval_parser *parser;	/* for a record that has a member NAME */
 	const char	*state_from;	/* --state-from DB: the file bookmark */
+	const char	*state_file;	/* --state FILE: the same, in a file */
 	int		 parse_thread;	/* --parse-thread: PARSE_THREAD_* */
 	int		 ssh_ready;	/* ssh_defaults has run */
 	char		*ssh_key;	/* a default key file found, to free */

@@ -28,7 +28,7 @@ enum {
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_INSECURE, OPT_SINCE, OPT_SINCE_PARAM,
 	OPT_RATE, OPT_PARALLEL, OPT_CHECKPOINT, OPT_RECORDS_JQ, OPT_SSH_KEY,
 	OPT_SSH_PASSPHRASE_ENV, OPT_SSH_PASSWORD_ENV, OPT_KNOWN_HOSTS,
-	OPT_FILE_COLUMN, OPT_STATE_FROM, OPT_PARSE_THREAD
+	OPT_FILE_COLUMN, OPT_STATE_FROM, OPT_STATE, OPT_PARSE_THREAD
 };
 
 #define PAGINATOR	"paginator options"
@@ -56,6 +56,9 @@ static const struct cli_opt options[] = {
 	    "add the file's name to each record as NAME", NULL, NULL },
 	{ "state-from", 0, OPT_STATE_FROM, "db",
 	    "files: skip those at or before the bookmark\nsqlite-load committed in DB",
+	    "state", NULL },
+	{ "state", 0, OPT_STATE, "file",
+	    "files: the same, the bookmark in a state\ndocument (pg-load --state-get .)",
 	    NULL, NULL },
 	{ "paginate", 0, OPT_PAGINATE, "mode",
 	    "page, offset, cursor, next, link, none, auto", NULL, NULL },
@@ -317,6 +320,9 @@ set_option(struct fetch *f, struct extract_opts *xo, int id, const char *arg)
 	case OPT_STATE_FROM:
 		f->state_from = arg;
 		break;
+	case OPT_STATE:
+		f->state_file = arg;
+		break;
 	case OPT_FILE_COLUMN:
 		if (*arg == '\0')
 			cli_usage_error(c, "--file-column: an empty name");
@@ -418,9 +424,11 @@ parse_options(struct fetch *f, struct extract_opts *xo, struct args *a,
 		cli_usage_error(c, "--paginate cursor needs --cursor-path");
 	if (f->messages && (f->stream == NULL || *f->stream == '\0'))
 		cli_usage_error(c, "-m needs -s STREAM");
-	if (f->state_from != NULL && !f->messages)
-		cli_usage_error(c, "--state-from needs -m -s STREAM: the "
-		    "bookmark is the stream's");
+	if (f->state_from != NULL && f->state_file != NULL)
+		cli_usage_error(c, "--state-from and --state: one or the other");
+	if ((f->state_from != NULL || f->state_file != NULL) && !f->messages)
+		cli_usage_error(c, "%s needs -m -s STREAM: the bookmark is the "
+		    "stream's", f->state_from != NULL ? "--state-from" : "--state");
 	return 0;
 }
 
