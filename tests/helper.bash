@@ -318,3 +318,12 @@ man_examples() {
 	    }' "$BATS_TEST_DIRNAME/../man/$1" |
 	    sed -e 's/\\(dq/"/g' -e 's/\\e/\\/g' -e 's/\\&//g'
 }
+
+# drop_file PATH EPOCH [LINE...]: PATH holds the LINEs and was modified at
+# EPOCH seconds (a partner's file landing in a drop directory).
+drop_file() {
+	local path=$1 epoch=$2
+	shift 2
+	printf '%s\n' "$@" > "$path"
+	touch -d "@$epoch" "$path"
+}

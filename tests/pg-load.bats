@@ -466,14 +466,12 @@ load_files() {
 @test "incremental file sets into PostgreSQL: pgfetch --state from pg-load --state-get ., each file once" {
 	sluice_setup pgfetch pg-load
 	mkdir in
-	printf '{"id":1}\n{"id":2}\n' > in/a.jsonl
-	touch -d @1700000100 in/a.jsonl
+	drop_file in/a.jsonl 1700000100 '{"id":1}' '{"id":2}'
 	load_files || fail "first run failed"
 	assert_equal "$(q "SELECT string_agg(id || ':' || file, ',' ORDER BY id) FROM $DS.orders")" \
 	    "1:in/a.jsonl,2:in/a.jsonl"
 	# A new file: only it.  Then nothing new: nothing loaded.
-	printf '{"id":3}\n' > in/b.jsonl
-	touch -d @1700000200 in/b.jsonl
+	drop_file in/b.jsonl 1700000200 '{"id":3}'
 	load_files || fail "second run failed"
 	assert_equal "$(jq -cS .bookmarks.orders state.json)" \
 	    '{"file_mtime":1700000100,"file_name":"in/a.jsonl"}'
@@ -487,14 +485,12 @@ load_files() {
 	assert_equal "$(pgload --state-get bookmarks.orders.file_name)" in/b.jsonl
 	# A run that fails on a bad file loads nothing, the bookmark stays;
 	# once it is fixed, the next run loads it, once.
-	printf '{"id":4}\n{"id":' > in/c.jsonl
-	touch -d @1700000300 in/c.jsonl
+	drop_file in/c.jsonl 1700000300 '{"id":4}' '{"id":'
 	run load_files
 	[ "$status" -eq 65 ]
 	assert_equal "$(q "SELECT count(*) FROM $DS.orders")" 3
 	assert_equal "$(pgload --state-get bookmarks.orders.file_name)" in/b.jsonl
-	printf '{"id":4}\n{"id":5}\n' > in/c.jsonl
-	touch -d @1700000300 in/c.jsonl
+	drop_file in/c.jsonl 1700000300 '{"id":4}' '{"id":5}'
 	load_files || fail "the run after the fix failed"
 	assert_equal "$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM $DS.orders")" "1,2,3,4,5"
 	assert_equal "$(pgload --state-get bookmarks.orders.file_mtime)" 1700000300

@@ -108,10 +108,8 @@ at() {
 @test "incremental file sets: all, then only the new file, then nothing" {
 	sluice_setup pgfetch sqlite-load
 	mkdir in
-	printf '{"id":1}\n{"id":2}\n' > in/b.jsonl
-	at in/b.jsonl 1700000100
-	printf '{"id":3}\n' > in/a.jsonl
-	at in/a.jsonl 1700000200
+	drop_file in/b.jsonl 1700000100 '{"id":1}' '{"id":2}'
+	drop_file in/a.jsonl 1700000200 '{"id":3}'
 	load_new || fail "first run failed"
 	# Oldest first: b (earlier) before a.
 	assert_equal "$(sql db 'SELECT id, file FROM orders ORDER BY rowid' | tr '\n' ' ')" \
@@ -172,17 +170,14 @@ load_new_state() {
 @test "incremental file sets with --state FILE: all, then only the new file, then nothing" {
 	sluice_setup pgfetch sqlite-load
 	mkdir in
-	printf '{"id":1}\n' > in/a.jsonl
-	at in/a.jsonl 1700000100
-	printf '{"id":2}\n' > in/b.jsonl
-	at in/b.jsonl 1700000200
+	drop_file in/a.jsonl 1700000100 '{"id":1}'
+	drop_file in/b.jsonl 1700000200 '{"id":2}'
 	# No database yet: --state-get prints nothing, an empty state is a
 	# first run.
 	load_new_state || fail "first run failed"
 	[[ -s state.json ]] && fail "a state before any load: $(cat state.json)"
 	assert_equal "$(sql db 'SELECT group_concat(id) FROM orders')" "1,2"
-	printf '{"id":3}\n' > in/c.jsonl
-	at in/c.jsonl 1700000300
+	drop_file in/c.jsonl 1700000300 '{"id":3}'
 	load_new_state || fail "second run failed"
 	assert_equal "$(jq -c .bookmarks.orders state.json)" \
 	    '{"file_mtime":1700000200,"file_name":"in/b.jsonl"}'
