@@ -78,12 +78,88 @@ out:
 	return ret;
 }
 
+/* The most a state document may hold: a state is a line or so. */
+#define STATE_FILE_MAX	((size_t)16 << 20)
+
+/* The value at dotted of the state root, as state_lookup gives it. */
+static void
+state_value(const struct jval *root, const char *dotted, struct jbuf *out,
+    int *found)
+{
+	const struct jval *v;
+
+	if ((v = jval_path(root, dotted)) != NULL && v->type != JV_NULL) {
+		*found = 1;
+		if (v->type == JV_STRING)
+			jbuf_put(out, v->str, v->len);
+		else
+			jval_write(out, v);
+	}
+}
+
+int
+state_file_get(const char *path, const char *dotted, struct jbuf *out,
+    int *found, struct lib_err *e)
+{
+	struct jbuf text = JBUF_INIT;
+	struct jval_parser *p = NULL;
+	const struct jval *root, *t, *b;
+	size_t i;
+	int ret = -1;
+
+	*found = 0;
+	switch (jbuf_read_file(&text, path, STATE_FILE_MAX)) {
+	case -1:
+		(void)liberr_set(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
+		goto out;
+	case -2:
+		(void)liberr_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+		goto out;
+	default:
+		break;
+	}
+	for (i = 0; i < text.len && (text.p[i] == ' ' || text.p[i] == '\t' ||
+	    text.p[i] == '\r' || text.p[i] == '\n'); i++)
+		;
+	if (i == text.len) {
+		ret = 0;
+		goto out;
+	}
+	if (text.len > STATE_FILE_MAX) {
+		(void)liberr_set(e, EX_DATAERR, "%s: more than 16 MB: not a "
+		    "state", path);
+		goto out;
+	}
+	if ((p = jval_parser_new(text.len * 8 + 4096)) == NULL) {
+		(void)liberr_set(e, EX_OSERR, "out of memory");
+		goto out;
+	}
+	if ((root = jval_parse(p, text.p, text.len, JVAL_KEEP_ALL, e)) == NULL ||
+	    root->type != JV_OBJECT ||
+	    ((t = jval_get(root, "type")) != NULL && (t->type != JV_STRING ||
+	    t->len != 5 || memcmp(t->str, "STATE", 5) != 0 ||
+	    (root = jval_get(root, "value")) == NULL ||
+	    root->type != JV_OBJECT)) ||
+	    ((b = jval_get(root, "bookmarks")) != NULL &&
+	    b->type != JV_OBJECT && b->type != JV_NULL)) {
+		(void)liberr_set(e, EX_DATAERR, "%s: not a state document "
+		    "({\"bookmarks\":{...}})", path);
+		goto out;
+	}
+	state_value(root, dotted, out, found);
+	ret = 0;
+out:
+	jval_parser_free(p);
+	jbuf_free(&text);
+	return ret;
+}
+
 int
 state_lookup(const char *json, size_t len, const char *dotted,
     struct jbuf *out, int *found, struct lib_err *e)
 {
 	struct jval_parser *p;
-	const struct jval *root, *v;
+	const struct jval *root;
 	int ret = 0;
 
 	*found = 0;
@@ -91,13 +167,8 @@ state_lookup(const char *json, size_t len, const char *dotted,
 		return liberr_set(e, EX_OSERR, "out of memory");
 	if ((root = jval_parse(p, json, len, JVAL_KEEP_ALL, e)) == NULL)
 		ret = -1;
-	else if ((v = jval_path(root, dotted)) != NULL && v->type != JV_NULL) {
-		*found = 1;
-		if (v->type == JV_STRING)
-			jbuf_put(out, v->str, v->len);
-		else
-			jval_write(out, v);
-	}
+	else
+		state_value(root, dotted, out, found);
 	jval_parser_free(p);
 	return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * The stored state of a sluice database, read without the SQLite writer:
  * sqlite-load --get-state and dedup-merge --state-from read the last
- * Singer STATE value that sqlite-load kept in _sluice_state.
+ * Singer STATE value that sqlite-load kept in _sluice_state; and a state
+ * document in a file, whatever loader printed it.
  */
 #ifndef STATE_H
 #define STATE_H
@@ -16,6 +17,17 @@
  * JSON.
  */
 int	state_get(const char *path, const char *dotted, struct jbuf *out,
+	    int *found, struct lib_err *);
+
+/*
+ * The same lookup in a state document in a file, as Singer taps take one
+ * (--state FILE): {"bookmarks":{...}}, or a STATE message whose value
+ * that is, as a loader's --state-get . prints it.  An empty file (a
+ * loader with no state yet printed nothing) has no state.  -1 with e set:
+ * no file (EX_NOINPUT), unreadable (EX_IOERR), or not a state document
+ * (EX_DATAERR), the message naming path.
+ */
+int	state_file_get(const char *path, const char *dotted, struct jbuf *out,
 	    int *found, struct lib_err *);
 
 /*

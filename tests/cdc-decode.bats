@@ -90,6 +90,40 @@ same_table() {
 	same_table t.db
 }
 
+@test "--state FILE: the bookmark pg-load committed, handed back as a state document; a replay loads nothing twice" {
+	sluice_setup cdc-decode pg-load
+	pg_psql "INSERT INTO orders (amount) VALUES (1), (2)" \
+	    "UPDATE orders SET amount = 3 WHERE id = 1"
+	pg_spool "$SLOT" spool.json
+	local ds=cdc_$SLOT last
+	last=$(jq -r 'select(.action == "C") | .lsn' spool.json | tail -n 1)
+	# Into PostgreSQL, a dataset of its own; no state yet: all of it.
+	pg-load -q "dbname=postgres" --dataset "$ds" --state-get . > state.json
+	[[ ! -s state.json ]] || fail "a state before any load: $(cat state.json)"
+	cdc-decode --state state.json spool.json |
+	    pg-load "dbname=postgres" --dataset "$ds" 2> err || fail "$(cat err)"
+	assert_equal "$(pg-load "dbname=postgres" --dataset "$ds" --state-get bookmarks.cdc.lsn)" "$last"
+	assert_equal "$(pg_psql "SELECT string_agg(id || ':' || amount, ',' ORDER BY id) FROM $ds.orders")" \
+	    "$(pg_psql "SELECT string_agg(id || ':' || amount, ',' ORDER BY id) FROM orders")"
+	# The same spool again, with the state that load committed: nothing.
+	pg-load -q "dbname=postgres" --dataset "$ds" --state-get . > state.json
+	run -0 --separate-stderr cdc-decode --state state.json --stats st.json spool.json
+	assert_output ''
+	jq -e '.transactions == 0 and .skipped == 2' st.json > /dev/null || fail "$(cat st.json)"
+	# What does not go: both sources of the bookmark; a file for --slot,
+	# which reads the destination's position again each second.
+	run -64 --separate-stderr cdc-decode --state state.json --state-from t.db spool.json
+	assert_stderr_partial "--state-from and --state: one or the other"
+	run -64 --separate-stderr cdc-decode --slot s --state state.json "host=$PGHOST"
+	assert_stderr_partial "--state FILE is read once"
+	printf '{"bookmarks":{"cdc":{"lsn":"not/an/lsn"}}}' > bad.json
+	run -65 --separate-stderr cdc-decode --state bad.json spool.json
+	assert_stderr_partial "bad.json: the bookmark bookmarks.cdc.lsn is no LSN"
+	run -66 --separate-stderr cdc-decode --state nosuch.json spool.json
+	assert_stderr_partial "--state: nosuch.json: No such file or directory"
+	pg_psql "DROP SCHEMA $ds CASCADE" > /dev/null
+}
+
 @test "a spool cut inside a transaction loads none of it; the whole spool later loads it once" {
 	pg_psql "INSERT INTO orders (amount) VALUES (1)"
 	pg_psql "BEGIN; INSERT INTO orders (amount) SELECT g FROM generate_series(2, 50) g;

@@ -198,14 +198,14 @@ load_new_state() {
 	printf '{"id":1}\n' > in/x.jsonl
 	run --separate-stderr pgfetch -m -s o --state nosuch.json 'in/*.jsonl'
 	[ "$status" -eq 66 ]
-	assert_stderr_partial "--state nosuch.json: No such file or directory"
+	assert_stderr_partial "--state: nosuch.json: No such file or directory"
 	local doc
 	for doc in '[1]' '{"bookmarks":[]}' 'not json' '{"type":"RECORD","value":{}}' \
 	    '{"type":"STATE","value":[]}'; do
 		printf '%s\n' "$doc" > bad.json
 		run --separate-stderr pgfetch -m -s o --state bad.json 'in/*.jsonl'
 		[ "$status" -eq 65 ] || fail "$doc: exit $status"
-		assert_stderr_partial "--state bad.json: not a state document"
+		assert_stderr_partial "--state: bad.json: not a state document"
 		[[ $(jq -r .type <<< "$output") == SLUICE_ABORT ]] || fail "$doc: $output"
 	done
 	printf '{"bookmarks":{"o":{"file_mtime":"soon"}}}' > bad.json

@@ -86,7 +86,7 @@ decode_lsn(const char *s, size_t n, uint64_t *out)
 }
 
 int
-decode_state_from(struct decode *d, const char *db)
+decode_state_from(struct decode *d, const char *from, int in_file)
 {
 	struct jbuf path = JBUF_INIT, value = JBUF_INIT;
 	struct lib_err e;
@@ -95,13 +95,16 @@ decode_state_from(struct decode *d, const char *db)
 	jbuf_puts(&path, "bookmarks.");
 	jbuf_puts(&path, d->opts.bookmark);
 	jbuf_puts(&path, ".lsn");
-	if (state_get(db, jbuf_cstr(&path), &value, &found, &e) == -1) {
+	if (in_file ? state_file_get(from, jbuf_cstr(&path), &value, &found,
+	    &e) : state_get(from, jbuf_cstr(&path), &value, &found, &e)) {
+		if (in_file)
+			(void)liberr_prefix(&e, "--state");
 		cli_error(d->cli, e.code, "%s", e.msg);
 		rc = -1;
 	} else if (found) {
 		if (decode_lsn(value.p, value.len, &d->committed) == -1) {
 			cli_error(d->cli, EX_DATAERR, "%s: the bookmark %s is "
-			    "no LSN: %.*s", db, path.p, (int)(value.len > 40 ?
+			    "no LSN: %.*s", from, path.p, (int)(value.len > 40 ?
 			    40 : value.len), value.p);
 			rc = -1;
 		} else

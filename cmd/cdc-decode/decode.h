@@ -70,10 +70,11 @@ struct decode {
 void	decode_init(struct decode *, struct cli *, const struct decode_opts *);
 void	decode_free(struct decode *);
 /*
- * --state-from DB: the bookmark the destination committed.  0, or -1 after
- * saying why (a database that cannot be read, a bookmark that is no LSN).
+ * --state-from DB, or --state FILE (in_file): the bookmark the destination
+ * committed.  0, or -1 after saying why (a database or file that cannot be
+ * read, a bookmark that is no LSN).
  */
-int	decode_state_from(struct decode *, const char *db);
+int	decode_state_from(struct decode *, const char *from, int in_file);
 /* One input line: 0, or -1 to stop (said already). */
 int	decode_line(struct decode *, struct cli_line *);
 /* The end of the input: a transaction still open is dropped, said so. */

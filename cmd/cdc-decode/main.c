@@ -18,7 +18,7 @@
 #include "stats.h"
 
 enum {
-	OPT_FORMAT = CLI_OPT_PRIVATE, OPT_QUALIFY, OPT_STATE_FROM,
+	OPT_FORMAT = CLI_OPT_PRIVATE, OPT_QUALIFY, OPT_STATE_FROM, OPT_STATE,
 	OPT_BOOKMARK, OPT_MEMORY, OPT_SLOT, OPT_CREATE_SLOT
 };
 
@@ -30,7 +30,10 @@ static const struct cli_opt options[] = {
 	{ "qualify", 0, OPT_QUALIFY, NULL,
 	    "streams named schema__table", NULL, NULL },
 	{ "state-from", 0, OPT_STATE_FROM, "db",
-	    "skip the transactions DB has committed", NULL, NULL },
+	    "skip the transactions DB has committed", "state", NULL },
+	{ "state", 0, OPT_STATE, "file",
+	    "the same, the bookmark in a state document\n(pg-load --state-get .)",
+	    NULL, NULL },
 	{ "bookmark", 0, OPT_BOOKMARK, "name",
 	    "the STATE's bookmarks.NAME (default cdc)", NULL, NULL },
 	{ "memory", 0, OPT_MEMORY, "size",
@@ -61,8 +64,14 @@ struct live {
 	int		 create;
 };
 
+/* Where the committed bookmark is: --state-from DB or --state FILE. */
+struct bookmark_from {
+	const char	*db;
+	const char	*file;
+};
+
 static void
-parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
+parse_options(struct cli *c, struct decode_opts *o, struct bookmark_from *from,
     struct live *live, int argc, char *argv[])
 {
 	int id;
@@ -81,7 +90,10 @@ parse_options(struct cli *c, struct decode_opts *o, const char **state_from,
 			o->qualify = 1;
 			break;
 		case OPT_STATE_FROM:
-			*state_from = optarg;
+			from->db = optarg;
+			break;
+		case OPT_STATE:
+			from->file = optarg;
 			break;
 		case OPT_BOOKMARK:
 			if (*optarg == '\0' || strchr(optarg, '.') != NULL)
@@ -139,7 +151,7 @@ stream_live(struct cli *c, struct decode *d, const char *conninfo,
 		confirm = 0;
 		if (clocks_monotonic() - last >= 1.0) {
 			/* What the destination holds now. */
-			if (decode_state_from(d, state_from) == -1)
+			if (decode_state_from(d, state_from, 0) == -1)
 				break;
 			last = clocks_monotonic();
 			confirm = 1;
@@ -203,7 +215,7 @@ main(int argc, char *argv[])
 	struct live live;
 	struct cli c;
 	struct cli_line l;
-	const char *state_from = NULL;
+	struct bookmark_from from = { NULL, NULL };
 	struct scan scan;
 	size_t arena_limit;
 	char extra[256];
@@ -219,29 +231,34 @@ main(int argc, char *argv[])
 	c.raw = 1;		/* an event is no Singer message */
 	c.unparsed = 1;		/* parse_event reads the events */
 	cli_catch_signals();
-	parse_options(&c, &o, &state_from, &live, argc, argv);
+	parse_options(&c, &o, &from, &live, argc, argv);
+	if (from.db != NULL && from.file != NULL)
+		cli_usage_error(&c, "--state-from and --state: one or the other");
 	if (o.keys != NULL && o.format != DECODE_DEBEZIUM)
 		cli_usage_error(&c, "-k: the key of Debezium events; wal2json "
 		    "gives each table's (-o include-pk=1)");
 	if (live.create && live.slot == NULL)
 		cli_usage_error(&c, "--create-slot: with --slot");
-	if (live.slot != NULL && (state_from == NULL ||
+	if (live.slot != NULL && (from.db == NULL ||
 	    o.format != DECODE_WAL2JSON || argc - optind != 1))
 		cli_usage_error(&c, "--slot: one connection string, wal2json, "
 		    "and --state-from DB, the destination whose committed "
-		    "position is confirmed to the server");
+		    "position is confirmed to the server (read again each "
+		    "second: --state FILE is read once)");
 	decode_init(&d, &c, &o);
 	/* That of cli's parser (cli_start), which the other lines go to. */
 	arena_limit = (size_t)c.max_line * 8 + ((size_t)1 << 20);
 	if (live.slot != NULL) {
 		if (cli_begin(&c) == 0 &&
-		    decode_state_from(&d, state_from) == 0)
-			stream_live(&c, &d, argv[optind], &live, state_from);
+		    decode_state_from(&d, from.db, 0) == 0)
+			stream_live(&c, &d, argv[optind], &live, from.db);
 		goto out;
 	}
 	if (cli_start(&c, argv + optind, argc - optind) == -1)
 		goto out;
-	if (state_from != NULL && decode_state_from(&d, state_from) == -1)
+	if (from.db != NULL && decode_state_from(&d, from.db, 0) == -1)
+		goto out;
+	if (from.file != NULL && decode_state_from(&d, from.file, 1) == -1)
 		goto out;
 	scan_init(&scan, arena_limit);
 	while ((rc = cli_next(&c, &l)) == 1) {

@@ -734,75 +734,6 @@ fetch_files(struct fetch *f, const struct extract_opts *xo, struct args *a)
 	fileset_free(&fs);
 }
 
-/* The most a --state document may hold: a state is a line or so. */
-#define STATE_FILE_MAX	((size_t)16 << 20)
-
-/*
- * --state FILE: the stream's bookmark in the state document FILE holds
- * ({"bookmarks":{STREAM:...}}, as `pg-load --state-get .` prints it, or
- * a STATE message whose value that is), into value; *found 0 when FILE
- * is empty or has none.  -1 after a message.
- */
-static int
-state_file_get(struct fetch *f, struct jbuf *value, int *found)
-{
-	struct jbuf text = JBUF_INIT;
-	struct jval_parser *p = NULL;
-	const struct jval *root, *t, *b = NULL;
-	struct lib_err e;
-	size_t i;
-	int rc = -1;
-
-	*found = 0;
-	switch (jbuf_read_file(&text, f->state_file, STATE_FILE_MAX)) {
-	case -1:
-		fetch_say(f, EX_NOINPUT, "--state %s: %s", f->state_file,
-		    strerror(errno));
-		goto out;
-	case -2:
-		fetch_say(f, EX_IOERR, "--state %s: %s", f->state_file,
-		    strerror(errno));
-		goto out;
-	default:
-		break;
-	}
-	/* Empty (a loader with no state yet printed nothing): a first run. */
-	for (i = 0; i < text.len && (text.p[i] == ' ' || text.p[i] == '\t' ||
-	    text.p[i] == '\r' || text.p[i] == '\n'); i++)
-		;
-	if (i == text.len) {
-		rc = 0;
-		goto out;
-	}
-	if (text.len > STATE_FILE_MAX)
-		fetch_say(f, EX_DATAERR, "--state %s: more than 16 MB: not a "
-		    "state", f->state_file);
-	else if ((p = jval_parser_new(text.len * 8 + 4096)) == NULL)
-		fetch_say(f, EX_OSERR, "out of memory");
-	else if ((root = jval_parse(p, text.p, text.len, JVAL_KEEP_ALL,
-	    &e)) == NULL || root->type != JV_OBJECT ||
-	    ((t = jval_get(root, "type")) != NULL && (t->type != JV_STRING ||
-	    t->len != 5 || memcmp(t->str, "STATE", 5) != 0 ||
-	    (root = jval_get(root, "value")) == NULL ||
-	    root->type != JV_OBJECT)) ||
-	    ((b = jval_get(root, "bookmarks")) != NULL &&
-	    b->type != JV_OBJECT && b->type != JV_NULL))
-		fetch_say(f, EX_DATAERR, "--state %s: not a state document "
-		    "({\"bookmarks\":{...}})", f->state_file);
-	else {
-		if (b != NULL && (b = jval_getn(b, f->stream,
-		    strlen(f->stream))) != NULL && b->type != JV_NULL) {
-			jval_write(value, b);
-			*found = 1;
-		}
-		rc = 0;
-	}
-out:
-	jval_parser_free(p);
-	jbuf_free(&text);
-	return rc;
-}
-
 /*
  * The bookmark of the last file read, from --state-from's database or
  * --state's document: (*mtime, name); *mtime -1 when there is none (a
@@ -824,11 +755,11 @@ file_bookmark(struct fetch *f, long long *mtime, struct jbuf *name)
 	jbuf_puts(&path, "bookmarks.");
 	jbuf_puts(&path, f->stream);
 	from = f->state_from != NULL ? f->state_from : f->state_file;
-	if (f->state_file != NULL) {
-		if (state_file_get(f, &value, &found) == -1)
-			goto out;
-	} else if (state_get(f->state_from, jbuf_cstr(&path), &value, &found,
-	    &e) == -1) {
+	if (f->state_file != NULL ? state_file_get(f->state_file,
+	    jbuf_cstr(&path), &value, &found, &e) : state_get(f->state_from,
+	    jbuf_cstr(&path), &value, &found, &e)) {
+		if (f->state_file != NULL)
+			(void)liberr_prefix(&e, "--state");
 		fetch_say(f, e.code, "%s", e.msg);
 		goto out;
 	}
