@@ -93,10 +93,11 @@ rmdb() {
 	rm -f "$1" "$1-wal" "$1-shm" "$1-journal"
 }
 
-# measure NAME [RUNS]: RUNS times (default $runs), prep_NAME, then do_NAME
-# timed, then check_NAME if the script has one; keep the fastest run's wall
-# time (NAME_ns), CPU seconds (NAME_cpu) and peak RSS in KiB (NAME_rss),
-# from the "user sys maxrss" line /usr/bin/time left in $tmp/ru.
+# measure NAME [RUNS]: RUNS times (default $runs), prep_NAME if the script
+# has one, then do_NAME timed, then check_NAME if the script has one; keep
+# the fastest run's wall time (NAME_ns), CPU seconds (NAME_cpu) and peak
+# RSS in KiB (NAME_rss), from the "user sys maxrss" line /usr/bin/time left
+# in $tmp/ru.
 measure() {
 	measure_runs=${2:-$runs}
 	say "timing $1 ($measure_runs runs)"
@@ -128,7 +129,9 @@ measure_alternating() {
 # measure_once NAME I: run I of do_NAME, kept in NAME_ns, NAME_cpu and
 # NAME_rss when it is the fastest yet.
 measure_once() {
-	"prep_$1"
+	if command -v "prep_$1" >/dev/null 2>&1; then
+		"prep_$1"
+	fi
 	t0=$(now)
 	"do_$1" || fail "$1 failed (run $(($2 + 1)))"
 	t1=$(now)

@@ -88,43 +88,28 @@ cat "$big" >/dev/null	# Warm the page cache for everyone alike.
 url=sftp://$user@127.0.0.1:$port$big
 
 TIMEFMT='%U %S %M'
-do_pgsftp() {
-	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --ssh-key \
+# pgsftp [OPTION...]: pgfetch reads the file over SFTP, timed into ru.
+pgsftp() {
+	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" "$@" --ssh-key \
 	    "$tmp/key" --known-hosts "$tmp/home/.ssh/known_hosts" "$url" \
 	    >/dev/null 2>>"$log"
 }
-prep_pgsftp() {
-	:
+do_pgsftp() {
+	pgsftp
 }
 do_pgsftp_two() {
-	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --parse-thread \
-	    always --ssh-key "$tmp/key" --known-hosts \
-	    "$tmp/home/.ssh/known_hosts" "$url" >/dev/null 2>>"$log"
-}
-prep_pgsftp_two() {
-	:
+	pgsftp --parse-thread always
 }
 do_pgsftp_one() {
-	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" --parse-thread \
-	    never --ssh-key "$tmp/key" --known-hosts \
-	    "$tmp/home/.ssh/known_hosts" "$url" >/dev/null 2>>"$log"
-}
-prep_pgsftp_one() {
-	:
+	pgsftp --parse-thread never
 }
 do_curlsftp() {
 	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" curl -s --key "$tmp/key" \
 	    --pubkey "$tmp/key.pub" "$url" >/dev/null 2>>"$log"
 }
-prep_curlsftp() {
-	:
-}
 do_pglocal() {
 	/usr/bin/time -f "$TIMEFMT" -o "$tmp/ru" "$pgfetch" "$big" \
 	    >/dev/null 2>>"$log"
-}
-prep_pglocal() {
-	:
 }
 
 # In turn: this machine's speed drifts from one second to the next.
